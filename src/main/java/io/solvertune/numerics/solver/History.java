@@ -1,0 +1,76 @@
+package io.solvertune.numerics.solver;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+
+/**
+ * The model-output history a multistep solver reads: the newest {@code capacity} pairs (time, output), owned by
+ * the run's manager; evicted outputs are closed. Index 0 is the newest.
+ */
+public final class History {
+    /** One remembered model output. */
+    public record Entry(double t, NDArray value) {
+    }
+
+    private final int capacity;
+    private final NDManager owner;
+    private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+    private final java.util.List<NDArray> pending = new java.util.ArrayList<>(2);
+
+    History(int capacity, NDManager owner) {
+        this.capacity = capacity;
+        this.owner = owner;
+    }
+
+    public int size() {
+        return entries.size();
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** The {@code k}-th newest entry (0 = newest). */
+    public Entry get(int k) {
+        if (k < 0 || k >= entries.size()) {
+            throw new IndexOutOfBoundsException("history has " + entries.size() + " entries, asked for " + k);
+        }
+        Iterator<Entry> it = entries.iterator();
+        for (int i = 0; i < k; i++) {
+            it.next();
+        }
+        return it.next();
+    }
+
+    /** Newest entry, or {@code null}. */
+    public Entry newest() {
+        return entries.peekFirst();
+    }
+
+    /**
+     * Adds an output, visible at once as the newest entry. It is moved to the run's manager, and entries beyond
+     * the capacity are evicted and closed, when the step {@link #commit commits}.
+     */
+    void add(double t, NDArray value) {
+        entries.addFirst(new Entry(t, value));
+        pending.add(value);
+    }
+
+    void commit() {
+        for (NDArray v : pending) {
+            v.attach(owner);
+        }
+        pending.clear();
+        while (entries.size() > capacity) {
+            entries.removeLast().value().close();
+        }
+    }
+
+    void tempAttach(NDManager scope) {
+        for (Entry e : entries) {
+            e.value().tempAttach(scope);
+        }
+    }
+}
