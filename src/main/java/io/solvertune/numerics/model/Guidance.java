@@ -15,6 +15,13 @@ public record Guidance(Integer classLabel, double scale) {
         }
     }
 
+    /** JSON form: {@code {"classLabel": 3, "scale": 5.0}}; a missing scale means 1 (no guidance). */
+    @com.fasterxml.jackson.annotation.JsonCreator
+    static Guidance fromJson(@com.fasterxml.jackson.annotation.JsonProperty("classLabel") Integer classLabel,
+                             @com.fasterxml.jackson.annotation.JsonProperty("scale") Double scale) {
+        return new Guidance(classLabel, scale == null ? 1.0 : scale);
+    }
+
     /** Unconditional sampling. */
     public static Guidance none() {
         return new Guidance(null, 1.0);

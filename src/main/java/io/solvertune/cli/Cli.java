@@ -1,0 +1,62 @@
+package io.solvertune.cli;
+
+import java.io.PrintWriter;
+import java.util.Set;
+import picocli.CommandLine;
+
+/**
+ * The {@code solvertune} command line. Commands that do not need the service ({@code sample}, {@code bench}) run
+ * without starting Quarkus; with no command (or {@code serve}) the service starts.
+ */
+@CommandLine.Command(name = "solvertune", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+        description = "Fits and serves per-model coefficients for fast diffusion ODE solvers.",
+        subcommands = {SampleCommand.class, BenchCommand.class})
+public final class Cli implements Runnable {
+
+    /** Commands handled here rather than by the service. */
+    private static final Set<String> COMMANDS = Set.of("sample", "bench", "help", "-h", "--help", "-V", "--version");
+
+    /** Whether {@code args} name a CLI command (otherwise the service should start). */
+    public static boolean handles(String[] args) {
+        return args.length > 0 && COMMANDS.contains(args[0]);
+    }
+
+    /** Entry point for running the CLI without the service classpath layout (development, tests). */
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs a command; returns the exit code. */
+    public static int run(String[] args) {
+        return run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+    }
+
+    /** Runs a command with the given output streams; returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Cli());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("error: " + CliErrors.message(ex));
+            return CliErrors.exitCode(ex);
+        });
+        cl.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("error: " + ex.getMessage());
+            return 2;
+        });
+        return cl.execute(args);
+    }
+
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+
+    /** Prints the project version. */
+    public static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"solvertune " + io.solvertune.numerics.CodeVersion.get()};
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.solvertune.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import io.solvertune.numerics.model.NonFiniteModelOutputException;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+
+/** One-line messages and exit codes for failures of CLI commands. */
+final class CliErrors {
+    private CliErrors() {
+    }
+
+    static String message(Throwable ex) {
+        if (ex instanceof JsonMappingException jm && !jm.getPath().isEmpty()) {
+            StringBuilder path = new StringBuilder();
+            for (JsonMappingException.Reference r : jm.getPath()) {
+                if (r.getFieldName() != null) {
+                    if (path.length() > 0) {
+                        path.append('.');
+                    }
+                    path.append(r.getFieldName());
+                } else if (r.getIndex() >= 0) {
+                    path.append('[').append(r.getIndex()).append(']');
+                }
+            }
+            return "spec field '" + path + "': " + jm.getOriginalMessage().split("\n")[0];
+        }
+        if (ex instanceof JsonProcessingException jp) {
+            return "malformed JSON: " + jp.getOriginalMessage().split("\n")[0]
+                    + (jp.getLocation() != null ? " (line " + jp.getLocation().getLineNr() + ", column "
+                    + jp.getLocation().getColumnNr() + ")" : "");
+        }
+        if (ex instanceof NoSuchFileException nf) {
+            return "file not found: " + nf.getFile();
+        }
+        if (ex instanceof IOException) {
+            return ex.getMessage();
+        }
+        if (ex instanceof IllegalArgumentException || ex instanceof NonFiniteModelOutputException) {
+            return ex.getMessage();
+        }
+        return ex.getClass().getSimpleName() + ": " + ex.getMessage();
+    }
+
+    static int exitCode(Throwable ex) {
+        if (ex instanceof IllegalArgumentException || ex instanceof IOException
+                || ex instanceof NonFiniteModelOutputException) {
+            return 2;
+        }
+        return 1;
+    }
+}
