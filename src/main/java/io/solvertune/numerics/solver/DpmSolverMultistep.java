@@ -2,7 +2,7 @@ package io.solvertune.numerics.solver;
 
 import ai.djl.ndarray.NDArray;
 import io.solvertune.numerics.model.PredictionType;
-import io.solvertune.numerics.nd.Lin;
+import io.solvertune.numerics.nd.Combo;
 import io.solvertune.numerics.schedule.NoiseSchedule;
 
 /**
@@ -45,92 +45,62 @@ final class DpmSolverMultistep implements Solver {
         return lowerOrderFinal && steps < 10 ? Math.min(order, steps + 1 - n) : order;
     }
 
+    // basis of every update: the state and the three newest model outputs
+    private static final Combo X = Combo.basis(4, 0);
+    private static final Combo M0 = Combo.basis(4, 1);
+    private static final Combo M1 = Combo.basis(4, 2);
+    private static final Combo M2 = Combo.basis(4, 3);
+
     @Override
     public NDArray step(Step step, NDArray x) {
         step.modelAtStart(x);
         int order = stepOrder(spec.order(), step.number(), step.count(), step.config().lowerOrderFinal());
-        return switch (order) {
-            case 1 -> first(step, x);
-            case 2 -> second(step, x);
-            default -> third(step, x);
-        };
+        History h = step.history();
+        double[] times = new double[order];
+        for (int k = 0; k < order; k++) {
+            times[k] = h.get(k).t();
+        }
+        Combo update = update(step.schedule(), times, step.t(), order);
+        return update.apply(x, h.get(0).value(), order > 1 ? h.get(1).value() : null,
+                order > 2 ? h.get(2).value() : null);
     }
 
-    private NDArray first(Step step, NDArray x) {
-        NoiseSchedule ns = step.schedule();
-        double s = step.s();
-        double t = step.t();
-        NDArray m = step.history().get(0).value();
-        double h = ns.lambda(t) - ns.lambda(s);
+    /**
+     * The update as a combination of {@code [x, m0, m1, m2]} ({@code times[k]} = time of {@code m_k}, newest first).
+     */
+    Combo update(NoiseSchedule ns, double[] times, double t, int order) {
+        double lambdaT = ns.lambda(t);
+        double lambda0 = ns.lambda(times[0]);
+        double h = lambdaT - lambda0;
+        double phi1 = data ? Math.expm1(-h) : Math.expm1(h);
+        // x_t = cx x + sign * c(phi) * (terms); data: cx = sigma_t/sigma_s, c = alpha_t; noise: cx = alpha_t/alpha_s, c = sigma_t
+        double cx = data ? ns.sigma(t) / ns.sigma(times[0]) : Math.exp(ns.logAlpha(t) - ns.logAlpha(times[0]));
+        double ct = data ? ns.alpha(t) : ns.sigma(t);
+        Combo base = X.times(cx).minus(M0.times(ct * phi1));
+        if (order == 1) {
+            return base;
+        }
+        double lambda1 = ns.lambda(times[1]);
+        double r0 = (lambda0 - lambda1) / h;
+        Combo d10 = M0.minus(M1).times(1.0 / r0);
+        if (order == 2) {
+            if (spec.solverType() == SolverSpec.SolverType.DPMSOLVER) {
+                return base.minus(d10.times(0.5 * (ct * phi1)));
+            }
+            return data ? base.plus(d10.times(ct * (phi1 / h + 1.0))) : base.minus(d10.times(ct * (phi1 / h - 1.0)));
+        }
+        double lambda2 = ns.lambda(times[2]);
+        double r1 = (lambda1 - lambda2) / h;
+        Combo d11 = M1.minus(M2).times(1.0 / r1);
+        Combo d1 = d10.plus(d10.minus(d11).times(r0 / (r0 + r1)));
+        Combo d2 = d10.minus(d11).times(1.0 / (r0 + r1));
         if (data) {
-            double phi1 = Math.expm1(-h);
-            return Lin.of(ns.sigma(t) / ns.sigma(s), x, -(ns.alpha(t) * phi1), m);
-        }
-        double phi1 = Math.expm1(h);
-        return Lin.of(Math.exp(ns.logAlpha(t) - ns.logAlpha(s)), x, -(ns.sigma(t) * phi1), m);
-    }
-
-    private NDArray second(Step step, NDArray x) {
-        NoiseSchedule ns = step.schedule();
-        History.Entry e0 = step.history().get(0);
-        History.Entry e1 = step.history().get(1);
-        double t = step.t();
-        double lambda1 = ns.lambda(e1.t());
-        double lambda0 = ns.lambda(e0.t());
-        double lambdaT = ns.lambda(t);
-        double h0 = lambda0 - lambda1;
-        double h = lambdaT - lambda0;
-        double r0 = h0 / h;
-        try (NDArray d10 = Lin.diffScaled(e0.value(), e1.value(), 1.0 / r0)) {
-            if (data) {
-                double phi1 = Math.expm1(-h);
-                double alphaT = ns.alpha(t);
-                double cD = spec.solverType() == SolverSpec.SolverType.DPMSOLVER
-                        ? -0.5 * (alphaT * phi1) : alphaT * (phi1 / h + 1.0);
-                return Lin.of(ns.sigma(t) / ns.sigma(e0.t()), x, -(alphaT * phi1), e0.value(), cD, d10);
-            }
-            double phi1 = Math.expm1(h);
-            double sigmaT = ns.sigma(t);
-            double cD = spec.solverType() == SolverSpec.SolverType.DPMSOLVER
-                    ? -0.5 * (sigmaT * phi1) : -(sigmaT * (phi1 / h - 1.0));
-            return Lin.of(Math.exp(ns.logAlpha(t) - ns.logAlpha(e0.t())), x, -(sigmaT * phi1), e0.value(), cD, d10);
-        }
-    }
-
-    private NDArray third(Step step, NDArray x) {
-        NoiseSchedule ns = step.schedule();
-        History.Entry e0 = step.history().get(0);
-        History.Entry e1 = step.history().get(1);
-        History.Entry e2 = step.history().get(2);
-        double t = step.t();
-        double lambda2 = ns.lambda(e2.t());
-        double lambda1 = ns.lambda(e1.t());
-        double lambda0 = ns.lambda(e0.t());
-        double lambdaT = ns.lambda(t);
-        double h1 = lambda1 - lambda2;
-        double h0 = lambda0 - lambda1;
-        double h = lambdaT - lambda0;
-        double r0 = h0 / h;
-        double r1 = h1 / h;
-        try (NDArray d10 = Lin.diffScaled(e0.value(), e1.value(), 1.0 / r0);
-             NDArray d11 = Lin.diffScaled(e1.value(), e2.value(), 1.0 / r1);
-             NDArray dd = d10.sub(d11);
-             NDArray d1 = Lin.of(1.0, d10, r0 / (r0 + r1), dd);
-             NDArray d2 = dd.mul(1.0 / (r0 + r1))) {
-            if (data) {
-                double phi1 = Math.expm1(-h);
-                double phi2 = phi1 / h + 1.0;
-                double phi3 = phi2 / h - 0.5;
-                double alphaT = ns.alpha(t);
-                return Lin.of(ns.sigma(t) / ns.sigma(e0.t()), x, -(alphaT * phi1), e0.value(),
-                        alphaT * phi2, d1, -(alphaT * phi3), d2);
-            }
-            double phi1 = Math.expm1(h);
-            double phi2 = phi1 / h - 1.0;
+            double phi2 = phi1 / h + 1.0;
             double phi3 = phi2 / h - 0.5;
-            double sigmaT = ns.sigma(t);
-            return Lin.of(Math.exp(ns.logAlpha(t) - ns.logAlpha(e0.t())), x, -(sigmaT * phi1), e0.value(),
-                    -(sigmaT * phi2), d1, -(sigmaT * phi3), d2);
+            return base.plus(d1.times(ct * phi2)).minus(d2.times(ct * phi3));
         }
+        double phi2 = phi1 / h - 1.0;
+        double phi3 = phi2 / h - 0.5;
+        return base.minus(d1.times(ct * phi2)).minus(d2.times(ct * phi3));
     }
 }

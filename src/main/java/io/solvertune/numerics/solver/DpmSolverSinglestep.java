@@ -2,7 +2,7 @@ package io.solvertune.numerics.solver;
 
 import ai.djl.ndarray.NDArray;
 import io.solvertune.numerics.model.PredictionType;
-import io.solvertune.numerics.nd.Lin;
+import io.solvertune.numerics.nd.Combo;
 import io.solvertune.numerics.schedule.NoiseSchedule;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 
@@ -123,122 +123,85 @@ final class DpmSolverSinglestep implements Solver {
         return orders[i];
     }
 
+    // basis: the state and the model outputs at s, s1, s2
+    private static final Combo X = Combo.basis(4, 0);
+    private static final Combo MS = Combo.basis(4, 1);
+    private static final Combo MS1 = Combo.basis(4, 2);
+    private static final Combo MS2 = Combo.basis(4, 3);
+
     @Override
     public NDArray step(Step step, NDArray x) {
         int i = step.index();
         NDArray ms = step.modelAtStart(x);
-        return switch (orders[i]) {
-            case 1 -> first(step, x, ms);
-            case 2 -> second(step, x, ms, r1s[i]);
-            default -> third(step, x, ms, r1s[i], r2s[i]);
-        };
-    }
-
-    private NDArray first(Step step, NDArray x, NDArray ms) {
         NoiseSchedule ns = step.schedule();
         double s = step.s();
         double t = step.t();
-        double h = ns.lambda(t) - ns.lambda(s);
-        if (data) {
-            return Lin.of(ns.sigma(t) / ns.sigma(s), x, -(ns.alpha(t) * Math.expm1(-h)), ms);
-        }
-        return Lin.of(Math.exp(ns.logAlpha(t) - ns.logAlpha(s)), x, -(ns.sigma(t) * Math.expm1(h)), ms);
-    }
-
-    private NDArray second(Step step, NDArray x, NDArray ms, double r1) {
-        NoiseSchedule ns = step.schedule();
-        double s = step.s();
-        double t = step.t();
+        int order = orders[i];
         double lambdaS = ns.lambda(s);
         double h = ns.lambda(t) - lambdaS;
+        if (order == 1) {
+            return transfer(ns, s, t, h).apply(x, ms, null, null);
+        }
+        double r1 = r1s[i];
         double s1 = ns.inverseLambda(lambdaS + r1 * h);
         boolean taylor = spec.solverType() == SolverSpec.SolverType.TAYLOR;
-        if (data) {
-            double phi11 = Math.expm1(-r1 * h);
-            double phi1 = Math.expm1(-h);
-            double sigmaS = ns.sigma(s);
-            double alphaT = ns.alpha(t);
-            try (NDArray xs1 = Lin.of(ns.sigma(s1) / sigmaS, x, -(ns.alpha(s1) * phi11), ms);
-                 NDArray ms1 = step.model(xs1, s1);
-                 NDArray diff = ms1.sub(ms)) {
-                double cD = taylor ? (1.0 / r1) * (alphaT * (phi1 / h + 1.0)) : -(0.5 / r1) * (alphaT * phi1);
-                return Lin.of(ns.sigma(t) / sigmaS, x, -(alphaT * phi1), ms, cD, diff);
-            }
-        }
-        double phi11 = Math.expm1(r1 * h);
-        double phi1 = Math.expm1(h);
-        double logAlphaS = ns.logAlpha(s);
-        double sigmaT = ns.sigma(t);
-        try (NDArray xs1 = Lin.of(Math.exp(ns.logAlpha(s1) - logAlphaS), x, -(ns.sigma(s1) * phi11), ms);
-             NDArray ms1 = step.model(xs1, s1);
-             NDArray diff = ms1.sub(ms)) {
-            double cD = taylor ? -(1.0 / r1) * (sigmaT * (phi1 / h - 1.0)) : -(0.5 / r1) * (sigmaT * phi1);
-            return Lin.of(Math.exp(ns.logAlpha(t) - logAlphaS), x, -(sigmaT * phi1), ms, cD, diff);
-        }
-    }
-
-    private NDArray third(Step step, NDArray x, NDArray ms, double r1, double r2) {
-        NoiseSchedule ns = step.schedule();
-        double s = step.s();
-        double t = step.t();
-        double lambdaS = ns.lambda(s);
-        double h = ns.lambda(t) - lambdaS;
-        double s1 = ns.inverseLambda(lambdaS + r1 * h);
-        double s2 = ns.inverseLambda(lambdaS + r2 * h);
-        boolean taylor = spec.solverType() == SolverSpec.SolverType.TAYLOR;
-        if (data) {
-            double phi11 = Math.expm1(-r1 * h);
-            double phi12 = Math.expm1(-r2 * h);
-            double phi1 = Math.expm1(-h);
-            double phi22 = Math.expm1(-r2 * h) / (r2 * h) + 1.0;
-            double phi2 = phi1 / h + 1.0;
-            double phi3 = phi2 / h - 0.5;
-            double sigmaS = ns.sigma(s);
-            double alphaS2 = ns.alpha(s2);
-            double alphaT = ns.alpha(t);
-            try (NDArray xs1 = Lin.of(ns.sigma(s1) / sigmaS, x, -(ns.alpha(s1) * phi11), ms);
-                 NDArray ms1 = step.model(xs1, s1);
-                 NDArray diff1 = ms1.sub(ms);
-                 NDArray xs2 = Lin.of(ns.sigma(s2) / sigmaS, x, -(alphaS2 * phi12), ms, r2 / r1 * (alphaS2 * phi22), diff1);
-                 NDArray ms2 = step.model(xs2, s2);
-                 NDArray diff2 = ms2.sub(ms)) {
+        double sg = data ? 1.0 : -1.0; // the noise-prediction formulas flip the sign of h
+        double phi1 = Math.expm1(-sg * h);
+        double ct = coef(ns, t);
+        if (order == 2) {
+            try (NDArray xs1 = transfer(ns, s, s1, r1 * h).apply(x, ms, null, null);
+                 NDArray ms1 = step.model(xs1, s1)) {
+                Combo diff = MS1.minus(MS);
+                Combo xt;
                 if (!taylor) {
-                    return Lin.of(ns.sigma(t) / sigmaS, x, -(alphaT * phi1), ms, (1.0 / r2) * (alphaT * phi2), diff2);
+                    xt = transfer(ns, s, t, h).minus(diff.times((0.5 / r1) * (ct * phi1)));
+                } else if (data) {
+                    xt = transfer(ns, s, t, h).plus(diff.times((1.0 / r1) * (ct * (phi1 / h + 1.0))));
+                } else {
+                    xt = transfer(ns, s, t, h).minus(diff.times((1.0 / r1) * (ct * (phi1 / h - 1.0))));
                 }
-                try (NDArray d10 = diff1.mul(1.0 / r1);
-                     NDArray d11 = diff2.mul(1.0 / r2);
-                     NDArray d1 = Lin.of(r2 / (r2 - r1), d10, -r1 / (r2 - r1), d11);
-                     NDArray d2 = Lin.of(2.0 / (r2 - r1), d11, -2.0 / (r2 - r1), d10)) {
-                    return Lin.of(ns.sigma(t) / sigmaS, x, -(alphaT * phi1), ms, alphaT * phi2, d1, -(alphaT * phi3), d2);
-                }
+                return xt.apply(x, ms, ms1, null);
             }
         }
-        double phi11 = Math.expm1(r1 * h);
-        double phi12 = Math.expm1(r2 * h);
-        double phi1 = Math.expm1(h);
-        double phi22 = Math.expm1(r2 * h) / (r2 * h) - 1.0;
-        double phi2 = phi1 / h - 1.0;
+        double r2 = r2s[i];
+        double s2 = ns.inverseLambda(lambdaS + r2 * h);
+        double phi22 = data ? Math.expm1(-r2 * h) / (r2 * h) + 1.0 : Math.expm1(r2 * h) / (r2 * h) - 1.0;
+        double phi2 = data ? phi1 / h + 1.0 : phi1 / h - 1.0;
         double phi3 = phi2 / h - 0.5;
-        double logAlphaS = ns.logAlpha(s);
-        double sigmaS2 = ns.sigma(s2);
-        double sigmaT = ns.sigma(t);
-        try (NDArray xs1 = Lin.of(Math.exp(ns.logAlpha(s1) - logAlphaS), x, -(ns.sigma(s1) * phi11), ms);
-             NDArray ms1 = step.model(xs1, s1);
-             NDArray diff1 = ms1.sub(ms);
-             NDArray xs2 = Lin.of(Math.exp(ns.logAlpha(s2) - logAlphaS), x, -(sigmaS2 * phi12), ms,
-                     -(r2 / r1) * (sigmaS2 * phi22), diff1);
-             NDArray ms2 = step.model(xs2, s2);
-             NDArray diff2 = ms2.sub(ms)) {
-            double cx = Math.exp(ns.logAlpha(t) - logAlphaS);
-            if (!taylor) {
-                return Lin.of(cx, x, -(sigmaT * phi1), ms, -(1.0 / r2) * (sigmaT * phi2), diff2);
-            }
-            try (NDArray d10 = diff1.mul(1.0 / r1);
-                 NDArray d11 = diff2.mul(1.0 / r2);
-                 NDArray d1 = Lin.of(r2 / (r2 - r1), d10, -r1 / (r2 - r1), d11);
-                 NDArray d2 = Lin.of(2.0 / (r2 - r1), d11, -2.0 / (r2 - r1), d10)) {
-                return Lin.of(cx, x, -(sigmaT * phi1), ms, -(sigmaT * phi2), d1, -(sigmaT * phi3), d2);
+        try (NDArray xs1 = transfer(ns, s, s1, r1 * h).apply(x, ms, null, null);
+             NDArray ms1 = step.model(xs1, s1)) {
+            // x_s2 = transfer(s -> s2) + sg (r2/r1) c(s2) phi_22 (m_s1 - m_s)
+            Combo xs2c = transfer(ns, s, s2, r2 * h).plus(MS1.minus(MS).times(sg * (r2 / r1) * (coef(ns, s2) * phi22)));
+            try (NDArray xs2 = xs2c.apply(x, ms, ms1, null);
+                 NDArray ms2 = step.model(xs2, s2)) {
+                Combo xt;
+                if (!taylor) {
+                    xt = transfer(ns, s, t, h).plus(MS2.minus(MS).times(sg * (1.0 / r2) * (ct * phi2)));
+                } else {
+                    Combo d10 = MS1.minus(MS).times(1.0 / r1);
+                    Combo d11 = MS2.minus(MS).times(1.0 / r2);
+                    Combo d1 = d10.times(r2).minus(d11.times(r1)).div(r2 - r1);
+                    Combo d2 = d11.minus(d10).times(2.0).div(r2 - r1);
+                    xt = transfer(ns, s, t, h).plus(d1.times(sg * ct * phi2)).minus(d2.times(ct * phi3));
+                }
+                return xt.apply(x, ms, ms1, ms2);
             }
         }
+    }
+
+    /** {@code alpha(u)} for data prediction, {@code sigma(u)} for noise prediction. */
+    private double coef(NoiseSchedule ns, double u) {
+        return data ? ns.alpha(u) : ns.sigma(u);
+    }
+
+    /**
+     * The first-order transfer from {@code s} to {@code u} over half log-SNR increment {@code hu}:
+     * data {@code (sigma_u/sigma_s) x - alpha_u expm1(-hu) m_s}; noise {@code (alpha_u/alpha_s) x - sigma_u expm1(hu) m_s}.
+     */
+    private Combo transfer(NoiseSchedule ns, double s, double u, double hu) {
+        if (data) {
+            return X.times(ns.sigma(u) / ns.sigma(s)).minus(MS.times(ns.alpha(u) * Math.expm1(-hu)));
+        }
+        return X.times(Math.exp(ns.logAlpha(u) - ns.logAlpha(s))).minus(MS.times(ns.sigma(u) * Math.expm1(hu)));
     }
 }

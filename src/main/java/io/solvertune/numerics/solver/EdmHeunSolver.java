@@ -2,7 +2,7 @@ package io.solvertune.numerics.solver;
 
 import ai.djl.ndarray.NDArray;
 import io.solvertune.numerics.model.PredictionType;
-import io.solvertune.numerics.nd.Lin;
+import io.solvertune.numerics.nd.Combo;
 import io.solvertune.numerics.schedule.NoiseSchedule;
 
 /**
@@ -24,6 +24,10 @@ final class EdmHeunSolver implements Solver {
         return 1;
     }
 
+    private static final Combo X = Combo.basis(3, 0);
+    private static final Combo D0 = Combo.basis(3, 1);
+    private static final Combo D1 = Combo.basis(3, 2);
+
     @Override
     public NDArray step(Step step, NDArray x) {
         NoiseSchedule ns = step.schedule();
@@ -35,17 +39,20 @@ final class EdmHeunSolver implements Solver {
         double ss = ns.sigma(s) / as;
         double st = ns.sigma(t) / at;
         double dt = st - ss;
-        // d_s = (x/as - D0)/ss ; x~_e = x/as + dt d_s
-        try (NDArray ds = Lin.of(1.0 / (as * ss), x, -1.0 / ss, d0);
-             NDArray xe = Lin.of(at / as, x, at * dt, ds)) {   // x_e = at x~_e
-            if (st == 0.0) {
-                return xe.duplicate();
-            }
-            try (NDArray d1 = step.model(xe, t);
-                 NDArray dtv = Lin.of(1.0 / (at * st), xe, -1.0 / st, d1)) {
-                // x_t = at (x/as + dt (d_s + d_t)/2)
-                return Lin.of(at / as, x, at * dt * 0.5, ds, at * dt * 0.5, dtv);
-            }
+        Combo ds = X.times(1.0 / (as * ss)).minus(D0.times(1.0 / ss));   // d_s = (x/as - D0)/ss
+        Combo xe = X.times(at / as).plus(ds.times(at * dt));              // x_e = at (x~_s + dt d_s)
+        if (st == 0.0) {
+            return xe.apply(x, d0, null);
+        }
+        NDArray d1;
+        try (NDArray xeNd = xe.apply(x, d0, null)) {
+            d1 = step.model(xeNd, t);
+        }
+        try (d1) {
+            Combo dtv = xe.times(1.0 / (at * st)).minus(D1.times(1.0 / st)); // d_t = (x_e/at - D1)/st
+            // x_t = at (x~_s + dt (d_s + d_t) / 2)
+            Combo xt = X.times(at / as).plus(ds.plus(dtv).times(at * dt * 0.5));
+            return xt.apply(x, d0, d1);
         }
     }
 }

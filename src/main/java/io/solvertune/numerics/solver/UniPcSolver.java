@@ -2,7 +2,7 @@ package io.solvertune.numerics.solver;
 
 import ai.djl.ndarray.NDArray;
 import io.solvertune.numerics.model.PredictionType;
-import io.solvertune.numerics.nd.Lin;
+import io.solvertune.numerics.nd.Combo;
 import io.solvertune.numerics.schedule.NoiseSchedule;
 import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.ArrayRealVector;
@@ -109,6 +109,12 @@ final class UniPcSolver implements Solver {
         return x.toArray();
     }
 
+    // basis: the state, the model output at s, the two older outputs, the corrector's output at t
+    private static final int BASIS = 5;
+    private static final Combo X = Combo.basis(BASIS, 0);
+    private static final Combo MS = Combo.basis(BASIS, 1);
+    private static final Combo MT = Combo.basis(BASIS, 4);
+
     @Override
     public NDArray step(Step step, NDArray x) {
         NoiseSchedule ns = step.schedule();
@@ -119,71 +125,53 @@ final class UniPcSolver implements Solver {
         boolean useCorrector = n < steps;
         History hist = step.history();
         double[] lambdas = new double[order];
+        NDArray[] terms = new NDArray[BASIS];
+        terms[0] = x;
+        terms[1] = ms;
         for (int i = 0; i < order; i++) {
             lambdas[i] = ns.lambda(hist.get(i).t());
+            if (i > 0) {
+                terms[1 + i] = hist.get(i).value();
+            }
         }
         double s = step.s();
         double t = step.t();
         Coefficients c = coefficients(lambdas, ns.lambda(t), order, data, spec.variant(), true, useCorrector);
-        // D1_k = (m_k - m_s) / r_k for the order-1 previous points
-        NDArray[] d1s = new NDArray[order - 1];
-        try {
-            for (int i = 1; i < order; i++) {
-                d1s[i - 1] = Lin.diffDiv(hist.get(i).value(), ms, c.rks()[i - 1]);
-            }
-            double cx;
-            double cm;
-            double scaleB; // alpha_t B(h) (data) or sigma_t B(h) (noise)
-            if (data) {
-                double alphaT = ns.alpha(t);
-                cx = ns.sigma(t) / ns.sigma(s);
-                cm = -(alphaT * c.hPhi1());
-                scaleB = alphaT * c.bh();
-            } else {
-                double sigmaT = ns.sigma(t);
-                cx = Math.exp(ns.logAlpha(t) - ns.logAlpha(s));
-                cm = -(sigmaT * c.hPhi1());
-                scaleB = sigmaT * c.bh();
-            }
-            NDArray xMinus = Lin.of(cx, x, cm, ms);
-            NDArray xPred;
-            if (order >= 2) {
-                try (NDArray predRes = Lin.sum(c.rhosP(), d1s)) {
-                    xPred = Lin.of(1.0, xMinus, -scaleB, predRes);
-                }
-            } else {
-                xPred = xMinus;
-            }
-            if (!useCorrector) {
-                if (xPred != xMinus) {
-                    xMinus.close();
-                }
-                return xPred;
-            }
-            NDArray mt = step.model(xPred, t);
-            if (xPred != xMinus) {
-                xPred.close();
-            }
-            step.remember(t, mt); // the model value at t for the next step (at the predicted point)
-            double[] rc = c.rhosC();
-            try (xMinus; NDArray d1t = mt.sub(ms)) {
-                NDArray res;
-                if (order >= 2) {
-                    res = Lin.sum(java.util.Arrays.copyOf(rc, order - 1), d1s);
-                    Lin.addScaled(res, rc[order - 1], d1t);
-                } else {
-                    res = d1t.mul(rc[0]);
-                }
-                try (res) {
-                    return Lin.of(1.0, xMinus, -scaleB, res);
-                }
-            }
-        } finally {
-            for (NDArray d : d1s) {
-                if (d != null) {
-                    d.close();
-                }
-            }
+        // D1_k = (m_k - m_s) / r_k
+        Combo[] d1s = new Combo[order - 1];
+        for (int k = 1; k < order; k++) {
+            d1s[k - 1] = Combo.basis(BASIS, 1 + k).minus(MS).div(c.rks()[k - 1]);
         }
+        double cx;
+        double scale; // alpha_t (data) or sigma_t (noise): x_t^- = cx x - scale h phi_1 m_s; residuals enter times scale B(h)
+        if (data) {
+            scale = ns.alpha(t);
+            cx = ns.sigma(t) / ns.sigma(s);
+        } else {
+            scale = ns.sigma(t);
+            cx = Math.exp(ns.logAlpha(t) - ns.logAlpha(s));
+        }
+        Combo xMinus = X.times(cx).minus(MS.times(scale * c.hPhi1()));
+        Combo predRes = Combo.zero(BASIS);
+        for (int k = 0; k < order - 1; k++) {
+            predRes = predRes.plus(d1s[k].times(c.rhosP()[k]));
+        }
+        Combo xPred = order >= 2 ? xMinus.minus(predRes.times(scale * c.bh())) : xMinus;
+        NDArray xp = xPred.apply(terms);
+        if (!useCorrector) {
+            return xp;
+        }
+        NDArray mt;
+        try (xp) {
+            mt = step.model(xp, t);
+        }
+        step.remember(t, mt); // the model value at t for the next step: evaluated at the predicted point
+        terms[4] = mt;
+        double[] rc = c.rhosC();
+        Combo corrRes = MT.minus(MS).times(rc[order - 1]);
+        for (int k = 0; k < order - 1; k++) {
+            corrRes = corrRes.plus(d1s[k].times(rc[k]));
+        }
+        return xMinus.minus(corrRes.times(scale * c.bh())).apply(terms);
     }
 }
