@@ -40,7 +40,12 @@ public final class IdxReader {
              InputStream in = file.getFileName().toString().endsWith(".gz")
                      ? new GZIPInputStream(new BufferedInputStream(raw), 1 << 16) : new BufferedInputStream(raw);
              DataInputStream d = new DataInputStream(in)) {
-            int magic = d.readInt();
+            int magic;
+            try {
+                magic = d.readInt();
+            } catch (EOFException e) {
+                throw new IOException(file + ": truncated IDX header (file too short)", e);
+            }
             if ((magic >>> 16) != 0) {
                 throw new IOException(file + ": not an IDX file (bad magic " + Integer.toHexString(magic) + ")");
             }
@@ -56,7 +61,11 @@ public final class IdxReader {
             int[] shape = new int[dims];
             long total = 1;
             for (int i = 0; i < dims; i++) {
-                shape[i] = d.readInt();
+                try {
+                    shape[i] = d.readInt();
+                } catch (EOFException e) {
+                    throw new IOException(file + ": truncated IDX header (dimension " + i + " missing)", e);
+                }
                 if (shape[i] < 0) {
                     throw new IOException(file + ": negative dimension");
                 }
@@ -70,6 +79,10 @@ public final class IdxReader {
                 d.readFully(data);
             } catch (EOFException e) {
                 throw new IOException(file + ": truncated, expected " + total + " data bytes", e);
+            }
+            // reading to the end also makes a gzip stream verify its CRC and length trailer
+            if (d.read() != -1) {
+                throw new IOException(file + ": unexpected data after the " + total + " data bytes");
             }
             return new IdxArray(shape, data);
         }

@@ -53,9 +53,15 @@ public final class Npy {
         int headerLen;
         if (ver[0] == 1) {
             byte[] l = in.readNBytes(2);
+            if (l.length < 2) {
+                throw new IOException(name + ": truncated .npy header");
+            }
             headerLen = (l[0] & 0xff) | ((l[1] & 0xff) << 8);
         } else if (ver[0] == 2 || ver[0] == 3) {
             byte[] l = in.readNBytes(4);
+            if (l.length < 4) {
+                throw new IOException(name + ": truncated .npy header");
+            }
             headerLen = ByteBuffer.wrap(l).order(ByteOrder.LITTLE_ENDIAN).getInt();
         } else {
             throw new IOException(name + ": unsupported .npy version " + ver[0]);
@@ -95,6 +101,9 @@ public final class Npy {
             if (n > MAX_ELEMENTS) {
                 throw new IOException(name + ": array too large");
             }
+        }
+        if (n * dtype.size() > Integer.MAX_VALUE - 8) {
+            throw new IOException(name + ": array too large (" + n + " elements)");
         }
         byte[] raw = in.readNBytes((int) (n * dtype.size()));
         if (raw.length != n * dtype.size()) {

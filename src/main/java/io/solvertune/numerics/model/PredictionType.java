@@ -56,9 +56,12 @@ public enum PredictionType {
             case NOISE -> toNoise(out, x, t, s);
             case DATA -> toData(out, x, t, s);
             default -> {
-                try (NDArray eps = toNoise(out, x, t, s)) {
-                    yield NOISE.fromNoise(eps, x, t, s, target);
+                NDArray eps = toNoise(out, x, t, s);
+                NDArray r = NOISE.fromNoise(eps, x, t, s, target);
+                if (eps != out) {
+                    eps.close();
                 }
+                yield r;
             }
         };
     }

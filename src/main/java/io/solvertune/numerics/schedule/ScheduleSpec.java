@@ -44,8 +44,16 @@ public sealed interface ScheduleSpec {
             if (alphasCumprod != null) {
                 return VpDiscreteSchedule.fromAlphasCumprod(alphasCumprod, clip);
             }
-            BetaSchedule b = BetaSchedule.fromId(preset);
+            BetaSchedule b;
+            try {
+                b = BetaSchedule.fromId(preset);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("schedule.preset: " + e.getMessage(), e);
+            }
             int n = numTrainTimesteps == null ? 1000 : numTrainTimesteps;
+            if (n < 2) {
+                throw new IllegalArgumentException("schedule.numTrainTimesteps: must be at least 2, got " + n);
+            }
             double lo = betaStart == null ? b.defaultBetaStart() : betaStart;
             double hi = betaEnd == null ? b.defaultBetaEnd() : betaEnd;
             if (b != BetaSchedule.SQUAREDCOS_CAP_V2 && !(lo > 0 && hi > lo && hi < 1)) {

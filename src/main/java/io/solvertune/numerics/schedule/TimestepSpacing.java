@@ -62,9 +62,11 @@ public sealed interface TimestepSpacing {
             }
             double[] lam = Linspace.of(l0, l1, steps + 1);
             double[] t = new double[steps + 1];
-            for (int i = 0; i <= steps; i++) {
+            for (int i = 1; i < steps; i++) {
                 t[i] = s.inverseLambda(lam[i]);
             }
+            t[0] = tStart;   // exact ends (inverse_lambda(lambda(t)) may be off by an ulp)
+            t[steps] = tEnd;
             return t;
         }
 
@@ -110,6 +112,10 @@ public sealed interface TimestepSpacing {
             check(steps, tStart, tEnd);
             double lMax = s.lambda(tStart);
             double lMin = s.lambda(tEnd);
+            if (!Double.isFinite(lMax) || !Double.isFinite(lMin)) {
+                throw new IllegalArgumentException("karras spacing needs finite noise levels at both ends; lambda("
+                        + tStart + ")=" + lMax + ", lambda(" + tEnd + ")=" + lMin);
+            }
             double a = Math.exp(-lMax / rho);
             double b = Math.exp(-lMin / rho);
             double[] t = new double[steps + 1];
@@ -214,10 +220,8 @@ public sealed interface TimestepSpacing {
         for (int i = 0; i < u.length; i++) {
             t[i] = s.warpUniformTime(u[i]);
         }
-        if (s.warpUniformTime(0.5) != 0.5) { // a real warp: pin the ends exactly
-            t[0] = tStart;
-            t[t.length - 1] = tEnd;
-        }
+        t[0] = tStart;   // exact ends (sqrt/square round trips and warps may be off by an ulp)
+        t[t.length - 1] = tEnd;
         return t;
     }
 }

@@ -6,11 +6,21 @@ package io.solvertune.numerics.schedule;
  */
 public final class VpCosineSchedule extends VpSchedule {
     private static final double S = 0.008;
-    private static final double LOG_ALPHA_0 = Math.log(Math.cos(S / (1.0 + S) * Math.PI / 2.0));
+    private static final double U0 = S / (1.0 + S) * Math.PI / 2.0;
+    private static final double TAN_U0 = Math.tan(U0);
+    private static final double SIN_U0 = Math.sin(U0);
+    private static final double COS_U0 = Math.cos(U0);
 
+    /**
+     * {@code log(cos(u0 + d)/cos(u0))} with {@code d = t/(1+s) π/2}, written as
+     * {@code log1p(-2 sin^2(d/2) - tan(u0) sin d)} so that small t keeps full precision (the direct difference of
+     * logs cancels).
+     */
     @Override
     public double logAlpha(double t) {
-        return Math.log(Math.cos((t + S) / (1.0 + S) * Math.PI / 2.0)) - LOG_ALPHA_0;
+        double d = t / (1.0 + S) * Math.PI / 2.0;
+        double h = Math.sin(0.5 * d);
+        return Math.log1p(-2.0 * h * h - TAN_U0 * Math.sin(d));
     }
 
     @Override
@@ -21,7 +31,10 @@ public final class VpCosineSchedule extends VpSchedule {
 
     @Override
     protected double timeOfLogAlpha(double logAlpha) {
-        return Math.acos(Math.exp(logAlpha + LOG_ALPHA_0)) * 2.0 * (1.0 + S) / Math.PI - S;
+        // cos u = cos(u0) e^{log alpha};  sin^2 u = sin^2 u0 - cos^2 u0 expm1(2 log alpha)  (no cancellation at small t)
+        double sinU = Math.sqrt(SIN_U0 * SIN_U0 - COS_U0 * COS_U0 * Math.expm1(2.0 * logAlpha));
+        double u = Math.atan2(sinU, COS_U0 * Math.exp(logAlpha));
+        return (u - U0) * 2.0 * (1.0 + S) / Math.PI;
     }
 
     @Override
