@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.solvertune.numerics.nd.Nd;
 import io.solvertune.numerics.schedule.NoiseSchedule;
 
 /**
@@ -54,7 +55,7 @@ public final class EmpiricalDenoiser implements Denoiser {
             if (numClasses < 1) {
                 throw new IllegalArgumentException("empirical: numClasses must be >= 1 with labels");
             }
-            float[] mask = new float[(numClasses + 1) * count];
+            double[] mask = new double[(numClasses + 1) * count];
             int[] perClass = new int[numClasses];
             for (int i = 0; i < count; i++) {
                 if (labels[i] < 0 || labels[i] >= numClasses) {
@@ -64,7 +65,7 @@ public final class EmpiricalDenoiser implements Denoiser {
                 perClass[labels[i]]++;
                 for (int c = 0; c < numClasses; c++) {
                     if (labels[i] != c) {
-                        mask[(c + 1) * count + i] = Float.NEGATIVE_INFINITY;
+                        mask[(c + 1) * count + i] = Double.NEGATIVE_INFINITY;
                     }
                 }
             }
@@ -73,9 +74,8 @@ public final class EmpiricalDenoiser implements Denoiser {
                     throw new IllegalArgumentException("empirical: class " + c + " has no data");
                 }
             }
-            try (NDArray m = manager.create(mask, new Shape(numClasses + 1, count))) {
-                this.maskTable = m.toType(data.getDataType(), true);
-            }
+            // created directly in the data type: DJL's toType(sameType, copy=true) returns an alias, not a copy
+            this.maskTable = Nd.create(manager, mask, new Shape(numClasses + 1, count), data.getDataType());
             this.numClasses = numClasses;
         } else {
             this.maskTable = null;

@@ -5,7 +5,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
-/** Small NDArray helpers. */
+/**
+ * Small NDArray helpers.
+ *
+ * <p>Pitfall (DJL 0.36, PyTorch engine): {@code toType(t, true)} with {@code t} equal to the array's own type returns
+ * an alias of the same storage, not a copy; and arrays made from Java arrays ({@code create(float[])}) borrow a
+ * direct buffer that lives only as long as that NDArray object. A "copy" made that way turns into freed memory once
+ * the original is closed. Use {@link #copyAs} for a real copy.
+ */
 public final class Nd {
     private Nd() {
     }
@@ -48,5 +55,10 @@ public final class Nd {
         try (NDArray d = a.toType(DataType.FLOAT64, true)) {
             return d.toDoubleArray();
         }
+    }
+
+    /** A real copy of {@code a} in data type {@code dt} (never an alias, see the class comment). */
+    public static NDArray copyAs(NDArray a, DataType dt) {
+        return a.getDataType() == dt ? a.duplicate() : a.toType(dt, true);
     }
 }

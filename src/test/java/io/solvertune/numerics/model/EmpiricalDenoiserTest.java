@@ -284,4 +284,41 @@ class EmpiricalDenoiserTest {
             assertThrows(IllegalArgumentException.class, () -> u.predict(x, 0.5, m.create(lab)));
         }
     }
+
+    /**
+     * Regression: the class-mask table used to be a DJL {@code toType(sameType, copy=true)} "copy", which aliases the
+     * direct buffer of a closed temporary; after a garbage collection the masks (and every conditional prediction)
+     * turned into garbage. The prediction must be identical after heavy GC and allocation churn.
+     */
+    @Test
+    void classMasksSurviveGarbageCollection() {
+        Random rnd = new Random(5);
+        int m = 300;
+        int d = 16;
+        float[] data = new float[m * d];
+        int[] labels = new int[m];
+        for (int i = 0; i < m; i++) {
+            labels[i] = i % 3;
+            for (int j = 0; j < d; j++) {
+                data[i * d + j] = (float) rnd.nextGaussian();
+            }
+        }
+        NoiseSchedule schedule = VpDiscreteSchedule.preset(BetaSchedule.LINEAR, 1000);
+        NDManager owner = NDManager.newBaseManager();
+        try (EmpiricalDenoiser model = new EmpiricalDenoiser(schedule, owner,
+                owner.create(data, new Shape(m, d)), labels, 3);
+             NDManager mgr = NDManager.newBaseManager()) {
+            NDArray x = mgr.randomNormal(new Shape(6, d));
+            NDArray lab = mgr.create(new long[] {0, 1, 2, -1, 0, 1});
+            float[] before = model.predict(x, 0.3, lab).toFloatArray();
+            for (int round = 0; round < 5; round++) {
+                for (int k = 0; k < 200; k++) {
+                    java.nio.ByteBuffer.allocateDirect(1 << 16);
+                }
+                System.gc();
+            }
+            float[] after = model.predict(x, 0.3, lab).toFloatArray();
+            assertArrayEquals(before, after, 0f);
+        }
+    }
 }
