@@ -63,9 +63,9 @@ final class BenchCommand implements Callable<Integer> {
     Path markdown;
 
     /** One benchmark row. */
-    record Row(String setup, String solver, int steps, long nfe, double bookkeepingUsPerStep, double modelUsPerEval) {
+    record Row(String setup, String solver, int steps, long nfe, double bookkeepingUsPerNfe, double modelUsPerEval) {
         double ratio() {
-            return bookkeepingUsPerStep / modelUsPerEval;
+            return bookkeepingUsPerNfe / modelUsPerEval;
         }
     }
 
@@ -166,28 +166,44 @@ final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < noise.length; i++) {
             noise[i] = rnd.nextGaussian();
         }
+        List<SolverSpec> specs = solvers();
+        int n = specs.size();
+        double[][] book = new double[n][repeats];
+        double[][] eval = new double[n][repeats];
+        long[] nfe = new long[n];
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray xT = Nd.create(m, noise, new Shape(shape), dt);
-            for (SolverSpec solver : solvers()) {
-                SamplerConfig cfg = SamplerConfig.of(solver, new TimestepSpacing.TimeUniform(), steps);
-                for (int i = 0; i < warmup; i++) {
+            List<SamplerConfig> configs = new ArrayList<>();
+            for (SolverSpec solver : specs) {
+                configs.add(SamplerConfig.of(solver, new TimestepSpacing.TimeUniform(), steps));
+            }
+            // warm up every solver first (JIT, allocator), then time in rounds with a shuffled solver order so that
+            // drift and order effects spread over all solvers alike
+            for (int w = 0; w < warmup; w++) {
+                for (SamplerConfig cfg : configs) {
                     once(cfg, model, guidance, xT);
                 }
-                double[] book = new double[repeats];
-                double[] eval = new double[repeats];
-                long nfe = 0;
-                for (int i = 0; i < repeats; i++) {
-                    SampleResult r = once(cfg, model, guidance, xT);
-                    int outerSteps = r.grid().length - 1;
-                    book[i] = r.bookkeepingNanos() / 1e3 / outerSteps;
-                    eval[i] = r.modelNanos() / 1e3 / r.nfe();
-                    nfe = r.nfe();
-                }
-                Row row = new Row(setup, solver.label(), steps, nfe, median(book), median(eval));
-                rows.add(row);
-                out.printf(Locale.ROOT, "  %-32s NFE %3d  bookkeeping %9.1f us/step  model %9.1f us/eval  ratio %6.2f%%%n",
-                        row.solver(), row.nfe(), row.bookkeepingUsPerStep(), row.modelUsPerEval(), 100 * row.ratio());
             }
+            Random order = new Random(42);
+            List<Integer> idx = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                idx.add(i);
+            }
+            for (int round = 0; round < repeats; round++) {
+                java.util.Collections.shuffle(idx, order);
+                for (int i : idx) {
+                    SampleResult r = once(configs.get(i), model, guidance, xT);
+                    book[i][round] = r.bookkeepingNanos() / 1e3 / r.nfe();
+                    eval[i][round] = r.modelNanos() / 1e3 / r.nfe();
+                    nfe[i] = r.nfe();
+                }
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            Row row = new Row(setup, specs.get(i).label(), steps, nfe[i], median(book[i]), median(eval[i]));
+            rows.add(row);
+            out.printf(Locale.ROOT, "  %-32s NFE %3d  bookkeeping %9.1f us/NFE  model %9.1f us/eval  ratio %6.2f%%%n",
+                    row.solver(), row.nfe(), row.bookkeepingUsPerNfe(), row.modelUsPerEval(), 100 * row.ratio());
         }
         return rows;
     }
@@ -213,11 +229,11 @@ final class BenchCommand implements Callable<Integer> {
             if (!r.setup().equals(setup)) {
                 setup = r.setup();
                 sb.append("\n**").append(setup).append("**\n\n");
-                sb.append("| solver | steps | NFE | bookkeeping µs/step | model µs/eval | bookkeeping / model eval |\n");
+                sb.append("| solver | steps | NFE | bookkeeping µs per NFE | model µs per eval | bookkeeping / model eval |\n");
                 sb.append("|---|---:|---:|---:|---:|---:|\n");
             }
             sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %.1f | %.1f | %.2f%% |%n", r.solver(), r.steps(),
-                    r.nfe(), r.bookkeepingUsPerStep(), r.modelUsPerEval(), 100 * r.ratio()));
+                    r.nfe(), r.bookkeepingUsPerNfe(), r.modelUsPerEval(), 100 * r.ratio()));
         }
         return sb.toString();
     }

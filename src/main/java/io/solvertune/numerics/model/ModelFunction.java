@@ -127,6 +127,8 @@ public final class ModelFunction {
         try (NDArray total = out.sum()) {
             if (total.getDataType() == DataType.FLOAT64) {
                 sum = total.getDouble();
+            } else if (total.getDataType() == DataType.FLOAT32) {
+                sum = total.getFloat();
             } else {
                 try (NDArray d = total.toType(DataType.FLOAT64, true)) {
                     sum = d.getDouble();

@@ -71,7 +71,7 @@ public enum PredictionType {
         double sg = s.sigma(t);
         return switch (this) {
             case NOISE -> out;
-            case DATA -> Lin.of(1.0, x, -a, out).divi(sg);                         // (x - a x0) / sigma
+            case DATA -> Lin.of(1.0 / sg, x, -a / sg, out);                          // (x - a x0) / sigma
             case V -> {
                 double d = norm2(a, sg);
                 yield Lin.of(a / d, out, sg / d, x);                                // (a v + sigma x) / (a² + sigma²)
@@ -91,12 +91,12 @@ public enum PredictionType {
         double sg = s.sigma(t);
         return switch (this) {
             case DATA -> out;
-            case NOISE -> Lin.of(1.0, x, -sg, out).divi(a);                        // (x - sigma eps) / alpha
+            case NOISE -> Lin.of(1.0 / a, x, -sg / a, out);                          // (x - sigma eps) / alpha
             case V -> {
                 double d = norm2(a, sg);
                 yield Lin.of(a / d, x, -sg / d, out);                               // (a x - sigma v) / (a² + sigma²)
             }
-            case SCORE -> Lin.of(1.0, x, sg * sg, out).divi(a);                    // (x + sigma² score) / alpha
+            case SCORE -> Lin.of(1.0 / a, x, sg * sg / a, out);                      // (x + sigma² score) / alpha
             case FLOW_VELOCITY -> {
                 double da = s.dAlphaDt(t);
                 double ds = s.dSigmaDt(t);

@@ -90,6 +90,10 @@ public final class Combo {
             }
             if (r == null) {
                 r = terms[i].mul(c[i]);
+            } else if (c[i] == 1.0) {
+                r.addi(terms[i]);
+            } else if (c[i] == -1.0) {
+                r.subi(terms[i]);
             } else {
                 try (NDArray t = terms[i].mul(c[i])) {
                     r.addi(t);
