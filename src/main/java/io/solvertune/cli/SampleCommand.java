@@ -78,10 +78,10 @@ final class SampleCommand implements Callable<Integer> {
     int steps;
 
     @CommandLine.Option(names = "--spacing", defaultValue = "time_uniform", paramLabel = "S",
-            description = "time_uniform, logSNR, time_quadratic, karras (default ${DEFAULT-VALUE})")
+            description = "time_uniform, logSNR, time_quadratic, karras, time_power (default ${DEFAULT-VALUE})")
     String spacing;
 
-    @CommandLine.Option(names = "--rho", defaultValue = "7.0", description = "rho of the karras spacing (default ${DEFAULT-VALUE})")
+    @CommandLine.Option(names = "--rho", defaultValue = "7.0", description = "rho of the karras / time_power spacing (default ${DEFAULT-VALUE})")
     double rho;
 
     @CommandLine.Option(names = "--timesteps", split = ",", paramLabel = "T0,T1,...", description = "explicit decreasing time list (replaces --spacing and --steps)")

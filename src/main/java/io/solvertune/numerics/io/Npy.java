@@ -38,8 +38,8 @@ public final class Npy {
         }
     }
 
-    /** Reads one array from a stream holding a {@code .npy} payload. */
-    public static NpyArray read(InputStream in, String name) throws IOException {
+    /** Reads the header of a {@code .npy} payload, leaving the stream at the first data byte. */
+    public static Header readHeader(InputStream in, String name) throws IOException {
         byte[] magic = in.readNBytes(6);
         for (int i = 0; i < 6; i++) {
             if (magic.length < 6 || magic[i] != MAGIC[i]) {
@@ -98,12 +98,33 @@ public final class Npy {
                 throw new IOException(name + ": negative dimension");
             }
             n *= dim;
-            if (n > MAX_ELEMENTS) {
+            if (n > (1L << 40)) {
                 throw new IOException(name + ": array too large");
             }
         }
-        if (n * dtype.size() > Integer.MAX_VALUE - 8) {
-            throw new IOException(name + ": array too large (" + n + " elements)");
+        return new Header(shape, dtype);
+    }
+
+    /** Shape and data type of a {@code .npy} payload; the stream is left at the first data byte. */
+    public record Header(long[] shape, NpyArray.NpyDtype dtype) {
+        /** Number of elements. */
+        public long count() {
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    /** Reads one array from a stream holding a {@code .npy} payload. */
+    public static NpyArray read(InputStream in, String name) throws IOException {
+        Header h = readHeader(in, name);
+        long[] shape = h.shape();
+        NpyArray.NpyDtype dtype = h.dtype();
+        long n = h.count();
+        if (n > MAX_ELEMENTS || n * dtype.size() > Integer.MAX_VALUE - 8) {
+            throw new IOException(name + ": array too large to read into memory (" + n + " elements)");
         }
         byte[] raw = in.readNBytes((int) (n * dtype.size()));
         if (raw.length != n * dtype.size()) {
@@ -166,17 +187,17 @@ public final class Npy {
         }
     }
 
-    /** Writes one array as {@code .npy} payload. */
-    public static void write(OutputStream out, NpyArray a) throws IOException {
-        StringBuilder shape = new StringBuilder("(");
-        for (int i = 0; i < a.shape().length; i++) {
-            shape.append(a.shape()[i]);
-            if (a.shape().length == 1 || i < a.shape().length - 1) {
-                shape.append(a.shape().length == 1 ? "," : ", ");
+    /** Writes the {@code .npy} header of an array of {@code shape} and {@code dtype} (data follows, C order). */
+    public static void writeHeader(OutputStream out, NpyArray.NpyDtype dtype, long[] shape) throws IOException {
+        StringBuilder sh = new StringBuilder("(");
+        for (int i = 0; i < shape.length; i++) {
+            sh.append(shape[i]);
+            if (shape.length == 1 || i < shape.length - 1) {
+                sh.append(shape.length == 1 ? "," : ", ");
             }
         }
-        shape.append(')');
-        String dict = "{'descr': '" + a.dtype().descr() + "', 'fortran_order': False, 'shape': " + shape + ", }";
+        sh.append(')');
+        String dict = "{'descr': '" + dtype.descr() + "', 'fortran_order': False, 'shape': " + sh + ", }";
         int base = MAGIC.length + 2 + 2;
         int total = base + dict.length() + 1;
         int pad = (64 - total % 64) % 64;
@@ -185,6 +206,46 @@ public final class Npy {
         out.write(new byte[] {1, 0});
         out.write(new byte[] {(byte) (header.length() & 0xff), (byte) ((header.length() >> 8) & 0xff)});
         out.write(header.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    /** Writes floating values as raw little-endian data of {@code dtype} (FLOAT64 or FLOAT32). */
+    public static void writeData(OutputStream out, NpyArray.NpyDtype dtype, double[] values) throws IOException {
+        ByteBuffer bb = ByteBuffer.allocate(values.length * dtype.size()).order(ByteOrder.LITTLE_ENDIAN);
+        switch (dtype) {
+            case FLOAT64 -> bb.asDoubleBuffer().put(values);
+            case FLOAT32 -> {
+                for (double v : values) {
+                    bb.putFloat((float) v);
+                }
+            }
+            default -> throw new IllegalArgumentException("writeData supports float64/float32, got " + dtype);
+        }
+        out.write(bb.array());
+    }
+
+    /** Reads {@code count} floating values of {@code dtype} from raw little-endian data. */
+    public static double[] readData(InputStream in, NpyArray.NpyDtype dtype, int count, String name) throws IOException {
+        byte[] raw = in.readNBytes(count * dtype.size());
+        if (raw.length != count * dtype.size()) {
+            throw new IOException(name + ": truncated data");
+        }
+        ByteBuffer bb = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+        double[] v = new double[count];
+        switch (dtype) {
+            case FLOAT64 -> bb.asDoubleBuffer().get(v);
+            case FLOAT32 -> {
+                for (int i = 0; i < count; i++) {
+                    v[i] = bb.getFloat();
+                }
+            }
+            default -> throw new IOException(name + ": expected float data, got " + dtype);
+        }
+        return v;
+    }
+
+    /** Writes one array as {@code .npy} payload. */
+    public static void write(OutputStream out, NpyArray a) throws IOException {
+        writeHeader(out, a.dtype(), a.shape());
         int n = a.size();
         ByteBuffer bb = ByteBuffer.allocate(n * a.dtype().size()).order(ByteOrder.LITTLE_ENDIAN);
         switch (a.dtype()) {

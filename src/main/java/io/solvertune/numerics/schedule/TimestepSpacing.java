@@ -17,6 +17,7 @@ import java.util.Locale;
     @JsonSubTypes.Type(value = TimestepSpacing.TimeQuadratic.class, name = "time_quadratic"),
     @JsonSubTypes.Type(value = TimestepSpacing.Karras.class, name = "karras"),
     @JsonSubTypes.Type(value = TimestepSpacing.Explicit.class, name = "explicit"),
+    @JsonSubTypes.Type(value = TimestepSpacing.PowerTime.class, name = "time_power"),
 })
 public sealed interface TimestepSpacing {
 
@@ -135,6 +136,36 @@ public sealed interface TimestepSpacing {
         }
     }
 
+    /**
+     * Karras-style spacing on the time axis itself (for discrete schedules: the DDPM timestep axis, t = (n+1)/N):
+     * {@code t_i = (tStart^{1/rho} + i/N (tEnd^{1/rho} - tStart^{1/rho}))^rho}. rho = 1 is time_uniform, rho = 2 is
+     * time_quadratic; "Hyperparameters are all you need" (arXiv 2510.02390) uses rho ~ 1.2 on DDPM timesteps.
+     */
+    record PowerTime(double rho) implements TimestepSpacing {
+        public PowerTime {
+            if (!(rho > 0.0) || Double.isInfinite(rho)) {
+                throw new IllegalArgumentException("time_power spacing needs rho > 0, got " + rho);
+            }
+        }
+
+        @Override
+        public double[] times(NoiseSchedule s, double tStart, double tEnd, int steps) {
+            check(steps, tStart, tEnd);
+            double a = Math.pow(s.unwarpUniformTime(tStart), 1.0 / rho);
+            double b = Math.pow(s.unwarpUniformTime(tEnd), 1.0 / rho);
+            double[] u = new double[steps + 1];
+            for (int i = 0; i <= steps; i++) {
+                u[i] = Math.pow(a + (double) i / steps * (b - a), rho);
+            }
+            return warp(s, u, tStart, tEnd);
+        }
+
+        @Override
+        public String id() {
+            return "time_power";
+        }
+    }
+
     /** A user-given list of {@code steps + 1} strictly decreasing times (tStart/tEnd are its ends). */
     record Explicit(double[] timesteps) implements TimestepSpacing {
         public Explicit {
@@ -201,8 +232,9 @@ public sealed interface TimestepSpacing {
             case "logsnr" -> new LogSnr();
             case "time_quadratic", "quadratic" -> new TimeQuadratic();
             case "karras", "edm" -> new Karras(rho);
+            case "time_power", "power" -> new PowerTime(rho);
             default -> throw new IllegalArgumentException("unknown spacing '" + name
-                    + "' (expected time_uniform, logSNR, time_quadratic, karras or an explicit list)");
+                    + "' (expected time_uniform, logSNR, time_quadratic, karras, time_power or an explicit list)");
         };
     }
 

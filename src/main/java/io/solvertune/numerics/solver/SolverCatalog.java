@@ -45,9 +45,9 @@ public final class SolverCatalog {
     public static final List<Parameter> SAMPLING_PARAMETERS = List.of(
             new Parameter("steps", "int", List.of(), "10",
                     "number of steps as the official code counts them (NFE for DPM-Solver/UniPC/DDIM/Euler; Heun spends 2 per step)"),
-            new Parameter("spacing", "enum", List.of("time_uniform", "logSNR", "time_quadratic", "karras", "explicit"),
+            new Parameter("spacing", "enum", List.of("time_uniform", "logSNR", "time_quadratic", "karras", "time_power", "explicit"),
                     "time_uniform", "placement of the time grid"),
-            new Parameter("rho", "double", List.of(), "7.0", "exponent of the karras spacing"),
+            new Parameter("rho", "double", List.of(), "7.0", "exponent of the karras (noise level) and time_power (time axis) spacings"),
             new Parameter("timesteps", "double[]", List.of(), "", "explicit decreasing time list (spacing=explicit)"),
             new Parameter("t_start", "double", List.of(), "schedule default", "start time (noise)"),
             new Parameter("t_end", "double", List.of(), "schedule default", "end time"),

@@ -1,0 +1,119 @@
+package io.solvertune.cli;
+
+import io.solvertune.numerics.model.Denoiser;
+import io.solvertune.numerics.schedule.TimestepSpacing;
+import io.solvertune.numerics.solver.SolverCatalog;
+import io.solvertune.tuning.BaselineSweep;
+import io.solvertune.tuning.Candidate;
+import io.solvertune.tuning.Evaluation;
+import io.solvertune.tuning.ImageGrid;
+import io.solvertune.tuning.Json;
+import io.solvertune.tuning.TrajectorySet;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+
+/** {@code solvertune evaluate}: solver configs x NFE list on teacher seeds, MSE vs teacher (+ PNG grid). */
+@CommandLine.Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Score solver configs at each NFE against teacher trajectories (per-seed MSE, mean and standard error).")
+final class EvaluateCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec cmd;
+
+    @CommandLine.Mixin
+    ModelOptions model = new ModelOptions();
+
+    @CommandLine.Option(names = "--teacher", required = true, paramLabel = "DIR", description = "trajectory set (from `teacher`)")
+    Path teacher;
+
+    @CommandLine.Option(names = "--nfe", split = ",", defaultValue = "5,6,8,10", description = "NFE list (default ${DEFAULT-VALUE})")
+    int[] nfes;
+
+    @CommandLine.Option(names = "--solver", paramLabel = "NAME", description = "one solver to score (default: every untuned baseline)")
+    String solver;
+
+    @CommandLine.Option(names = "--option", paramLabel = "KEY=VALUE", description = "solver option, e.g. order=3 (repeatable)")
+    Map<String, String> options = new LinkedHashMap<>();
+
+    @CommandLine.Option(names = "--spacing", defaultValue = "time_uniform", description = "spacing of --solver (default ${DEFAULT-VALUE})")
+    String spacing;
+
+    @CommandLine.Option(names = "--rho", defaultValue = "7.0", description = "rho of karras / time_power (default ${DEFAULT-VALUE})")
+    double rho;
+
+    @CommandLine.Option(names = "--rows", paramLabel = "FROM:COUNT", converter = SeedRange.Converter.class,
+            description = "rows of the trajectory set to use (default: all)")
+    SeedRange rows;
+
+    @CommandLine.Option(names = "--batch", defaultValue = "64", description = "batch size (default ${DEFAULT-VALUE})")
+    int batch;
+
+    @CommandLine.Option(names = "--grid", paramLabel = "FILE.png", description = "PNG grid: teacher | each candidate, first 8 seeds (image models)")
+    Path grid;
+
+    @CommandLine.Option(names = "--json", paramLabel = "FILE", description = "write the results as JSON")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter o = cmd.commandLine().getOut();
+        ModelOptions.Loaded m = model.load();
+        TrajectorySet set = TrajectorySet.open(teacher);
+        if (!set.meta().modelHash().equals(m.hash())) {
+            throw new IllegalArgumentException("--teacher: the trajectories were computed for another model (hash "
+                    + set.meta().modelHash().substring(0, 12) + " vs " + m.hash().substring(0, 12) + ")");
+        }
+        int from = rows == null ? 0 : (int) rows.first();
+        int to = rows == null ? set.size() : (int) Math.min(set.size(), rows.first() + rows.count());
+        List<Candidate> cands = new ArrayList<>();
+        if (solver != null) {
+            cands.add(Candidate.of(SolverCatalog.parse(solver, options), TimestepSpacing.named(spacing, rho)));
+        } else {
+            cands.addAll(BaselineSweep.untunedCandidates());
+        }
+        Evaluation.Targets targets = Evaluation.Targets.load(set, from, to);
+        List<Evaluation.Result> results = new ArrayList<>();
+        List<double[]> columns = new ArrayList<>();
+        int keep = grid != null ? Math.min(8, to - from) : 0;
+        if (keep > 0) {
+            columns.add(java.util.Arrays.copyOf(targets.fin(), keep * set.perSample()));
+        }
+        o.printf(Locale.ROOT, "| candidate | NFE | seeds | MSE vs teacher | std err |%n|---|---:|---:|---:|---:|%n");
+        try (Denoiser d = m.build()) {
+          for (int nfe : nfes) {
+            for (Candidate c : cands) {
+                if (c.stepsFor(nfe) < 1) {
+                    continue;
+                }
+                Evaluation.Scored s = Evaluation.evaluate(d, m.guidance(), targets, c, nfe, batch, m.dtype(), keep);
+                results.add(s.result());
+                if (keep > 0) {
+                    columns.add(s.firstSamples());
+                }
+                o.printf(Locale.ROOT, "| %s | %d | %d | %.6g | %.2g |%n", c.name(), nfe, s.result().seeds(),
+                        s.result().meanMse(), s.result().stdErr());
+            }
+          }
+        }
+        if (grid != null) {
+            if (!ImageGrid.isImage(set.meta().sampleShape())) {
+                throw new IllegalArgumentException("--grid: samples of shape " + java.util.Arrays.toString(set.meta().sampleShape())
+                        + " are not images");
+            }
+            ImageGrid.write(grid, columns, keep, set.meta().sampleShape(), 2);
+            o.println("wrote " + grid + " (columns: teacher, then each candidate x NFE in the order above)");
+        }
+        if (json != null) {
+            Files.writeString(json, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(results));
+            o.println("wrote " + json);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,52 @@
+package io.solvertune.cli;
+
+import ai.djl.ndarray.types.DataType;
+import io.solvertune.numerics.model.Denoiser;
+import io.solvertune.numerics.model.Guidance;
+import io.solvertune.numerics.spec.ModelSpec;
+import io.solvertune.tuning.ModelHash;
+import io.solvertune.tuning.Presets;
+import java.io.IOException;
+import java.nio.file.Path;
+import picocli.CommandLine;
+
+/** Model selection shared by the tuning commands: a spec file or a registered preset, plus conditioning. */
+final class ModelOptions {
+    @CommandLine.Option(names = "--spec", paramLabel = "FILE", description = "model spec (JSON)")
+    Path spec;
+
+    @CommandLine.Option(names = "--preset", paramLabel = "NAME", description = "registered benchmark model: gmm-sd-d32, fmnist-empirical")
+    String preset;
+
+    @CommandLine.Option(names = "--class", paramLabel = "C", description = "class label (overrides the spec's guidance)")
+    Integer classLabel;
+
+    @CommandLine.Option(names = "--guidance", paramLabel = "W", description = "classifier-free guidance scale (overrides the spec's)")
+    Double guidanceScale;
+
+    /** A loaded model with everything provenance needs. */
+    record Loaded(ModelSpec spec, Path baseDir, String hash, Guidance guidance, DataType dtype) {
+        Denoiser build() throws IOException {
+            return spec.build(baseDir);
+        }
+    }
+
+    Loaded load() throws IOException {
+        if ((spec == null) == (preset == null)) {
+            throw new IllegalArgumentException("give exactly one of --spec FILE or --preset NAME");
+        }
+        ModelSpec ms;
+        Path base;
+        if (spec != null) {
+            ms = ModelSpec.read(spec);
+            base = spec.toAbsolutePath().getParent();
+        } else {
+            ms = Presets.load(preset);
+            base = Presets.baseDir();
+        }
+        Guidance g = ms.guidanceOrNone();
+        Integer c = classLabel != null ? classLabel : g.classLabel();
+        double w = guidanceScale != null ? guidanceScale : g.scale();
+        return new Loaded(ms, base, ModelHash.of(ms, base), new Guidance(c, w), ms.dataType());
+    }
+}

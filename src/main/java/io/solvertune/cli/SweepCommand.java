@@ -1,0 +1,107 @@
+package io.solvertune.cli;
+
+import io.solvertune.numerics.model.Denoiser;
+import io.solvertune.tuning.BaselineSweep;
+import io.solvertune.tuning.Evaluation;
+import io.solvertune.tuning.HyperparameterSearch;
+import io.solvertune.tuning.Json;
+import io.solvertune.tuning.TrajectorySet;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+
+/**
+ * {@code solvertune sweep}: the best untuned baseline per NFE (chosen on training seeds, scored on held-out seeds),
+ * and the hyperparameter-search method (time-power rho, stop level, denoise) validated the same way.
+ */
+@CommandLine.Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Best untuned baseline per NFE (train seeds) and its held-out error; optionally the hyperparameter search.")
+final class SweepCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec cmd;
+
+    @CommandLine.Mixin
+    ModelOptions model = new ModelOptions();
+
+    @CommandLine.Option(names = "--train", required = true, paramLabel = "DIR", description = "teacher set of the training seeds")
+    Path train;
+
+    @CommandLine.Option(names = "--heldout", required = true, paramLabel = "DIR", description = "teacher set of the held-out seeds")
+    Path heldout;
+
+    @CommandLine.Option(names = "--nfe", split = ",", defaultValue = "5,6,8,10", description = "NFE list (default ${DEFAULT-VALUE})")
+    int[] nfes;
+
+    @CommandLine.Option(names = "--batch", defaultValue = "64", description = "batch size (default ${DEFAULT-VALUE})")
+    int batch;
+
+    @CommandLine.Option(names = "--hyperparameters", description = "also run the hyperparameter search (rho, stop level, denoise)")
+    boolean hyperparameters;
+
+    @CommandLine.Option(names = "--json", paramLabel = "FILE", description = "write the results as JSON")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter o = cmd.commandLine().getOut();
+        ModelOptions.Loaded m = model.load();
+        TrajectorySet tr = TrajectorySet.open(train);
+        TrajectorySet ho = TrajectorySet.open(heldout);
+        for (TrajectorySet s : List.of(tr, ho)) {
+            if (!s.meta().modelHash().equals(m.hash())) {
+                throw new IllegalArgumentException(s.directory() + ": computed for another model");
+            }
+        }
+        java.util.Set<Long> trainSeeds = new java.util.HashSet<>();
+        for (long s : tr.seeds()) {
+            trainSeeds.add(s);
+        }
+        for (long s : ho.seeds()) {
+            if (trainSeeds.contains(s)) {
+                throw new IllegalArgumentException("--heldout: seed " + s + " is also a training seed");
+            }
+        }
+        Evaluation.Targets trT = Evaluation.Targets.load(tr, 0, tr.size());
+        Evaluation.Targets hoT = Evaluation.Targets.load(ho, 0, ho.size());
+        Map<String, Object> out = new LinkedHashMap<>();
+        try (Denoiser d = m.build()) {
+            long t0 = System.nanoTime();
+            List<BaselineSweep.Choice> base = BaselineSweep.run(d, m.guidance(), trT, hoT,
+                    BaselineSweep.untunedCandidates(), nfes, batch, m.dtype(), io.solvertune.tuning.Progress.NONE);
+            o.printf(Locale.ROOT, "best untuned baseline (%d train / %d held-out seeds, %.1f s)%n", tr.size(), ho.size(),
+                    (System.nanoTime() - t0) / 1e9);
+            o.printf(Locale.ROOT, "| NFE | chosen on train | train MSE | held-out MSE ± s.e. |%n|---:|---|---:|---:|%n");
+            for (BaselineSweep.Choice c : base) {
+                o.printf(Locale.ROOT, "| %d | %s | %.5g | %.5g ± %.2g |%n", c.nfe(), c.best().name(),
+                        c.train().meanMse(), c.heldOut().meanMse(), c.heldOut().stdErr());
+            }
+            out.put("baseline", base);
+            if (hyperparameters) {
+                t0 = System.nanoTime();
+                List<HyperparameterSearch.Fit> fits = HyperparameterSearch.run(d, m.guidance(), trT, hoT,
+                        HyperparameterSearch.defaultSpace(), nfes, batch, m.dtype(), io.solvertune.tuning.Progress.NONE);
+                o.printf(Locale.ROOT, "hyperparameter search (%.1f s)%n", (System.nanoTime() - t0) / 1e9);
+                o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. | vs baseline | beats (2 s.e.) |%n|---:|---|---:|---:|---|%n");
+                for (int i = 0; i < fits.size(); i++) {
+                    HyperparameterSearch.Fit f = fits.get(i);
+                    BaselineSweep.Choice b = base.get(i);
+                    o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g | %.3f | %s |%n", f.nfe(), f.best().name(),
+                            f.heldOut().meanMse(), f.heldOut().stdErr(), f.heldOut().meanMse() / b.heldOut().meanMse(),
+                            f.heldOut().beats(b.heldOut()) ? "yes" : (b.heldOut().beats(f.heldOut()) ? "no (worse)" : "tie"));
+                }
+                out.put("hyperparameterSearch", fits);
+            }
+        }
+        if (json != null) {
+            Files.writeString(json, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+            o.println("wrote " + json);
+        }
+        return 0;
+    }
+}
