@@ -24,6 +24,9 @@ final class ModelOptions {
     @CommandLine.Option(names = "--guidance", paramLabel = "W", description = "classifier-free guidance scale (overrides the spec's)")
     Double guidanceScale;
 
+    @CommandLine.Option(names = "--per-seed-class", description = "class of seed s is s mod (number of classes), instead of one --class")
+    boolean perSeedClass;
+
     /** A loaded model with everything provenance needs. */
     record Loaded(ModelSpec spec, Path baseDir, String hash, Guidance guidance, DataType dtype) {
         Denoiser build() throws IOException {
@@ -47,6 +50,10 @@ final class ModelOptions {
         Guidance g = ms.guidanceOrNone();
         Integer c = classLabel != null ? classLabel : g.classLabel();
         double w = guidanceScale != null ? guidanceScale : g.scale();
-        return new Loaded(ms, base, ModelHash.of(ms, base), new Guidance(c, w), ms.dataType());
+        if (perSeedClass && classLabel != null) {
+            throw new IllegalArgumentException("give either --class or --per-seed-class, not both");
+        }
+        Guidance guidance = perSeedClass || g.perSeedClass() && classLabel == null ? Guidance.perSeed(w) : new Guidance(c, w);
+        return new Loaded(ms, base, ModelHash.of(ms, base), guidance, ms.dataType());
     }
 }

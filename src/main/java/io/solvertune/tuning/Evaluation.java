@@ -36,13 +36,13 @@ public final class Evaluation {
     }
 
     /** Initial and final teacher states of seeds {@code [from, to)}, loaded once. */
-    public record Targets(int from, int to, double[] initial, double[] fin, long[] sampleShape, double tStart,
-                          double tEnd) {
+    public record Targets(int from, int to, long[] seeds, double[] initial, double[] fin, long[] sampleShape,
+                          double tStart, double tEnd) {
         public static Targets load(TrajectorySet teacher, int from, int to) throws IOException {
             int last = teacher.times().length - 1;
             java.util.Map<Integer, double[]> st = teacher.states(new int[] {0, last}, from, to);
-            return new Targets(from, to, st.get(0), st.get(last), teacher.meta().sampleShape(), teacher.times()[0],
-                    teacher.times()[last]);
+            return new Targets(from, to, java.util.Arrays.copyOfRange(teacher.seeds(), from, to), st.get(0),
+                    st.get(last), teacher.meta().sampleShape(), teacher.times()[0], teacher.times()[last]);
         }
 
         int perSample() {
@@ -77,7 +77,8 @@ public final class Evaluation {
                 System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
                 try (NDManager bm = m.newSubManager()) {
                     NDArray xT = Nd.create(bm, x0, new Shape(shape), dtype);
-                    ModelFunction fn = new ModelFunction(model, guidance);
+                    long[] seeds = java.util.Arrays.copyOfRange(targets.seeds(), b0 - from, b1 - from);
+                    ModelFunction fn = new ModelFunction(model, guidance, guidance.rowLabels(seeds, model.numClasses()));
                     SampleResult r = Sampler.sample(cfg, fn, xT);
                     if (r.nfe() != nfe) {
                         throw new IllegalStateException("candidate " + cand.name() + " spent " + r.nfe() + " NFE, not " + nfe);

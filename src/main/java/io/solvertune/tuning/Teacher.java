@@ -181,7 +181,8 @@ public final class Teacher {
         for (int i = 0; i < r; i++) {
             slot.put(recordIdx[i], i);
         }
-        ModelFunction fn = new ModelFunction(req.model(), req.guidance());
+        ModelFunction fn = new ModelFunction(req.model(), req.guidance(),
+                req.guidance().rowLabels(seeds, req.model().numClasses()));
         int steps = grid.length - 1;
         try (NDManager m = NDManager.newBaseManager()) {
             long[] shape = new long[req.model().sampleShape().length + 1];

@@ -15,6 +15,7 @@ public final class ModelFunction {
     private final Denoiser denoiser;
     private final Guidance guidance;
     private final boolean checkFinite;
+    private final long[] rowLabels;
     private long nfe;
     private long modelNanos;
 
@@ -27,10 +28,36 @@ public final class ModelFunction {
      *                    non-finite output raises {@link NonFiniteModelOutputException}
      */
     public ModelFunction(Denoiser denoiser, Guidance guidance, boolean checkFinite) {
+        this(denoiser, guidance, checkFinite, null);
+    }
+
+    /**
+     * @param rowLabels the class of each row of the batches this function will see, required when the guidance is
+     *                  per seed ({@link Guidance#rowLabels})
+     */
+    public ModelFunction(Denoiser denoiser, Guidance guidance, long[] rowLabels) {
+        this(denoiser, guidance, true, rowLabels);
+    }
+
+    private ModelFunction(Denoiser denoiser, Guidance guidance, boolean checkFinite, long[] rowLabels) {
         this.denoiser = denoiser;
         this.guidance = guidance;
         this.checkFinite = checkFinite;
-        if (guidance.conditional()) {
+        this.rowLabels = rowLabels == null ? null : rowLabels.clone();
+        if (guidance.perSeedClass()) {
+            if (denoiser.numClasses() <= 0) {
+                throw new IllegalArgumentException("guidance: the model is unconditional but per-seed classes were asked for");
+            }
+            if (rowLabels == null) {
+                throw new IllegalArgumentException("guidance: per-seed classes need the row labels of the batch");
+            }
+            for (long l : rowLabels) {
+                if (l < 0 || l >= denoiser.numClasses()) {
+                    throw new IllegalArgumentException("guidance: class label " + l + " is out of range; the model has "
+                            + denoiser.numClasses() + " classes");
+                }
+            }
+        } else if (guidance.conditional()) {
             if (denoiser.numClasses() <= 0) {
                 throw new IllegalArgumentException("guidance: the model is unconditional but a class label was given");
             }
@@ -97,9 +124,17 @@ public final class ModelFunction {
         if (!guidance.conditional()) {
             return denoiser.predict(x, t, null);
         }
-        long label = guidance.classLabel();
+        long[] cond = new long[(int) b];
+        if (guidance.perSeedClass()) {
+            if (rowLabels.length != b) {
+                throw new IllegalArgumentException("guidance: " + rowLabels.length + " row labels for a batch of " + b);
+            }
+            System.arraycopy(rowLabels, 0, cond, 0, (int) b);
+        } else {
+            java.util.Arrays.fill(cond, guidance.classLabel());
+        }
         if (!guidance.needsPair()) {
-            try (NDArray labels = m.full(new ai.djl.ndarray.types.Shape(b), label, DataType.INT64)) {
+            try (NDArray labels = m.create(cond)) {
                 return denoiser.predict(x, t, labels);
             }
         }
@@ -107,15 +142,15 @@ public final class ModelFunction {
         long[] lab = new long[(int) (2 * b)];
         for (int i = 0; i < b; i++) {
             lab[i] = Denoiser.UNCONDITIONAL;
-            lab[(int) b + i] = label;
+            lab[(int) b + i] = cond[i];
         }
         try (NDArray labels = m.create(lab);
              NDArray x2 = x.concat(x, 0);
              NDArray out = denoiser.predict(x2, t, labels);
              NDList parts = out.split(2, 0)) {
             NDArray uncond = parts.get(0);
-            NDArray cond = parts.get(1);
-            NDArray r = cond.sub(uncond);
+            NDArray condOut = parts.get(1);
+            NDArray r = condOut.sub(uncond);
             r.muli(guidance.scale());
             return r.addi(uncond);
         }
