@@ -26,6 +26,7 @@ import java.util.Map;
     @JsonSubTypes.Type(value = DenoiserSpec.GaussianMixture.class, name = "gaussian_mixture"),
     @JsonSubTypes.Type(value = DenoiserSpec.Gaussian.class, name = "gaussian"),
     @JsonSubTypes.Type(value = DenoiserSpec.Empirical.class, name = "empirical"),
+    @JsonSubTypes.Type(value = DenoiserSpec.TorchScript.class, name = "torchscript"),
 })
 public sealed interface DenoiserSpec {
 
@@ -146,6 +147,61 @@ public sealed interface DenoiserSpec {
                 m.close();
                 throw e;
             }
+        }
+    }
+
+    /**
+     * A user model exported as TorchScript ({@code torch.jit.save}) with {@code forward(x, t)} or
+     * {@code forward(x, t, class)} returning a {@code predictionType} prediction of x's shape; see
+     * {@link io.solvertune.numerics.model.TorchScriptDenoiser}. The schedule is the spec's. {@code file} is relative
+     * to the spec; {@code numClasses} defaults to 0 (unconditional), {@code nullClass} (the label the module takes for
+     * unconditional rows) to {@code numClasses}, {@code dtype} to float32, {@code device} to auto (a GPU if DJL reports
+     * one). {@code timeInput}: {@code ddpm_index} (N't-1 of a vp_discrete schedule), {@code continuous} (t),
+     * {@code sigma} (sigma/alpha, EDM-style nets) or {@code scaled_1000} (1000 t, flow models).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record TorchScript(String file, long[] inputShape, String predictionType, Integer numClasses, Long nullClass,
+                       String timeInput, String dtype, String device) implements DenoiserSpec {
+        @Override
+        public Denoiser build(NoiseSchedule schedule, Path baseDir) throws IOException {
+            if (file == null) {
+                throw new IllegalArgumentException("model.file: required (the TorchScript file, relative to the spec)");
+            }
+            if (inputShape == null || inputShape.length == 0) {
+                throw new IllegalArgumentException("model.inputShape: required, e.g. [1, 28, 28]");
+            }
+            if (predictionType == null) {
+                throw new IllegalArgumentException(
+                        "model.predictionType: required (noise, data, v, score or flow_velocity)");
+            }
+            if (timeInput == null) {
+                throw new IllegalArgumentException(
+                        "model.timeInput: required (ddpm_index, continuous, sigma or scaled_1000)");
+            }
+            io.solvertune.numerics.model.PredictionType pt;
+            io.solvertune.numerics.model.TorchScriptDenoiser.TimeInput ti;
+            ai.djl.Device dev;
+            try {
+                pt = io.solvertune.numerics.model.PredictionType.parse(predictionType);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("model.predictionType: " + e.getMessage(), e);
+            }
+            try {
+                ti = io.solvertune.numerics.model.TorchScriptDenoiser.TimeInput.parse(timeInput);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("model.timeInput: " + e.getMessage(), e);
+            }
+            try {
+                dev = io.solvertune.numerics.model.TorchScriptDenoiser.parseDevice(device);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("model." + e.getMessage(), e);
+            }
+            int k = numClasses == null ? 0 : numClasses;
+            long nul = nullClass == null ? k : nullClass;
+            DataType dt = parseDtype(dtype == null ? "float32" : dtype, "model.dtype");
+            return io.solvertune.numerics.model.TorchScriptDenoiser.load(schedule,
+                    new io.solvertune.numerics.model.TorchScriptDenoiser.Config(baseDir.resolve(file), inputShape, pt,
+                            k, nul, ti, dt, dev));
         }
     }
 
