@@ -26,6 +26,7 @@ public final class EmpiricalDenoiser implements Denoiser {
     private final int numClasses;
     private final long[] sampleShape;
     private final int count;
+    private final int[] labels;
 
     /**
      * @param manager     owns {@code data}; closed with this denoiser
@@ -48,6 +49,7 @@ public final class EmpiricalDenoiser implements Denoiser {
         try (NDArray sq = this.data.square(); NDArray sum = sq.sum(new int[] {1})) {
             this.halfSqNorm = sum.mul(0.5);
         }
+        this.labels = labels == null ? null : labels.clone();
         if (labels != null) {
             if (labels.length != count) {
                 throw new IllegalArgumentException("empirical: " + labels.length + " labels for " + count + " items");
@@ -161,5 +163,38 @@ public final class EmpiricalDenoiser implements Denoiser {
     @Override
     public void close() {
         manager.close();
+    }
+
+    /**
+     * Data items for seeds (flattened [n, D]): a uniformly chosen item per seed, from the row's class when labels are
+     * given (the distribution the class-conditional denoiser is optimal for).
+     */
+    public double[] sampleData(long[] seeds, long[] rowLabels) {
+        int d = (int) (data.getShape().get(1));
+        double[] all = io.solvertune.numerics.nd.Nd.toDoubles(data);
+        double[] out = new double[seeds.length * d];
+        for (int i = 0; i < seeds.length; i++) {
+            java.util.Random r = new java.util.Random(new java.util.SplittableRandom(seeds[i] ^ 0x2545F4914F6CDD1DL).nextLong());
+            long label = rowLabels == null ? -1 : rowLabels[i];
+            int item;
+            if (label < 0 || labels == null) {
+                item = r.nextInt(count);
+            } else {
+                int n = 0;
+                for (int c : labels) {
+                    n += c == label ? 1 : 0;
+                }
+                int pick = r.nextInt(n);
+                item = -1;
+                for (int j = 0; j < count; j++) {
+                    if (labels[j] == label && pick-- == 0) {
+                        item = j;
+                        break;
+                    }
+                }
+            }
+            System.arraycopy(all, item * d, out, i * d, d);
+        }
+        return out;
     }
 }

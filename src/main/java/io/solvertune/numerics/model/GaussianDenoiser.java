@@ -19,7 +19,7 @@ import org.apache.commons.math3.linear.RealMatrix;
  * eigen-coordinate linearly: {@code x_t = alpha_t mu + U diag(sqrt(v_t / v_s)) U^T (x_s - alpha_s mu)},
  * {@code v = alpha^2 ev + sigma^2}.
  */
-public final class GaussianDenoiser implements Denoiser {
+public final class GaussianDenoiser implements Denoiser, JacobianDiagonal {
     private final NoiseSchedule schedule;
     private final int dim;
     private final double[] mean;
@@ -29,6 +29,7 @@ public final class GaussianDenoiser implements Denoiser {
     private final DtypeCache meanNd;
     private final DtypeCache basisNd;   // U  [D, D] (null when diagonal)
     private final DtypeCache basisTNd;  // U^T
+    private final double[][] basisHost; // U (columns = eigenvectors), null when diagonal
 
     private GaussianDenoiser(NoiseSchedule schedule, double[] mean, double[] eigenvalues, double[][] basis) {
         this.schedule = schedule;
@@ -36,6 +37,7 @@ public final class GaussianDenoiser implements Denoiser {
         this.mean = mean.clone();
         this.eigenvalues = eigenvalues.clone();
         this.diagonal = basis == null;
+        this.basisHost = basis == null ? null : copy(basis);
         this.manager = NDManager.newBaseManager();
         this.meanNd = DtypeCache.of(manager, this.mean, dim);
         if (basis != null) {
@@ -53,6 +55,14 @@ public final class GaussianDenoiser implements Denoiser {
             this.basisNd = null;
             this.basisTNd = null;
         }
+    }
+
+    private static double[][] copy(double[][] m) {
+        double[][] c = new double[m.length][];
+        for (int i = 0; i < m.length; i++) {
+            c[i] = m[i].clone();
+        }
+        return c;
     }
 
     /** Diagonal covariance {@code diag(variances)}. */
@@ -199,5 +209,75 @@ public final class GaussianDenoiser implements Denoiser {
             basisTNd.close();
         }
         manager.close();
+    }
+
+    /** Data samples {@code mu + U diag(sqrt(ev)) z}, one per seed (flattened [n, D]); z from a per-seed stream. */
+    public double[] sampleData(long[] seeds) {
+        double[] out = new double[seeds.length * dim];
+        double[][] u = basisHost;
+        for (int i = 0; i < seeds.length; i++) {
+            java.util.Random r = new java.util.Random(new java.util.SplittableRandom(seeds[i] ^ 0x2545F4914F6CDD1DL).nextLong());
+            double[] z = new double[dim];
+            for (int k = 0; k < dim; k++) {
+                z[k] = Math.sqrt(eigenvalues[k]) * r.nextGaussian();
+            }
+            for (int j = 0; j < dim; j++) {
+                double v = mean[j];
+                if (u == null) {
+                    v += z[j];
+                } else {
+                    for (int k = 0; k < dim; k++) {
+                        v += u[j][k] * z[k];
+                    }
+                }
+                out[i * dim + j] = v;
+            }
+        }
+        return out;
+    }
+
+    /** The closed-form diagonal of the noise prediction's Jacobian times sigma: {@code sigma^2 sum_k U_ik^2 / (alpha^2 ev_k + sigma^2)}. */
+    public double[] lExact(double t) {
+        double a = schedule.alpha(t);
+        double s = schedule.sigma(t);
+        double[] l = new double[dim];
+        for (int i = 0; i < dim; i++) {
+            double acc = 0;
+            for (int k = 0; k < dim; k++) {
+                double uik = basisHost == null ? (i == k ? 1.0 : 0.0) : basisHost[i][k];
+                acc += uik * uik / (a * a * eigenvalues[k] + s * s);
+            }
+            l[i] = s * s * acc;
+        }
+        return l;
+    }
+
+    /** Eigenvectors as columns ({@code null} for a diagonal covariance). */
+    public double[][] basis() {
+        if (basisHost == null) {
+            return null;
+        }
+        double[][] c = new double[dim][];
+        for (int i = 0; i < dim; i++) {
+            c[i] = basisHost[i].clone();
+        }
+        return c;
+    }
+
+    public double[] mean() {
+        return mean.clone();
+    }
+
+    @Override
+    public double[] noiseJacobianDiagonal(double[] x, int b, double t, long[] labels) {
+        double s = schedule.sigma(t);
+        double[] l = lExact(t); // sigma^2 diag(C^{-1}) = sigma * diag(d eps/dx)
+        double[] out = new double[b * dim];
+        for (int i = 0; i < b; i++) {
+            for (int e = 0; e < dim; e++) {
+                out[i * dim + e] = l[e] / s;
+            }
+        }
+        return out;
     }
 }

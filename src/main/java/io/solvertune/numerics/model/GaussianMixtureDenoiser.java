@@ -17,7 +17,7 @@ import java.util.Arrays;
  * only the components of class {@code c} (weights renormalised by the softmax), an unconditional row uses all.
  * This is exactly the model of {@code shared/reference/README.md} (there {@code componentClass[k] = k % 2}).
  */
-public final class GaussianMixtureDenoiser implements Denoiser {
+public final class GaussianMixtureDenoiser implements Denoiser, JacobianDiagonal {
     private final NoiseSchedule schedule;
     private final double[] weights;
     private final double[][] means;
@@ -246,5 +246,63 @@ public final class GaussianMixtureDenoiser implements Denoiser {
     public String toString() {
         return "GaussianMixture(K=" + weights.length + ", D=" + dim + ", classes=" + numClasses + ", stds="
                 + Arrays.toString(stds) + ")";
+    }
+
+    /**
+     * Exact {@code d eps_i / d x_i} on the host: with responsibilities r_k and g_k = (alpha mu_k - x)/v_k,
+     * {@code d eps_i/d x_i = sigma (sum_k r_k / v_k - sum_k r_k g_ki^2 + (sum_k r_k g_ki)^2)}.
+     */
+    @Override
+    public double[] noiseJacobianDiagonal(double[] x, int b, double t, long[] labels) {
+        int k = weights.length;
+        double a = schedule.alpha(t);
+        double sg = schedule.sigma(t);
+        double[] v = new double[k];
+        double[] logNorm = new double[k];
+        for (int c = 0; c < k; c++) {
+            v[c] = a * a * stds[c] * stds[c] + sg * sg;
+            logNorm[c] = Math.log(weights[c]) - 0.5 * dim * Math.log(2 * Math.PI * v[c]);
+        }
+        double[] out = new double[b * dim];
+        double[] logits = new double[k];
+        double[] r = new double[k];
+        for (int row = 0; row < b; row++) {
+            long lab = labels == null ? UNCONDITIONAL : labels[row];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < k; c++) {
+                if (lab != UNCONDITIONAL && componentClass != null && componentClass[c] != lab) {
+                    logits[c] = Double.NEGATIVE_INFINITY;
+                    continue;
+                }
+                double d2 = 0;
+                for (int e = 0; e < dim; e++) {
+                    double q = x[row * dim + e] - a * means[c][e];
+                    d2 += q * q;
+                }
+                logits[c] = logNorm[c] - 0.5 * d2 / v[c];
+                max = Math.max(max, logits[c]);
+            }
+            double z = 0;
+            for (int c = 0; c < k; c++) {
+                r[c] = logits[c] == Double.NEGATIVE_INFINITY ? 0 : Math.exp(logits[c] - max);
+                z += r[c];
+            }
+            for (int c = 0; c < k; c++) {
+                r[c] /= z;
+            }
+            for (int e = 0; e < dim; e++) {
+                double s1 = 0;
+                double s2 = 0;
+                double s3 = 0;
+                for (int c = 0; c < k; c++) {
+                    double g = (a * means[c][e] - x[row * dim + e]) / v[c];
+                    s1 += r[c] / v[c];
+                    s2 += r[c] * g * g;
+                    s3 += r[c] * g;
+                }
+                out[row * dim + e] = sg * (s1 - s2 + s3 * s3);
+            }
+        }
+        return out;
     }
 }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Benchmark models x guidance: teacher sets (train + held-out seeds), then the best untuned baseline per NFE chosen on
+# the training seeds and scored on >= 1000 held-out seeds, and the hyperparameter-search method validated the same way.
+#
+#   tuning-jobs/benchmarks/baselines.sh [PRESET [GUIDANCE]]     (default: every preset with its guidance scales)
+#
+# Needs the packaged jar (mvn -B -q package -DskipTests). Outputs go to ${OUT:-work-dirs/bench}/<preset>-g<w>/ and
+# are resumable: rerunning skips finished teacher shards. Budgets (2-core machine): TRAIN=512 training seeds,
+# HELD=1024 held-out seeds, teacher = DPM-Solver++ 3M with 500 logSNR steps (half-step check on 16 seeds).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+JAR=target/quarkus-app/quarkus-run.jar
+OUT=${OUT:-work-dirs/bench}
+TRAIN=${TRAIN:-512}
+HELD=${HELD:-1024}
+NFE=${NFE:-5,6,8,10}
+STEPS=${STEPS:-500}
+JAVA=${JAVA:-java}
+
+declare -A GUIDANCE=([gmm-sd-d32]="1 7.5" [fmnist-empirical]="1 5")
+# recorded grid of the training teacher: every 2nd (gmm, K = 250) / 5th (fmnist, K = 100) logSNR point, which is also
+# the DPM-Solver-v3 statistics grid when fitted on teacher trajectories
+declare -A RECORD=([gmm-sd-d32]=2 [fmnist-empirical]=5)
+
+run() {
+  local preset=$1 g=$2 dir="$OUT/$1-g$2"
+  mkdir -p "$dir"
+  echo "== $preset, guidance $g ($(date -u +%H:%M:%S))"
+  $JAVA -jar $JAR teacher --preset "$preset" --per-seed-class --guidance "$g" --seeds 0:$TRAIN --steps $STEPS \
+      --record-every "${RECORD[$preset]}" --out "$dir/train" | grep -E '^teacher|^wrote'
+  $JAVA -jar $JAR teacher --preset "$preset" --per-seed-class --guidance "$g" --seeds 1000000:$HELD --steps $STEPS \
+      --record-every $STEPS --out "$dir/heldout" | grep -E '^teacher|^wrote'
+  $JAVA -jar $JAR sweep --preset "$preset" --per-seed-class --guidance "$g" --train "$dir/train" \
+      --heldout "$dir/heldout" --nfe "$NFE" --hyperparameters --json "$dir/sweep.json"
+}
+
+if [ $# -ge 1 ]; then
+  for g in ${2:-${GUIDANCE[$1]}}; do run "$1" "$g"; done
+else
+  for p in gmm-sd-d32 fmnist-empirical; do
+    for g in ${GUIDANCE[$p]}; do run "$p" "$g"; done
+  done
+fi
