@@ -47,6 +47,13 @@ final class SweepCommand implements Callable<Integer> {
     @CommandLine.Option(names = "--json", paramLabel = "FILE", description = "write the results as JSON")
     Path json;
 
+    @CommandLine.Option(names = "--v3", paramLabel = "EMS_DIR", description = "also DPM-Solver-v3 with these statistics (repeatable); variants chosen on the training seeds")
+    List<Path> v3 = new java.util.ArrayList<>();
+
+    @CommandLine.Option(names = "--select", paramLabel = "FROM:COUNT", converter = SeedRange.Converter.class,
+            description = "rows of the training set used for choosing (default: all); e.g. keep the rows an EMS was fitted on out")
+    SeedRange select;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter o = cmd.commandLine().getOut();
@@ -67,14 +74,16 @@ final class SweepCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--heldout: seed " + s + " is also a training seed");
             }
         }
-        Evaluation.Targets trT = Evaluation.Targets.load(tr, 0, tr.size());
+        int selFrom = select == null ? 0 : (int) select.first();
+        int selTo = select == null ? tr.size() : (int) Math.min(tr.size(), select.first() + select.count());
+        Evaluation.Targets trT = Evaluation.Targets.load(tr, selFrom, selTo);
         Evaluation.Targets hoT = Evaluation.Targets.load(ho, 0, ho.size());
         Map<String, Object> out = new LinkedHashMap<>();
         try (Denoiser d = m.build()) {
             long t0 = System.nanoTime();
             List<BaselineSweep.Choice> base = BaselineSweep.run(d, m.guidance(), trT, hoT,
                     BaselineSweep.untunedCandidates(), nfes, batch, m.dtype(), io.solvertune.tuning.Progress.NONE);
-            o.printf(Locale.ROOT, "best untuned baseline (%d train / %d held-out seeds, %.1f s)%n", tr.size(), ho.size(),
+            o.printf(Locale.ROOT, "best untuned baseline (%d train / %d held-out seeds, %.1f s)%n", selTo - selFrom, ho.size(),
                     (System.nanoTime() - t0) / 1e9);
             o.printf(Locale.ROOT, "| NFE | chosen on train | train MSE | held-out MSE ± s.e. |%n|---:|---|---:|---:|%n");
             for (BaselineSweep.Choice c : base) {
@@ -82,6 +91,33 @@ final class SweepCommand implements Callable<Integer> {
                         c.train().meanMse(), c.heldOut().meanMse(), c.heldOut().stdErr());
             }
             out.put("baseline", base);
+            if (!v3.isEmpty()) {
+                t0 = System.nanoTime();
+                List<io.solvertune.tuning.Candidate> cands = new java.util.ArrayList<>();
+                for (Path dir : v3) {
+                    io.solvertune.numerics.coeff.EmpiricalModelStatistics ems = io.solvertune.numerics.coeff.EmsNpz.read(dir);
+                    for (io.solvertune.numerics.solver.SolverSpec.DpmSolverV3 spec : v3Variants(ems)) {
+                        for (io.solvertune.numerics.schedule.TimestepSpacing sp : List.of(
+                                new io.solvertune.numerics.schedule.TimestepSpacing.TimeUniform(),
+                                new io.solvertune.numerics.schedule.TimestepSpacing.LogSnr())) {
+                            cands.add(new io.solvertune.tuning.Candidate(dir.getFileName() + ": " + spec.label() + " "
+                                    + sp.id(), spec, sp, true, false, ems.tStart(), ems.tEnd()));
+                        }
+                    }
+                }
+                List<BaselineSweep.Choice> v3Choices = BaselineSweep.run(d, m.guidance(), trT, hoT, cands, nfes, batch,
+                        m.dtype(), io.solvertune.tuning.Progress.NONE);
+                o.printf(Locale.ROOT, "DPM-Solver-v3 (%d variants, %.1f s)%n", cands.size(), (System.nanoTime() - t0) / 1e9);
+                o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. | vs baseline | beats (2 s.e.) |%n|---:|---|---:|---:|---|%n");
+                for (int i = 0; i < v3Choices.size(); i++) {
+                    BaselineSweep.Choice f = v3Choices.get(i);
+                    BaselineSweep.Choice b = base.get(i);
+                    o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g | %.3f | %s |%n", f.nfe(), f.best().name(),
+                            f.heldOut().meanMse(), f.heldOut().stdErr(), f.heldOut().meanMse() / b.heldOut().meanMse(),
+                            f.heldOut().beats(b.heldOut()) ? "yes" : (b.heldOut().beats(f.heldOut()) ? "no (worse)" : "tie"));
+                }
+                out.put("dpmSolverV3", v3Choices);
+            }
             if (hyperparameters) {
                 t0 = System.nanoTime();
                 List<HyperparameterSearch.Fit> fits = HyperparameterSearch.run(d, m.guidance(), trT, hoT,
@@ -103,5 +139,16 @@ final class SweepCommand implements Callable<Integer> {
             o.println("wrote " + json);
         }
         return 0;
+    }
+
+    /** The v3 settings tried: the official code's combinations (order 2/3, corrector, pseudo orders). */
+    static List<io.solvertune.numerics.solver.SolverSpec.DpmSolverV3> v3Variants(
+            io.solvertune.numerics.coeff.EmpiricalModelStatistics ems) {
+        return List.of(
+                new io.solvertune.numerics.solver.SolverSpec.DpmSolverV3(ems, 2, false, true, true, false, false, null),
+                new io.solvertune.numerics.solver.SolverSpec.DpmSolverV3(ems, 2, false, false, false, false, false, null),
+                new io.solvertune.numerics.solver.SolverSpec.DpmSolverV3(ems, 3, false, true, false, false, false, null),
+                new io.solvertune.numerics.solver.SolverSpec.DpmSolverV3(ems, 3, true, true, false, false, false, null),
+                new io.solvertune.numerics.solver.SolverSpec.DpmSolverV3(ems, 3, false, false, false, false, false, null));
     }
 }
