@@ -66,10 +66,7 @@ final class EvaluateCommand implements Callable<Integer> {
         PrintWriter o = cmd.commandLine().getOut();
         ModelOptions.Loaded m = model.load();
         TrajectorySet set = TrajectorySet.open(teacher);
-        if (!set.meta().modelHash().equals(m.hash())) {
-            throw new IllegalArgumentException("--teacher: the trajectories were computed for another model (hash "
-                    + set.meta().modelHash().substring(0, 12) + " vs " + m.hash().substring(0, 12) + ")");
-        }
+        ModelOptions.checkTeacher(set, m, "--teacher");
         int from = rows == null ? 0 : (int) rows.first();
         int to = rows == null ? set.size() : (int) Math.min(set.size(), rows.first() + rows.count());
         List<Candidate> cands = new ArrayList<>();

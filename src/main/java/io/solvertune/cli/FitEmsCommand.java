@@ -82,8 +82,8 @@ final class FitEmsCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--l-method: expected vjp, fd or exact, got '" + lMethod + "'");
         };
         TrajectorySet set = teacher == null ? null : TrajectorySet.open(teacher);
-        if (set != null && !set.meta().modelHash().equals(m.hash())) {
-            throw new IllegalArgumentException("--teacher: the trajectories were computed for another model");
+        if (set != null) {
+            ModelOptions.checkTeacher(set, m, "--teacher");
         }
         if (src == EmsEstimator.Source.TEACHER_TRAJECTORY && set == null) {
             throw new IllegalArgumentException("--source teacher needs --teacher DIR");

@@ -56,4 +56,18 @@ final class ModelOptions {
         Guidance guidance = perSeedClass || g.perSeedClass() && classLabel == null ? Guidance.perSeed(w) : new Guidance(c, w);
         return new Loaded(ms, base, ModelHash.of(ms, base), guidance, ms.dataType());
     }
+
+    /** Refuses a trajectory set computed for another model or with other conditioning. */
+    static void checkTeacher(io.solvertune.tuning.TrajectorySet set, Loaded m, String option) {
+        if (!set.meta().modelHash().equals(m.hash())) {
+            throw new IllegalArgumentException(option + ": " + set.directory() + " was computed for another model (hash "
+                    + set.meta().modelHash().substring(0, 12) + ", this one " + m.hash().substring(0, 12) + ")");
+        }
+        String a = io.solvertune.tuning.Json.canonical(set.meta().guidance());
+        String b = io.solvertune.tuning.Json.canonical(m.guidance());
+        if (!a.equals(b)) {
+            throw new IllegalArgumentException(option + ": " + set.directory() + " was computed with guidance " + a
+                    + ", not " + b + " (pass the same --class/--guidance/--per-seed-class)");
+        }
+    }
 }

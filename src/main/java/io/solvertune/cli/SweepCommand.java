@@ -60,11 +60,8 @@ final class SweepCommand implements Callable<Integer> {
         ModelOptions.Loaded m = model.load();
         TrajectorySet tr = TrajectorySet.open(train);
         TrajectorySet ho = TrajectorySet.open(heldout);
-        for (TrajectorySet s : List.of(tr, ho)) {
-            if (!s.meta().modelHash().equals(m.hash())) {
-                throw new IllegalArgumentException(s.directory() + ": computed for another model");
-            }
-        }
+        ModelOptions.checkTeacher(tr, m, "--train");
+        ModelOptions.checkTeacher(ho, m, "--heldout");
         java.util.Set<Long> trainSeeds = new java.util.HashSet<>();
         for (long s : tr.seeds()) {
             trainSeeds.add(s);

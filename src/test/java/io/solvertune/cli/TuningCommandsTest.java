@@ -1,0 +1,90 @@
+package io.solvertune.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.solvertune.numerics.coeff.EmpiricalModelStatistics;
+import io.solvertune.numerics.coeff.EmsNpz;
+import io.solvertune.tuning.TrajectorySet;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** teacher → fit-ems → evaluate / sweep on the reference mixture preset, and their one-line errors. */
+class TuningCommandsTest {
+    @TempDir
+    Path dir;
+
+    static SampleCommandTest.Result cli(String... args) {
+        return SampleCommandTest.cli(args);
+    }
+
+    @Test
+    void pipelineFromTheCommandLine() throws Exception {
+        String train = dir.resolve("train").toString();
+        String held = dir.resolve("held").toString();
+        SampleCommandTest.Result t = cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--seeds", "0:48", "--steps", "200", "--record-every", "4", "--shard", "24", "--out", train);
+        assertEquals(0, t.code(), t.err());
+        assertTrue(t.out().contains("teacher: 48 seeds, 51 recorded times"), t.out());
+        TrajectorySet set = TrajectorySet.open(Path.of(train));
+        set.verify();
+        assertTrue(set.meta().guidance().perSeedClass());
+        SampleCommandTest.Result h = cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--seeds", "1000:32", "--steps", "200", "--record-every", "200", "--out", held);
+        assertEquals(0, h.code(), h.err());
+
+        String ems = dir.resolve("ems").toString();
+        SampleCommandTest.Result f = cli("fit-ems", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--source", "teacher", "--teacher", train, "--samples", "24", "--l-method", "exact", "--out", ems);
+        assertEquals(0, f.code(), f.err());
+        EmpiricalModelStatistics stats = EmsNpz.read(Path.of(ems));
+        assertEquals(50, stats.gridSteps());
+        assertTrue(Files.isRegularFile(Path.of(ems, "provenance.json")));
+
+        Path grid = dir.resolve("grid.json");
+        SampleCommandTest.Result e = cli("evaluate", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--teacher", held, "--nfe", "5,8", "--solver", "unipc", "--option", "variant=bh2", "--json", grid.toString());
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().contains("| unipc data bh2 o2 time_uniform | 5 | 32 |"), e.out());
+
+        SampleCommandTest.Result s = cli("sweep", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--train", train, "--heldout", held, "--select", "24:24", "--nfe", "6", "--v3", ems);
+        assertEquals(0, s.code(), s.err());
+        assertTrue(s.out().contains("best untuned baseline (24 train / 32 held-out seeds"), s.out());
+        assertTrue(s.out().contains("DPM-Solver-v3 (10 variants"), s.out());
+
+        // a teacher set of another model (different guidance) is refused by name
+        SampleCommandTest.Result wrong = cli("evaluate", "--preset", "gmm-sd-d32", "--teacher", held, "--nfe", "5");
+        assertTrue(wrong.code() != 0);
+        assertTrue(wrong.err().contains("guidance") || wrong.err().contains("another model"), wrong.err());
+    }
+
+    @Test
+    void badInputIsNamed() {
+        String[][] cases = {
+            {"teacher", "--preset", "no-such-model", "--seeds", "0:4", "--out", dir.resolve("a").toString()},
+            {"teacher", "--preset", "gmm-sd-d32", "--spec", "x.json", "--seeds", "0:4", "--out", dir.resolve("b").toString()},
+            {"teacher", "--preset", "gmm-sd-d32", "--seeds", "0-4", "--out", dir.resolve("c").toString()},
+            {"teacher", "--preset", "gmm-sd-d32", "--seeds", "0:4", "--steps", "0", "--out", dir.resolve("d").toString()},
+            {"fit-ems", "--preset", "gmm-sd-d32", "--source", "teacher", "--out", dir.resolve("e").toString()},
+            {"fit-ems", "--preset", "gmm-sd-d32", "--source", "magic", "--out", dir.resolve("f").toString()},
+            {"evaluate", "--preset", "gmm-sd-d32", "--teacher", dir.resolve("missing").toString()},
+        };
+        String[] expected = {
+            "unknown preset 'no-such-model'",
+            "give exactly one of --spec FILE or --preset NAME",
+            "expected FIRST:COUNT",
+            "teacher.steps: must be >= 1",
+            "--source teacher needs --teacher DIR",
+            "--source: expected data or teacher",
+            "not a finished trajectory set",
+        };
+        for (int i = 0; i < cases.length; i++) {
+            SampleCommandTest.Result r = cli(cases[i]);
+            assertTrue(r.code() != 0, expected[i]);
+            assertTrue(r.err().contains(expected[i]), "expected '" + expected[i] + "' in " + r.err());
+        }
+    }
+}
