@@ -105,13 +105,13 @@ final class SweepCommand implements Callable<Integer> {
                 List<BaselineSweep.Choice> v3Choices = BaselineSweep.run(d, m.guidance(), trT, hoT, cands, nfes, batch,
                         m.dtype(), io.solvertune.tuning.Progress.NONE);
                 o.printf(Locale.ROOT, "DPM-Solver-v3 (%d variants, %.1f s)%n", cands.size(), (System.nanoTime() - t0) / 1e9);
-                o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. | vs baseline | beats (2 s.e.) |%n|---:|---|---:|---:|---|%n");
+                o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. | vs baseline | beats (2 paired s.e.) |%n|---:|---|---:|---:|---|%n");
                 for (int i = 0; i < v3Choices.size(); i++) {
                     BaselineSweep.Choice f = v3Choices.get(i);
                     BaselineSweep.Choice b = base.get(i);
                     o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g | %.3f | %s |%n", f.nfe(), f.best().name(),
                             f.heldOut().meanMse(), f.heldOut().stdErr(), f.heldOut().meanMse() / b.heldOut().meanMse(),
-                            f.heldOut().beats(b.heldOut()) ? "yes" : (b.heldOut().beats(f.heldOut()) ? "no (worse)" : "tie"));
+                            f.heldOut().verdict(b.heldOut()));
                 }
                 out.put("dpmSolverV3", v3Choices);
             }
@@ -120,13 +120,13 @@ final class SweepCommand implements Callable<Integer> {
                 List<HyperparameterSearch.Fit> fits = HyperparameterSearch.run(d, m.guidance(), trT, hoT,
                         HyperparameterSearch.defaultSpace(), nfes, batch, m.dtype(), io.solvertune.tuning.Progress.NONE);
                 o.printf(Locale.ROOT, "hyperparameter search (%.1f s)%n", (System.nanoTime() - t0) / 1e9);
-                o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. | vs baseline | beats (2 s.e.) |%n|---:|---|---:|---:|---|%n");
+                o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. | vs baseline | beats (2 paired s.e.) |%n|---:|---|---:|---:|---|%n");
                 for (int i = 0; i < fits.size(); i++) {
                     HyperparameterSearch.Fit f = fits.get(i);
                     BaselineSweep.Choice b = base.get(i);
                     o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g | %.3f | %s |%n", f.nfe(), f.best().name(),
                             f.heldOut().meanMse(), f.heldOut().stdErr(), f.heldOut().meanMse() / b.heldOut().meanMse(),
-                            f.heldOut().beats(b.heldOut()) ? "yes" : (b.heldOut().beats(f.heldOut()) ? "no (worse)" : "tie"));
+                            f.heldOut().verdict(b.heldOut()));
                 }
                 out.put("hyperparameterSearch", fits);
             }

@@ -21,13 +21,48 @@ import java.util.List;
  */
 public final class Evaluation {
 
-    /** Score of one candidate at one NFE. {@code stdErr} = std / sqrt(seeds). */
+    /**
+     * Score of one candidate at one NFE. {@code stdErr} = std / sqrt(seeds). {@code perSeed} (not serialized) keeps
+     * the per-seed errors for paired comparisons.
+     */
     public record Result(String candidate, int nfe, int seeds, double meanMse, double stdMse, double stdErr,
-                         double seconds) {
-        /** Whether this result beats {@code other} by more than two (combined) standard errors. */
+                         double seconds, @com.fasterxml.jackson.annotation.JsonIgnore double[] perSeed) {
+
+        public Result(String candidate, int nfe, int seeds, double meanMse, double stdMse, double stdErr, double seconds) {
+            this(candidate, nfe, seeds, meanMse, stdMse, stdErr, seconds, null);
+        }
+
+        /**
+         * Whether this result has a lower mean error than {@code other} by more than two standard errors of the
+         * difference. On the same seeds the difference is paired (per-seed differences: both errors share the hard
+         * seeds, so this is the sharper test); otherwise the two standard errors are combined.
+         */
         public boolean beats(Result other) {
-            double se = Math.sqrt(stdErr * stdErr + other.stdErr * other.stdErr);
-            return meanMse < other.meanMse - 2 * se;
+            return meanMse - other.meanMse < -2 * diffStdErr(other);
+        }
+
+        /** Standard error of {@code meanMse - other.meanMse}. */
+        public double diffStdErr(Result other) {
+            if (perSeed != null && other.perSeed != null && perSeed.length == other.perSeed.length && perSeed.length > 1) {
+                int n = perSeed.length;
+                double mean = 0;
+                for (int i = 0; i < n; i++) {
+                    mean += perSeed[i] - other.perSeed[i];
+                }
+                mean /= n;
+                double var = 0;
+                for (int i = 0; i < n; i++) {
+                    double d = perSeed[i] - other.perSeed[i] - mean;
+                    var += d * d;
+                }
+                return Math.sqrt(var / (n - 1) / n);
+            }
+            return Math.sqrt(stdErr * stdErr + other.stdErr * other.stdErr);
+        }
+
+        /** "yes", "no (worse)" or "tie" against {@code other} at two standard errors. */
+        public String verdict(Result other) {
+            return beats(other) ? "yes" : other.beats(this) ? "no (worse)" : "tie";
         }
     }
 
@@ -116,7 +151,7 @@ public final class Evaluation {
             var += (v - mean) * (v - mean);
         }
         double std = n > 1 ? Math.sqrt(var / (n - 1)) : 0;
-        return new Result(name, nfe, n, mean, std, std / Math.sqrt(n), seconds);
+        return new Result(name, nfe, n, mean, std, std / Math.sqrt(n), seconds, mse.clone());
     }
 
     /** Evaluates every candidate at every NFE it can spend exactly. */

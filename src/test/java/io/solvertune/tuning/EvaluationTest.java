@@ -106,6 +106,20 @@ class EvaluationTest {
         assertTrue(a.beats(b));           // 0.1 > 2 * sqrt(2) * 0.03 = 0.085
         assertFalse(a.beats(c));          // 0.05 < 0.085: a tie
         assertFalse(b.beats(a));
+        // paired: both fail on the same hard seed; the per-seed differences are consistent, so a small gain is real
+        double[] base = {0.10, 0.12, 5.0, 0.11, 0.09, 0.10, 0.13, 0.12};
+        double[] cand = new double[base.length];
+        for (int i = 0; i < base.length; i++) {
+            cand[i] = i == 2 ? base[i] : base[i] * 0.9; // the hard seed fails alike, every other seed gains 10%
+        }
+        Evaluation.Result rb = Evaluation.summarize("base", 5, base, 0);
+        Evaluation.Result rc = Evaluation.summarize("cand", 5, cand, 0);
+        Evaluation.Result unpairedC = new Evaluation.Result("c", 5, 8, rc.meanMse(), rc.stdMse(), rc.stdErr(), 0);
+        assertTrue(rc.beats(rb), "paired: " + rc.diffStdErr(rb));
+        assertFalse(unpairedC.beats(rb), "unpaired: the hard seed's spread hides the gain");
+        assertEquals("tie", unpairedC.verdict(rb));
+        assertEquals("yes", rc.verdict(rb));
+        assertEquals("no (worse)", rb.verdict(rc));
         Evaluation.Result s = Evaluation.summarize("x", 5, new double[] {1, 2, 3, 4}, 0);
         assertEquals(2.5, s.meanMse(), 1e-15);
         assertEquals(Math.sqrt(5.0 / 3.0), s.stdMse(), 1e-15);
