@@ -56,10 +56,16 @@ public record ModelSpec(ScheduleSpec schedule, DenoiserSpec model, Guidance guid
         }
     }
 
-    /** The data type sampling runs in (default float64; empirical models default to float32). */
+    /**
+     * The data type sampling runs in: the spec's {@code dtype}, else float64 for analytic models, float32 for
+     * empirical ones and the declared dtype of TorchScript networks (float32 by default).
+     */
     public DataType dataType() {
         if (dtype != null) {
             return DenoiserSpec.parseDtype(dtype, "dtype");
+        }
+        if (model instanceof DenoiserSpec.TorchScript ts) {
+            return ts.dtype() == null ? DataType.FLOAT32 : DenoiserSpec.parseDtype(ts.dtype(), "model.dtype");
         }
         return model instanceof DenoiserSpec.Empirical ? DataType.FLOAT32 : DataType.FLOAT64;
     }
