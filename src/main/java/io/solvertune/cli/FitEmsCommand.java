@@ -94,7 +94,9 @@ final class FitEmsCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         EmpiricalModelStatistics ems;
         try (Denoiser d = m.build()) {
-            EmsEstimator est = new EmsEstimator(d, m.guidance(), st, m.dtype());
+            String key = io.solvertune.tuning.Hashing.sha256(m.hash() + Json.canonical(m.guidance()) + Json.canonical(st)
+                    + (set == null ? "" : set.meta().sha256()) + tStart + tEnd);
+            EmsEstimator est = new EmsEstimator(d, m.guidance(), st, m.dtype()).withCheckpoints(out, key);
             io.solvertune.tuning.Progress p = (stage, done, total, msg) -> {
                 if (done == total || done % 20 == 0) {
                     o.printf(Locale.ROOT, "[%s] %d/%d%n", stage, done, total);
@@ -126,6 +128,8 @@ final class FitEmsCommand implements Callable<Integer> {
         prov.put("seconds", secs);
         prov.put("codeVersion", CodeVersion.get());
         Files.writeString(out.resolve("provenance.json"), Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(prov));
+        Files.deleteIfExists(out.resolve("ems-progress.npz"));
+        Files.deleteIfExists(out.resolve("ems-progress.json"));
         o.printf(Locale.ROOT, "fit-ems: K %d, %d samples, source %s, l %s: %.1f s; wrote %s%n", k, samples, source, lMethod,
                 secs, out);
         return 0;

@@ -85,6 +85,8 @@ public final class EmsEstimator {
     private final Denoiser model;
     private final Guidance guidance;
     private final Settings settings;
+    private java.nio.file.Path checkpointDir;
+    private String checkpointKey = "";
     private final NoiseSchedule schedule;
     private final int per;
     private final DataType dtype;
@@ -96,6 +98,16 @@ public final class EmsEstimator {
         this.schedule = model.schedule();
         this.per = Teacher.perSample(model.sampleShape());
         this.dtype = dtype;
+    }
+
+    /**
+     * Saves progress after every grid point into {@code dir} ({@code ems-progress.npz} + {@code .json}) and resumes
+     * from it when the same estimation ({@code key}: model, guidance, settings, source) is started again.
+     */
+    public EmsEstimator withCheckpoints(java.nio.file.Path dir, String key) {
+        this.checkpointDir = dir;
+        this.checkpointKey = key;
+        return this;
     }
 
     /** Estimates the statistics on noised data samples between tStart and tEnd. */
@@ -175,8 +187,11 @@ public final class EmsEstimator {
         int k = grid.steps();
         int n = seeds.length;
         double[] l = new double[(k + 1) * per];
+        double[] s = new double[(k + 1) * per];
+        double[] b = new double[(k + 1) * per];
+        int[] done = loadCheckpoint(l, s, b); // {l rows done, s/b rows done}
         // pass 1: l
-        for (int j = 0; j <= k; j++) {
+        for (int j = done[0]; j <= k; j++) {
             double t = schedule.inverseLambda(lambdas[j]);
             double sigma = schedule.sigma(t);
             double[] acc = new double[per];
@@ -206,13 +221,12 @@ public final class EmsEstimator {
             for (int e = 0; e < per; e++) {
                 l[j * per + e] = acc[e] / ((double) n * settings.probes());
             }
+            saveCheckpoint(l, s, b, j + 1, 0);
             progress.report("ems-l", j + 1, k + 1, "grid point " + j);
         }
         double[] dl = lDerivative(l, lambdas, k);
         // pass 2: moments of f and f'
-        double[] s = new double[(k + 1) * per];
-        double[] b = new double[(k + 1) * per];
-        for (int j = 0; j <= k; j++) {
+        for (int j = done[1]; j <= k; j++) {
             double lam = lambdas[j];
             double t = schedule.inverseLambda(lam);
             double[] sf = new double[per];
@@ -245,9 +259,61 @@ public final class EmsEstimator {
                 s[j * per + e] = se;
                 b[j * per + e] = md - se * mf;
             }
+            saveCheckpoint(l, s, b, k + 1, j + 1);
             progress.report("ems-sb", j + 1, k + 1, "grid point " + j);
         }
         return EmpiricalModelStatistics.of(grid.tStart(), grid.tEnd(), model.sampleShape(), l, s, b);
+    }
+
+    /** Progress record of an interrupted estimation. */
+    record Checkpoint(String key, int lDone, int sbDone) {
+    }
+
+    private int[] loadCheckpoint(double[] l, double[] s, double[] b) {
+        if (checkpointDir == null) {
+            return new int[] {0, 0};
+        }
+        java.nio.file.Path meta = checkpointDir.resolve("ems-progress.json");
+        java.nio.file.Path data = checkpointDir.resolve("ems-progress.npz");
+        try {
+            if (!java.nio.file.Files.isRegularFile(meta) || !java.nio.file.Files.isRegularFile(data)) {
+                return new int[] {0, 0};
+            }
+            Checkpoint c = Json.MAPPER.readValue(meta.toFile(), Checkpoint.class);
+            if (!c.key().equals(checkpointKey)) {
+                return new int[] {0, 0}; // another estimation: start over (and overwrite)
+            }
+            java.util.Map<String, io.solvertune.numerics.io.NpyArray> a = io.solvertune.numerics.io.Npy.readNpz(data);
+            System.arraycopy(a.get("l").doubles(), 0, l, 0, l.length);
+            System.arraycopy(a.get("s").doubles(), 0, s, 0, s.length);
+            System.arraycopy(a.get("b").doubles(), 0, b, 0, b.length);
+            return new int[] {c.lDone(), c.sbDone()};
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the EMS checkpoint in " + checkpointDir, e);
+        }
+    }
+
+    private void saveCheckpoint(double[] l, double[] s, double[] b, int lDone, int sbDone) {
+        if (checkpointDir == null) {
+            return;
+        }
+        try {
+            java.nio.file.Files.createDirectories(checkpointDir);
+            java.util.Map<String, io.solvertune.numerics.io.NpyArray> a = new java.util.LinkedHashMap<>();
+            a.put("l", io.solvertune.numerics.io.NpyArray.ofDoubles(l, l.length));
+            a.put("s", io.solvertune.numerics.io.NpyArray.ofDoubles(s, s.length));
+            a.put("b", io.solvertune.numerics.io.NpyArray.ofDoubles(b, b.length));
+            java.nio.file.Path tmp = checkpointDir.resolve("ems-progress.npz.tmp");
+            io.solvertune.numerics.io.Npy.writeNpz(tmp, a, false);
+            java.nio.file.Files.move(tmp, checkpointDir.resolve("ems-progress.npz"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            java.nio.file.Path mt = checkpointDir.resolve("ems-progress.json.tmp");
+            Json.MAPPER.writeValue(mt.toFile(), new Checkpoint(checkpointKey, lDone, sbDone));
+            java.nio.file.Files.move(mt, checkpointDir.resolve("ems-progress.json"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the EMS checkpoint in " + checkpointDir, e);
+        }
     }
 
     /** The exact diagonal of the guided noise prediction's Jacobian. */

@@ -288,4 +288,34 @@ class EmsEstimatorTest {
             assertTrue(absSB[absSB.length / 2] < 0.1, "median b error " + absSB[absSB.length / 2]);
         }
     }
+
+    /** An estimation killed part-way resumes from its checkpoint and ends with the same statistics, bit for bit. */
+    @Test
+    void resumesFromItsCheckpoint(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        double[] mu = {0.3, -0.7};
+        double[][] cov = {{1.0, 0.4}, {0.4, 0.5}};
+        try (GaussianDenoiser model = GaussianDenoiser.full(VP, mu, cov)) {
+            EmsEstimator.Settings st = new EmsEstimator.Settings(12, EmsEstimator.Source.NOISED_DATA, 64, 0, 1,
+                    EmsEstimator.LMethod.VJP, 1e-4, 32, 0);
+            EmpiricalModelStatistics whole = new EmsEstimator(model, Guidance.none(), st, DataType.FLOAT64)
+                    .fromData(DataSampler.of(model), 1.0, 1e-3, Progress.NONE);
+            int[] calls = {0};
+            Progress crash = (stage, done, total, msg) -> {
+                if (stage.equals("ems-sb") && done == 5) {
+                    throw new IllegalStateException("killed");
+                }
+            };
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () ->
+                    new EmsEstimator(model, Guidance.none(), st, DataType.FLOAT64).withCheckpoints(dir, "k1")
+                            .fromData(DataSampler.of(model), 1.0, 1e-3, crash));
+            Progress count = (stage, done, total, msg) -> calls[0]++;
+            EmpiricalModelStatistics resumed = new EmsEstimator(model, Guidance.none(), st, DataType.FLOAT64)
+                    .withCheckpoints(dir, "k1").fromData(DataSampler.of(model), 1.0, 1e-3, count);
+            // l (13 points) and the first 5 s/b points were not recomputed
+            assertEquals(13 - 5, calls[0]);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(whole.l(), resumed.l(), 0.0);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(whole.s(), resumed.s(), 0.0);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(whole.b(), resumed.b(), 0.0);
+        }
+    }
 }
