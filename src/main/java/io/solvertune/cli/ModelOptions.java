@@ -15,7 +15,7 @@ final class ModelOptions {
     @CommandLine.Option(names = "--spec", paramLabel = "FILE", description = "model spec (JSON)")
     Path spec;
 
-    @CommandLine.Option(names = "--preset", paramLabel = "NAME", description = "registered benchmark model: gmm-sd-d32, fmnist-empirical")
+    @CommandLine.Option(names = "--preset", paramLabel = "NAME", description = "registered benchmark model: gmm-sd-d32, fmnist-empirical, fmnist-unet")
     String preset;
 
     @CommandLine.Option(names = "--class", paramLabel = "C", description = "class label (overrides the spec's guidance)")

@@ -87,4 +87,23 @@ class TuningCommandsTest {
             assertTrue(r.err().contains(expected[i]), "expected '" + expected[i] + "' in " + r.err());
         }
     }
+
+    /** The trained Fashion-MNIST network through the user-model path, labelled by the project's classifier. */
+    @Test
+    void qualityOfTheTrainedNetwork() {
+        Path root = Path.of("tuning-jobs/fmnist-unet");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(root.resolve("unet.pt")), "network not present");
+        Path png = dir.resolve("q.png");
+        SampleCommandTest.Result r = cli("quality", "--preset", "fmnist-unet", "--guidance", "3", "--classifier",
+                root.resolve("classifier.pt").toString(), "--per-class", "2", "--steps", "20", "--grid", png.toString());
+        assertEquals(0, r.code(), r.err());
+        // 20 samples at guidance 3 (99.4% agreement over 1000 in the job's own evaluation)
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+) of 20 samples").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertTrue(Integer.parseInt(m.group(1)) >= 17, r.out());
+        assertTrue(Files.isRegularFile(png));
+        SampleCommandTest.Result bad = cli("quality", "--preset", "fmnist-unet", "--classifier",
+                dir.resolve("none.pt").toString());
+        assertTrue(bad.code() != 0 && bad.err().contains("file not found"), bad.err());
+    }
 }
