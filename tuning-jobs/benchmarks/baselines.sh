@@ -17,21 +17,26 @@ NFE=${NFE:-5,6,8,10}
 STEPS=${STEPS:-500}
 JAVA=${JAVA:-java}
 
-declare -A GUIDANCE=([gmm-sd-d32]="1 7.5" [fmnist-empirical]="1 5")
+declare -A GUIDANCE=([gmm-sd-d32]="1 7.5" [fmnist-empirical]="1 5" [fmnist-unet]="1 3")
 # recorded grid of the training teacher: every 2nd (gmm, K = 250) / 5th (fmnist, K = 100) logSNR point, which is also
 # the DPM-Solver-v3 statistics grid when fitted on teacher trajectories
-declare -A RECORD=([gmm-sd-d32]=2 [fmnist-empirical]=5)
+declare -A RECORD=([gmm-sd-d32]=2 [fmnist-empirical]=5 [fmnist-unet]=3)
+# the network is ~50x slower per call than the empirical denoiser: 300 teacher steps (K = 100) and 384 training seeds
+declare -A PSTEPS=([gmm-sd-d32]=$STEPS [fmnist-empirical]=$STEPS [fmnist-unet]=${UNET_STEPS:-300})
+declare -A PTRAIN=([gmm-sd-d32]=$TRAIN [fmnist-empirical]=$TRAIN [fmnist-unet]=${UNET_TRAIN:-384})
+HP=${HP:---hyperparameters}
 
 run() {
   local preset=$1 g=$2 dir="$OUT/$1-g$2"
   mkdir -p "$dir"
   echo "== $preset, guidance $g ($(date -u +%H:%M:%S))"
-  $JAVA -jar $JAR teacher --preset "$preset" --per-seed-class --guidance "$g" --seeds 0:$TRAIN --steps $STEPS \
+  local steps=${PSTEPS[$preset]}
+  $JAVA -jar $JAR teacher --preset "$preset" --per-seed-class --guidance "$g" --seeds 0:${PTRAIN[$preset]} --steps $steps \
       --record-every "${RECORD[$preset]}" --out "$dir/train" | grep -E '^teacher|^wrote'
-  $JAVA -jar $JAR teacher --preset "$preset" --per-seed-class --guidance "$g" --seeds 1000000:$HELD --steps $STEPS \
-      --record-every $STEPS --out "$dir/heldout" | grep -E '^teacher|^wrote'
+  $JAVA -jar $JAR teacher --preset "$preset" --per-seed-class --guidance "$g" --seeds 1000000:$HELD --steps $steps \
+      --record-every $steps --out "$dir/heldout" | grep -E '^teacher|^wrote'
   $JAVA -jar $JAR sweep --preset "$preset" --per-seed-class --guidance "$g" --train "$dir/train" \
-      --heldout "$dir/heldout" --nfe "$NFE" --hyperparameters --json "$dir/sweep.json"
+      --heldout "$dir/heldout" --select "${SELECT:-0:${PTRAIN[$preset]}}" --nfe "$NFE" $HP --json "$dir/sweep.json"
 }
 
 if [ $# -ge 1 ]; then

@@ -13,19 +13,26 @@ JAR=target/quarkus-app/quarkus-run.jar
 OUT=${OUT:-work-dirs/bench}
 NFE=${NFE:-5,6,8,10}
 JAVA=${JAVA:-java}
-declare -A GUIDANCE=([gmm-sd-d32]="1 7.5" [fmnist-empirical]="1 5")
-declare -A LMETHOD=([gmm-sd-d32]=exact [fmnist-empirical]=vjp)
-declare -A SAMPLES=([gmm-sd-d32]=1024 [fmnist-empirical]=512)
+declare -A GUIDANCE=([gmm-sd-d32]="1 7.5" [fmnist-empirical]="1 5" [fmnist-unet]="1 3")
+# l: exact Jacobian diagonal (mixture), autograd VJP (empirical), central differences (TorchScript runs without autograd)
+declare -A LMETHOD=([gmm-sd-d32]=exact [fmnist-empirical]=vjp [fmnist-unet]=fd)
+declare -A SAMPLES=([gmm-sd-d32]=1024 [fmnist-empirical]=512 [fmnist-unet]=256)
+# rows of the training teacher set: the EMS is fitted on the first FIT rows, variants are chosen on SELECT
+declare -A FIT=([gmm-sd-d32]=256 [fmnist-empirical]=256 [fmnist-unet]=128)
+declare -A SELECT=([gmm-sd-d32]=256:256 [fmnist-empirical]=256:256 [fmnist-unet]=128:256)
 
 run() {
   local preset=$1 g=$2 dir="$OUT/$1-g$2"
   echo "== $preset, guidance $g ($(date -u +%H:%M:%S))"
-  $JAVA -jar $JAR fit-ems --preset "$preset" --per-seed-class --guidance "$g" --source data --teacher "$dir/train" \
+  # the network's data: Fashion-MNIST images (those of the empirical preset)
+  local data=()
+  [ "$preset" = fmnist-unet ] && data=(--data-preset fmnist-empirical)
+  $JAVA -jar $JAR fit-ems --preset "$preset" --per-seed-class --guidance "$g" --source data --teacher "$dir/train" "${data[@]}" \
       --samples "${SAMPLES[$preset]}" --l-method "${LMETHOD[$preset]}" --out "$dir/ems-data" | grep '^fit-ems'
   $JAVA -jar $JAR fit-ems --preset "$preset" --per-seed-class --guidance "$g" --source teacher --teacher "$dir/train" \
-      --samples 256 --l-method "${LMETHOD[$preset]}" --out "$dir/ems-teacher" | grep '^fit-ems'
+      --samples "${FIT[$preset]}" --l-method "${LMETHOD[$preset]}" --out "$dir/ems-teacher" | grep '^fit-ems'
   $JAVA -jar $JAR sweep --preset "$preset" --per-seed-class --guidance "$g" --train "$dir/train" --heldout "$dir/heldout" \
-      --select 256:256 --nfe "$NFE" --v3 "$dir/ems-data" --v3 "$dir/ems-teacher" --json "$dir/v3.json"
+      --select "${SELECT[$preset]}" --nfe "$NFE" --v3 "$dir/ems-data" --v3 "$dir/ems-teacher" --json "$dir/v3.json"
 }
 
 if [ $# -ge 1 ]; then

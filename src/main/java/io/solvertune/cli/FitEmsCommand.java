@@ -57,6 +57,9 @@ final class FitEmsCommand implements Callable<Integer> {
     @CommandLine.Option(names = "--batch", defaultValue = "256", description = "batch size (default ${DEFAULT-VALUE})")
     int batch;
 
+    @CommandLine.Option(names = "--data-preset", paramLabel = "NAME", description = "for --source data: draw data samples from this preset's data (e.g. fmnist-empirical for a Fashion-MNIST network)")
+    String dataPreset;
+
     @CommandLine.Option(names = "--t-start", description = "start time for --source data without --teacher")
     Double tStart;
 
@@ -107,7 +110,19 @@ final class FitEmsCommand implements Callable<Integer> {
             } else {
                 double ts = tStart != null ? tStart : set != null ? set.times()[0] : d.schedule().defaultTStart();
                 double te = tEnd != null ? tEnd : set != null ? set.times()[set.times().length - 1] : d.schedule().defaultTEnd();
-                ems = est.fromData(DataSampler.of(d), ts, te, p);
+                if (dataPreset != null) {
+                    try (Denoiser dataModel = io.solvertune.tuning.Presets.load(dataPreset)
+                            .build(io.solvertune.tuning.Presets.baseDir())) {
+                        if (!java.util.Arrays.equals(dataModel.sampleShape(), d.sampleShape())) {
+                            throw new IllegalArgumentException("--data-preset: " + dataPreset + " has samples of shape "
+                                    + java.util.Arrays.toString(dataModel.sampleShape()) + ", the model "
+                                    + java.util.Arrays.toString(d.sampleShape()));
+                        }
+                        ems = est.fromData(DataSampler.of(dataModel), ts, te, p);
+                    }
+                } else {
+                    ems = est.fromData(DataSampler.of(d), ts, te, p);
+                }
             }
         }
         double secs = (System.nanoTime() - t0) / 1e9;
