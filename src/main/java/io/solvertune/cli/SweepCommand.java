@@ -76,6 +76,7 @@ final class SweepCommand implements Callable<Integer> {
         Evaluation.Targets trT = Evaluation.Targets.load(tr, selFrom, selTo);
         Evaluation.Targets hoT = Evaluation.Targets.load(ho, 0, ho.size());
         Map<String, Object> out = new LinkedHashMap<>();
+        List<Map<String, Object>> comparisons = new java.util.ArrayList<>();
         try (Denoiser d = m.build()) {
             long t0 = System.nanoTime();
             List<BaselineSweep.Choice> base = BaselineSweep.run(d, m.guidance(), trT, hoT,
@@ -114,6 +115,10 @@ final class SweepCommand implements Callable<Integer> {
                             f.heldOut().verdict(b.heldOut()));
                 }
                 out.put("dpmSolverV3", v3Choices);
+                for (int i = 0; i < v3Choices.size(); i++) {
+                    comparisons.add(compare("dpmsolver-v3", v3Choices.get(i).best().name(), v3Choices.get(i).heldOut(),
+                            base.get(i).heldOut()));
+                }
             }
             if (hyperparameters) {
                 t0 = System.nanoTime();
@@ -129,8 +134,15 @@ final class SweepCommand implements Callable<Integer> {
                             f.heldOut().verdict(b.heldOut()));
                 }
                 out.put("hyperparameterSearch", fits);
+                for (int i = 0; i < fits.size(); i++) {
+                    comparisons.add(compare("hyperparameter-search", fits.get(i).best().name(), fits.get(i).heldOut(),
+                            base.get(i).heldOut()));
+                }
             }
         }
+        out.put("comparisons", comparisons);
+        out.put("trainRows", List.of(selFrom, selTo));
+        out.put("heldOutSeeds", ho.size());
         if (json != null) {
             Files.writeString(json, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(out));
             o.println("wrote " + json);
@@ -147,5 +159,23 @@ final class SweepCommand implements Callable<Integer> {
                 new io.solvertune.numerics.solver.SolverSpec.DpmSolverV3(ems, 3, false, true, false, false, false, null),
                 new io.solvertune.numerics.solver.SolverSpec.DpmSolverV3(ems, 3, true, true, false, false, false, null),
                 new io.solvertune.numerics.solver.SolverSpec.DpmSolverV3(ems, 3, false, false, false, false, false, null));
+    }
+
+    /** One method vs the best baseline at one NFE, as reported. */
+    static Map<String, Object> compare(String method, String config, io.solvertune.tuning.Evaluation.Result r,
+                                       io.solvertune.tuning.Evaluation.Result base) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("method", method);
+        c.put("nfe", r.nfe());
+        c.put("config", config);
+        c.put("heldOutMse", r.meanMse());
+        c.put("heldOutStdErr", r.stdErr());
+        c.put("baseline", base.candidate());
+        c.put("baselineMse", base.meanMse());
+        c.put("baselineStdErr", base.stdErr());
+        c.put("ratio", r.meanMse() / base.meanMse());
+        c.put("pairedDiffStdErr", r.diffStdErr(base));
+        c.put("verdict", r.verdict(base));
+        return c;
     }
 }
