@@ -35,6 +35,7 @@ run() {
       --record-every "${RECORD[$preset]}" --out "$dir/train" | grep -E '^teacher|^wrote'
   $JAVA -jar $JAR teacher --preset "$preset" --per-seed-class --guidance "$g" --seeds 1000000:$HELD --steps $steps \
       --record-every $steps --out "$dir/heldout" | grep -E '^teacher|^wrote'
+  [ "${SWEEP:-1}" = 0 ] && return 0   # teacher sets only (dpmsolver-v3.sh sweeps the baselines again anyway)
   $JAVA -jar $JAR sweep --preset "$preset" --per-seed-class --guidance "$g" --train "$dir/train" \
       --heldout "$dir/heldout" --select "${SELECT:-0:${PTRAIN[$preset]}}" --nfe "$NFE" $HP --json "$dir/sweep.json"
 }

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Markdown tables for BENCHMARKS.md from the outputs of baselines.sh and dpmsolver-v3.sh (stdlib only).
+
+    python3 tuning-jobs/benchmarks/report.py [work-dirs/bench]
+"""
+import json
+import os
+import sys
+
+root = sys.argv[1] if len(sys.argv) > 1 else "work-dirs/bench"
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+
+
+def fmt(m, se):
+    return f"{m:.4g} ± {se:.2g}"
+
+
+for name in sorted(os.listdir(root)):
+    d = os.path.join(root, name)
+    sweep = load(os.path.join(d, "sweep.json"))
+    v3 = load(os.path.join(d, "v3.json"))
+    if sweep is None and v3 is None:
+        continue
+    train = load(os.path.join(d, "train", "trajectories.json"))
+    held = load(os.path.join(d, "heldout", "trajectories.json"))
+    print(f"\n#### {name}\n")
+    for label, t in (("training", train), ("held-out", held)):
+        if t:
+            tp, acc = t["throughput"], t["accuracy"]
+            print(f"- teacher ({label}): {len(t['seeds'])} seeds, {t['teacher']['steps']} steps; "
+                  f"{tp['modelCallsPerSecond']:.0f} model calls/s = {tp['sampleEvaluationsPerSecond']:.0f} sample "
+                  f"evaluations/s ({tp['seconds']:.0f} s); half-step relative RMS difference {acc['relRmsDiff']:.2g}")
+    for src in ("ems-data", "ems-teacher"):
+        p = load(os.path.join(d, src, "provenance.json"))
+        if p:
+            st = p["settings"]
+            print(f"- EMS `{src}`: K {st['gridSteps']}, {st['samples']} samples, l by {st['lMethod']}: "
+                  f"fit in {p['seconds']:.1f} s")
+    base = {c["nfe"]: c for c in (sweep or v3)["baseline"]}
+    comps = {}
+    for doc in (sweep, v3):
+        for c in (doc or {}).get("comparisons", []):
+            comps[(c["method"], c["nfe"])] = c
+    rows = (sweep or v3)["trainRows"] if "trainRows" in (sweep or v3) else None
+    print(f"\n| NFE | best untuned baseline (chosen on training seeds) | held-out MSE ± s.e. |"
+          f" hyperparameter search: MSE, ratio, beats? | DPM-Solver-v3: MSE, ratio, beats? | v3 config |")
+    print("|---:|---|---:|---:|---:|---|")
+    v3base = {c["nfe"]: c for c in v3["baseline"]} if v3 else {}
+    for nfe in sorted(base):
+        b = base[nfe]
+        hp = comps.get(("hyperparameter-search", nfe))
+        v = comps.get(("dpmsolver-v3", nfe))
+        hp_s = f"{fmt(hp['heldOutMse'], hp['heldOutStdErr'])}, {hp['ratio']:.2f}, {hp['verdict']}" if hp else "–"
+        v_s = f"{fmt(v['heldOutMse'], v['heldOutStdErr'])}, {v['ratio']:.2f}, {v['verdict']}" if v else "–"
+        v_cfg = v["config"] if v else ""
+        if v and v3base and v3base[nfe]["best"]["name"] != b["best"]["name"]:
+            v_cfg += f" (vs {v3base[nfe]['best']['name']}, chosen on v3's selection rows)"
+        print(f"| {nfe} | {b['best']['name']} | {fmt(b['heldOut']['meanMse'], b['heldOut']['stdErr'])} | {hp_s} |"
+              f" {v_s} | {v_cfg} |")
