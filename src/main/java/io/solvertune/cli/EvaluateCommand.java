@@ -61,6 +61,12 @@ final class EvaluateCommand implements Callable<Integer> {
     @CommandLine.Option(names = "--json", paramLabel = "FILE", description = "write the results as JSON")
     Path json;
 
+    @CommandLine.Option(names = "--v3", paramLabel = "EMS_DIR", description = "score DPM-Solver-v3 with these statistics (its standard variants, at --spacing)")
+    Path v3;
+
+    @CommandLine.Option(names = "--quantiles", description = "also print the median, 90th and 99th percentile and the maximum of the per-seed MSE")
+    boolean quantiles;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter o = cmd.commandLine().getOut();
@@ -70,9 +76,16 @@ final class EvaluateCommand implements Callable<Integer> {
         int from = rows == null ? 0 : (int) rows.first();
         int to = rows == null ? set.size() : (int) Math.min(set.size(), rows.first() + rows.count());
         List<Candidate> cands = new ArrayList<>();
+        if (v3 != null) {
+            io.solvertune.numerics.coeff.EmpiricalModelStatistics ems = io.solvertune.numerics.coeff.EmsNpz.read(v3);
+            for (io.solvertune.numerics.solver.SolverSpec.DpmSolverV3 spec : SweepCommand.v3Variants(ems)) {
+                cands.add(new Candidate(v3.getFileName() + ": " + spec.label() + " " + spacing, spec,
+                        TimestepSpacing.named(spacing, rho), true, false, ems.tStart(), ems.tEnd()));
+            }
+        }
         if (solver != null) {
             cands.add(Candidate.of(SolverCatalog.parse(solver, options), TimestepSpacing.named(spacing, rho)));
-        } else {
+        } else if (v3 == null) {
             cands.addAll(BaselineSweep.untunedCandidates());
         }
         Evaluation.Targets targets = Evaluation.Targets.load(set, from, to);
@@ -82,7 +95,8 @@ final class EvaluateCommand implements Callable<Integer> {
         if (keep > 0) {
             columns.add(java.util.Arrays.copyOf(targets.fin(), keep * set.perSample()));
         }
-        o.printf(Locale.ROOT, "| candidate | NFE | seeds | MSE vs teacher | std err |%n|---|---:|---:|---:|---:|%n");
+        o.printf(Locale.ROOT, "| candidate | NFE | seeds | MSE vs teacher | std err |%s%n|---|---:|---:|---:|---:|%s%n",
+                quantiles ? " median | p90 | p99 | max |" : "", quantiles ? "---:|---:|---:|---:|" : "");
         try (Denoiser d = m.build()) {
           for (int nfe : nfes) {
             for (Candidate c : cands) {
@@ -94,8 +108,8 @@ final class EvaluateCommand implements Callable<Integer> {
                 if (keep > 0) {
                     columns.add(s.firstSamples());
                 }
-                o.printf(Locale.ROOT, "| %s | %d | %d | %.6g | %.2g |%n", c.name(), nfe, s.result().seeds(),
-                        s.result().meanMse(), s.result().stdErr());
+                o.printf(Locale.ROOT, "| %s | %d | %d | %.6g | %.2g |%s%n", c.name(), nfe, s.result().seeds(),
+                        s.result().meanMse(), s.result().stdErr(), quantiles ? quantiles(s.perSeedMse()) : "");
             }
           }
         }
@@ -112,5 +126,13 @@ final class EvaluateCommand implements Callable<Integer> {
             o.println("wrote " + json);
         }
         return 0;
+    }
+
+    static String quantiles(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        int n = s.length;
+        return String.format(Locale.ROOT, " %.3g | %.3g | %.3g | %.3g |", s[n / 2], s[(int) (n * 0.9)],
+                s[Math.min(n - 1, (int) (n * 0.99))], s[n - 1]);
     }
 }
