@@ -193,14 +193,14 @@ public final class TrajectorySet {
         try (OutputStream raw = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16);
              ZipOutputStream zout = new ZipOutputStream(raw)) {
             zout.setLevel(1);
-            zout.putNextEntry(new ZipEntry("seeds.npy"));
+            zout.putNextEntry(Npy.entry("seeds.npy"));
             Npy.write(zout, NpyArray.ofLongs(m.seeds(), n));
             zout.closeEntry();
-            zout.putNextEntry(new ZipEntry("t.npy"));
+            zout.putNextEntry(Npy.entry("t.npy"));
             Npy.write(zout, NpyArray.ofDoubles(m.times(), r));
             zout.closeEntry();
             for (String key : keys) {
-                zout.putNextEntry(new ZipEntry(key + ".npy"));
+                zout.putNextEntry(Npy.entry(key + ".npy"));
                 Npy.writeHeader(zout, nd, shape);
                 int expectFrom = 0;
                 for (TrajectorySetMeta.Shard s : shards) {

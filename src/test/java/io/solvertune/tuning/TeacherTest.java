@@ -163,4 +163,20 @@ class TeacherTest {
                 () -> request(new long[] {1, 2, 1}, settings()));
         assertTrue(e.getMessage().contains("seed 1 appears twice"), e.getMessage());
     }
+
+    /** The same request gives byte-identical files (same sha256), and a finished set is not rewritten. */
+    @Test
+    void identicalRunsGiveIdenticalFilesAndFinishedSetsAreKept() throws IOException {
+        TrajectorySet a = Teacher.run(request(Seeds.range(0, 6), settings()), dir.resolve("a"), Progress.NONE);
+        TrajectorySet b = Teacher.run(request(Seeds.range(0, 6), settings()), dir.resolve("b"), Progress.NONE);
+        assertEquals(a.meta().sha256(), b.meta().sha256());
+        Path file = dir.resolve("a").resolve(TrajectorySet.FILE);
+        java.nio.file.attribute.FileTime before = Files.getLastModifiedTime(file);
+        List<String> log = new ArrayList<>();
+        TrajectorySet again = Teacher.run(request(Seeds.range(0, 6), settings()), dir.resolve("a"),
+                (stage, done, total, msg) -> log.add(msg));
+        assertEquals(a.meta().sha256(), again.meta().sha256());
+        assertEquals(before, Files.getLastModifiedTime(file));
+        assertTrue(log.contains("already finished"), log.toString());
+    }
 }

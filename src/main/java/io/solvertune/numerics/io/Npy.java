@@ -271,6 +271,17 @@ public final class Npy {
         out.write(bb.array());
     }
 
+    /** A zip entry with a fixed timestamp, so that the same arrays always give the same bytes (and sha256). */
+    public static ZipEntry entry(String name) {
+        ZipEntry e = new ZipEntry(name);
+        e.setTime(FIXED_TIME);
+        return e;
+    }
+
+    /** 1980-01-02 00:00 local time: the earliest DOS timestamp that survives every time zone. */
+    private static final long FIXED_TIME = java.time.LocalDateTime.of(1980, 1, 2, 0, 0)
+            .atZone(java.time.ZoneId.systemDefault()).toInstant().toEpochMilli();
+
     /** Reads every array of an {@code .npz} archive, in archive order (keys without the {@code .npy} suffix). */
     public static Map<String, NpyArray> readNpz(Path file) throws IOException {
         Map<String, NpyArray> out = new LinkedHashMap<>();
@@ -295,7 +306,7 @@ public final class Npy {
             zout.setMethod(ZipOutputStream.DEFLATED);
             zout.setLevel(compress ? 6 : 0);
             for (Map.Entry<String, NpyArray> e : arrays.entrySet()) {
-                zout.putNextEntry(new ZipEntry(e.getKey() + ".npy"));
+                zout.putNextEntry(entry(e.getKey() + ".npy"));
                 ByteArrayOutputStream buf = new ByteArrayOutputStream();
                 write(buf, e.getValue());
                 buf.writeTo(zout);
