@@ -37,7 +37,8 @@ final class CliErrors {
         if (ex instanceof IOException) {
             return ex.getMessage();
         }
-        if (ex instanceof IllegalArgumentException || ex instanceof NonFiniteModelOutputException) {
+        if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
+                || ex instanceof NonFiniteModelOutputException) {
             return ex.getMessage();
         }
         return ex.getClass().getSimpleName() + ": " + ex.getMessage();

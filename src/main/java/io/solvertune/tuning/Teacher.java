@@ -123,7 +123,14 @@ public final class Teacher {
             writeManifest(dir, manifest);
             progress.report("teacher", to, n, String.format("shard %d/%d in %.1f s", si + 1, shardCount, secs));
         }
-        // half-step self-check on the first seeds of shard 0
+        // half-step self-check on the first seeds of shard 0 (a new tolerance re-judges the recorded figure)
+        if (manifest.accuracy() != null && manifest.accuracy().tolerance() != st.accuracyTolerance()) {
+            TrajectorySetMeta.Accuracy a = manifest.accuracy();
+            manifest = withAccuracy(manifest, new TrajectorySetMeta.Accuracy(a.steps(), a.refinedSteps(), a.seedsChecked(),
+                    a.relRmsDiff(), a.maxAbsDiff(), st.accuracyTolerance(), a.relRmsDiff() <= st.accuracyTolerance()));
+            manifest = withTeacher(manifest, st);
+            writeManifest(dir, manifest);
+        }
         if (manifest.accuracy() == null) {
             TrajectorySetMeta.Accuracy acc = accuracyCheck(req, cfg, dir.resolve(find(shards, 0).file()), per, dt, progress);
             manifest = withAccuracy(manifest, acc);
@@ -347,7 +354,9 @@ public final class Teacher {
         if (!Arrays.equals(old.times(), fresh.times())) {
             diffs.add("recorded times");
         }
-        if (!Json.canonical(old.teacher()).equals(Json.canonical(fresh.teacher()))) {
+        // the tolerance only judges the half-step check, it does not change the trajectories
+        if (!Json.canonical(old.teacher().withAccuracy(1, old.teacher().accuracySeeds()))
+                .equals(Json.canonical(fresh.teacher().withAccuracy(1, fresh.teacher().accuracySeeds())))) {
             diffs.add("teacher settings");
         }
         if (!Json.canonical(old.guidance()).equals(Json.canonical(fresh.guidance()))) {
@@ -363,6 +372,12 @@ public final class Teacher {
         return new TrajectorySetMeta(m.formatVersion(), m.kind(), m.modelHash(), m.schedule(), m.guidance(), m.teacher(),
                 m.seeds(), m.times(), m.gridIndexes(), m.sampleShape(), m.dtype(), m.device(), m.codeVersion(),
                 m.modelOutputType(), m.accuracy(), m.throughput(), List.copyOf(shards), m.file(), m.sha256(), m.createdAt());
+    }
+
+    private static TrajectorySetMeta withTeacher(TrajectorySetMeta m, TeacherSettings t) {
+        return new TrajectorySetMeta(m.formatVersion(), m.kind(), m.modelHash(), m.schedule(), m.guidance(), t,
+                m.seeds(), m.times(), m.gridIndexes(), m.sampleShape(), m.dtype(), m.device(), m.codeVersion(),
+                m.modelOutputType(), m.accuracy(), m.throughput(), m.shards(), m.file(), m.sha256(), m.createdAt());
     }
 
     private static TrajectorySetMeta withAccuracy(TrajectorySetMeta m, TrajectorySetMeta.Accuracy a) {
