@@ -9,7 +9,7 @@
 # HELD=1024 held-out seeds, teacher = DPM-Solver++ 3M with 500 logSNR steps (half-step check on 16 seeds).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-JAR=target/quarkus-app/quarkus-run.jar
+JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
 OUT=${OUT:-work-dirs/bench}
 TRAIN=${TRAIN:-512}
 HELD=${HELD:-1024}

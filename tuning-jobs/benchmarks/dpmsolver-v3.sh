@@ -9,7 +9,7 @@
 #   tuning-jobs/benchmarks/dpmsolver-v3.sh [PRESET [GUIDANCE]]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-JAR=target/quarkus-app/quarkus-run.jar
+JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
 OUT=${OUT:-work-dirs/bench}
 NFE=${NFE:-5,6,8,10}
 JAVA=${JAVA:-java}
