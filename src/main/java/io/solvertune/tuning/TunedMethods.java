@@ -1,0 +1,143 @@
+package io.solvertune.tuning;
+
+import ai.djl.ndarray.types.DataType;
+import io.solvertune.numerics.model.Denoiser;
+import io.solvertune.numerics.model.Guidance;
+import io.solvertune.numerics.schedule.TimestepSpacing;
+import io.solvertune.numerics.solver.SolverSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * Fits a coefficient method (IIA, D-ODE, DC-Solver) on every variant (base solver x spacing) at every NFE, chooses
+ * per NFE the variant with the lowest error on selection rows of the training teacher (rows the fit did not see), and
+ * validates the choice on held-out seeds against its own base solver and against the best untuned baseline: the
+ * returned sets carry their {@link CoefficientSet.Validation}, and only a set that beats its base by more than two
+ * paired standard errors is {@linkplain CoefficientSet.Validation#publishable() publishable}.
+ */
+public final class TunedMethods {
+
+    /** Fits one set on one (base, spacing, NFE). */
+    @FunctionalInterface
+    public interface Fitter {
+        CoefficientSet fit(FitContext ctx, SolverSpec base, TimestepSpacing spacing, int nfe);
+    }
+
+    /** A base solver and a spacing. */
+    public record Variant(SolverSpec base, TimestepSpacing spacing) {
+        public Variant {
+            Objects.requireNonNull(base, "variant: base is required");
+            Objects.requireNonNull(spacing, "variant: spacing is required");
+        }
+    }
+
+    /**
+     * A method: its name, its fitter, how a fitted set becomes a solver, and the variants tried.
+     */
+    public record Method(String name, Fitter fitter, Function<CoefficientSet, SolverSpec> spec, List<Variant> variants) {
+        public Method {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("method: name is required");
+            }
+            Objects.requireNonNull(fitter, "method: fitter is required");
+            Objects.requireNonNull(spec, "method: spec is required");
+            if (variants == null || variants.isEmpty()) {
+                throw new IllegalArgumentException("method " + name + ": at least one variant is required");
+            }
+            variants = List.copyOf(variants);
+        }
+    }
+
+    /**
+     * The result at one NFE.
+     *
+     * @param nfe        model evaluations
+     * @param chosen     the chosen set, validated (null if no variant could be fitted at this NFE)
+     * @param select     its error on the selection rows
+     * @param heldOut    its held-out error
+     * @param base       its base solver's held-out error (same seeds)
+     * @param fitted     every set fitted at this NFE (unvalidated), in variant order
+     * @param fitSeconds total fit time at this NFE
+     * @param failures   variants whose fit failed, with the reason
+     */
+    public record Outcome(int nfe, CoefficientSet chosen, Evaluation.Result select, Evaluation.Result heldOut,
+                          Evaluation.Result base, List<CoefficientSet> fitted, double fitSeconds, List<String> failures) {
+    }
+
+    private TunedMethods() {
+    }
+
+    /** Candidate name of a fitted set. */
+    public static String name(String method, CoefficientSet set) {
+        return method + " " + set.base().label() + " " + set.spacing().id();
+    }
+
+    /**
+     * Runs {@code method} at every NFE. {@code baselines} (optional, one per NFE in the same order, with held-out
+     * per-seed errors on {@code heldOut}) gives the comparison with the best untuned baseline.
+     */
+    public static List<Outcome> run(Method method, FitContext fit, Denoiser model, Guidance guidance,
+                                    Evaluation.Targets select, Evaluation.Targets heldOut, int[] nfes,
+                                    List<BaselineSweep.Choice> baselines, int batch, DataType dtype, Progress progress) {
+        if (baselines != null && baselines.size() != nfes.length) {
+            throw new IllegalArgumentException("baselines: one choice per NFE expected");
+        }
+        List<Outcome> out = new ArrayList<>();
+        for (int k = 0; k < nfes.length; k++) {
+            int nfe = nfes[k];
+            List<CoefficientSet> sets = new ArrayList<>();
+            List<String> failures = new ArrayList<>();
+            long t0 = System.nanoTime();
+            CoefficientSet best = null;
+            Evaluation.Result bestSel = null;
+            int done = 0;
+            for (Variant v : method.variants()) {
+                done++;
+                if (Candidate.of(v.base(), v.spacing()).stepsFor(nfe) < 1) {
+                    continue;
+                }
+                CoefficientSet set;
+                try {
+                    set = method.fitter().fit(fit, v.base(), v.spacing(), nfe);
+                } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+                    failures.add(v.base().label() + " " + v.spacing().id() + ": " + e.getMessage());
+                    continue;
+                }
+                sets.add(set);
+                Evaluation.Result r = Evaluation.evaluate(model, guidance, select, candidate(method, set), nfe, batch,
+                        dtype, 0).result();
+                progress.report(method.name(), done, method.variants().size(),
+                        String.format(java.util.Locale.ROOT, "NFE %d %s: select MSE %.4g", nfe, name(method.name(), set),
+                                r.meanMse()));
+                if (bestSel == null || r.meanMse() < bestSel.meanMse()) {
+                    best = set;
+                    bestSel = r;
+                }
+            }
+            double fitSeconds = (System.nanoTime() - t0) / 1e9;
+            if (best == null) {
+                out.add(new Outcome(nfe, null, null, null, null, sets, fitSeconds, failures));
+                continue;
+            }
+            Evaluation.Result held = Evaluation.evaluate(model, guidance, heldOut, candidate(method, best), nfe, batch,
+                    dtype, 0).result();
+            Evaluation.Result base = Evaluation.evaluate(model, guidance, heldOut,
+                    new Candidate(best.base().label() + " " + best.spacing().id(), best.base(), best.spacing(), true,
+                            false, null, null), nfe, batch, dtype, 0).result();
+            BaselineSweep.Choice bl = baselines == null ? null : baselines.get(k);
+            CoefficientSet.Validation val = new CoefficientSet.Validation(held.seeds(), held.meanMse(), held.stdErr(),
+                    base.meanMse(), base.stdErr(), CoefficientSet.Verdict.of(held, base),
+                    bl == null ? null : bl.best().name(), bl == null ? null : bl.heldOut().meanMse(),
+                    bl == null ? null : CoefficientSet.Verdict.of(held, bl.heldOut()));
+            out.add(new Outcome(nfe, best.withValidation(val), bestSel, held, base, sets, fitSeconds, failures));
+        }
+        return out;
+    }
+
+    /** The fitted set as an evaluation candidate (the schedule's default time range, as the fit's). */
+    public static Candidate candidate(Method method, CoefficientSet set) {
+        return new Candidate(name(method.name(), set), method.spec().apply(set), set.spacing(), true, false, null, null);
+    }
+}
