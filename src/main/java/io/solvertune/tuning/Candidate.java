@@ -30,9 +30,9 @@ public record Candidate(String name, SolverSpec solver, TimestepSpacing spacing,
         return new Candidate(null, solver, spacing, true, false, null, null);
     }
 
-    /** NFE spent per step (Heun: 2). */
+    /** NFE spent per step (Heun and the IIA forms on Heun: 2). */
     public int nfePerStep() {
-        return solver instanceof SolverSpec.EdmHeun ? 2 : 1;
+        return solver instanceof SolverSpec.EdmHeun ? 2 : solver instanceof SolverSpec.Iia i ? i.form().nfePerStep() : 1;
     }
 
     /** Steps that spend exactly {@code nfe} model calls, or -1 if impossible. */
