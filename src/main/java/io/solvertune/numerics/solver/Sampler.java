@@ -23,13 +23,17 @@ public final class Sampler {
      * Samples from {@code xT} (not modified, not closed) at the config's start time to its end time.
      */
     public static SampleResult sample(SamplerConfig config, ModelFunction model, NDArray xT, StepListener listener) {
+        return run(config, config.solver().create(), model, xT, listener);
+    }
+
+    /** The loop with a given solver instance (per-run solvers built by a fitter, e.g. {@link DodeSolver}). */
+    static SampleResult run(SamplerConfig config, Solver solver, ModelFunction model, NDArray xT, StepListener listener) {
         NoiseSchedule schedule = model.schedule();
         double tStart = config.tStart() != null ? config.tStart() : schedule.defaultTStart();
         double tEnd = config.tEnd() != null ? config.tEnd() : schedule.defaultTEnd();
         if (!(tStart > tEnd)) {
             throw new IllegalArgumentException("tStart (" + tStart + ") must be greater than tEnd (" + tEnd + ")");
         }
-        Solver solver = config.solver().create();
         double[] grid = solver.grid(schedule, config, tStart, tEnd);
         long nfe0 = model.nfe();
         long modelNanos0 = model.modelNanos();
