@@ -55,6 +55,29 @@ class TuningCommandsTest {
         assertTrue(s.out().contains("best untuned baseline (24 train / 32 held-out seeds"), s.out());
         assertTrue(s.out().contains("DPM-Solver-v3 (10 variants"), s.out());
 
+        // coefficient methods: fitted on rows 0..15, chosen on 16..47, validated on the held-out seeds
+        Path fitOut = dir.resolve("fit");
+        SampleCommandTest.Result c = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--train", train, "--heldout", held, "--fit-rows", "0:16", "--nfe", "6", "--method", "dode,iia-ddim",
+                "--out", fitOut.toString());
+        assertEquals(0, c.code(), c.err());
+        assertTrue(c.out().contains("dode (fitted on rows 0..15, 10 variants)"), c.out());
+        assertTrue(c.out().contains("iia-ddim (fitted on rows 0..15, 2 variants)"), c.out());
+        io.solvertune.tuning.CoefficientSet dode = io.solvertune.tuning.CoefficientSet.fromJson(
+                Files.readString(fitOut.resolve("dode-nfe6.json")));
+        assertEquals(io.solvertune.tuning.CoefficientSet.Method.DODE, dode.method());
+        assertEquals(6, dode.steps());
+        assertEquals(32, dode.validation().seeds());
+        assertEquals(16, dode.provenance().trainSeeds().length);
+        assertTrue(Files.readString(fitOut.resolve("summary.json")).contains("\"vsBase\""));
+        SampleCommandTest.Result overlap = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--train", train, "--heldout", held, "--fit-rows", "0:16", "--select", "8:8", "--method", "dode",
+                "--out", fitOut.toString());
+        assertTrue(overlap.err().contains("--select: rows 8..15 overlap --fit-rows"), overlap.err());
+        SampleCommandTest.Result unknown = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--train", train, "--heldout", held, "--method", "magic", "--out", fitOut.toString());
+        assertTrue(unknown.err().contains("--method: unknown method 'magic'"), unknown.err());
+
         // a teacher set of another model (different guidance) is refused by name
         SampleCommandTest.Result wrong = cli("evaluate", "--preset", "gmm-sd-d32", "--teacher", held, "--nfe", "5");
         assertTrue(wrong.code() != 0);

@@ -1,0 +1,179 @@
+package io.solvertune.cli;
+
+import io.solvertune.numerics.model.Denoiser;
+import io.solvertune.tuning.BaselineSweep;
+import io.solvertune.tuning.CoefficientSet;
+import io.solvertune.tuning.Evaluation;
+import io.solvertune.tuning.FitContext;
+import io.solvertune.tuning.Json;
+import io.solvertune.tuning.MethodCatalog;
+import io.solvertune.tuning.TrajectorySet;
+import io.solvertune.tuning.TunedMethods;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+
+/**
+ * {@code solvertune fit}: fits coefficient methods (DC-Solver, D-ODE, IIA, BIIA) on training teacher rows, chooses
+ * the variant per NFE on other training rows, validates on held-out seeds against the base solver and the best untuned
+ * baseline, and writes every chosen {@link CoefficientSet} (with its validation) as JSON.
+ */
+@CommandLine.Command(name = "fit", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Fit DC-Solver / D-ODE / IIA coefficients, validate on held-out seeds, write the coefficient sets.")
+final class FitCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec cmd;
+
+    @CommandLine.Mixin
+    ModelOptions model = new ModelOptions();
+
+    @CommandLine.Option(names = "--method", required = true, split = ",", paramLabel = "NAME",
+            description = "methods (comma-separated or repeated): ${COMPLETION-CANDIDATES}",
+            completionCandidates = MethodCatalog.Names.class)
+    List<String> methods;
+
+    @CommandLine.Option(names = "--train", required = true, paramLabel = "DIR", description = "teacher set of the training seeds")
+    Path train;
+
+    @CommandLine.Option(names = "--heldout", required = true, paramLabel = "DIR", description = "teacher set of the held-out seeds")
+    Path heldout;
+
+    @CommandLine.Option(names = "--fit-rows", paramLabel = "FROM:COUNT", converter = SeedRange.Converter.class,
+            defaultValue = "0:128", description = "training rows the coefficients are fitted on (default ${DEFAULT-VALUE})")
+    SeedRange fitRows;
+
+    @CommandLine.Option(names = "--select", paramLabel = "FROM:COUNT", converter = SeedRange.Converter.class,
+            description = "training rows the variant and the baseline are chosen on (default: the rows after --fit-rows)")
+    SeedRange select;
+
+    @CommandLine.Option(names = "--nfe", split = ",", defaultValue = "5,6,8,10", description = "NFE list (default ${DEFAULT-VALUE})")
+    int[] nfes;
+
+    @CommandLine.Option(names = "--batch", defaultValue = "64", description = "batch size (default ${DEFAULT-VALUE})")
+    int batch;
+
+    @CommandLine.Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory (coefficient sets, summary.json)")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter o = cmd.commandLine().getOut();
+        List<TunedMethods.Method> chosen = new ArrayList<>();
+        for (String name : methods) {
+            chosen.add(MethodCatalog.method(name.trim()));
+        }
+        ModelOptions.Loaded m = model.load();
+        TrajectorySet tr = TrajectorySet.open(train);
+        TrajectorySet ho = TrajectorySet.open(heldout);
+        ModelOptions.checkTeacher(tr, m, "--train");
+        ModelOptions.checkTeacher(ho, m, "--heldout");
+        java.util.Set<Long> trainSeeds = new java.util.HashSet<>();
+        for (long s : tr.seeds()) {
+            trainSeeds.add(s);
+        }
+        for (long s : ho.seeds()) {
+            if (trainSeeds.contains(s)) {
+                throw new IllegalArgumentException("--heldout: seed " + s + " is also a training seed");
+            }
+        }
+        int fitFrom = (int) fitRows.first();
+        int fitTo = fitFrom + fitRows.count();
+        if (fitFrom < 0 || fitTo > tr.size()) {
+            throw new IllegalArgumentException("--fit-rows: rows " + fitFrom + ".." + (fitTo - 1) + " outside the training set's "
+                    + tr.size() + " rows");
+        }
+        int selFrom = select == null ? fitTo : (int) select.first();
+        int selTo = select == null ? tr.size() : (int) Math.min(tr.size(), select.first() + select.count());
+        if (selTo <= selFrom) {
+            throw new IllegalArgumentException("--select: no training rows left to choose on (use --select FROM:COUNT)");
+        }
+        if (selFrom < fitTo && selTo > fitFrom) {
+            throw new IllegalArgumentException("--select: rows " + selFrom + ".." + (selTo - 1) + " overlap --fit-rows");
+        }
+        Evaluation.Targets fitT = Evaluation.Targets.load(tr, fitFrom, fitTo);
+        Evaluation.Targets selT = Evaluation.Targets.load(tr, selFrom, selTo);
+        Evaluation.Targets hoT = Evaluation.Targets.load(ho, 0, ho.size());
+        Files.createDirectories(out);
+        Map<String, Object> summary = new LinkedHashMap<>();
+        List<Map<String, Object>> rows = new ArrayList<>();
+        try (Denoiser d = m.build()) {
+            CoefficientSet.Provenance prov = new CoefficientSet.Provenance(m.hash(), d.schedule().spec(), m.guidance(),
+                    tr.meta().teacher(), null, io.solvertune.numerics.CodeVersion.get(), null, null);
+            FitContext ctx = new FitContext(d, m.guidance(), fitT.seeds(), fitT.initial(), fitT.sampleShape(),
+                    fitT.tStart(), fitT.tEnd(), m.dtype(), batch, io.solvertune.tuning.Progress.NONE, prov);
+            long t0 = System.nanoTime();
+            List<BaselineSweep.Choice> base = BaselineSweep.run(d, m.guidance(), selT, hoT,
+                    BaselineSweep.untunedCandidates(), nfes, batch, m.dtype(), io.solvertune.tuning.Progress.NONE);
+            o.printf(Locale.ROOT, "best untuned baseline (chosen on rows %d..%d, %d held-out seeds, %.1f s)%n", selFrom,
+                    selTo - 1, ho.size(), (System.nanoTime() - t0) / 1e9);
+            o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. |%n|---:|---|---:|%n");
+            for (BaselineSweep.Choice c : base) {
+                o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g |%n", c.nfe(), c.best().name(), c.heldOut().meanMse(),
+                        c.heldOut().stdErr());
+            }
+            summary.put("baseline", base);
+            for (TunedMethods.Method method : chosen) {
+                List<TunedMethods.Outcome> res = TunedMethods.run(method, ctx, d, m.guidance(), selT, hoT, nfes, base,
+                        batch, m.dtype(), io.solvertune.tuning.Progress.NONE);
+                o.printf(Locale.ROOT, "%s (fitted on rows %d..%d, %d variants)%n", method.name(), fitFrom, fitTo - 1,
+                        method.variants().size());
+                o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. | base MSE | vs base | beats base | "
+                        + "vs best baseline | beats baseline | fit s |%n|---:|---|---:|---:|---:|---|---:|---|---:|%n");
+                for (TunedMethods.Outcome r : res) {
+                    if (r.chosen() == null) {
+                        o.printf(Locale.ROOT, "| %d | (no variant could be fitted: %s) | | | | | | | %.1f |%n", r.nfe(),
+                                String.join("; ", r.failures()), r.fitSeconds());
+                        continue;
+                    }
+                    CoefficientSet.Validation v = r.chosen().validation();
+                    o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g | %.5g | %.3f | %s | %.3f | %s | %.1f |%n", r.nfe(),
+                            TunedMethods.name(method.name(), r.chosen()), v.mse(), v.stdErr(), v.baseMse(),
+                            v.mse() / v.baseMse(), verdict(v.vsBase()), v.mse() / v.baselineMse(), verdict(v.vsBaseline()),
+                            r.fitSeconds());
+                    String file = method.name() + "-nfe" + r.nfe() + ".json";
+                    Files.writeString(out.resolve(file), r.chosen().toJson());
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("method", method.name());
+                    row.put("nfe", r.nfe());
+                    row.put("config", TunedMethods.name(method.name(), r.chosen()));
+                    row.put("file", file);
+                    row.put("heldOutMse", v.mse());
+                    row.put("heldOutStdErr", v.stdErr());
+                    row.put("baseMse", v.baseMse());
+                    row.put("baseStdErr", v.baseStdErr());
+                    row.put("vsBase", v.vsBase());
+                    row.put("baseline", v.baseline());
+                    row.put("baselineMse", v.baselineMse());
+                    row.put("vsBaseline", v.vsBaseline());
+                    row.put("publishable", v.publishable());
+                    row.put("fitSeconds", r.fitSeconds());
+                    row.put("failures", r.failures());
+                    rows.add(row);
+                }
+            }
+        }
+        summary.put("results", rows);
+        summary.put("fitRows", List.of(fitFrom, fitTo));
+        summary.put("selectRows", List.of(selFrom, selTo));
+        summary.put("heldOutSeeds", ho.size());
+        Path sum = out.resolve("summary.json");
+        Files.writeString(sum, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+        o.println("wrote " + sum);
+        return 0;
+    }
+
+    private static String verdict(CoefficientSet.Verdict v) {
+        return v == null ? "" : switch (v) {
+            case BEATS -> "yes";
+            case TIE -> "tie";
+            case WORSE -> "no (worse)";
+        };
+    }
+}

@@ -1,0 +1,82 @@
+package io.solvertune.tuning;
+
+import io.solvertune.numerics.model.PredictionType;
+import io.solvertune.numerics.schedule.TimestepSpacing;
+import io.solvertune.numerics.solver.SolverSpec;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The coefficient methods by name, each with its fitter (default settings) and the variants (base solver x
+ * spacing) tried per NFE by {@link TunedMethods}.
+ */
+public final class MethodCatalog {
+    private static final Map<String, TunedMethods.Method> METHODS = new LinkedHashMap<>();
+
+    static final List<TimestepSpacing> SPACINGS = List.of(new TimestepSpacing.TimeUniform(), new TimestepSpacing.LogSnr());
+
+    static {
+        for (SolverSpec.Iia.Form form : SolverSpec.Iia.Form.values()) {
+            String name = form.id().replace('_', '-').replace("dpmsolver-2m", "dpmsolver++2m");
+            add(new TunedMethods.Method(name,
+                    (ctx, base, spacing, nfe) -> IiaFitter.fit(ctx, form, spacing, nfe, IiaFitter.Settings.defaults()),
+                    IiaFitter::spec, variants(List.of(form.base()))));
+        }
+        List<SolverSpec> dodeBases = List.of(new SolverSpec.Ddim(), SolverSpec.DpmSolver.plusPlusMultistep(2),
+                SolverSpec.DpmSolver.plusPlusMultistep(3), unipc(SolverSpec.Variant.BH1, 3), unipc(SolverSpec.Variant.BH2, 3));
+        // official D-ODE: targets from the base solver with 10x the steps
+        add(new TunedMethods.Method("dode", (ctx, base, spacing, nfe) -> DodeFitter.fit(ctx, base, spacing, nfe,
+                DodeFitter.Settings.of(ctx.rows())), DodeFitter::spec, variants(dodeBases)));
+        // ours: targets from a high-accuracy teacher at exactly the coarse times
+        add(new TunedMethods.Method("dode-teacher", (ctx, base, spacing, nfe) -> DodeFitter.fit(ctx, base, spacing, nfe,
+                DodeFitter.Settings.of(ctx.rows()).withTarget(DodeFitter.Target.TEACHER)), DodeFitter::spec,
+                variants(dodeBases)));
+    }
+
+    private static void add(TunedMethods.Method m) {
+        METHODS.put(m.name(), m);
+    }
+
+    static List<TunedMethods.Variant> variants(List<SolverSpec> bases) {
+        List<TunedMethods.Variant> out = new ArrayList<>();
+        for (SolverSpec b : bases) {
+            for (TimestepSpacing s : SPACINGS) {
+                out.add(new TunedMethods.Variant(b, s));
+            }
+        }
+        return out;
+    }
+
+    private MethodCatalog() {
+    }
+
+    /** The method called {@code name}. */
+    public static TunedMethods.Method method(String name) {
+        TunedMethods.Method m = METHODS.get(name);
+        if (m == null) {
+            throw new IllegalArgumentException("--method: unknown method '" + name + "' (known: "
+                    + String.join(", ", METHODS.keySet()) + ")");
+        }
+        return m;
+    }
+
+    /** Every method name. */
+    public static List<String> names() {
+        return List.copyOf(METHODS.keySet());
+    }
+
+    /** Method names for picocli's completion candidates. */
+    public static final class Names implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return names().iterator();
+        }
+    }
+
+    static SolverSpec unipc(SolverSpec.Variant v, int order) {
+        return new SolverSpec.UniPc(PredictionType.DATA, v, order);
+    }
+}
