@@ -18,6 +18,7 @@ public final class History {
     private final NDManager owner;
     private final ArrayDeque<Entry> entries = new ArrayDeque<>();
     private final java.util.List<NDArray> pending = new java.util.ArrayList<>(2);
+    private final java.util.List<NDArray> retired = new java.util.ArrayList<>(1);
 
     History(int capacity, NDManager owner) {
         this.capacity = capacity;
@@ -58,11 +59,39 @@ public final class History {
         pending.add(value);
     }
 
+    /**
+     * Replaces the newest entry's output (same time), e.g. by DC-Solver's compensated value. The new value is kept
+     * like an added one; the old one is closed when the step commits (or with the step's scope if it was added in
+     * this step).
+     */
+    void replaceNewest(NDArray value) {
+        Entry old = entries.removeFirst();
+        entries.addFirst(new Entry(old.t(), value));
+        if (!pending.removeIf(v -> v == old.value())) {
+            retired.add(old.value());
+        }
+        pending.add(value);
+    }
+
+    /**
+     * A scratch copy sharing this history's outputs, for a trial step that must leave this history as it is. It is
+     * never committed: what a trial adds lives and dies in the trial's scope, and nothing of this history is closed.
+     */
+    History fork() {
+        History f = new History(capacity, null);
+        f.entries.addAll(entries);
+        return f;
+    }
+
     void commit() {
         for (NDArray v : pending) {
             v.attach(owner);
         }
         pending.clear();
+        for (NDArray v : retired) {
+            v.close();
+        }
+        retired.clear();
         while (entries.size() > capacity) {
             entries.removeLast().value().close();
         }

@@ -1,0 +1,456 @@
+package io.solvertune.tuning;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.solvertune.numerics.nd.Nd;
+import io.solvertune.numerics.schedule.TimestepSpacing;
+import io.solvertune.numerics.solver.DcStepper;
+import io.solvertune.numerics.solver.SampleResult;
+import io.solvertune.numerics.solver.Sampler;
+import io.solvertune.numerics.solver.SamplerConfig;
+import io.solvertune.numerics.solver.SolverSpec;
+import io.solvertune.numerics.solver.StepListener;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.DoubleUnaryOperator;
+import org.apache.commons.math3.exception.TooManyEvaluationsException;
+import org.apache.commons.math3.optim.MaxEval;
+import org.apache.commons.math3.optim.nonlinear.scalar.GoalType;
+import org.apache.commons.math3.optim.univariate.BrentOptimizer;
+import org.apache.commons.math3.optim.univariate.SearchInterval;
+import org.apache.commons.math3.optim.univariate.UnivariateObjectiveFunction;
+
+/**
+ * Fits DC-Solver's per-step compensation ratios ({@link SolverSpec.Dc}) against a high-accuracy teacher at exactly
+ * the student's grid times ({@link GridTeacher}), derivative-free.
+ *
+ * <p>{@link Objective#NEXT_STEP} (the official search, with Brent instead of AdamW through the network): greedy along
+ * the compensated path; for each step {@code i} from the third on, a bounded Brent search of
+ * {@code rho_i = argmin MSE(x_{i+1}(rho), x_teacher(t_{i+1}))}, where {@code x_{i+1}(rho)} is the DC step from the
+ * current state (compensation, predictor, and the corrector with its model call at the predicted point — exactly the
+ * sampler's step); a ratio that does not lower the objective below its value at {@code rho = 1} is reset to 1
+ * (warning). The run then advances with the chosen ratio. {@link Objective#FINAL}: starting from the NEXT_STEP
+ * result, cyclic coordinate Brent searches on the final-state MSE (full runs), a coordinate moving only if it lowers
+ * the objective, so the final objective never exceeds its start; bounded by {@code finalSweeps} and
+ * {@code maxFinalRuns}.
+ *
+ * <p>Report: NEXT_STEP residuals are the next-step MSE with the fitted ratio and with {@code rho = 1} from the same
+ * state; FINAL residuals are the MSE at every grid time of the tuned run and of the base run (last = the objective).
+ * Iterations are objective evaluations per step.
+ */
+public final class DcFitter {
+
+    /** What the ratios minimise. */
+    public enum Objective { NEXT_STEP, FINAL }
+
+    /**
+     * Fit settings.
+     *
+     * @param samples           training rows used (the first of the context)
+     * @param lower             lower bound of every ratio (must be < 1)
+     * @param upper             upper bound of every ratio (must be > 1)
+     * @param objective         NEXT_STEP (greedy, official) or FINAL (final-state MSE, starting from NEXT_STEP)
+     * @param teacherSteps      total fine steps of the {@link GridTeacher} solve
+     * @param relativeTolerance Brent's relative tolerance on the ratio
+     * @param absoluteTolerance Brent's absolute tolerance on the ratio
+     * @param maxEvaluations    objective evaluations per 1-D search
+     * @param finalSweeps       FINAL: cyclic sweeps over the free ratios
+     * @param maxFinalRuns      FINAL: total full sampling runs
+     */
+    public record Settings(int samples, double lower, double upper, Objective objective, int teacherSteps,
+                           double relativeTolerance, double absoluteTolerance, int maxEvaluations, int finalSweeps,
+                           int maxFinalRuns) {
+        public Settings {
+            if (samples < 1) {
+                throw new IllegalArgumentException("dc fit: samples must be >= 1, got " + samples);
+            }
+            if (!(lower < 1.0) || !(upper > 1.0) || !Double.isFinite(lower) || !Double.isFinite(upper)) {
+                throw new IllegalArgumentException("dc fit: bounds must satisfy lower < 1 < upper (finite), got ["
+                        + lower + ", " + upper + "]");
+            }
+            if (objective == null) {
+                throw new IllegalArgumentException("dc fit: objective is required");
+            }
+            if (teacherSteps < 1) {
+                throw new IllegalArgumentException("dc fit: teacherSteps must be >= 1, got " + teacherSteps);
+            }
+            if (!(relativeTolerance > 0) || !(absoluteTolerance > 0)) {
+                throw new IllegalArgumentException("dc fit: relativeTolerance and absoluteTolerance must be > 0");
+            }
+            if (maxEvaluations < 3) {
+                throw new IllegalArgumentException("dc fit: maxEvaluations must be >= 3, got " + maxEvaluations);
+            }
+            if (finalSweeps < 0 || maxFinalRuns < 1) {
+                throw new IllegalArgumentException("dc fit: finalSweeps must be >= 0 and maxFinalRuns >= 1");
+            }
+        }
+
+        /** Defaults: 64 samples, [0.5, 1.5] (the official tanh bound), NEXT_STEP, 500 teacher steps. */
+        public static Settings defaults() {
+            return new Settings(64, 0.5, 1.5, Objective.NEXT_STEP, GridTeacher.DEFAULT_STEPS, 1e-6, 1e-9, 50, 3, 400);
+        }
+
+        public Settings withSamples(int n) {
+            return new Settings(n, lower, upper, objective, teacherSteps, relativeTolerance, absoluteTolerance,
+                    maxEvaluations, finalSweeps, maxFinalRuns);
+        }
+
+        public Settings withObjective(Objective o) {
+            return new Settings(samples, lower, upper, o, teacherSteps, relativeTolerance, absoluteTolerance,
+                    maxEvaluations, finalSweeps, maxFinalRuns);
+        }
+
+        public Settings withBounds(double lo, double hi) {
+            return new Settings(samples, lo, hi, objective, teacherSteps, relativeTolerance, absoluteTolerance,
+                    maxEvaluations, finalSweeps, maxFinalRuns);
+        }
+
+        public Settings withTolerances(double rel, double abs) {
+            return new Settings(samples, lower, upper, objective, teacherSteps, rel, abs, maxEvaluations, finalSweeps,
+                    maxFinalRuns);
+        }
+
+        Map<String, Object> asMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("samples", samples);
+            m.put("lower", lower);
+            m.put("upper", upper);
+            m.put("objective", objective.name());
+            m.put("teacherSteps", teacherSteps);
+            m.put("relativeTolerance", relativeTolerance);
+            m.put("absoluteTolerance", absoluteTolerance);
+            m.put("maxEvaluations", maxEvaluations);
+            m.put("finalSweeps", finalSweeps);
+            m.put("maxFinalRuns", maxFinalRuns);
+            return m;
+        }
+    }
+
+    /** A fit with its training objective before and after the FINAL stage (equal for NEXT_STEP). */
+    record Outcome(CoefficientSet set, double startFinalMse, double finalMse, double baseFinalMse) {
+    }
+
+    /** 0-based index of the first free ratio. */
+    static final int FREE_FROM = 2;
+
+    private DcFitter() {
+    }
+
+    /**
+     * Fits the ratios of {@code base} on the context's first {@code settings.samples()} rows at {@code nfe} model
+     * calls (= steps for UniPC and DPM-Solver++ multistep) against a {@link GridTeacher} solve.
+     */
+    public static CoefficientSet fit(FitContext ctx, SolverSpec base, TimestepSpacing spacing, int nfe,
+                                     Settings settings) {
+        long t0 = System.nanoTime();
+        FitContext c = trainingRows(ctx, settings);
+        double[] grid = grid(c, base, spacing, nfe);
+        double[][] targets = GridTeacher.states(c, grid, settings.teacherSteps());
+        Map<String, Object> extra = Map.of("targets", "grid-teacher dpmsolver++ multistep o3, about "
+                + settings.teacherSteps() + " logSNR-uniform steps");
+        return run(c, base, spacing, nfe, settings, targets, t0, extra).set();
+    }
+
+    /**
+     * As {@link #fit(FitContext, SolverSpec, TimestepSpacing, int, Settings)} with given targets: {@code targets[k]}
+     * holds the reference states of the training rows ({@code [rows * perSample]}) at exactly the student's grid
+     * time {@code k = 0..nfe} (row 0 is not used).
+     */
+    public static CoefficientSet fit(FitContext ctx, SolverSpec base, TimestepSpacing spacing, int nfe,
+                                     Settings settings, double[][] targets) {
+        return fitDetailed(ctx, base, spacing, nfe, settings, targets).set();
+    }
+
+    static Outcome fitDetailed(FitContext ctx, SolverSpec base, TimestepSpacing spacing, int nfe, Settings settings,
+                               double[][] targets) {
+        FitContext c = trainingRows(ctx, settings);
+        return run(c, base, spacing, nfe, settings, targets, System.nanoTime(), Map.of("targets", "injected"));
+    }
+
+    /** The tuned solver of a fitted set. */
+    public static SolverSpec spec(CoefficientSet set) {
+        if (set.method() != CoefficientSet.Method.DC) {
+            throw new IllegalArgumentException("dc: the coefficient set is a " + set.method() + " set, not DC");
+        }
+        int col = set.columns().indexOf("ratio");
+        if (col < 0) {
+            throw new IllegalArgumentException("dc: the coefficient set has no 'ratio' column " + set.columns());
+        }
+        double[][] v = set.values();
+        double[] ratios = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            ratios[i] = v[i][col];
+        }
+        return new SolverSpec.Dc(set.base(), ratios);
+    }
+
+    private static FitContext trainingRows(FitContext ctx, Settings settings) {
+        if (settings.samples() > ctx.rows()) {
+            throw new IllegalArgumentException("dc fit: samples (" + settings.samples() + ") exceeds the context's "
+                    + ctx.rows() + " rows");
+        }
+        return ctx.first(settings.samples());
+    }
+
+    private static SamplerConfig config(FitContext c, SolverSpec.Dc dc, TimestepSpacing spacing, int steps) {
+        return new SamplerConfig(dc, spacing, steps, c.tStart(), c.tEnd(), true, false);
+    }
+
+    private static double[] grid(FitContext c, SolverSpec base, TimestepSpacing spacing, int nfe) {
+        if (nfe < 1) {
+            throw new IllegalArgumentException("dc fit: nfe must be >= 1, got " + nfe);
+        }
+        SolverSpec.Dc neutral = SolverSpec.Dc.neutral(base, nfe);
+        SamplerConfig cfg = config(c, neutral, spacing, nfe);
+        return cfg.solver().create().grid(c.model().schedule(), cfg, c.tStart(), c.tEnd());
+    }
+
+    private static Outcome run(FitContext c, SolverSpec base, TimestepSpacing spacing, int nfe, Settings st,
+                               double[][] targets, long t0, Map<String, Object> extra) {
+        double[] grid = grid(c, base, spacing, nfe);
+        int steps = nfe;
+        int n = c.rows() * c.perSample();
+        if (targets == null || targets.length != steps + 1) {
+            throw new IllegalArgumentException("dc fit: targets must have one row per grid time (" + (steps + 1) + ")");
+        }
+        for (int k = 1; k <= steps; k++) {
+            if (targets[k] == null || targets[k].length != n) {
+                throw new IllegalArgumentException("dc fit: targets[" + k + "] must hold " + n + " values (rows x "
+                        + "perSample)");
+            }
+        }
+        List<String> warnings = new ArrayList<>();
+        if (steps <= FREE_FROM) {
+            warnings.add("only " + steps + " steps: no free ratio (the first " + FREE_FROM + " are fixed to 1)");
+        }
+        double[] residual = new double[steps];
+        double[] baseResidual = new double[steps];
+        int[] evaluations = new int[steps];
+        double[] ratios = nextStep(c, base, spacing, steps, st, targets, residual, baseResidual, evaluations, warnings);
+        double baseFinal = Double.NaN;
+        double startFinal = Double.NaN;
+        double endFinal = Double.NaN;
+        if (st.objective() == Objective.FINAL) {
+            double[][] tuned = new double[steps + 1][];
+            double[][] plain = new double[steps + 1][];
+            double[] start = ratios.clone();
+            startFinal = finalMse(c, base, spacing, start, targets, null);
+            ratios = finalStage(c, base, spacing, steps, st, targets, ratios, startFinal, evaluations, warnings);
+            endFinal = finalMse(c, base, spacing, ratios, targets, tuned);
+            baseFinal = finalMse(c, base, spacing, SolverSpec.Dc.neutral(base, steps).ratios(), targets, plain);
+            for (int i = 0; i < steps; i++) {
+                residual[i] = mse(tuned[i + 1], targets[i + 1]);
+                baseResidual[i] = mse(plain[i + 1], targets[i + 1]);
+            }
+        }
+        double[][] values = new double[steps][];
+        for (int i = 0; i < steps; i++) {
+            values[i] = new double[] {ratios[i]};
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        CoefficientSet.FitReport report = new CoefficientSet.FitReport(c.rows(), residual, baseResidual, evaluations,
+                secs, List.copyOf(warnings));
+        Map<String, Object> settings = st.asMap();
+        settings.putAll(extra);
+        CoefficientSet set = new CoefficientSet(CoefficientSet.FORMAT_VERSION, CoefficientSet.Method.DC, base, spacing,
+                steps, nfe, grid, List.of("ratio"), values, report, null, c.provenanceWith(settings));
+        return new Outcome(set, startFinal, endFinal, baseFinal);
+    }
+
+    /** The greedy next-step search; fills the per-step report arrays. */
+    private static double[] nextStep(FitContext c, SolverSpec base, TimestepSpacing spacing, int steps, Settings st,
+                                     double[][] targets, double[] residual, double[] baseResidual, int[] evaluations,
+                                     List<String> warnings) {
+        double[] ratios = SolverSpec.Dc.neutral(base, steps).ratios();
+        SamplerConfig cfg = config(c, SolverSpec.Dc.neutral(base, steps), spacing, steps);
+        int per = c.perSample();
+        List<DcStepper> runs = new ArrayList<>();
+        List<int[]> ranges = new ArrayList<>();
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (int b0 = 0; b0 < c.rows(); b0 += c.batch()) {
+                int b1 = Math.min(c.rows(), b0 + c.batch());
+                try (NDArray xT = Nd.create(m, Arrays.copyOfRange(c.initial(), b0 * per, b1 * per),
+                        new Shape(GridTeacher.shape(c, b1 - b0)), c.dtype())) {
+                    runs.add(DcStepper.start(cfg, GridTeacher.function(c, b0, b1), xT));
+                }
+                ranges.add(new int[] {b0, b1});
+            }
+            try {
+                for (int i = 0; i < steps; i++) {
+                    double[] target = targets[i + 1];
+                    int step = i;
+                    int[] count = new int[1];
+                    DoubleUnaryOperator f = rho -> {
+                        count[0]++;
+                        double se = 0;
+                        for (int b = 0; b < runs.size(); b++) {
+                            se += squaredError(runs.get(b).trial(rho), target, ranges.get(b)[0] * per);
+                        }
+                        return se / target.length;
+                    };
+                    double neutral = f.applyAsDouble(1.0);
+                    baseResidual[i] = neutral;
+                    residual[i] = neutral;
+                    if (i >= FREE_FROM) {
+                        double[] best = minimize(f, st.lower(), st.upper(), 1.0, neutral, st, st.maxEvaluations(),
+                                warnings, "step " + (i + 1));
+                        if (best[1] < neutral) {
+                            ratios[i] = best[0];
+                            residual[i] = best[1];
+                            boundWarning(st, best[0], "step " + (i + 1), warnings);
+                        } else {
+                            warnings.add("step " + (step + 1) + ": no ratio in [" + st.lower() + ", " + st.upper()
+                                    + "] lowers the next-step MSE below its value at 1 (" + neutral + "); kept 1");
+                        }
+                    }
+                    evaluations[i] = count[0];
+                    for (DcStepper r : runs) {
+                        r.advance(ratios[i]);
+                    }
+                    c.progress().report("dc-fit", i + 1, steps, String.format("step %d: ratio %.5f, MSE %.4g (%.4g at 1)",
+                            i + 1, ratios[i], residual[i], baseResidual[i]));
+                }
+            } finally {
+                for (DcStepper r : runs) {
+                    r.close();
+                }
+            }
+        }
+        return ratios;
+    }
+
+    /** Cyclic coordinate Brent on the final-state MSE, moving a coordinate only when it lowers the objective. */
+    private static double[] finalStage(FitContext c, SolverSpec base, TimestepSpacing spacing, int steps, Settings st,
+                                       double[][] targets, double[] start, double startMse, int[] evaluations,
+                                       List<String> warnings) {
+        double[] cur = start.clone();
+        double fcur = startMse;
+        int[] runs = {1};
+        for (int sweep = 0; sweep < st.finalSweeps(); sweep++) {
+            double fsweep = fcur;
+            for (int i = FREE_FROM; i < steps; i++) {
+                int left = st.maxFinalRuns() - runs[0];
+                if (left < 3) {
+                    warnings.add("final objective: stopped after " + runs[0] + " full runs (maxFinalRuns)");
+                    return cur;
+                }
+                int coord = i;
+                double[] trial = cur.clone();
+                int[] count = new int[1];
+                DoubleUnaryOperator f = rho -> {
+                    count[0]++;
+                    runs[0]++;
+                    trial[coord] = rho;
+                    return finalMse(c, base, spacing, trial, targets, null);
+                };
+                double[] best = minimize(f, st.lower(), st.upper(), cur[i], fcur, st,
+                        Math.min(st.maxEvaluations(), left), warnings, "final objective, step " + (i + 1));
+                evaluations[i] += count[0];
+                if (best[1] < fcur) {
+                    cur[i] = best[0];
+                    fcur = best[1];
+                }
+            }
+            c.progress().report("dc-fit-final", sweep + 1, st.finalSweeps(), String.format("sweep %d: final MSE %.6g",
+                    sweep + 1, fcur));
+            if (!(fcur < fsweep * (1 - st.relativeTolerance()))) {
+                break;
+            }
+        }
+        for (int i = FREE_FROM; i < steps; i++) {
+            boundWarning(st, cur[i], "final objective, step " + (i + 1), warnings);
+        }
+        return cur;
+    }
+
+    /**
+     * Bounded Brent search from {@code start}; returns the best point evaluated and its value ({@code known} is the
+     * value at {@code start} if already computed).
+     */
+    private static double[] minimize(DoubleUnaryOperator f, double lo, double hi, double start, double known,
+                                     Settings st, int maxEval, List<String> warnings, String what) {
+        double[] best = {start, known};
+        UnivariateObjectiveFunction obj = new UnivariateObjectiveFunction(x -> {
+            double v = x == start ? known : f.applyAsDouble(x);
+            if (v < best[1]) {
+                best[0] = x;
+                best[1] = v;
+            }
+            return v;
+        });
+        try {
+            new BrentOptimizer(st.relativeTolerance(), st.absoluteTolerance()).optimize(new MaxEval(maxEval), obj,
+                    GoalType.MINIMIZE, new SearchInterval(lo, hi, Math.min(hi, Math.max(lo, start))));
+        } catch (TooManyEvaluationsException e) {
+            warnings.add(what + ": the search stopped at maxEvaluations (" + maxEval + "); best point kept");
+        }
+        return best;
+    }
+
+    private static void boundWarning(Settings st, double rho, String what, List<String> warnings) {
+        double tol = 10 * (st.relativeTolerance() * Math.abs(rho) + st.absoluteTolerance());
+        if (rho - st.lower() < tol || st.upper() - rho < tol) {
+            warnings.add(what + ": ratio " + rho + " sits at the bound [" + st.lower() + ", " + st.upper() + "]");
+        }
+    }
+
+    /**
+     * Final-state MSE of full runs with {@code ratios} over the training rows; fills {@code states[k]} (every grid
+     * time) when given.
+     */
+    static double finalMse(FitContext c, SolverSpec base, TimestepSpacing spacing, double[] ratios,
+                           double[][] targets, double[][] states) {
+        int steps = ratios.length;
+        SamplerConfig cfg = config(c, new SolverSpec.Dc(base, ratios), spacing, steps);
+        int per = c.perSample();
+        double se = 0;
+        if (states != null) {
+            for (int k = 0; k <= steps; k++) {
+                states[k] = new double[c.rows() * per];
+            }
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (int b0 = 0; b0 < c.rows(); b0 += c.batch()) {
+                int b1 = Math.min(c.rows(), b0 + c.batch());
+                int from = b0;
+                try (NDManager bm = m.newSubManager()) {
+                    NDArray xT = Nd.create(bm, Arrays.copyOfRange(c.initial(), b0 * per, b1 * per),
+                            new Shape(GridTeacher.shape(c, b1 - b0)), c.dtype());
+                    StepListener rec = states == null ? StepListener.NONE : new StepListener() {
+                        @Override
+                        public void onStart(double[] grid, NDArray x) {
+                            double[] v = Nd.toDoubles(x);
+                            System.arraycopy(v, 0, states[0], from * per, v.length);
+                        }
+
+                        @Override
+                        public void onStep(int index, double s, double t, NDArray x, NDArray out) {
+                            double[] v = Nd.toDoubles(x);
+                            System.arraycopy(v, 0, states[index + 1], from * per, v.length);
+                        }
+                    };
+                    SampleResult r = Sampler.sample(cfg, GridTeacher.function(c, b0, b1), xT, rec);
+                    se += squaredError(Nd.toDoubles(r.x()), targets[steps], b0 * per);
+                }
+            }
+        }
+        return se / (c.rows() * per);
+    }
+
+    private static double squaredError(double[] x, double[] target, int offset) {
+        double se = 0;
+        for (int j = 0; j < x.length; j++) {
+            double d = x[j] - target[offset + j];
+            se += d * d;
+        }
+        return se;
+    }
+
+    private static double mse(double[] x, double[] target) {
+        return squaredError(x, target, 0) / x.length;
+    }
+}

@@ -1,0 +1,132 @@
+package io.solvertune.tuning;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.solvertune.numerics.io.NpyArray;
+import io.solvertune.numerics.model.GaussianMixtureDenoiser;
+import io.solvertune.numerics.model.ModelFunction;
+import io.solvertune.numerics.model.PredictionType;
+import io.solvertune.numerics.schedule.TimestepSpacing;
+import io.solvertune.numerics.solver.Sampler;
+import io.solvertune.numerics.solver.SamplerConfig;
+import io.solvertune.numerics.solver.SolverSpec;
+import io.solvertune.numerics.solver.TrajectoryRecorder;
+import io.solvertune.testing.ReferenceProblem;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** DC ratio fitting: planted ratios are recovered, FINAL never ends worse than it starts, a real fit helps. */
+class DcFitterTest {
+    static final TimestepSpacing UNIFORM = new TimestepSpacing.TimeUniform();
+    static final SolverSpec UNIPC = new SolverSpec.UniPc(PredictionType.DATA, SolverSpec.Variant.BH2, 3);
+
+    /** States at every grid time of a DC run with {@code ratios} from the context's rows (the planted targets). */
+    static double[][] plantedTargets(FitContext ctx, ReferenceProblem p, SolverSpec base, double[] ratios) {
+        TrajectoryRecorder rec = new TrajectoryRecorder();
+        try (NDManager m = NDManager.newBaseManager()) {
+            NpyArray xT = p.get("x_T");
+            NDArray x = m.create(xT.doubles(), new Shape(xT.shape()));
+            SamplerConfig cfg = new SamplerConfig(new SolverSpec.Dc(base, ratios), UNIFORM, ratios.length, ctx.tStart(),
+                    ctx.tEnd(), true, false);
+            Sampler.sample(cfg, new ModelFunction(ctx.model(), ctx.guidance()), x, rec).x().close();
+        }
+        return rec.states().toArray(new double[0][]);
+    }
+
+    static DcFitter.Settings tight(int samples) {
+        return DcFitter.Settings.defaults().withSamples(samples).withTolerances(1e-10, 1e-12);
+    }
+
+    @Test
+    void plantedRatiosAreRecoveredForUniPcAndDpmSolverPlusPlus() {
+        ReferenceProblem p = ReferenceProblem.load("public_gmm_sd_d32_cfg5");
+        double[] planted = {1, 1, 1.2, 0.8, 1.1};
+        try (GaussianMixtureDenoiser model = p.model()) {
+            FitContext ctx = GridTeacherTest.context(p, model, 16);
+            for (SolverSpec base : new SolverSpec[] {UNIPC, SolverSpec.DpmSolver.plusPlusMultistep(2)}) {
+                double[][] targets = plantedTargets(ctx, p, base, planted);
+                CoefficientSet set = DcFitter.fit(ctx, base, UNIFORM, 5, tight(32), targets);
+                double[] got = ((SolverSpec.Dc) DcFitter.spec(set)).ratios();
+                for (int i = 0; i < planted.length; i++) {
+                    assertEquals(planted[i], got[i], 1e-5, base.label() + " ratio " + i + " of " + set);
+                }
+                CoefficientSet.FitReport r = set.fit();
+                assertTrue(r.residuals()[4] < 1e-12 && r.baseResiduals()[2] > 1e-8, set.toString());
+                assertEquals(32, r.samples());
+                assertEquals(List.of("ratio"), set.columns());
+                assertEquals(CoefficientSet.Method.DC, set.method());
+                assertEquals(DcFitter.spec(set), DcFitter.spec(CoefficientSet.fromJson(set.toJson())));
+            }
+        }
+    }
+
+    @Test
+    void finalObjectiveNeverEndsAboveItsStartAndRatiosRespectTheBounds() {
+        ReferenceProblem p = ReferenceProblem.load("public_gmm_sd_d32_cfg5");
+        try (GaussianMixtureDenoiser model = p.model()) {
+            FitContext ctx = GridTeacherTest.context(p, model, 32);
+            double[] grid = UNIFORM.times(p.schedule, p.tStart, p.tEnd, 6);
+            double[][] targets = GridTeacher.states(ctx, grid, 200);
+            DcFitter.Settings st = DcFitter.Settings.defaults().withSamples(32).withBounds(0.8, 1.2)
+                    .withObjective(DcFitter.Objective.FINAL);
+            DcFitter.Outcome o = DcFitter.fitDetailed(ctx, UNIPC, UNIFORM, 6, st, targets);
+            assertTrue(o.finalMse() <= o.startFinalMse(), o.finalMse() + " > " + o.startFinalMse());
+            assertEquals(o.finalMse(), o.set().fit().residuals()[5], 1e-15);
+            assertEquals(o.baseFinalMse(), o.set().fit().baseResiduals()[5], 1e-15);
+            for (double[] row : o.set().values()) {
+                assertTrue(row[0] >= 0.8 && row[0] <= 1.2, "ratio " + row[0]);
+            }
+        }
+    }
+
+    @Test
+    void nextStepFitOnTheReferenceProblemLowersTheTrainingFinalMse() {
+        ReferenceProblem p = ReferenceProblem.load("public_gmm_sd_d8");
+        SolverSpec base = new SolverSpec.UniPc(PredictionType.DATA, SolverSpec.Variant.BH1, 3);
+        try (GaussianMixtureDenoiser model = p.model()) {
+            FitContext ctx = GridTeacherTest.context(p, model, 32);
+            DcFitter.Settings st = DcFitter.Settings.defaults().withSamples(32);
+            assertEquals(DcFitter.Objective.NEXT_STEP, st.objective());
+            st = new DcFitter.Settings(32, 0.5, 1.5, DcFitter.Objective.NEXT_STEP, 200, 1e-6, 1e-9, 50, 0, 1);
+            CoefficientSet set = DcFitter.fit(ctx, base, UNIFORM, 6, st);
+            double[] grid = set.times();
+            double[][] targets = GridTeacher.states(ctx, grid, 200);
+            double tuned = DcFitter.finalMse(ctx, base, UNIFORM, ((SolverSpec.Dc) DcFitter.spec(set)).ratios(),
+                    targets, null);
+            double plain = DcFitter.finalMse(ctx, base, UNIFORM, SolverSpec.Dc.neutral(base, 6).ratios(), targets,
+                    null);
+            assertTrue(tuned < plain, "tuned " + tuned + " vs plain " + plain + " " + set);
+            CoefficientSet.FitReport r = set.fit();
+            for (int i = 0; i < 6; i++) {
+                assertTrue(r.residuals()[i] <= r.baseResiduals()[i], "step " + i);
+                assertTrue(r.iterations()[i] >= 1);
+            }
+            assertEquals("NEXT_STEP", set.provenance().settings().get("objective"));
+        }
+    }
+
+    @Test
+    void badInputNamesTheField() {
+        ReferenceProblem p = ReferenceProblem.load("public_gmm_sd_d8");
+        try (GaussianMixtureDenoiser model = p.model()) {
+            FitContext ctx = GridTeacherTest.context(p, model, 32);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> DcFitter.fit(ctx, UNIPC, UNIFORM, 5, DcFitter.Settings.defaults().withSamples(64)));
+            assertTrue(e.getMessage().contains("samples (64)"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> DcFitter.Settings.defaults().withBounds(1.0, 1.5));
+            assertTrue(e.getMessage().contains("bounds"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> DcFitter.fit(ctx, UNIPC, UNIFORM, 5, tight(8), new double[6][3]));
+            assertTrue(e.getMessage().contains("targets[1]"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> DcFitter.fit(ctx, new SolverSpec.Ddim(), UNIFORM, 5, tight(8), new double[6][64]));
+            assertTrue(e.getMessage().contains("base"), e.getMessage());
+        }
+    }
+}
