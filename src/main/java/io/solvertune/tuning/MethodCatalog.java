@@ -25,6 +25,14 @@ public final class MethodCatalog {
                     (ctx, base, spacing, nfe) -> IiaFitter.fit(ctx, form, spacing, nfe, IiaFitter.Settings.defaults()),
                     IiaFitter::spec, variants(List.of(form.base()))));
         }
+        // DC-Solver on UniPC bh1/bh2 order 3 (the official setting) and DPM-Solver++ 2M (our extension)
+        List<SolverSpec> dcBases = List.of(unipc(SolverSpec.Variant.BH1, 3), unipc(SolverSpec.Variant.BH2, 3),
+                SolverSpec.DpmSolver.plusPlusMultistep(2));
+        add(new TunedMethods.Method("dc", (ctx, base, spacing, nfe) -> DcFitter.fit(ctx, base, spacing, nfe,
+                DcFitter.Settings.defaults().withSamples(ctx.rows())), DcFitter::spec, variants(dcBases)));
+        add(new TunedMethods.Method("dc-final", (ctx, base, spacing, nfe) -> DcFitter.fit(ctx, base, spacing, nfe,
+                DcFitter.Settings.defaults().withSamples(ctx.rows()).withObjective(DcFitter.Objective.FINAL)),
+                DcFitter::spec, variants(dcBases)));
         List<SolverSpec> dodeBases = List.of(new SolverSpec.Ddim(), SolverSpec.DpmSolver.plusPlusMultistep(2),
                 SolverSpec.DpmSolver.plusPlusMultistep(3), unipc(SolverSpec.Variant.BH1, 3), unipc(SolverSpec.Variant.BH2, 3));
         // official D-ODE: targets from the base solver with 10x the steps
