@@ -39,7 +39,8 @@ class DcFitterTest {
     }
 
     static DcFitter.Settings tight(int samples) {
-        return DcFitter.Settings.defaults().withSamples(samples).withTolerances(1e-10, 1e-12);
+        return DcFitter.Settings.defaults().withSamples(samples).withTolerances(1e-10, 1e-12)
+                .withObjective(DcFitter.Objective.NEXT_STEP);
     }
 
     @Test
@@ -76,6 +77,7 @@ class DcFitterTest {
                     .withObjective(DcFitter.Objective.FINAL);
             DcFitter.Outcome o = DcFitter.fitDetailed(ctx, UNIPC, UNIFORM, 6, st, targets);
             assertTrue(o.finalMse() <= o.startFinalMse(), o.finalMse() + " > " + o.startFinalMse());
+            assertTrue(o.finalMse() <= o.baseFinalMse(), o.finalMse() + " > " + o.baseFinalMse());
             assertEquals(o.finalMse(), o.set().fit().residuals()[5], 1e-15);
             assertEquals(o.baseFinalMse(), o.set().fit().baseResiduals()[5], 1e-15);
             for (double[] row : o.set().values()) {
@@ -90,9 +92,7 @@ class DcFitterTest {
         SolverSpec base = new SolverSpec.UniPc(PredictionType.DATA, SolverSpec.Variant.BH1, 3);
         try (GaussianMixtureDenoiser model = p.model()) {
             FitContext ctx = GridTeacherTest.context(p, model, 32);
-            DcFitter.Settings st = DcFitter.Settings.defaults().withSamples(32);
-            assertEquals(DcFitter.Objective.NEXT_STEP, st.objective());
-            st = new DcFitter.Settings(32, 0.5, 1.5, DcFitter.Objective.NEXT_STEP, 200, 1e-6, 1e-9, 50, 0, 1);
+            DcFitter.Settings st = new DcFitter.Settings(32, 0.5, 1.5, DcFitter.Objective.NEXT_STEP, 200, 1e-6, 1e-9, 50, 0, 1);
             CoefficientSet set = DcFitter.fit(ctx, base, UNIFORM, 6, st);
             double[] grid = set.times();
             double[][] targets = GridTeacher.states(ctx, grid, 200);
