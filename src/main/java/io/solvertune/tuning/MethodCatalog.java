@@ -29,7 +29,8 @@ public final class MethodCatalog {
         List<SolverSpec> dcBases = List.of(unipc(SolverSpec.Variant.BH1, 3), unipc(SolverSpec.Variant.BH2, 3),
                 SolverSpec.DpmSolver.plusPlusMultistep(2));
         add(new TunedMethods.Method("dc", (ctx, base, spacing, nfe) -> DcFitter.fit(ctx, base, spacing, nfe,
-                DcFitter.Settings.defaults().withSamples(ctx.rows())), DcFitter::spec, variants(dcBases)));
+                DcFitter.Settings.defaults().withSamples(ctx.rows()).withObjective(DcFitter.Objective.NEXT_STEP)),
+                DcFitter::spec, variants(dcBases)));
         add(new TunedMethods.Method("dc-final", (ctx, base, spacing, nfe) -> DcFitter.fit(ctx, base, spacing, nfe,
                 DcFitter.Settings.defaults().withSamples(ctx.rows()).withObjective(DcFitter.Objective.FINAL)),
                 DcFitter::spec, variants(dcBases)));
