@@ -64,3 +64,49 @@ for name in sorted(os.listdir(root)):
             v_cfg += f" (vs {v3base[nfe]['best']['name']}, chosen on v3's selection rows)"
         print(f"| {nfe} | {b['best']['name']} | {fmt(b['heldOut']['meanMse'], b['heldOut']['stdErr'])} | {hp_s} |"
               f" {v_s} | {v_cfg} |")
+
+# coefficient methods (tuned.sh -> <dir>/tuned/summary.json, or the per-method JSON files while it runs)
+print("\n### Coefficient methods (issue 4)")
+for name in sorted(os.listdir(root)):
+    tdir = os.path.join(root, name, "tuned")
+    if not os.path.isdir(tdir):
+        continue
+    summary = load(os.path.join(tdir, "summary.json"))
+    rows = []
+    if summary:
+        rows = summary["results"]
+    else:
+        for f in sorted(os.listdir(tdir)):
+            if f.endswith(".json") and "-nfe" in f:
+                s = load(os.path.join(tdir, f))
+                v = s["validation"]
+                rows.append({"method": f.rsplit("-nfe", 1)[0], "nfe": s["nfe"],
+                             "config": f"{s['base']['solver']} … {s['spacing']}", "heldOutMse": v["mse"],
+                             "heldOutStdErr": v["stdErr"], "baseMse": v["baseMse"], "vsBase": v["vsBase"],
+                             "baseline": v.get("baseline"), "baselineMse": v.get("baselineMse"),
+                             "vsBaseline": v.get("vsBaseline"), "fitSeconds": s["fit"]["seconds"]})
+    if not rows:
+        continue
+    print(f"\n#### {name}\n")
+    print("| method | NFE | chosen variant (selection rows) | held-out MSE ± s.e. | base MSE | vs base | beats base? |"
+          " vs best baseline | beats baseline? | fit s (all variants) |")
+    print("|---|---:|---|---:|---:|---:|---|---:|---|---:|")
+    word = {"BEATS": "yes", "TIE": "tie", "WORSE": "no (worse)", None: "–"}
+    for r in rows:
+        bl = r.get("baselineMse")
+        print(f"| {r['method']} | {r['nfe']} | {r['config']} | {fmt(r['heldOutMse'], r['heldOutStdErr'])} |"
+              f" {r['baseMse']:.4g} | {r['heldOutMse'] / r['baseMse']:.2f} | {word[r['vsBase']]} |"
+              f" {(r['heldOutMse'] / bl) if bl else float('nan'):.2f} | {word[r.get('vsBaseline')]} |"
+              f" {r['fitSeconds']:.0f} |")
+    # best tuned method at NFE 5 vs the best untuned baseline at NFE 8
+    at5 = [r for r in rows if r["nfe"] == 5 and r["vsBase"] != "WORSE"]
+    base8 = None
+    sw = load(os.path.join(root, name, "sweep.json")) or load(os.path.join(root, name, "v3.json"))
+    if sw:
+        for c in sw["baseline"]:
+            if c["nfe"] == 8:
+                base8 = c["heldOut"]["meanMse"]
+    if at5 and base8:
+        b = min(at5, key=lambda r: r["heldOutMse"])
+        print(f"\nBest tuned method at NFE 5: {b['method']} ({b['heldOutMse']:.4g}); best untuned baseline at NFE 8:"
+              f" {base8:.4g}; ratio {b['heldOutMse'] / base8:.2f} (goal ≤ 1).")

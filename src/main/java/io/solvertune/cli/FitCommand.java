@@ -128,8 +128,9 @@ final class FitCommand implements Callable<Integer> {
                         + "vs best baseline | beats baseline | fit s |%n|---:|---|---:|---:|---:|---|---:|---|---:|%n");
                 for (TunedMethods.Outcome r : res) {
                     if (r.chosen() == null) {
-                        o.printf(Locale.ROOT, "| %d | (no variant could be fitted: %s) | | | | | | | %.1f |%n", r.nfe(),
-                                String.join("; ", r.failures()), r.fitSeconds());
+                        o.printf(Locale.ROOT, "| %d | %s | | | | | | | %.1f |%n", r.nfe(), r.failures().isEmpty()
+                                ? "(no variant spends exactly " + r.nfe() + " NFE)"
+                                : "(no variant could be fitted: " + String.join("; ", r.failures()) + ")", r.fitSeconds());
                         continue;
                     }
                     CoefficientSet.Validation v = r.chosen().validation();
