@@ -80,16 +80,21 @@ for name in sorted(os.listdir(root)):
             if f.endswith(".json") and "-nfe" in f:
                 s = load(os.path.join(tdir, f))
                 v = s["validation"]
+                b = s["base"]
+                label = " ".join(str(b[k]).lower() for k in ("solver", "prediction", "method", "variant", "order")
+                                 if k in b) + " " + s["spacing"]["type"]
                 rows.append({"method": f.rsplit("-nfe", 1)[0], "nfe": s["nfe"],
-                             "config": f"{s['base']['solver']} … {s['spacing']}", "heldOutMse": v["mse"],
+                             "config": label, "heldOutMse": v["mse"],
                              "heldOutStdErr": v["stdErr"], "baseMse": v["baseMse"], "vsBase": v["vsBase"],
                              "baseline": v.get("baseline"), "baselineMse": v.get("baselineMse"),
                              "vsBaseline": v.get("vsBaseline"), "fitSeconds": s["fit"]["seconds"]})
     if not rows:
         continue
+    order = ["dc", "dc-final", "dode", "dode-teacher", "iia-ddim", "iia-dpmsolver++2m", "iia-edm", "biia-edm"]
+    rows.sort(key=lambda r: (order.index(r["method"]) if r["method"] in order else 99, r["nfe"]))
     print(f"\n#### {name}\n")
     print("| method | NFE | chosen variant (selection rows) | held-out MSE ± s.e. | base MSE | vs base | beats base? |"
-          " vs best baseline | beats baseline? | fit s (all variants) |")
+          " vs best baseline | beats baseline? | fit s |")
     print("|---|---:|---|---:|---:|---:|---|---:|---|---:|")
     word = {"BEATS": "yes", "TIE": "tie", "WORSE": "no (worse)", None: "–"}
     for r in rows:
