@@ -72,17 +72,7 @@ final class FitCommand implements Callable<Integer> {
         ModelOptions.Loaded m = model.load();
         TrajectorySet tr = TrajectorySet.open(train);
         TrajectorySet ho = TrajectorySet.open(heldout);
-        ModelOptions.checkTeacher(tr, m, "--train");
-        ModelOptions.checkTeacher(ho, m, "--heldout");
-        java.util.Set<Long> trainSeeds = new java.util.HashSet<>();
-        for (long s : tr.seeds()) {
-            trainSeeds.add(s);
-        }
-        for (long s : ho.seeds()) {
-            if (trainSeeds.contains(s)) {
-                throw new IllegalArgumentException("--heldout: seed " + s + " is also a training seed");
-            }
-        }
+        ModelOptions.checkTrainHeldOut(tr, ho, m);
         int fitFrom = (int) fitRows.first();
         int fitTo = fitFrom + fitRows.count();
         if (fitFrom < 0 || fitTo > tr.size()) {

@@ -70,4 +70,20 @@ final class ModelOptions {
                     + ", not " + b + " (pass the same --class/--guidance/--per-seed-class)");
         }
     }
+
+    /** Both teacher sets belong to this model and conditioning, and no held-out seed is a training seed. */
+    static void checkTrainHeldOut(io.solvertune.tuning.TrajectorySet train, io.solvertune.tuning.TrajectorySet heldOut,
+                                  Loaded m) {
+        checkTeacher(train, m, "--train");
+        checkTeacher(heldOut, m, "--heldout");
+        java.util.Set<Long> trainSeeds = new java.util.HashSet<>();
+        for (long s : train.seeds()) {
+            trainSeeds.add(s);
+        }
+        for (long s : heldOut.seeds()) {
+            if (trainSeeds.contains(s)) {
+                throw new IllegalArgumentException("--heldout: seed " + s + " is also a training seed");
+            }
+        }
+    }
 }

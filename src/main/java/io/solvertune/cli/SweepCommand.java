@@ -60,17 +60,7 @@ final class SweepCommand implements Callable<Integer> {
         ModelOptions.Loaded m = model.load();
         TrajectorySet tr = TrajectorySet.open(train);
         TrajectorySet ho = TrajectorySet.open(heldout);
-        ModelOptions.checkTeacher(tr, m, "--train");
-        ModelOptions.checkTeacher(ho, m, "--heldout");
-        java.util.Set<Long> trainSeeds = new java.util.HashSet<>();
-        for (long s : tr.seeds()) {
-            trainSeeds.add(s);
-        }
-        for (long s : ho.seeds()) {
-            if (trainSeeds.contains(s)) {
-                throw new IllegalArgumentException("--heldout: seed " + s + " is also a training seed");
-            }
-        }
+        ModelOptions.checkTrainHeldOut(tr, ho, m);
         int selFrom = select == null ? 0 : (int) select.first();
         int selTo = select == null ? tr.size() : (int) Math.min(tr.size(), select.first() + select.count());
         Evaluation.Targets trT = Evaluation.Targets.load(tr, selFrom, selTo);
