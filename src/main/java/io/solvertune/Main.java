@@ -11,6 +11,7 @@ import java.util.Arrays;
  * <ul>
  *   <li>a CLI command ({@link Cli#handles}, e.g. {@code sample}, {@code bench}, {@code --version}): run it and
  *       exit with its code, without booting Quarkus (no database, no HTTP server);</li>
+ *   <li>{@code token create|list|revoke}: token management against the service's database (Quarkus without HTTP);</li>
  *   <li>no arguments, or {@code serve [args...]}: start the service ({@code serve} is dropped);</li>
  *   <li>anything else is an unknown command: handed to the CLI, which reports it (exit code 2) instead of
  *       silently starting a server nobody asked for.</li>
@@ -25,6 +26,14 @@ public final class Main {
     public static void main(String... args) {
         if (Cli.handles(args)) {
             System.exit(Cli.run(args));
+        }
+        if (args.length > 0 && "token".equals(args[0])) {
+            // on the server host, against its database: no HTTP port, no job workers
+            System.setProperty("quarkus.http.host-enabled", "false");
+            System.setProperty("solvertune.workers.enabled", "false");
+            Quarkus.run(io.solvertune.service.security.TokenAdmin.class,
+                    Arrays.copyOfRange(args, 1, args.length));
+            return;
         }
         if (args.length == 0) {
             Quarkus.run();

@@ -17,6 +17,7 @@ import java.util.List;
  * Test-only endpoints that fail in each way the problem-details mappers must handle (the real API has no request
  * bodies yet).
  */
+@io.solvertune.service.security.PublicEndpoint
 @Path("/test-probe")
 @Produces(MediaType.APPLICATION_JSON)
 public class ProblemProbeResource {

@@ -19,6 +19,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 /** The solver catalog: which solvers exist and which options they take. */
 @Path("/api/v1/solvers")
 @Produces(MediaType.APPLICATION_JSON)
+@io.solvertune.service.security.PublicEndpoint
 @Tag(name = "solvers", description = "Baseline solvers and their options")
 public class SolversResource {
 
