@@ -1,0 +1,14 @@
+package io.solvertune.service.configs;
+
+import java.util.List;
+
+/** Publishes the validated results of a tuning job as immutable config versions. */
+public interface ConfigPublisher {
+
+    /**
+     * Publishes every validated candidate as the next version of its key, in one transaction, and returns the new
+     * config ids (in candidate order, skipping the unvalidated ones). Idempotent per job: publishing the same job
+     * again returns the ids published the first time instead of creating new versions.
+     */
+    List<Long> publish(long jobId, List<ConfigCandidate> candidates);
+}
