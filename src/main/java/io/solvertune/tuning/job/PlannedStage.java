@@ -1,0 +1,19 @@
+package io.solvertune.tuning.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+
+/**
+ * One stage of a tuning job's DAG (teacher shard, fit, validation, publish).
+ *
+ * @param name      unique within the job, e.g. {@code teacher-train-0003}, {@code fit-dc-g7.5}
+ * @param kind      what runs it: {@code teacher}, {@code fit}, {@code validate}, {@code publish}, ...
+ * @param dependsOn names of the stages that must have succeeded first
+ * @param params    the stage's own parameters (seed range, method, NFE list, ...)
+ */
+public record PlannedStage(String name, String kind, List<String> dependsOn, JsonNode params) {
+
+    public PlannedStage {
+        dependsOn = List.copyOf(dependsOn);
+    }
+}
