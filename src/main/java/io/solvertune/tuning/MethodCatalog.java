@@ -16,7 +16,9 @@ import java.util.Map;
 public final class MethodCatalog {
     private static final Map<String, TunedMethods.Method> METHODS = new LinkedHashMap<>();
 
-    static final List<TimestepSpacing> SPACINGS = List.of(new TimestepSpacing.TimeUniform(), new TimestepSpacing.LogSnr());
+    /** Grids every method is fitted on; Karras rho = 7 because the best untuned baselines use it (BENCHMARKS.md). */
+    static final List<TimestepSpacing> SPACINGS = List.of(new TimestepSpacing.TimeUniform(), new TimestepSpacing.LogSnr(),
+            new TimestepSpacing.Karras(7.0));
 
     static {
         for (SolverSpec.Iia.Form form : SolverSpec.Iia.Form.values()) {

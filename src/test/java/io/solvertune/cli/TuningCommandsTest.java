@@ -61,8 +61,8 @@ class TuningCommandsTest {
                 "--train", train, "--heldout", held, "--fit-rows", "0:16", "--nfe", "6", "--method", "dode,iia-ddim",
                 "--out", fitOut.toString());
         assertEquals(0, c.code(), c.err());
-        assertTrue(c.out().contains("dode (fitted on rows 0..15, 10 variants)"), c.out());
-        assertTrue(c.out().contains("iia-ddim (fitted on rows 0..15, 2 variants)"), c.out());
+        assertTrue(c.out().contains("dode (fitted on rows 0..15, 15 variants)"), c.out());
+        assertTrue(c.out().contains("iia-ddim (fitted on rows 0..15, 3 variants)"), c.out());
         io.solvertune.tuning.CoefficientSet dode = io.solvertune.tuning.CoefficientSet.fromJson(
                 Files.readString(fitOut.resolve("dode-nfe6.json")));
         assertEquals(io.solvertune.tuning.CoefficientSet.Method.DODE, dode.method());
