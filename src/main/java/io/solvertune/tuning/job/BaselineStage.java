@@ -1,0 +1,65 @@
+package io.solvertune.tuning.job;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.solvertune.numerics.model.Denoiser;
+import io.solvertune.numerics.model.Guidance;
+import io.solvertune.tuning.BaselineSweep;
+import io.solvertune.tuning.Candidate;
+import io.solvertune.tuning.Evaluation;
+import io.solvertune.tuning.Json;
+import io.solvertune.tuning.TrajectorySet;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The best untuned baseline per NFE ({@link BaselineSweep} over the untuned solvers x the spec's spacings), chosen on
+ * the selection rows of the training teacher and scored on the held-out seeds. Writes {@code baseline.json} (with
+ * per-seed held-out errors, for the paired verdicts of the methods).
+ */
+final class BaselineStage extends CheckpointedStage {
+    static final String FILE = "baseline.json";
+
+    @Override
+    protected Result run(StageContext ctx, Path dir) throws Exception {
+        StageParams.Eval p = StageParams.read(ctx.stage().params(), StageParams.Eval.class);
+        TrajectorySet train = StageRuntime.trajectories(ctx, p.train());
+        TrajectorySet held = StageRuntime.trajectories(ctx, p.heldOut());
+        Evaluation.Targets sel = Scores.targets(train, p.selectFrom(), p.selectTo());
+        Evaluation.Targets ho = Scores.targets(held, 0, held.size());
+        List<Candidate> cands = untuned(p.spacings());
+        List<Scores.BaselinePick> picks = new ArrayList<>();
+        Guidance g;
+        try (Denoiser d = StageRuntime.model(ctx)) {
+            g = StageRuntime.guidance(d, p.classLabel(), p.guidance());
+            List<BaselineSweep.Choice> choices = BaselineSweep.run(d, g, sel, ho, cands, p.nfeArray(), p.batch(),
+                    StageRuntime.dtype(ctx), StageRuntime.progress(ctx));
+            for (BaselineSweep.Choice c : choices) {
+                picks.add(new Scores.BaselinePick(c.nfe(), c.best(), Scores.Score.of(c.train()),
+                        Scores.Score.of(c.heldOut()), c.candidatesTried(), sel.tStart(), sel.tEnd(),
+                        Scores.times(d, c.best(), c.nfe(), sel.tStart(), sel.tEnd())));
+                ctx.log("INFO", String.format(java.util.Locale.ROOT, "%s NFE %d: %s, held-out MSE %.5g ± %.2g",
+                        ctx.stage().name(), c.nfe(), c.best().name(), c.heldOut().meanMse(), c.heldOut().stdErr()));
+            }
+        }
+        Path file = dir.resolve(FILE);
+        long[] ts = train.seeds();
+        long[] hs = held.seeds();
+        Scores.write(file, new Scores.Baselines(picks, g, train.meta().teacher(), held.meta().teacher(),
+                new long[] {ts[0], ts.length}, new long[] {hs[0], hs.length}, new int[] {p.selectFrom(), p.selectTo()}));
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("file", StageRuntime.relative(ctx, file));
+        ArrayNode rows = out.putArray("baselines");
+        for (Scores.BaselinePick b : picks) {
+            rows.addObject().put("nfe", b.nfe()).put("config", b.candidate().name())
+                    .put("heldOutMse", b.heldOut().meanMse()).put("heldOutStdErr", b.heldOut().stdErr());
+        }
+        return new Result(out, List.of(StageRuntime.relative(ctx, file)));
+    }
+
+    /** The untuned candidates on the job's spacings. */
+    static List<Candidate> untuned(List<String> spacings) {
+        return BaselineSweep.untunedCandidates().stream().filter(c -> spacings.contains(c.spacing().id())).toList();
+    }
+}

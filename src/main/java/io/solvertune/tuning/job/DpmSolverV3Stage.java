@@ -1,0 +1,126 @@
+package io.solvertune.tuning.job;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.solvertune.numerics.coeff.EmpiricalModelStatistics;
+import io.solvertune.numerics.coeff.EmsNpz;
+import io.solvertune.numerics.model.Denoiser;
+import io.solvertune.numerics.model.Guidance;
+import io.solvertune.numerics.schedule.TimestepSpacing;
+import io.solvertune.numerics.solver.SolverSpec;
+import io.solvertune.tuning.BaselineSweep;
+import io.solvertune.tuning.Candidate;
+import io.solvertune.tuning.CoefficientSet;
+import io.solvertune.tuning.Evaluation;
+import io.solvertune.tuning.Json;
+import io.solvertune.tuning.TrajectorySet;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * DPM-Solver-v3 with the fitted statistics: the variant (order, corrector, pseudo orders x spacing; the official
+ * code's combinations, as {@code sweep --v3}) chosen per NFE on the selection rows ({@link BaselineSweep#run} over
+ * the variants), then validated on the held-out seeds against its base solver (the same variant on degenerated
+ * statistics, l = 1, s = b = 0: DPM-Solver++ up to quadrature) and the best untuned baseline. Writes {@code v3.json}.
+ */
+final class DpmSolverV3Stage extends CheckpointedStage {
+    static final String FILE = "v3.json";
+
+    /**
+     * The chosen variant at one NFE.
+     *
+     * @param select  its error on the selection rows
+     * @param base    the degenerated variant's held-out error
+     */
+    record Pick(int nfe, String name, int order, boolean pPseudo, boolean useCorrector, boolean cPseudo,
+                TimestepSpacing spacing, double tStart, double tEnd, double[] times, Scores.Score select,
+                Scores.Score heldOut, Scores.Score base, CoefficientSet.Verdict vsBase, String baseline,
+                double baselineMse, double baselineStdErr, CoefficientSet.Verdict vsBaseline) {
+        boolean publishable() {
+            return vsBase == CoefficientSet.Verdict.BEATS;
+        }
+    }
+
+    /** The stage's file. */
+    record Picks(List<Pick> picks, int gridSteps) {
+    }
+
+    @Override
+    protected Result run(StageContext ctx, Path dir) throws Exception {
+        StageParams.V3 p = StageParams.read(ctx.stage().params(), StageParams.V3.class);
+        StageParams.Eval e = p.eval();
+        EmpiricalModelStatistics ems = EmsNpz.read(StageRuntime.dependencyPath(ctx, p.ems(), "dir"));
+        TrajectorySet train = StageRuntime.trajectories(ctx, e.train());
+        TrajectorySet held = StageRuntime.trajectories(ctx, e.heldOut());
+        Evaluation.Targets sel = Scores.targets(train, e.selectFrom(), e.selectTo());
+        Evaluation.Targets ho = Scores.targets(held, 0, held.size());
+        List<BaselineSweep.Choice> baselines = Scores.readBaselines(
+                StageRuntime.dependencyPath(ctx, p.baseline(), "file")).choices();
+        List<Candidate> cands = new ArrayList<>();
+        for (SolverSpec.DpmSolverV3 v : variants(ems)) {
+            for (TimestepSpacing sp : spacings(e.spacings())) {
+                cands.add(new Candidate(v.label() + " " + sp.id(), v, sp, true, false, ems.tStart(), ems.tEnd()));
+            }
+        }
+        List<Pick> picks = new ArrayList<>();
+        try (Denoiser d = StageRuntime.model(ctx)) {
+            Guidance g = StageRuntime.guidance(d, e.classLabel(), e.guidance());
+            List<BaselineSweep.Choice> chosen = BaselineSweep.run(d, g, sel, ho, cands, e.nfeArray(), e.batch(),
+                    StageRuntime.dtype(ctx), StageRuntime.progress(ctx));
+            for (int i = 0; i < chosen.size(); i++) {
+                StageRuntime.checkCancelled(ctx);
+                BaselineSweep.Choice c = chosen.get(i);
+                SolverSpec.DpmSolverV3 v = (SolverSpec.DpmSolverV3) c.best().solver();
+                SolverSpec.DpmSolverV3 degenerated = new SolverSpec.DpmSolverV3(ems, v.order(), v.pPseudo(),
+                        v.useCorrector(), v.cPseudo(), v.half(), true, null);
+                Candidate baseCand = new Candidate(c.best().name() + " degenerated", degenerated, c.best().spacing(),
+                        true, false, ems.tStart(), ems.tEnd());
+                Evaluation.Result base = Evaluation.evaluate(d, g, ho, baseCand, c.nfe(), e.batch(),
+                        StageRuntime.dtype(ctx), 0).result();
+                BaselineSweep.Choice bl = baselines.get(i);
+                picks.add(new Pick(c.nfe(), c.best().name(), v.order(), v.pPseudo(), v.useCorrector(), v.cPseudo(),
+                        c.best().spacing(), ems.tStart(), ems.tEnd(),
+                        Scores.times(d, c.best(), c.nfe(), ems.tStart(), ems.tEnd()), Scores.Score.of(c.train()),
+                        Scores.Score.of(c.heldOut()), Scores.Score.of(base), CoefficientSet.Verdict.of(c.heldOut(), base),
+                        bl.best().name(), bl.heldOut().meanMse(), bl.heldOut().stdErr(),
+                        CoefficientSet.Verdict.of(c.heldOut(), bl.heldOut())));
+                ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d: %s, held-out MSE %.5g vs degenerated %.5g,"
+                                + " best baseline %.5g", ctx.stage().name(), c.nfe(), c.best().name(),
+                        c.heldOut().meanMse(), base.meanMse(), bl.heldOut().meanMse()));
+            }
+        }
+        Path file = dir.resolve(FILE);
+        Scores.write(file, new Picks(picks, ems.gridSteps()));
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("file", StageRuntime.relative(ctx, file));
+        out.put("ems", p.ems());
+        ArrayNode rows = out.putArray("results");
+        for (Pick pk : picks) {
+            rows.addObject().put("nfe", pk.nfe()).put("config", pk.name()).put("heldOutMse", pk.heldOut().meanMse())
+                    .put("baseMse", pk.base().meanMse()).put("publishable", pk.publishable());
+        }
+        return new Result(out, List.of(StageRuntime.relative(ctx, file)));
+    }
+
+    static Picks read(Path file) throws java.io.IOException {
+        return Json.MAPPER.readValue(file.toFile(), Picks.class);
+    }
+
+    /** The official code's combinations (order 2/3, corrector, pseudo orders), as {@code sweep --v3}. */
+    static List<SolverSpec.DpmSolverV3> variants(EmpiricalModelStatistics ems) {
+        return List.of(
+                new SolverSpec.DpmSolverV3(ems, 2, false, true, true, false, false, null),
+                new SolverSpec.DpmSolverV3(ems, 2, false, false, false, false, false, null),
+                new SolverSpec.DpmSolverV3(ems, 3, false, true, false, false, false, null),
+                new SolverSpec.DpmSolverV3(ems, 3, true, true, false, false, false, null),
+                new SolverSpec.DpmSolverV3(ems, 3, false, false, false, false, false, null));
+    }
+
+    /** time_uniform and logSNR (the spacings v3 is swept on) among the job's, else the job's. */
+    static List<TimestepSpacing> spacings(List<String> job) {
+        List<String> v3 = job.stream().filter(s -> s.equals("time_uniform") || s.equals("logSNR")).toList();
+        return (v3.isEmpty() ? job : v3).stream().map(s -> TimestepSpacing.named(s, 7.0)).toList();
+    }
+}

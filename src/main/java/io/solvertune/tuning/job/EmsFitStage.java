@@ -1,0 +1,85 @@
+package io.solvertune.tuning.job;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.solvertune.numerics.coeff.EmpiricalModelStatistics;
+import io.solvertune.numerics.coeff.EmsNpz;
+import io.solvertune.numerics.model.Denoiser;
+import io.solvertune.numerics.model.Guidance;
+import io.solvertune.numerics.model.JacobianDiagonal;
+import io.solvertune.numerics.model.TorchScriptDenoiser;
+import io.solvertune.tuning.DataSampler;
+import io.solvertune.tuning.EmsEstimator;
+import io.solvertune.tuning.Hashing;
+import io.solvertune.tuning.Json;
+import io.solvertune.tuning.TrajectorySet;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * DPM-Solver-v3 empirical model statistics ({@link EmsEstimator}, as {@code fit-ems}) on the training teacher's
+ * recorded logSNR grid: from the teacher's own states on the fit rows, or from noised data samples. Resumes from the
+ * estimator's per-grid-point checkpoints; writes {@code ems/l.npz}, {@code ems/sb.npz}, {@code ems/ems.json}.
+ */
+final class EmsFitStage extends CheckpointedStage {
+
+    @Override
+    protected Result run(StageContext ctx, Path dir) throws Exception {
+        StageParams.Ems p = StageParams.read(ctx.stage().params(), StageParams.Ems.class);
+        TrajectorySet train = StageRuntime.trajectories(ctx, p.train());
+        double[] times = train.times();
+        int k = times.length - 1;
+        Path emsDir = dir.resolve("ems");
+        EmpiricalModelStatistics ems;
+        EmsEstimator.Settings st;
+        try (Denoiser d = StageRuntime.model(ctx)) {
+            Guidance g = StageRuntime.guidance(d, p.classLabel(), p.guidance());
+            boolean f32 = StageRuntime.dtype(ctx) == ai.djl.ndarray.types.DataType.FLOAT32;
+            EmsEstimator.Source src = p.source().equals("data") ? EmsEstimator.Source.NOISED_DATA
+                    : EmsEstimator.Source.TEACHER_TRAJECTORY;
+            st = new EmsEstimator.Settings(k, src, p.samples(), p.firstSeed(), 1, lMethod(p.lMethod(), d),
+                    f32 ? 1e-2 : 1e-4, p.batch(), 0);
+            String key = Hashing.sha256(ctx.model().contentHash() + Json.canonical(g) + Json.canonical(st)
+                    + train.meta().sha256());
+            EmsEstimator est = new EmsEstimator(d, g, st, StageRuntime.dtype(ctx)).withCheckpoints(dir, key);
+            ems = src == EmsEstimator.Source.TEACHER_TRAJECTORY ? est.fromTeacher(train, StageRuntime.progress(ctx))
+                    : est.fromData(DataSampler.of(d), times[0], times[k], StageRuntime.progress(ctx));
+            ems = ems.withProvenance(ctx.model().spec().schedule(), String.format(Locale.ROOT,
+                    "model %s, guidance %s, source %s, K %d, %d samples, l %s, job %d", ctx.model().contentHash(),
+                    Json.canonical(g), p.source(), k, st.samples(), st.lMethod(), ctx.jobId()));
+        }
+        Files.createDirectories(emsDir);
+        EmsNpz.write(emsDir, ems);
+        Files.deleteIfExists(dir.resolve("ems-progress.npz"));
+        Files.deleteIfExists(dir.resolve("ems-progress.json"));
+        List<String> files = new ArrayList<>();
+        ObjectNode out = Json.MAPPER.createObjectNode();
+        out.put("dir", StageRuntime.relative(ctx, emsDir));
+        out.put("gridSteps", k);
+        out.put("source", p.source());
+        out.put("samples", st.samples());
+        out.put("lMethod", st.lMethod().name().toLowerCase(Locale.ROOT));
+        ObjectNode sha = out.putObject("sha256");
+        for (String f : List.of(EmsNpz.L_FILE, EmsNpz.SB_FILE, EmsNpz.METADATA_FILE)) {
+            Path file = emsDir.resolve(f);
+            if (Files.isRegularFile(file)) {
+                files.add(StageRuntime.relative(ctx, file));
+                sha.put(f, Hashing.sha256(file));
+            }
+        }
+        return new Result(out, files);
+    }
+
+    /** {@code auto}: the exact Jacobian diagonal where the model has one, central differences for TorchScript, VJP. */
+    static EmsEstimator.LMethod lMethod(String name, Denoiser d) {
+        return switch (name) {
+            case "exact" -> EmsEstimator.LMethod.EXACT;
+            case "vjp" -> EmsEstimator.LMethod.VJP;
+            case "fd" -> EmsEstimator.LMethod.FINITE_DIFFERENCE;
+            default -> d instanceof JacobianDiagonal ? EmsEstimator.LMethod.EXACT
+                    : d instanceof TorchScriptDenoiser ? EmsEstimator.LMethod.FINITE_DIFFERENCE : EmsEstimator.LMethod.VJP;
+        };
+    }
+}

@@ -1,0 +1,92 @@
+package io.solvertune.tuning.job;
+
+import io.solvertune.numerics.model.Denoiser;
+import io.solvertune.numerics.solver.SamplerConfig;
+import io.solvertune.tuning.BaselineSweep;
+import io.solvertune.tuning.Candidate;
+import io.solvertune.tuning.Evaluation;
+import io.solvertune.tuning.Json;
+import io.solvertune.tuning.TrajectorySet;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/** Evaluation results as stage files keep them: with their per-seed errors, for paired verdicts downstream. */
+final class Scores {
+    private Scores() {
+    }
+
+    /** An {@link Evaluation.Result} with its per-seed errors (and without its wall time, so files are reproducible). */
+    record Score(String candidate, int nfe, int seeds, double meanMse, double stdMse, double stdErr, double[] perSeed) {
+        static Score of(Evaluation.Result r) {
+            return new Score(r.candidate(), r.nfe(), r.seeds(), r.meanMse(), r.stdMse(), r.stdErr(), r.perSeed());
+        }
+
+        Evaluation.Result result() {
+            return new Evaluation.Result(candidate, nfe, seeds, meanMse, stdMse, stdErr, 0, perSeed);
+        }
+    }
+
+    /**
+     * The best untuned baseline at one NFE.
+     *
+     * @param times the explicit sampling grid at this NFE (steps + 1 times)
+     */
+    record BaselinePick(int nfe, Candidate candidate, Score select, Score heldOut, int candidatesTried, double tStart,
+                        double tEnd, double[] times) {
+        BaselineSweep.Choice choice() {
+            return new BaselineSweep.Choice(nfe, candidate, select.result(), heldOut.result(), candidatesTried);
+        }
+    }
+
+    /**
+     * The baseline stage's file: the picks, and what provenance needs of the teacher sets they were scored on.
+     *
+     * @param guidance       the conditioning of every run of this guidance scale
+     * @param trainTeacher   teacher settings of the training set
+     * @param heldOutTeacher teacher settings of the held-out set
+     * @param trainSeeds     first training seed and count
+     * @param heldOutSeeds   first held-out seed and count
+     * @param selectRows     training rows the choices were made on ({@code [from, to)})
+     */
+    record Baselines(List<BaselinePick> picks, io.solvertune.numerics.model.Guidance guidance,
+                     io.solvertune.tuning.TeacherSettings trainTeacher,
+                     io.solvertune.tuning.TeacherSettings heldOutTeacher, long[] trainSeeds, long[] heldOutSeeds,
+                     int[] selectRows) {
+        List<BaselineSweep.Choice> choices() {
+            return picks.stream().map(BaselinePick::choice).toList();
+        }
+    }
+
+    static Baselines readBaselines(Path file) throws IOException {
+        return Json.MAPPER.readValue(file.toFile(), Baselines.class);
+    }
+
+    static void write(Path file, Object value) throws IOException {
+        StageCheckpoint.writeAtomically(file, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(value));
+    }
+
+    /** The sampling grid a candidate walks at {@code nfe}. */
+    static double[] times(Denoiser model, Candidate c, int nfe, double tStart, double tEnd) {
+        SamplerConfig cfg = c.at(nfe, tStart, tEnd);
+        return cfg.solver().create().grid(model.schedule(), cfg, cfg.tStart(), cfg.tEnd());
+    }
+
+    /** Initial and final states of training rows {@code [from, to)} or of the whole set. */
+    static Evaluation.Targets targets(TrajectorySet set, int from, int to) throws IOException {
+        if (from < 0 || to > set.size() || from >= to) {
+            throw new IllegalArgumentException("rows " + from + ".." + (to - 1) + " outside the set's " + set.size());
+        }
+        return Evaluation.Targets.load(set, from, to);
+    }
+
+    static boolean exists(Path p) {
+        return Files.isRegularFile(p);
+    }
+
+    static double[] copy(double[] a) {
+        return a == null ? null : Arrays.copyOf(a, a.length);
+    }
+}

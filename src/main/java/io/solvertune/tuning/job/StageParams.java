@@ -1,0 +1,84 @@
+package io.solvertune.tuning.job;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.solvertune.numerics.solver.SolverSpec;
+import io.solvertune.numerics.schedule.TimestepSpacing;
+import io.solvertune.tuning.Json;
+import io.solvertune.tuning.TeacherSettings;
+import java.util.List;
+
+/**
+ * The parameters of each stage kind, as stored in {@link PlannedStage#params()}: self-contained (a stage needs
+ * nothing of the job spec but these and its dependencies' outputs), and the basis of the stage's checkpoint key.
+ */
+final class StageParams {
+    private StageParams() {
+    }
+
+    static JsonNode tree(Object params) {
+        return Json.MAPPER.valueToTree(params);
+    }
+
+    static <T> T read(JsonNode params, Class<T> type) {
+        try {
+            return Json.MAPPER.treeToValue(params, type);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("stage params: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /**
+     * A teacher solve over seeds {@code firstSeed ..} (a shard, or the whole split for the merge).
+     *
+     * @param split     train | heldout
+     * @param shardSize seeds per solve batch (a shard stage: its own count, one batch)
+     * @param checkSeeds seeds of the half-step check (only the first shard of a split runs it)
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Teacher(double guidance, Integer classLabel, String split, long firstSeed, int count, int shardSize,
+                   int steps, int recordEvery, double tolerance, int checkSeeds, String dtype) {
+
+        /** DPM-Solver++ 3M on a logSNR grid, the schedule's time range, as the benchmark scripts. */
+        TeacherSettings settings(String modelDtype) {
+            return new TeacherSettings(SolverSpec.DpmSolver.plusPlusMultistep(3), new TimestepSpacing.LogSnr(), steps,
+                    null, null, recordEvery, false, shardSize, dtype != null ? dtype : modelDtype, tolerance, checkSeeds);
+        }
+    }
+
+    /** Assembles the shard stages (in order) of one split into one trajectory set. */
+    record Merge(Teacher teacher, List<String> shards) {
+    }
+
+    /** Rows and stages every evaluation stage of one guidance scale works from. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Eval(double guidance, Integer classLabel, String train, String heldOut, int selectFrom, int selectTo,
+                List<Integer> nfe, List<String> spacings, int batch) {
+        int[] nfeArray() {
+            return nfe.stream().mapToInt(Integer::intValue).toArray();
+        }
+    }
+
+    /** A coefficient method: fitted on training rows {@code [0, fitRows)}, chosen on the eval's select rows. */
+    record Fit(Eval eval, String method, int fitRows, String baseline) {
+    }
+
+    /** DPM-Solver-v3 statistics. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Ems(double guidance, Integer classLabel, String train, String source, int samples, long firstSeed,
+               String lMethod, int batch) {
+    }
+
+    /** DPM-Solver-v3 variants chosen and validated. */
+    record V3(Eval eval, String ems, String baseline) {
+    }
+
+    /** One guidance scale's result stages. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Group(double guidance, String baseline, List<String> fits, String v3) {
+    }
+
+    /** The publish stage: every group, and the protocol for provenance. */
+    record Publish(List<Group> groups, TuningJobSpec.Teacher teacher, TuningJobSpec.Seeds seeds) {
+    }
+}

@@ -1,0 +1,98 @@
+package io.solvertune.tuning.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Plans a {@link TuningJobSpec}. Per guidance scale {@code w} (prefix {@code g<w>/}):
+ * <ol>
+ *   <li>{@code teacher-train-000 ..} and {@code teacher-heldout-000 ..}: teacher shards of {@code shardSize} seeds;</li>
+ *   <li>{@code teacher-train}, {@code teacher-heldout}: the shards assembled into one trajectory set each;</li>
+ *   <li>{@code baseline}: the best untuned baseline per NFE, chosen on the selection rows, scored on held-out;</li>
+ *   <li>{@code fit-<method>} per coefficient method (fit, choice and held-out validation);
+ *       {@code fit-dpmsolver-v3} (statistics) then {@code validate-dpmsolver-v3};</li>
+ * </ol>
+ * and one final {@code publish} stage whose output is the JSON array of {@link PublishCandidate}s.
+ */
+public final class TuningJobPlanner implements JobPlanner {
+    /** First seed of the data samples of DPM-Solver-v3 statistics from noised data (as {@code fit-ems}). */
+    static final long EMS_DATA_FIRST_SEED = 5_000_000L;
+
+    @Override
+    public List<PlannedStage> plan(JsonNode spec) {
+        return plan(TuningJobSpec.parse(spec));
+    }
+
+    /** Plans a parsed spec. */
+    public List<PlannedStage> plan(TuningJobSpec spec) {
+        List<PlannedStage> stages = new ArrayList<>();
+        List<StageParams.Group> groups = new ArrayList<>();
+        List<String> publishDeps = new ArrayList<>();
+        TuningJobSpec.Seeds s = spec.seeds();
+        for (double w : spec.guidance()) {
+            String g = guidanceLabel(w) + "/";
+            String train = teacher(stages, spec, w, g, "train", s.trainBase(), s.train(), spec.teacher().recordEvery());
+            String held = teacher(stages, spec, w, g, "heldout", s.heldOutBase(), s.heldOut(), spec.teacher().steps());
+            StageParams.Eval eval = new StageParams.Eval(w, spec.classLabel(), train, held, s.fitRows(), s.train(),
+                    spec.nfe(), spec.spacings(), spec.batch());
+            String baseline = g + "baseline";
+            stages.add(new PlannedStage(baseline, TuningStages.BASELINE, List.of(train, held), StageParams.tree(eval)));
+            publishDeps.add(baseline);
+            List<String> fits = new ArrayList<>();
+            for (String method : spec.coefficientMethods()) {
+                String name = g + "fit-" + method;
+                stages.add(new PlannedStage(name, TuningStages.FIT, List.of(train, held, baseline), StageParams.tree(
+                        new StageParams.Fit(eval, method, s.coefficientFitRows(), baseline))));
+                fits.add(name);
+                publishDeps.add(name);
+            }
+            String v3 = null;
+            if (spec.wantsDpmSolverV3()) {
+                String ems = g + "fit-" + TuningJobSpec.DPM_SOLVER_V3;
+                boolean fromTeacher = spec.ems().source().equals("teacher");
+                stages.add(new PlannedStage(ems, TuningStages.FIT_EMS, List.of(train), StageParams.tree(
+                        new StageParams.Ems(w, spec.classLabel(), train, spec.ems().source(),
+                                fromTeacher ? s.fitRows() : spec.ems().samples(), EMS_DATA_FIRST_SEED,
+                                spec.ems().lMethod(), Math.max(spec.batch(), 256)))));
+                v3 = g + "validate-" + TuningJobSpec.DPM_SOLVER_V3;
+                stages.add(new PlannedStage(v3, TuningStages.VALIDATE, List.of(ems, train, held, baseline),
+                        StageParams.tree(new StageParams.V3(eval, ems, baseline))));
+                publishDeps.add(v3);
+            }
+            groups.add(new StageParams.Group(w, baseline, fits, v3));
+        }
+        stages.add(new PlannedStage("publish", TuningStages.PUBLISH, publishDeps,
+                StageParams.tree(new StageParams.Publish(groups, spec.teacher(), s))));
+        return List.copyOf(stages);
+    }
+
+    /** Adds the shard stages and the merge stage of one split; returns the merge stage's name. */
+    private static String teacher(List<PlannedStage> stages, TuningJobSpec spec, double w, String prefix, String split,
+                                  long first, int count, int recordEvery) {
+        TuningJobSpec.Teacher t = spec.teacher();
+        int size = spec.seeds().shardSize();
+        int shards = (count + size - 1) / size;
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < shards; i++) {
+            int n = Math.min(size, count - i * size);
+            String name = prefix + "teacher-" + split + "-" + String.format(Locale.ROOT, shards > 1000 ? "%04d" : "%03d", i);
+            stages.add(new PlannedStage(name, TuningStages.TEACHER, List.of(), StageParams.tree(new StageParams.Teacher(
+                    w, spec.classLabel(), split, first + (long) i * size, n, n, t.steps(), recordEvery, t.tolerance(),
+                    i == 0 ? t.checkSeeds() : 0, t.dtype()))));
+            names.add(name);
+        }
+        String merge = prefix + "teacher-" + split;
+        stages.add(new PlannedStage(merge, TuningStages.TEACHER_MERGE, names, StageParams.tree(new StageParams.Merge(
+                new StageParams.Teacher(w, spec.classLabel(), split, first, count, size, t.steps(), recordEvery,
+                        t.tolerance(), t.checkSeeds(), t.dtype()), names))));
+        return merge;
+    }
+
+    /** {@code g7.5}, {@code g1}: the guidance scale in stage names. */
+    public static String guidanceLabel(double w) {
+        return "g" + BigDecimal.valueOf(w).stripTrailingZeros().toPlainString();
+    }
+}

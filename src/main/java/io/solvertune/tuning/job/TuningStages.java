@@ -1,0 +1,38 @@
+package io.solvertune.tuning.job;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The stage kinds of a tuning job and their executors. */
+public final class TuningStages {
+    /** One shard of teacher trajectories. */
+    public static final String TEACHER = "teacher";
+    /** A split's shards assembled into one trajectory set. */
+    public static final String TEACHER_MERGE = "teacher-merge";
+    /** The best untuned baseline per NFE (chosen on training rows, scored on held-out seeds). */
+    public static final String BASELINE = "baseline";
+    /** A coefficient method fitted, chosen and validated on held-out seeds. */
+    public static final String FIT = "fit";
+    /** DPM-Solver-v3 empirical model statistics. */
+    public static final String FIT_EMS = "fit-ems";
+    /** DPM-Solver-v3 variants chosen and validated on held-out seeds. */
+    public static final String VALIDATE = "validate";
+    /** The job's candidates for the config store. */
+    public static final String PUBLISH = "publish";
+
+    private TuningStages() {
+    }
+
+    /** A fresh executor per kind. */
+    public static Map<String, StageExecutor> executors() {
+        Map<String, StageExecutor> m = new LinkedHashMap<>();
+        m.put(TEACHER, new TeacherShardStage());
+        m.put(TEACHER_MERGE, new TeacherMergeStage());
+        m.put(BASELINE, new BaselineStage());
+        m.put(FIT, new CoefficientFitStage());
+        m.put(FIT_EMS, new EmsFitStage());
+        m.put(VALIDATE, new DpmSolverV3Stage());
+        m.put(PUBLISH, new PublishStage());
+        return java.util.Collections.unmodifiableMap(m);
+    }
+}
