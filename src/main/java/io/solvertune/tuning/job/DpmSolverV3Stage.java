@@ -22,8 +22,9 @@ import java.util.Locale;
 /**
  * DPM-Solver-v3 with the fitted statistics: the variant (order, corrector, pseudo orders x spacing; the official
  * code's combinations, as {@code sweep --v3}) chosen per NFE on the selection rows ({@link BaselineSweep#run} over
- * the variants), then validated on the held-out seeds against its base solver (the same variant on degenerated
- * statistics, l = 1, s = b = 0: DPM-Solver++ up to quadrature) and the best untuned baseline. Writes {@code v3.json}.
+ * the variants), then validated on the held-out seeds against its base solver (untuned DPM-Solver++ multistep of the
+ * same order on the same grid, what v3 reduces to without statistics) and the best untuned baseline. Writes
+ * {@code v3.json}.
  */
 final class DpmSolverV3Stage extends CheckpointedStage {
     static final String FILE = "v3.json";
@@ -32,7 +33,7 @@ final class DpmSolverV3Stage extends CheckpointedStage {
      * The chosen variant at one NFE.
      *
      * @param select  its error on the selection rows
-     * @param base    the degenerated variant's held-out error
+     * @param base    the base solver's held-out error
      */
     record Pick(int nfe, String name, int order, boolean pPseudo, boolean useCorrector, boolean cPseudo,
                 TimestepSpacing spacing, double tStart, double tEnd, double[] times, Scores.Score select,
@@ -73,10 +74,9 @@ final class DpmSolverV3Stage extends CheckpointedStage {
                 StageRuntime.checkCancelled(ctx);
                 BaselineSweep.Choice c = chosen.get(i);
                 SolverSpec.DpmSolverV3 v = (SolverSpec.DpmSolverV3) c.best().solver();
-                SolverSpec.DpmSolverV3 degenerated = new SolverSpec.DpmSolverV3(ems, v.order(), v.pPseudo(),
-                        v.useCorrector(), v.cPseudo(), v.half(), true, null);
-                Candidate baseCand = new Candidate(c.best().name() + " degenerated", degenerated, c.best().spacing(),
-                        true, false, ems.tStart(), ems.tEnd());
+                SolverSpec base0 = SolverSpec.DpmSolver.plusPlusMultistep(v.order());
+                Candidate baseCand = new Candidate(base0.label() + " " + c.best().spacing().id(), base0,
+                        c.best().spacing(), true, false, ems.tStart(), ems.tEnd());
                 Evaluation.Result base = Evaluation.evaluate(d, g, ho, baseCand, c.nfe(), e.batch(),
                         StageRuntime.dtype(ctx), 0).result();
                 BaselineSweep.Choice bl = baselines.get(i);
@@ -86,7 +86,7 @@ final class DpmSolverV3Stage extends CheckpointedStage {
                         Scores.Score.of(c.heldOut()), Scores.Score.of(base), CoefficientSet.Verdict.of(c.heldOut(), base),
                         bl.best().name(), bl.heldOut().meanMse(), bl.heldOut().stdErr(),
                         CoefficientSet.Verdict.of(c.heldOut(), bl.heldOut())));
-                ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d: %s, held-out MSE %.5g vs degenerated %.5g,"
+                ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d: %s, held-out MSE %.5g vs base %.5g,"
                                 + " best baseline %.5g", ctx.stage().name(), c.nfe(), c.best().name(),
                         c.heldOut().meanMse(), base.meanMse(), bl.heldOut().meanMse()));
             }
@@ -96,6 +96,7 @@ final class DpmSolverV3Stage extends CheckpointedStage {
         ObjectNode out = Json.MAPPER.createObjectNode();
         out.put("file", StageRuntime.relative(ctx, file));
         out.put("ems", p.ems());
+        out.set("emsOutput", ctx.dependencyOutputs().get(p.ems()));
         ArrayNode rows = out.putArray("results");
         for (Pick pk : picks) {
             rows.addObject().put("nfe", pk.nfe()).put("config", pk.name()).put("heldOutMse", pk.heldOut().meanMse())

@@ -18,7 +18,7 @@ import java.util.Map;
 /**
  * Collects the job's results into {@link PublishCandidate}s, per guidance scale and NFE: the best untuned baseline
  * ({@code validated}), every chosen coefficient set ({@code validated} = {@link CoefficientSet.Validation#publishable()})
- * and DPM-Solver-v3 ({@code validated} = beats its degenerated statistics). The output (and {@code candidates.json})
+ * and DPM-Solver-v3 ({@code validated} = beats DPM-Solver++ of the same order on the same grid). The output (and {@code candidates.json})
  * is the JSON array of candidates; it holds no wall times or paths outside the work directory, so an interrupted and
  * resumed job gives the same bytes as an uninterrupted one.
  */
@@ -51,7 +51,7 @@ final class PublishStage extends CheckpointedStage {
             if (g.v3() != null) {
                 JsonNode vo = ctx.dependencyOutputs().get(g.v3());
                 DpmSolverV3Stage.Picks picks = DpmSolverV3Stage.read(StageRuntime.dependencyPath(ctx, g.v3(), "file"));
-                JsonNode ems = ctx.dependencyOutputs().get(vo.get("ems").asText());
+                JsonNode ems = vo.get("emsOutput");
                 for (DpmSolverV3Stage.Pick pk : picks.picks()) {
                     byNfe.computeIfAbsent(pk.nfe(), n -> new ArrayList<>()).add(v3(ctx, p, g, base, pk, picks, ems));
                 }
