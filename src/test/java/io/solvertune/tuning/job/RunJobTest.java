@@ -1,0 +1,139 @@
+package io.solvertune.tuning.job;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.solvertune.cli.Cli;
+import io.solvertune.numerics.CodeVersion;
+import io.solvertune.tuning.CoefficientSet;
+import io.solvertune.tuning.Json;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A tiny job on the reference mixture end to end through {@code run-job}, and interrupted-then-resumed. */
+class RunJobTest {
+    static final String SPEC = "{'model': 'gmm-sd-d32', 'methods': ['dode', 'dpmsolver-v3'], 'nfe': [5],"
+            + " 'guidance': [7.5], 'spacings': ['logSNR'],"
+            + " 'teacher': {'steps': 100, 'recordEvery': 2, 'checkSeeds': 4, 'tolerance': 1e-3},"
+            + " 'seeds': {'train': 40, 'heldOut': 16, 'shardSize': 16, 'fitRows': 20},"
+            + " 'ems': {'lMethod': 'exact'}}";
+
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run runJob(Path spec, Path work) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Cli.run(new String[] {"run-job", "--spec", spec.toString(), "--work", work.toString(), "--all"},
+                new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void tinyJobEndToEndAndInterruptedThenResumedGivesTheSameCandidates() throws Exception {
+        Path spec = dir.resolve("job.json");
+        Files.writeString(spec, SPEC.replace('\'', '"'));
+
+        Path a = dir.resolve("a");
+        Run r = runJob(spec, a);
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("publish done in"), r.out());
+        byte[] candidatesA = Files.readAllBytes(a.resolve("publish").resolve(PublishStage.FILE));
+        JsonNode cands = Json.MAPPER.readTree(candidatesA);
+        checkCandidates(cands);
+
+        // rerun: every stage comes from its checkpoint, same bytes
+        Run again = runJob(spec, a);
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("already finished"), again.out());
+        assertArrayEquals(candidatesA, Files.readAllBytes(a.resolve("publish").resolve(PublishStage.FILE)));
+
+        // interrupted mid-job (cancelled after some stages), then resumed by run-job
+        Path b = dir.resolve("b");
+        AtomicInteger polls = new AtomicInteger();
+        JsonNode tree = Json.MAPPER.readTree(Files.readString(spec));
+        ResolvedModel model = LocalJobRunner.resolveLocal(tree.get("model"), dir);
+        assertThrows(CancellationException.class, () -> LocalJobRunner.tuning().run(0, tree, model, b,
+                new LocalJobRunner.Listener() { }, () -> polls.incrementAndGet() > 40));
+        assertTrue(Files.exists(b.resolve("g7.5/teacher-train/" + StageCheckpoint.FILE)), "some stages finished");
+        assertFalse(Files.exists(b.resolve("publish/" + StageCheckpoint.FILE)), "the job did not finish");
+        Run resumed = runJob(spec, b);
+        assertEquals(0, resumed.code(), resumed.err() + resumed.out());
+        assertArrayEquals(candidatesA, Files.readAllBytes(b.resolve("publish").resolve(PublishStage.FILE)),
+                "interrupted-and-resumed candidates equal the uninterrupted run's");
+    }
+
+    static void checkCandidates(JsonNode cands) {
+        assertTrue(cands.isArray());
+        Set<String> componentNames = new HashSet<>();
+        for (var c : io.solvertune.service.configs.ConfigCandidate.class.getRecordComponents()) {
+            componentNames.add(c.getName());
+        }
+        Set<String> methods = new HashSet<>();
+        for (JsonNode c : cands) {
+            Set<String> fields = new HashSet<>();
+            c.fieldNames().forEachRemaining(fields::add);
+            assertEquals(componentNames, fields, "exactly the ConfigCandidate fields");
+            assertEquals(5, c.get("nfe").asInt());
+            assertEquals(7.5, c.get("guidance").asDouble());
+            assertEquals(0, c.get("modelId").asLong());
+            methods.add(c.get("method").asText());
+            JsonNode p = c.get("provenance");
+            assertEquals(64, p.get("modelHash").asText().length());
+            assertEquals(CodeVersion.get(), p.get("codeVersion").asText());
+            assertEquals(0, p.get("jobId").asLong());
+            assertEquals(7.5, p.get("guidance").get("scale").asDouble());
+            assertTrue(p.get("guidance").get("perSeedClass").asBoolean());
+            assertEquals(100, p.get("teacher").get("train").get("steps").asInt());
+            assertEquals(1_000_000, p.get("seeds").get("heldOut").get("first").asLong());
+            assertEquals(16, p.get("seeds").get("heldOut").get("count").asInt());
+            assertFalse(p.get("seeds").get("publishableHeldOut").asBoolean());
+            assertTrue(p.get("schedule").isObject());
+            assertTrue(p.get("timesteps").isArray() && p.get("timesteps").size() >= 2);
+            assertEquals(c.get("heldOutMse").asDouble(), c.get("metrics").get("heldOutMse").asDouble());
+            assertTrue(c.get("heldOutMse").asDouble() > 0);
+            assertEquals(c.get("metrics"), p.get("metrics"));
+            switch (c.get("method").asText()) {
+                case "baseline" -> {
+                    assertTrue(c.get("validated").asBoolean());
+                    assertEquals("logSNR", c.get("spacing").asText());
+                    assertEquals(c.get("values").get("steps").asInt() + 1, c.get("values").get("times").size());
+                }
+                case "dode" -> {
+                    CoefficientSet set = CoefficientSet.fromJson(c.get("values").toString());
+                    assertEquals(5, set.nfe());
+                    assertEquals(set.validation().publishable(), c.get("validated").asBoolean());
+                    assertEquals(set.validation().mse(), c.get("heldOutMse").asDouble());
+                    assertArrayEquals(set.times(), Json.MAPPER.convertValue(p.get("timesteps"), double[].class));
+                }
+                case "dpmsolver-v3" -> {
+                    assertEquals("dpmsolver-v3", c.get("solver").asText());
+                    JsonNode files = c.get("values").get("ems").get("files");
+                    assertTrue(files.has("l.npz") && files.has("sb.npz"), files.toString());
+                    assertEquals(50, c.get("values").get("ems").get("gridSteps").asInt());
+                    String verdict = c.get("metrics").get("vsBase").asText();
+                    assertEquals(verdict.equals("BEATS"), c.get("validated").asBoolean());
+                }
+                default -> throw new AssertionError("unexpected method " + c.get("method"));
+            }
+        }
+        assertEquals(Set.of("baseline", "dode", "dpmsolver-v3"), methods, cands.toString());
+        assertEquals(3, cands.size());
+        assertEquals("baseline", cands.get(0).get("method").asText(), "the baseline comes first at each NFE");
+    }
+}
