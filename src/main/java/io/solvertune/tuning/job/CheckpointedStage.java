@@ -39,8 +39,10 @@ public abstract class CheckpointedStage implements StageExecutor {
         Files.createDirectories(dir);
         StageRuntime.checkCancelled(ctx);
         Result r = run(ctx, dir);
-        StageCheckpoint.save(ctx.workDir(), dir, key, r.output(), r.files());
-        return r.output();
+        // the output as a reader of the record sees it (same node types whether fresh or from the checkpoint)
+        JsonNode output = Json.MAPPER.readTree(Json.canonical(r.output()));
+        StageCheckpoint.save(ctx.workDir(), dir, key, output, r.files());
+        return output;
     }
 
     /** Does the stage's work in {@code dir}. */
