@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * A stage executor with a verified checkpoint: the stage works in {@code workDir/<stage name>}; when it finishes,
- * its output and the sha256 of every file it lists are recorded ({@link StageCheckpoint}). Run again, a stage whose
+ * its output and the sha256 of every file it lists are recorded ({@link StageCheckpoint}) under a key made of its
+ * kind, parameters, model hash and dependency outputs. Run again, a stage whose
  * record verifies returns the recorded output without recomputing; a record that does not verify (other parameters,
  * a corrupt or changed file) wipes the directory and the stage is recomputed. A stage interrupted before its record
  * was written resumes from whatever finer checkpoints its library code keeps (teacher shards, EMS grid points).
@@ -23,8 +24,9 @@ public abstract class CheckpointedStage implements StageExecutor {
     @Override
     public final JsonNode execute(StageContext ctx) throws Exception {
         Path dir = StageRuntime.stageDir(ctx);
+        // kind, parameters, model and the inputs: a stage is redone when an input it was computed from changed
         String key = Hashing.sha256(ctx.stage().kind() + "\n" + Json.canonical(ctx.stage().params()) + "\n"
-                + ctx.model().contentHash());
+                + ctx.model().contentHash() + "\n" + Json.canonical(new java.util.TreeMap<>(ctx.dependencyOutputs())));
         JsonNode done = StageCheckpoint.load(ctx.workDir(), dir, key);
         if (done != null) {
             ctx.log("INFO", ctx.stage().name() + ": already finished (checkpoint verified), not recomputed");

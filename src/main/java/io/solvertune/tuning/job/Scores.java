@@ -8,9 +8,7 @@ import io.solvertune.tuning.Evaluation;
 import io.solvertune.tuning.Json;
 import io.solvertune.tuning.TrajectorySet;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 
 /** Evaluation results as stage files keep them: with their per-seed errors, for paired verdicts downstream. */
@@ -80,13 +78,5 @@ final class Scores {
             throw new IllegalArgumentException("rows " + from + ".." + (to - 1) + " outside the set's " + set.size());
         }
         return Evaluation.Targets.load(set, from, to);
-    }
-
-    static boolean exists(Path p) {
-        return Files.isRegularFile(p);
-    }
-
-    static double[] copy(double[] a) {
-        return a == null ? null : Arrays.copyOf(a, a.length);
     }
 }
