@@ -78,6 +78,20 @@ class RunJobTest {
                 "interrupted-and-resumed candidates equal the uninterrupted run's");
     }
 
+    @Test
+    void runJobRefusesBadSpecsNamingTheField() throws Exception {
+        Path spec = dir.resolve("bad.json");
+        Files.writeString(spec, SPEC.replace("'nfe': [5]", "'nfe': [0]").replace('\'', '"'));
+        Run r = runJob(spec, dir.resolve("w"));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("nfe[0]: expected an integer in 1..50"), r.err());
+        Files.writeString(spec, SPEC.replace("'gmm-sd-d32'", "7").replace('\'', '"'));
+        Run id = runJob(spec, dir.resolve("w"));
+        assertTrue(id.code() == 2 && id.err().contains("model: a local run needs a preset name or a model spec file"),
+                id.err());
+        assertFalse(Files.exists(dir.resolve("w")), "nothing written for a rejected spec");
+    }
+
     static void checkCandidates(JsonNode cands) {
         assertTrue(cands.isArray());
         Set<String> componentNames = new HashSet<>();
