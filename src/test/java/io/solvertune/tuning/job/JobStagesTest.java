@@ -111,6 +111,25 @@ class JobStagesTest {
     }
 
     @Test
+    void localModelsArePresetsOrSpecFilesWithAbsolutePaths() throws Exception {
+        // a spec file relative to the job spec's directory, its npz relative to the spec file
+        ResolvedModel m = LocalJobRunner.resolveLocal(TuningJobSpecTest.json("'models/gmm_sd_d8.json'"),
+                Path.of("tuning-jobs"));
+        var gm = (io.solvertune.numerics.spec.DenoiserSpec.GaussianMixture) m.spec().model();
+        assertTrue(Path.of(gm.npz()).isAbsolute(), gm.npz());
+        try (Denoiser d = m.spec().build(Path.of("/nonexistent"))) {
+            assertArrayEquals(new long[] {8}, d.sampleShape());
+        }
+        assertEquals(io.solvertune.tuning.ModelHash.of(io.solvertune.numerics.spec.ModelSpec.read(
+                Path.of("tuning-jobs/models/gmm_sd_d8.json")), Path.of("tuning-jobs/models").toAbsolutePath()),
+                m.contentHash());
+        assertEquals(64, model.contentHash().length());
+        String err = assertThrows(IllegalArgumentException.class, () -> LocalJobRunner.resolveLocal(
+                TuningJobSpecTest.json("'no-such-model'"), work)).getMessage();
+        assertTrue(err.startsWith("model: 'no-such-model' is neither a preset"), err);
+    }
+
+    @Test
     void cancellationStopsATeacherStage() throws Exception {
         AtomicInteger polls = new AtomicInteger();
         assertThrows(CancellationException.class, () -> runUpTo("g7.5/teacher-train-000", work,
