@@ -3,7 +3,11 @@ package io.solvertune.tuning.job;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The stage kinds of a tuning job and their executors. */
+/**
+ * The stage kinds of a tuning job and their executors. Executors are stateless (everything a stage needs is in its
+ * {@link StageContext}), so one instance per kind may run several stages at once on different threads; every stage
+ * works only in its own directory {@code workDir/<stage name>} and reads its dependencies' outputs.
+ */
 public final class TuningStages {
     /** One shard of teacher trajectories. */
     public static final String TEACHER = "teacher";
