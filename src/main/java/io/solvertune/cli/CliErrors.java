@@ -31,6 +31,9 @@ final class CliErrors {
                     + (jp.getLocation() != null ? " (line " + jp.getLocation().getLineNr() + ", column "
                     + jp.getLocation().getColumnNr() + ")" : "");
         }
+        if (ex instanceof io.solvertune.cli.client.ApiClient.ApiException api) {
+            return api.getMessage();
+        }
         if (ex instanceof NoSuchFileException nf) {
             return "file not found: " + nf.getFile();
         }
@@ -45,6 +48,10 @@ final class CliErrors {
     }
 
     static int exitCode(Throwable ex) {
+        if (ex instanceof io.solvertune.cli.client.ApiClient.ApiException api) {
+            // 2: the request was refused (4xx); 3: no answer; 1: the server failed
+            return api.status() == 0 ? 3 : api.status() < 500 ? 2 : 1;
+        }
         if (ex instanceof IllegalArgumentException || ex instanceof IOException
                 || ex instanceof NonFiniteModelOutputException) {
             return 2;
