@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.solvertune.service.persistence.ModelEntity;
-import io.solvertune.service.persistence.SolverConfigEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
@@ -63,23 +62,23 @@ public class ConfigStore implements ConfigPublisher {
             return already; // idempotent per job
         }
         List<Long> ids = new ArrayList<>();
-        Map<String, List<SolverConfigEntity>> groups = new LinkedHashMap<>();
+        Map<String, List<Row>> groups = new LinkedHashMap<>();
         for (int i = 0; i < candidates.size(); i++) {
             ConfigCandidate c = candidates.get(i);
             if (!c.validated()) {
                 continue;
             }
-            SolverConfigEntity e = insert(jobId, i, c, models.get(c.modelId()));
-            ids.add(e.id);
+            Row e = insert(jobId, i, c, models.get(c.modelId()));
+            ids.add(e.id());
             moveAlias(e, "latest", "job " + jobId);
-            if (c.heldOutMse() >= 0 && Double.isFinite(c.heldOutMse())) {
-                groups.computeIfAbsent(e.model.id + "/" + e.nfe + "/" + e.guidance, k -> new ArrayList<>()).add(e);
+            if (e.heldOutMse() != null && e.heldOutMse() >= 0) {
+                groups.computeIfAbsent(e.model().id + "/" + e.nfe() + "/" + e.guidance(), k -> new ArrayList<>()).add(e);
             }
         }
-        for (List<SolverConfigEntity> g : groups.values()) {
-            SolverConfigEntity best = g.get(0);
-            for (SolverConfigEntity e : g) {
-                if (e.heldOutMse < best.heldOutMse) {
+        for (List<Row> g : groups.values()) {
+            Row best = g.get(0);
+            for (Row e : g) {
+                if (e.heldOutMse() < best.heldOutMse()) {
                     best = e;
                 }
             }
@@ -88,7 +87,7 @@ public class ConfigStore implements ConfigPublisher {
         return ids;
     }
 
-    private SolverConfigEntity insert(long jobId, int index, ConfigCandidate c, ModelEntity model) {
+    private Row insert(long jobId, int index, ConfigCandidate c, ModelEntity model) {
         String at = "candidates[" + index + "].";
         require(c.method() != null && c.method().matches("[a-z0-9][a-z0-9+._-]{0,39}"), at + "method",
                 "expected a lower-case method name (baseline, dc, iia-ddim, dpmsolver-v3, ...), got " + c.method());
@@ -127,82 +126,104 @@ public class ConfigStore implements ConfigPublisher {
         Integer max = em.createQuery("SELECT max(c.version) FROM SolverConfigEntity c WHERE c.keyHash = :k",
                 Integer.class).setParameter("k", keyHash).getSingleResult();
 
-        SolverConfigEntity e = new SolverConfigEntity();
-        e.model = model;
-        e.method = c.method();
-        e.solver = c.solver();
-        e.solverOptions = options;
-        e.nfe = c.nfe();
-        e.guidance = c.guidance();
-        e.spacing = c.spacing();
-        e.tStart = c.tStart();
-        e.tEnd = c.tEnd();
-        e.version = max == null ? 1 : max + 1;
-        e.values = values.toJson();
-        e.metrics = CanonicalJson.sorted(c.metrics() == null ? JsonNodeFactory.instance.objectNode() : c.metrics());
-        ObjectNode prov = c.provenance() != null && c.provenance().isObject()
-                ? ((ObjectNode) c.provenance()).deepCopy() : JsonNodeFactory.instance.objectNode();
-        prov.put("jobId", jobId);
-        e.provenance = CanonicalJson.sorted(prov);
-        e.keyHash = keyHash;
-        e.jobId = jobId;
-        e.heldOutMse = Double.isFinite(c.heldOutMse()) ? c.heldOutMse() : null;
-        e.createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        e.persist(); // assigns the id (sequence); the row is inserted at flush with the document below
-        e.document = CanonicalJson.write(document(e, model));
-        e.sha256 = CanonicalJson.sha256(e.document);
-        em.flush();
+        Row e = new Row(nextId(), model, c.method(), c.solver(), options, c.nfe(), c.guidance(), c.spacing(),
+                c.tStart(), c.tEnd(), max == null ? 1 : max + 1, values.toJson(),
+                CanonicalJson.sorted(c.metrics() == null ? JsonNodeFactory.instance.objectNode() : c.metrics()),
+                provenance(c.provenance(), jobId), keyHash, jobId,
+                Double.isFinite(c.heldOutMse()) ? c.heldOutMse() : null, Instant.now().truncatedTo(ChronoUnit.MICROS));
+        String document = CanonicalJson.write(document(e));
+        // a native INSERT: the document quotes the id, which Hibernate would only assign while queueing its insert
+        em.createNativeQuery("INSERT INTO solver_configs (id, model_id, method, solver, solver_options, nfe, guidance, "
+                + "spacing, t_start, t_end, version, values, metrics, provenance, created_at, key_hash, job_id, sha256, "
+                + "document, held_out_mse) VALUES (:id, :model, :method, :solver, CAST(:options AS jsonb), :nfe, "
+                + ":guidance, :spacing, :tStart, :tEnd, :version, CAST(:values AS jsonb), CAST(:metrics AS jsonb), "
+                + "CAST(:provenance AS jsonb), :createdAt, :keyHash, :jobId, :sha256, :document, CAST(:mse AS double precision))")
+                .setParameter("id", e.id()).setParameter("model", model.id).setParameter("method", e.method())
+                .setParameter("solver", e.solver()).setParameter("options", CanonicalJson.write(e.solverOptions()))
+                .setParameter("nfe", e.nfe()).setParameter("guidance", e.guidance()).setParameter("spacing", e.spacing())
+                .setParameter("tStart", e.tStart()).setParameter("tEnd", e.tEnd()).setParameter("version", e.version())
+                .setParameter("values", CanonicalJson.write(e.values()))
+                .setParameter("metrics", CanonicalJson.write(e.metrics()))
+                .setParameter("provenance", CanonicalJson.write(e.provenance()))
+                .setParameter("createdAt", java.time.OffsetDateTime.ofInstant(e.createdAt(), java.time.ZoneOffset.UTC))
+                .setParameter("keyHash", keyHash).setParameter("jobId", jobId)
+                .setParameter("sha256", CanonicalJson.sha256(document)).setParameter("document", document)
+                .setParameter("mse", e.heldOutMse()).executeUpdate();
         return e;
     }
 
+    /** A config as inserted. */
+    record Row(long id, ModelEntity model, String method, String solver, JsonNode solverOptions, int nfe,
+               double guidance, String spacing, double tStart, double tEnd, int version, JsonNode values,
+               JsonNode metrics, JsonNode provenance, String keyHash, long jobId, Double heldOutMse,
+               Instant createdAt) {
+    }
+
+    /**
+     * A fresh id from the entity's sequence. The sequence counts in steps of 50 for Hibernate's pooled optimizer,
+     * which hands out the 50 ids up to each value it draws; a value drawn here is never drawn by Hibernate, so the id
+     * cannot collide with entity inserts.
+     */
+    private long nextId() {
+        return ((Number) em.createNativeQuery("SELECT nextval('solver_configs_seq')").getSingleResult()).longValue();
+    }
+
+    private static JsonNode provenance(JsonNode given, long jobId) {
+        ObjectNode prov = given != null && given.isObject()
+                ? ((ObjectNode) given).deepCopy() : JsonNodeFactory.instance.objectNode();
+        prov.put("jobId", jobId);
+        return CanonicalJson.sorted(prov);
+    }
+
     /** The document served for a config: key, version, values, metrics, provenance. */
-    static ObjectNode document(SolverConfigEntity e, ModelEntity model) {
+    static ObjectNode document(Row e) {
+        ModelEntity model = e.model();
         ObjectNode d = JsonNodeFactory.instance.objectNode();
         d.put("formatVersion", DOCUMENT_FORMAT);
-        d.put("id", e.id);
+        d.put("id", e.id());
         ObjectNode m = d.putObject("model");
         m.put("id", model.id);
         m.put("name", model.name);
         m.put("contentHash", model.contentHash);
         m.put("predictionType", model.predictionType);
-        d.put("method", e.method);
-        d.put("solver", e.solver);
-        d.set("solverOptions", e.solverOptions);
-        d.put("nfe", e.nfe);
-        d.put("guidance", e.guidance);
-        d.put("spacing", e.spacing);
-        d.put("tStart", e.tStart);
-        d.put("tEnd", e.tEnd);
-        d.put("version", e.version);
-        d.put("key", e.keyHash);
-        d.put("jobId", e.jobId);
-        if (e.heldOutMse != null) {
-            d.put("heldOutMse", e.heldOutMse);
+        d.put("method", e.method());
+        d.put("solver", e.solver());
+        d.set("solverOptions", e.solverOptions());
+        d.put("nfe", e.nfe());
+        d.put("guidance", e.guidance());
+        d.put("spacing", e.spacing());
+        d.put("tStart", e.tStart());
+        d.put("tEnd", e.tEnd());
+        d.put("version", e.version());
+        d.put("key", e.keyHash());
+        d.put("jobId", e.jobId());
+        if (e.heldOutMse() != null) {
+            d.put("heldOutMse", e.heldOutMse());
         }
-        d.set("values", e.values);
-        d.set("metrics", e.metrics);
-        d.set("provenance", e.provenance);
-        d.put("createdAt", e.createdAt.toString());
+        d.set("values", e.values());
+        d.set("metrics", e.metrics());
+        d.set("provenance", e.provenance());
+        d.put("createdAt", e.createdAt().toString());
         return d;
     }
 
-    private void moveAlias(SolverConfigEntity e, String alias, String by) {
+    private void moveAlias(Row e, String alias, String by) {
         em.createNativeQuery("INSERT INTO config_aliases (id, model_id, key_hash, alias, config_id, updated_at, "
                 + "updated_by) VALUES (nextval('config_aliases_seq'), :m, :k, :a, :c, now(), :by) "
                 + "ON CONFLICT (key_hash, alias) DO UPDATE SET config_id = EXCLUDED.config_id, "
                 + "updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by")
-                .setParameter("m", e.model.id).setParameter("k", e.keyHash).setParameter("a", alias)
-                .setParameter("c", e.id).setParameter("by", by).executeUpdate();
+                .setParameter("m", e.model().id).setParameter("k", e.keyHash()).setParameter("a", alias)
+                .setParameter("c", e.id()).setParameter("by", by).executeUpdate();
     }
 
-    private void recommend(SolverConfigEntity best, int among, long jobId) {
+    private void recommend(Row best, int among, long jobId) {
         em.createNativeQuery("INSERT INTO config_recommendations (id, model_id, nfe, guidance, config_id, held_out_mse, "
                 + "candidates, job_id, updated_at) VALUES (nextval('config_recommendations_seq'), :m, :n, :g, :c, "
                 + ":mse, :among, :job, now()) ON CONFLICT (model_id, nfe, guidance) DO UPDATE SET "
                 + "config_id = EXCLUDED.config_id, held_out_mse = EXCLUDED.held_out_mse, "
                 + "candidates = EXCLUDED.candidates, job_id = EXCLUDED.job_id, updated_at = EXCLUDED.updated_at")
-                .setParameter("m", best.model.id).setParameter("n", best.nfe).setParameter("g", best.guidance)
-                .setParameter("c", best.id).setParameter("mse", best.heldOutMse).setParameter("among", among)
+                .setParameter("m", best.model().id).setParameter("n", best.nfe()).setParameter("g", best.guidance())
+                .setParameter("c", best.id()).setParameter("mse", best.heldOutMse()).setParameter("among", among)
                 .setParameter("job", jobId).executeUpdate();
     }
 
