@@ -113,6 +113,17 @@ public class ConfigReader {
         }
     }
 
+    /** The cached served form of config {@code id}, or null (never queries the database). */
+    public Served cached(long id) {
+        return bodies.get(id);
+    }
+
+    /** The cached anonymous-read flag of a model, or null if it is not cached or expired (never queries). */
+    public Boolean cachedAnonymousRead(long modelId) {
+        Flag f = anonymous.get(modelId);
+        return f != null && System.nanoTime() - f.expiresAtNanos() < 0 ? f.value() : null;
+    }
+
     /** Whether anonymous clients may read the model's configs (cached for {@code solvertune.configs.model-cache-ttl}). */
     public boolean anonymousRead(long modelId) {
         long now = System.nanoTime();

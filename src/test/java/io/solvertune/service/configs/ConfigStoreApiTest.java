@@ -351,6 +351,39 @@ class ConfigStoreApiTest {
     }
 
     @Test
+    void theCachedFastPathNeverWidensAccess() {
+        long closed = model(false);
+        long id = publisher.publish(JOBS.incrementAndGet(), List.of(baseline(closed, schedule(closed), 5, 1.0, 0.1)))
+                .get(0);
+        TokenService.CreatedToken t = tokens.create("short-lived", Role.READER);
+        // warm every cache (config bytes, model flag, token verdict), then check what the fast path answers
+        for (int i = 0; i < 3; i++) {
+            as(t.token()).get("/api/v1/configs/" + id).then().statusCode(200);
+        }
+        String etag = as(t.token()).get("/api/v1/configs/" + id).header("ETag");
+        as(t.token()).header("If-None-Match", etag).get("/api/v1/configs/" + id).then().statusCode(304)
+                .header("ETag", etag).header("Cache-Control", ConfigsResource.IMMUTABLE_PRIVATE);
+        given().get("/api/v1/configs/" + id).then().statusCode(401);
+        given().header("Authorization", "Basic abc").get("/api/v1/configs/" + id).then().statusCode(401);
+        given().header("Authorization", "Bearer st_not-a-token").get("/api/v1/configs/" + id).then().statusCode(401);
+        given().header("Authorization", "Bearer st_not-a-token").get("/api/v1/configs/" + id).then().statusCode(401);
+        tokens.revoke(t.info().id());
+        as(t.token()).get("/api/v1/configs/" + id).then().statusCode(401);
+        as(reader).get("/api/v1/configs/" + id).then().statusCode(200);
+        // a model made readable anonymously becomes so within the model-flag TTL (test profile: 1 s)
+        QuarkusTransaction.requiringNew().run(() ->
+                ModelEntity.<ModelEntity>findById(closed).anonymousRead = true);
+        long deadline = System.currentTimeMillis() + 5_000;
+        int status;
+        do {
+            status = given().get("/api/v1/configs/" + id).statusCode();
+        } while (status != 200 && System.currentTimeMillis() < deadline);
+        assertEquals(200, status);
+        given().get("/api/v1/configs/" + id).then().statusCode(200)
+                .header("Cache-Control", ConfigsResource.IMMUTABLE_PUBLIC);
+    }
+
+    @Test
     void listsFilterAndPageAndRefuseMalformedParameters() {
         long m = model(false);
         NoiseSchedule s = schedule(m);
