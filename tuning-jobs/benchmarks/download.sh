@@ -15,7 +15,7 @@
 #   JAR [target/quarkus-app/quarkus-run.jar]   the packaged service (mvn -B -q package -DskipTests)
 #   PGHOST [127.0.0.1] PGPORT [5432] PGDATABASE [solvertune] PGUSER [solvertune] PGPASSWORD [solvertune]
 #       a PostgreSQL the app may migrate (Flyway, no clean); the seeded rows stay (model name bench-download-*)
-#   APP_PORT [18080] NGINX_PORT [18081] DURATION [20] WARMUP [5] ROUNDS [2] THREADS [2] CONNECTIONS [64]
+#   APP_PORT [18080] NGINX_PORT [18081] DURATION [20] WARMUP [15] ROUNDS [2] THREADS [2] CONNECTIONS [64]
 #   JAVA_OPTS [-Xmx1g]
 # Needs java, psql, wrk and nginx (Debian: apt-get install -y nginx wrk postgresql-client).
 # Issue target: app requests/s >= 50% of nginx's, app p99 <= 2x nginx's. Run it on a quiet machine.
@@ -27,7 +27,7 @@ export PGUSER=${PGUSER:-solvertune} PGPASSWORD=${PGPASSWORD:-solvertune}
 APP_PORT=${APP_PORT:-18080}
 NGINX_PORT=${NGINX_PORT:-18081}
 DURATION=${DURATION:-20}
-WARMUP=${WARMUP:-5}
+WARMUP=${WARMUP:-15}
 ROUNDS=${ROUNDS:-2}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
