@@ -384,6 +384,16 @@ class ConfigStoreApiTest {
     }
 
     @Test
+    void openApiDocumentsTheConfigEndpoints() {
+        String doc = given().get("/q/openapi?format=json").then().statusCode(200).extract().asString();
+        for (String path : List.of("/api/v1/configs", "/api/v1/configs/best", "/api/v1/configs/{id}",
+                "/api/v1/configs/{id}/stable", "/api/v1/configs/{id}/export/{format}",
+                "/api/v1/models/{model}/configs/{alias}")) {
+            assertTrue(doc.contains("\"" + path + "\""), path);
+        }
+    }
+
+    @Test
     void listsFilterAndPageAndRefuseMalformedParameters() {
         long m = model(false);
         NoiseSchedule s = schedule(m);
