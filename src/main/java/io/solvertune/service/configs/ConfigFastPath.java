@@ -70,11 +70,21 @@ public class ConfigFastPath {
         if (authorization == null) {
             return anonymousRead;
         }
-        String[] parts = authorization.strip().split("\\s+", 2);
-        if (parts.length != 2 || !parts[0].equalsIgnoreCase("Bearer")) {
+        // "Bearer <token>" exactly as AuthFilter reads it, without a regex per request
+        String a = authorization.strip();
+        if (a.length() < 8 || !a.regionMatches(true, 0, "Bearer", 0, 6) || !Character.isWhitespace(a.charAt(6))) {
             return false;
         }
-        Optional<Optional<Principal>> known = tokens.peek(parts[1].strip());
+        String token = a.substring(7).strip();
+        if (token.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < token.length(); i++) {
+            if (Character.isWhitespace(token.charAt(i))) {
+                return false; // AuthFilter would read this differently: let it decide
+            }
+        }
+        Optional<Optional<Principal>> known = tokens.peek(token);
         return known.isPresent() && known.get().isPresent(); // every role includes reader
     }
 
