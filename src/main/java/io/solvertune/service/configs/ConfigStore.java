@@ -1,18 +1,33 @@
 package io.solvertune.service.configs;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.solvertune.service.persistence.ModelEntity;
-import io.solvertune.service.persistence.SolverConfigEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 
-/** The versioned config store: every validated candidate becomes the next version of its key. */
+/**
+ * The versioned config store, write side: every validated candidate of a job becomes the next version of its key
+ * (model x method x solver/options x NFE x guidance x spacing x t-range), with its canonical document and sha256
+ * computed once; the key's {@code latest} alias moves to it; and per (model, NFE, guidance) covered by the publish the
+ * {@code recommended} config becomes the validated candidate with the lowest held-out MSE among all of the publish's
+ * methods and baselines. Config rows are only inserted (the database refuses UPDATEs); aliases are rows that move.
+ */
 @ApplicationScoped
 public class ConfigStore implements ConfigPublisher {
+
+    /** Version of the served document layout. */
+    public static final int DOCUMENT_FORMAT = 1;
 
     private final EntityManager em;
 
@@ -23,50 +38,219 @@ public class ConfigStore implements ConfigPublisher {
     @Override
     @Transactional
     public List<Long> publish(long jobId, List<ConfigCandidate> candidates) {
-        List<Long> already = em.createQuery("SELECT c.id FROM SolverConfigEntity c WHERE "
-                + "function('jsonb_extract_path_text', c.provenance, 'jobId') = :job ORDER BY c.id", Long.class)
-                .setParameter("job", Long.toString(jobId)).getResultList();
+        if (candidates == null) {
+            throw new IllegalArgumentException("candidates: required");
+        }
+        // serialise publishes touching the same models (versions and aliases of a key): lock the model rows in id order
+        TreeSet<Long> modelIds = new TreeSet<>();
+        for (ConfigCandidate c : candidates) {
+            if (c.validated()) {
+                modelIds.add(c.modelId());
+            }
+        }
+        Map<Long, ModelEntity> models = new LinkedHashMap<>();
+        for (long id : modelIds) {
+            ModelEntity m = em.find(ModelEntity.class, id, LockModeType.PESSIMISTIC_WRITE);
+            if (m == null) {
+                throw new IllegalArgumentException("modelId: no model " + id);
+            }
+            models.put(id, m);
+        }
+        List<Long> already = em.createQuery("SELECT c.id FROM SolverConfigEntity c WHERE c.jobId = :job ORDER BY c.id",
+                Long.class).setParameter("job", jobId).getResultList();
         if (!already.isEmpty()) {
-            return already;
+            return already; // idempotent per job
         }
         List<Long> ids = new ArrayList<>();
-        for (ConfigCandidate c : candidates) {
+        Map<String, List<Row>> groups = new LinkedHashMap<>();
+        for (int i = 0; i < candidates.size(); i++) {
+            ConfigCandidate c = candidates.get(i);
             if (!c.validated()) {
                 continue;
             }
-            ModelEntity model = em.find(ModelEntity.class, c.modelId());
-            if (model == null) {
-                throw new IllegalArgumentException("modelId: no model " + c.modelId());
+            Row e = insert(jobId, i, c, models.get(c.modelId()));
+            ids.add(e.id());
+            moveAlias(e, "latest", "job " + jobId);
+            if (e.heldOutMse() != null && e.heldOutMse() >= 0) {
+                groups.computeIfAbsent(e.model().id + "/" + e.nfe() + "/" + e.guidance(), k -> new ArrayList<>()).add(e);
             }
-            // serialise versions of one key: lock the model row (publishing is rare, reading never locks)
-            em.lock(model, jakarta.persistence.LockModeType.PESSIMISTIC_WRITE);
-            Integer max = em.createQuery("SELECT max(c.version) FROM SolverConfigEntity c WHERE c.model = :m AND "
-                    + "c.method = :method AND c.solver = :solver AND c.nfe = :nfe AND c.guidance = :g AND "
-                    + "c.spacing = :sp AND c.tStart = :ts AND c.tEnd = :te", Integer.class)
-                    .setParameter("m", model).setParameter("method", c.method()).setParameter("solver", c.solver())
-                    .setParameter("nfe", c.nfe()).setParameter("g", c.guidance()).setParameter("sp", c.spacing())
-                    .setParameter("ts", c.tStart()).setParameter("te", c.tEnd()).getSingleResult();
-            SolverConfigEntity e = new SolverConfigEntity();
-            e.model = model;
-            e.method = c.method();
-            e.solver = c.solver();
-            e.solverOptions = c.solverOptions() == null ? JsonNodeFactory.instance.objectNode() : c.solverOptions();
-            e.nfe = c.nfe();
-            e.guidance = c.guidance();
-            e.spacing = c.spacing();
-            e.tStart = c.tStart();
-            e.tEnd = c.tEnd();
-            e.version = max == null ? 1 : max + 1;
-            e.values = c.values();
-            e.metrics = c.metrics();
-            ObjectNode prov = c.provenance() != null && c.provenance().isObject()
-                    ? ((ObjectNode) c.provenance()).deepCopy() : JsonNodeFactory.instance.objectNode();
-            prov.put("jobId", Long.toString(jobId));
-            e.provenance = prov;
-            e.persist();
-            em.flush();
-            ids.add(e.id);
+        }
+        for (List<Row> g : groups.values()) {
+            Row best = g.get(0);
+            for (Row e : g) {
+                if (e.heldOutMse() < best.heldOutMse()) {
+                    best = e;
+                }
+            }
+            recommend(best, g.size(), jobId);
         }
         return ids;
+    }
+
+    private Row insert(long jobId, int index, ConfigCandidate c, ModelEntity model) {
+        String at = "candidates[" + index + "].";
+        require(c.method() != null && c.method().matches("[a-z0-9][a-z0-9+._-]{0,39}"), at + "method",
+                "expected a lower-case method name (baseline, dc, iia-ddim, dpmsolver-v3, ...), got " + c.method());
+        require(c.solver() != null && c.solver().matches("[a-z0-9][a-z0-9+._-]{0,39}"), at + "solver",
+                "expected a solver catalog name, got " + c.solver());
+        require(c.spacing() != null && c.spacing().matches("[A-Za-z0-9_.()=-]{1,40}"), at + "spacing",
+                "expected a spacing name, got " + c.spacing());
+        require(c.nfe() > 0, at + "nfe", "must be positive, got " + c.nfe());
+        require(Double.isFinite(c.guidance()) && c.guidance() >= 0, at + "guidance",
+                "must be a finite number >= 0, got " + c.guidance());
+        require(Double.isFinite(c.tStart()) && Double.isFinite(c.tEnd()) && c.tStart() != c.tEnd(), at + "tStart",
+                "tStart and tEnd must be finite and differ");
+        require(c.solverOptions() == null || c.solverOptions().isObject(), at + "solverOptions",
+                "expected a JSON object");
+        ConfigValues values;
+        try {
+            values = ConfigValues.parse(c.values());
+        } catch (IllegalArgumentException ex) {
+            throw new IllegalArgumentException(at + ex.getMessage(), ex);
+        }
+        require(values.nfe() == c.nfe(), at + "nfe", "is " + c.nfe() + " but the values spend " + values.nfe()
+                + " model evaluations");
+        JsonNode options = CanonicalJson.sorted(c.solverOptions() == null
+                ? JsonNodeFactory.instance.objectNode() : c.solverOptions());
+        ObjectNode key = JsonNodeFactory.instance.objectNode();
+        key.put("modelId", model.id);
+        key.put("method", c.method());
+        key.put("solver", c.solver());
+        key.set("solverOptions", options);
+        key.put("nfe", c.nfe());
+        key.put("guidance", c.guidance());
+        key.put("spacing", c.spacing());
+        key.put("tStart", c.tStart());
+        key.put("tEnd", c.tEnd());
+        String keyHash = CanonicalJson.sha256(CanonicalJson.write(key));
+        Integer max = em.createQuery("SELECT max(c.version) FROM SolverConfigEntity c WHERE c.keyHash = :k",
+                Integer.class).setParameter("k", keyHash).getSingleResult();
+
+        Row e = new Row(nextId(), model, c.method(), c.solver(), options, c.nfe(), c.guidance(), c.spacing(),
+                c.tStart(), c.tEnd(), max == null ? 1 : max + 1, values.toJson(),
+                CanonicalJson.sorted(c.metrics() == null ? JsonNodeFactory.instance.objectNode() : c.metrics()),
+                provenance(c.provenance(), jobId), keyHash, jobId,
+                Double.isFinite(c.heldOutMse()) ? c.heldOutMse() : null, Instant.now().truncatedTo(ChronoUnit.MICROS));
+        String document = CanonicalJson.write(document(e));
+        // a native INSERT: the document quotes the id, which Hibernate would only assign while queueing its insert
+        em.createNativeQuery("INSERT INTO solver_configs (id, model_id, method, solver, solver_options, nfe, guidance, "
+                + "spacing, t_start, t_end, version, values, metrics, provenance, created_at, key_hash, job_id, sha256, "
+                + "document, held_out_mse) VALUES (:id, :model, :method, :solver, CAST(:options AS jsonb), :nfe, "
+                + ":guidance, :spacing, :tStart, :tEnd, :version, CAST(:values AS jsonb), CAST(:metrics AS jsonb), "
+                + "CAST(:provenance AS jsonb), :createdAt, :keyHash, :jobId, :sha256, :document, CAST(:mse AS double precision))")
+                .setParameter("id", e.id()).setParameter("model", model.id).setParameter("method", e.method())
+                .setParameter("solver", e.solver()).setParameter("options", CanonicalJson.write(e.solverOptions()))
+                .setParameter("nfe", e.nfe()).setParameter("guidance", e.guidance()).setParameter("spacing", e.spacing())
+                .setParameter("tStart", e.tStart()).setParameter("tEnd", e.tEnd()).setParameter("version", e.version())
+                .setParameter("values", CanonicalJson.write(e.values()))
+                .setParameter("metrics", CanonicalJson.write(e.metrics()))
+                .setParameter("provenance", CanonicalJson.write(e.provenance()))
+                .setParameter("createdAt", java.time.OffsetDateTime.ofInstant(e.createdAt(), java.time.ZoneOffset.UTC))
+                .setParameter("keyHash", keyHash).setParameter("jobId", jobId)
+                .setParameter("sha256", CanonicalJson.sha256(document)).setParameter("document", document)
+                .setParameter("mse", e.heldOutMse()).executeUpdate();
+        return e;
+    }
+
+    /** A config as inserted. */
+    record Row(long id, ModelEntity model, String method, String solver, JsonNode solverOptions, int nfe,
+               double guidance, String spacing, double tStart, double tEnd, int version, JsonNode values,
+               JsonNode metrics, JsonNode provenance, String keyHash, long jobId, Double heldOutMse,
+               Instant createdAt) {
+    }
+
+    /**
+     * A fresh id from the entity's sequence. The sequence counts in steps of 50 for Hibernate's pooled optimizer,
+     * which hands out the 50 ids up to each value it draws; a value drawn here is never drawn by Hibernate, so the id
+     * cannot collide with entity inserts.
+     */
+    private long nextId() {
+        return ((Number) em.createNativeQuery("SELECT nextval('solver_configs_seq')").getSingleResult()).longValue();
+    }
+
+    private static JsonNode provenance(JsonNode given, long jobId) {
+        ObjectNode prov = given != null && given.isObject()
+                ? ((ObjectNode) given).deepCopy() : JsonNodeFactory.instance.objectNode();
+        prov.put("jobId", jobId);
+        return CanonicalJson.sorted(prov);
+    }
+
+    /** The document served for a config: key, version, values, metrics, provenance. */
+    static ObjectNode document(Row e) {
+        ModelEntity model = e.model();
+        ObjectNode d = JsonNodeFactory.instance.objectNode();
+        d.put("formatVersion", DOCUMENT_FORMAT);
+        d.put("id", e.id());
+        ObjectNode m = d.putObject("model");
+        m.put("id", model.id);
+        m.put("name", model.name);
+        m.put("contentHash", model.contentHash);
+        m.put("predictionType", model.predictionType);
+        d.put("method", e.method());
+        d.put("solver", e.solver());
+        d.set("solverOptions", e.solverOptions());
+        d.put("nfe", e.nfe());
+        d.put("guidance", e.guidance());
+        d.put("spacing", e.spacing());
+        d.put("tStart", e.tStart());
+        d.put("tEnd", e.tEnd());
+        d.put("version", e.version());
+        d.put("key", e.keyHash());
+        d.put("jobId", e.jobId());
+        if (e.heldOutMse() != null) {
+            d.put("heldOutMse", e.heldOutMse());
+        }
+        d.set("values", e.values());
+        d.set("metrics", e.metrics());
+        d.set("provenance", e.provenance());
+        d.put("createdAt", e.createdAt().toString());
+        return d;
+    }
+
+    private void moveAlias(Row e, String alias, String by) {
+        em.createNativeQuery("INSERT INTO config_aliases (id, model_id, key_hash, alias, config_id, updated_at, "
+                + "updated_by) VALUES (nextval('config_aliases_seq'), :m, :k, :a, :c, now(), :by) "
+                + "ON CONFLICT (key_hash, alias) DO UPDATE SET config_id = EXCLUDED.config_id, "
+                + "updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by")
+                .setParameter("m", e.model().id).setParameter("k", e.keyHash()).setParameter("a", alias)
+                .setParameter("c", e.id()).setParameter("by", by).executeUpdate();
+    }
+
+    private void recommend(Row best, int among, long jobId) {
+        em.createNativeQuery("INSERT INTO config_recommendations (id, model_id, nfe, guidance, config_id, held_out_mse, "
+                + "candidates, job_id, updated_at) VALUES (nextval('config_recommendations_seq'), :m, :n, :g, :c, "
+                + ":mse, :among, :job, now()) ON CONFLICT (model_id, nfe, guidance) DO UPDATE SET "
+                + "config_id = EXCLUDED.config_id, held_out_mse = EXCLUDED.held_out_mse, "
+                + "candidates = EXCLUDED.candidates, job_id = EXCLUDED.job_id, updated_at = EXCLUDED.updated_at")
+                .setParameter("m", best.model().id).setParameter("n", best.nfe()).setParameter("g", best.guidance())
+                .setParameter("c", best.id()).setParameter("mse", best.heldOutMse()).setParameter("among", among)
+                .setParameter("job", jobId).executeUpdate();
+    }
+
+    /**
+     * Points the {@code stable} alias of the config's key at it (an admin's promotion).
+     *
+     * @return the key hash, or null if there is no such config
+     */
+    @Transactional
+    public String promoteStable(long configId, String by) {
+        List<Object[]> rows = em.createQuery("SELECT c.model.id, c.keyHash FROM SolverConfigEntity c WHERE c.id = :id",
+                Object[].class).setParameter("id", configId).getResultList();
+        if (rows.isEmpty()) {
+            return null;
+        }
+        em.createNativeQuery("INSERT INTO config_aliases (id, model_id, key_hash, alias, config_id, updated_at, "
+                + "updated_by) VALUES (nextval('config_aliases_seq'), :m, :k, 'stable', :c, now(), :by) "
+                + "ON CONFLICT (key_hash, alias) DO UPDATE SET config_id = EXCLUDED.config_id, "
+                + "updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by")
+                .setParameter("m", rows.get(0)[0]).setParameter("k", rows.get(0)[1]).setParameter("c", configId)
+                .setParameter("by", by).executeUpdate();
+        return (String) rows.get(0)[1];
+    }
+
+    private static void require(boolean ok, String field, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(field + ": " + message);
+        }
     }
 }

@@ -86,6 +86,26 @@ public class SolverConfigEntity extends PanacheEntityBase {
     @Column(name = "created_at", nullable = false, updatable = false)
     public Instant createdAt;
 
+    /** sha256 (hex) of the canonical key JSON: every version of one key shares it (V4). */
+    @Column(name = "key_hash", nullable = false, length = 64)
+    public String keyHash;
+
+    /** The tuning job that published this version. */
+    @Column(name = "job_id", nullable = false)
+    public long jobId;
+
+    /** sha256 (hex) of {@link #document}'s UTF-8 bytes: the strong ETag. */
+    @Column(name = "sha256", nullable = false, length = 64)
+    public String sha256;
+
+    /** The canonical JSON document served for this version (computed once, at publish time). */
+    @Column(name = "document", nullable = false, columnDefinition = "text")
+    public String document;
+
+    /** Held-out MSE vs the teacher (what {@code recommended} ranks by); null if the candidate had none. */
+    @Column(name = "held_out_mse")
+    public Double heldOutMse;
+
     @PrePersist
     void prePersist() {
         if (createdAt == null) {

@@ -105,6 +105,19 @@ public class TokenService {
         return p;
     }
 
+    /**
+     * What {@link #authenticate} remembers about a token, without ever querying the database (safe on an event-loop
+     * thread): empty if the token was not looked up within the TTL; else the principal, or an empty principal for an
+     * unknown or revoked token.
+     */
+    public Optional<Optional<Principal>> peek(String token) {
+        Cached c = cache.get(sha256(token));
+        if (c == null || System.nanoTime() - c.expiresAtNanos >= 0) {
+            return Optional.empty();
+        }
+        return Optional.of(c.principal);
+    }
+
     private static Optional<Principal> lookup(String hash) {
         ApiTokenEntity e = ApiTokenEntity.find("tokenHash", hash).firstResult();
         if (e == null || e.revokedAt != null) {

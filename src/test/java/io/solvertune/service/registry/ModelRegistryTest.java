@@ -417,6 +417,10 @@ class ModelRegistryTest {
             c.version = 1;
             c.values = json("{\"codec\": 1}");
             c.provenance = json("{\"code\": \"test\"}");
+            c.keyHash = "0".repeat(64);
+            c.jobId = 1;
+            c.document = "{}";
+            c.sha256 = "1".repeat(64);
             c.persist();
         });
         as(admin).delete("/api/v1/models/" + id).then().statusCode(409)
