@@ -120,7 +120,28 @@ public class JobService {
         if (id == null) {
             return existing(who, key, spec).orElseThrow(() -> new IllegalStateException("lost idempotent job"));
         }
+        clearStaleWorkDir(id);
         return new Submission(find(id, who).orElseThrow(), true);
+    }
+
+    /**
+     * A new job's directory cannot hold anything of its own yet: whatever is there belongs to an earlier database's
+     * job with the same id (e.g. after the database was reset) and would be taken for checkpoints. Best effort:
+     * workers that do not share this file system never see it anyway.
+     */
+    private void clearStaleWorkDir(long jobId) {
+        java.nio.file.Path dir = engine.workDir().resolve("job-" + jobId);
+        if (!java.nio.file.Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(dir)) {
+            for (java.nio.file.Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.deleteIfExists(f);
+            }
+        } catch (java.io.IOException e) {
+            org.jboss.logging.Logger.getLogger(JobService.class).warnf("could not clear the stale work directory %s: %s",
+                    dir, e.getMessage());
+        }
     }
 
     private Optional<Submission> existing(Principal who, String key, JsonNode spec) {
@@ -299,6 +320,7 @@ public class JobService {
     public JobView cancel(long id, Principal who) {
         get(id, who);
         int n = store.tx("cancel a job", c -> {
+            JobStore.lockJob(c, id);
             int changed = JobStore.update(c, "UPDATE jobs SET state = 'CANCELLED', finished_at = now(), "
                     + "updated_at = now() WHERE id = ? AND state IN ('QUEUED', 'RUNNING')", id);
             if (changed == 1) {
@@ -322,6 +344,7 @@ public class JobService {
     public JobView retry(long id, Principal who) {
         get(id, who);
         int n = store.tx("retry a job", c -> {
+            JobStore.lockJob(c, id);
             int changed = JobStore.update(c, "UPDATE jobs SET state = 'QUEUED', error = NULL, result = NULL, "
                     + "finished_at = NULL, updated_at = now() WHERE id = ? AND state IN ('FAILED', 'CANCELLED')", id);
             if (changed == 1) {
@@ -342,7 +365,7 @@ public class JobService {
 
     /** The QUEUED or RUNNING jobs of a model (ids ascending). */
     public List<Long> activeJobsOf(long modelId) {
-        return store.tx("find a model's active jobs", c -> {
+        return store.read("find a model's active jobs", c -> {
             List<Long> ids = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE model_id = ? "
                     + "AND state IN ('QUEUED', 'RUNNING') ORDER BY id")) {

@@ -144,6 +144,7 @@ public final class JobStore {
      */
     public boolean complete(String owner, long jobId, String stage, JsonNode output) {
         return tx("complete a stage", c -> {
+            lockJob(c, jobId);
             try (PreparedStatement ps = c.prepareStatement("UPDATE job_stages SET state = 'SUCCEEDED', "
                     + "output = ?::jsonb, finished_at = now(), lease_expires_at = NULL, error = NULL, "
                     + "progress_done = CASE WHEN progress_total > 0 THEN progress_total ELSE progress_done END "
@@ -171,6 +172,7 @@ public final class JobStore {
      */
     public boolean fail(String owner, long jobId, String stage, String error, boolean retryable) {
         return tx("fail a stage", c -> {
+            lockJob(c, jobId);
             String state;
             try (PreparedStatement ps = c.prepareStatement("UPDATE job_stages SET state = CASE WHEN ? AND "
                     + "attempts < max_attempts THEN 'READY' ELSE 'FAILED' END, error = ?, lease_owner = NULL, "
@@ -316,6 +318,18 @@ public final class JobStore {
 
     // ---- shared SQL (also used by the service within its own transactions) -----------------------------------------
 
+    /**
+     * Locks the job row: state changes of one job's stages that look at each other (completion and promotion of the
+     * dependants, failure, cancel, retry) are serialised, else two stages finishing at once could each miss the
+     * other's success and leave their dependant PENDING forever.
+     */
+    static void lockJob(Connection c, long jobId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE id = ? FOR UPDATE")) {
+            ps.setLong(1, jobId);
+            ps.executeQuery().close();
+        }
+    }
+
     /** PENDING stages of the job whose dependencies all SUCCEEDED become READY. */
     static void promoteReady(Connection c, long jobId) throws SQLException {
         update(c, "UPDATE job_stages s SET state = 'READY' WHERE s.job_id = ? AND s.state = 'PENDING' AND NOT EXISTS "
@@ -373,6 +387,18 @@ public final class JobStore {
     @FunctionalInterface
     public interface TxWork<T> {
         T run(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs read-only {@code work} on a connection without transaction demarcation (also inside a caller's JTA
+     * transaction, whose connection may not be committed here).
+     */
+    public <T> T read(String what, TxWork<T> work) {
+        try (Connection c = ds.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new JobStoreException("database error while trying to " + what + ": " + e.getMessage(), e);
+        }
     }
 
     /** Runs {@code work} in one transaction (rolled back on any exception); database errors become {@link JobStoreException}. */

@@ -21,7 +21,8 @@ abstract class JobsTestSupport {
 
     static final String GMM_SPEC = "{\"schedule\": {\"type\": \"vp_linear\", \"beta0\": 0.1, \"beta1\": 20.0},"
             + " \"model\": {\"type\": \"gaussian_mixture\", \"weights\": [0.25, 0.75],"
-            + " \"means\": [[-1.0, 0.5], [1.0, 0.0]], \"stds\": [0.2, 0.3], \"numClasses\": 0}}";
+            + " \"means\": [[-1.0, 0.5, 2.0], [1.0, 0.0, -2.0]], \"stds\": [0.2, 0.3], \"numClasses\": 2},"
+            + " \"guidance\": {\"classLabel\": 1, \"scale\": 3.0}, \"dtype\": \"float64\"}";
 
     @Inject
     TokenService tokens;
@@ -45,7 +46,7 @@ abstract class JobsTestSupport {
         model = "jobs-model-" + UUID.randomUUID().toString().substring(0, 8);
         as(submitter).contentType("application/json")
                 .body("{\"name\": \"" + model + "\", \"spec\": " + GMM_SPEC + "}")
-                .post("/api/v1/models").then().statusCode(201);
+                .post("/api/v1/models").then().log().ifValidationFails().statusCode(201);
         pool.start();
     }
 
@@ -64,8 +65,9 @@ abstract class JobsTestSupport {
         return "{\"model\": \"" + model + "\"" + (extra.isEmpty() ? "" : ", " + extra) + "}";
     }
 
+    /** The job as an admin sees it. */
     JsonPath job(long id) {
-        return as(submitter).get("/api/v1/jobs/" + id).then().statusCode(200).extract().jsonPath();
+        return as(admin).get("/api/v1/jobs/" + id).then().statusCode(200).extract().jsonPath();
     }
 
     /** Waits until the job is in one of {@code states}. */
