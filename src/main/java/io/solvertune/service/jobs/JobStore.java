@@ -201,6 +201,25 @@ public final class JobStore {
     }
 
     /**
+     * Hands a stage back because this worker is shutting down: READY again at once (no waiting for the lease to
+     * expire), and the interrupted run does not use up an attempt.
+     *
+     * @return false if this worker no longer held the lease (nothing changed)
+     */
+    public boolean release(String owner, long jobId, String stage) {
+        return tx("release a stage", c -> {
+            lockJob(c, jobId);
+            int n = update(c, "UPDATE job_stages SET state = 'READY', attempts = greatest(attempts - 1, 0), "
+                    + "lease_owner = NULL, lease_expires_at = NULL WHERE job_id = ? AND name = ? AND lease_owner = ? "
+                    + "AND state = 'RUNNING'", jobId, stage, owner);
+            if (n == 1) {
+                log(c, jobId, stage, "INFO", "handed back by " + owner + " (worker shutting down)");
+            }
+            return n == 1;
+        });
+    }
+
+    /**
      * Takes back the stages whose lease expired (their worker died or lost the database): READY again for the next
      * claim, or FAILED with their job once {@code max_attempts} claims were used.
      *

@@ -146,13 +146,19 @@ public final class StageWorker implements Runnable {
             beat.cancel(false);
             if (ctx.lost) {
                 LOG.infof("job %d stage %s: stopped, lease lost or job cancelled", jobId, stage.name());
+            } else if (stopping) {
+                retrying("release", () -> store.release(owner, jobId, stage.name()));
             } else {
                 retrying("fail", () -> store.fail(owner, jobId, stage.name(), "cancelled by the stage itself", false));
             }
             return;
         } catch (Exception | LinkageError | OutOfMemoryError | AssertionError e) {
             beat.cancel(false);
-            if (!ctx.lost) {
+            if (ctx.lost) {
+                LOG.infof("job %d stage %s failed after its lease was lost: %s", jobId, stage.name(), e);
+            } else if (stopping && (e instanceof InterruptedException || Thread.currentThread().isInterrupted())) {
+                retrying("release", () -> store.release(owner, jobId, stage.name()));
+            } else {
                 LOG.warnf(e, "job %d stage %s failed", jobId, stage.name());
                 String msg = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
                 retrying("fail", () -> store.fail(owner, jobId, stage.name(), msg, true));
@@ -178,7 +184,7 @@ public final class StageWorker implements Runnable {
             try {
                 return write.getAsBoolean();
             } catch (JobStoreException e) {
-                if (stopping) {
+                if (stopping && Thread.currentThread().isInterrupted()) {
                     LOG.warnf("worker %s stopping; could not %s: %s", owner, what, e.getMessage());
                     return false;
                 }
@@ -225,11 +231,12 @@ public final class StageWorker implements Runnable {
                     LOG.infof("job %d stage %s: lease lost (cancelled or reclaimed)", claimed.jobId(),
                             claimed.stage().name());
                 }
-                lastWrite = System.currentTimeMillis();
             } catch (JobStoreException e) {
                 // the database is away: keep running; the lease may expire meanwhile, then completion is refused
                 LOG.warnf("heartbeat of job %d stage %s failed: %s", claimed.jobId(), claimed.stage().name(),
                         e.getMessage());
+            } finally {
+                lastWrite = System.currentTimeMillis();
             }
         }
 
@@ -280,9 +287,10 @@ public final class StageWorker implements Runnable {
             }
         }
 
+        /** The job was cancelled, the lease lost, or the worker is shutting down (the stage is then handed back). */
         @Override
         public boolean cancelled() {
-            return lost || stopping && Thread.currentThread().isInterrupted();
+            return lost || stopping;
         }
 
         @Override

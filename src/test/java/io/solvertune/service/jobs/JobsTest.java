@@ -185,6 +185,29 @@ class JobsTest extends JobsTestSupport {
     }
 
     @Test
+    void aWorkerShuttingDownHandsItsStageBackWithoutUsingAnAttempt() throws Exception {
+        long id = submit(spec("\"shards\": 1, \"steps\": 40, \"stepMillis\": 50"));
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (job(id).getLong("stages[0].done") < 2) {
+            if (System.currentTimeMillis() > deadline) {
+                fail("no progress: " + job(id).prettify());
+            }
+            Thread.sleep(50);
+        }
+        pool.stop();
+        JsonPath j = job(id);
+        assertEquals("READY", j.getString("stages[0].state"), j.prettify());
+        assertEquals(0, j.getInt("stages[0].attempts"));
+        pool.start();
+        j = await(id, 20_000, "SUCCEEDED", "FAILED");
+        assertEquals("SUCCEEDED", j.getString("state"));
+        assertEquals(1, j.getInt("stages[0].attempts"));
+        as(submitter).get("/api/v1/jobs/" + id + "/logs").then().statusCode(200)
+                .body("lines.message", hasItem(containsString("(worker shutting down)")))
+                .body("lines.message", hasItem(containsString("resuming shard-000 at step")));
+    }
+
+    @Test
     void aFailingStageFailsTheJobAfterItsAttemptsAndRetryKeepsTheSucceededStages() throws Exception {
         String key = UUID.randomUUID().toString();
         TestStages.FAILING.add(key);
