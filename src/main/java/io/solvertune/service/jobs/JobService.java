@@ -98,6 +98,7 @@ public class JobService {
                     jobId = rs.getLong(1);
                 }
             }
+            clearStaleWorkDir(jobId); // before any worker can claim a stage of the job
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO job_stages (job_id, name, seq, kind, "
                     + "depends_on, params, state, max_attempts) VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?)")) {
                 int seq = 0;
@@ -120,7 +121,6 @@ public class JobService {
         if (id == null) {
             return existing(who, key, spec).orElseThrow(() -> new IllegalStateException("lost idempotent job"));
         }
-        clearStaleWorkDir(id);
         return new Submission(find(id, who).orElseThrow(), true);
     }
 

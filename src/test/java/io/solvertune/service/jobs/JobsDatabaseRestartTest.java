@@ -53,7 +53,7 @@ class JobsDatabaseRestartTest {
 
             JobStore store = new JobStore(ds, JobEngine.mapper(), Duration.ofSeconds(3));
             worker = new StageWorker(store, kind -> Optional.ofNullable(TestStages.executors().get(kind)),
-                    (job, model, kind, output) -> output, Path.of("target", "test-jobs-restart").toAbsolutePath(),
+                    (job, model, kind, output) -> output, data.resolveSibling(data.getFileName() + "-work"),
                     Duration.ofMillis(100), beats);
             Thread t = new Thread(worker, "restart-test-worker");
             t.setDaemon(true);

@@ -186,7 +186,7 @@ class JobsTest extends JobsTestSupport {
 
     @Test
     void aWorkerShuttingDownHandsItsStageBackWithoutUsingAnAttempt() throws Exception {
-        long id = submit(spec("\"shards\": 1, \"steps\": 40, \"stepMillis\": 50"));
+        long id = submit(spec("\"shards\": 1, \"steps\": 200, \"stepMillis\": 50"));
         long deadline = System.currentTimeMillis() + 20_000;
         while (job(id).getLong("stages[0].done") < 2) {
             if (System.currentTimeMillis() > deadline) {
@@ -196,6 +196,7 @@ class JobsTest extends JobsTestSupport {
         }
         pool.stop();
         JsonPath j = job(id);
+        assertTrue(j.getLong("stages[0].done") < 200, "stopped mid-stage");
         assertEquals("READY", j.getString("stages[0].state"), j.prettify());
         assertEquals(0, j.getInt("stages[0].attempts"));
         pool.start();
