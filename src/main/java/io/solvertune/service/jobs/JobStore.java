@@ -420,8 +420,24 @@ public final class JobStore {
         }
     }
 
-    /** Runs {@code work} in one transaction (rolled back on any exception); database errors become {@link JobStoreException}. */
+    /**
+     * Runs {@code work} in one transaction (rolled back on any exception), again up to twice more after a deadlock
+     * or serialization failure; database errors become {@link JobStoreException}.
+     */
     public <T> T tx(String what, TxWork<T> work) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return once(work);
+            } catch (SQLException e) {
+                boolean retryable = "40P01".equals(e.getSQLState()) || "40001".equals(e.getSQLState());
+                if (!retryable || attempt >= 3) {
+                    throw new JobStoreException("database error while trying to " + what + ": " + e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    private <T> T once(TxWork<T> work) throws SQLException {
         try (Connection c = ds.getConnection()) {
             boolean auto = c.getAutoCommit();
             c.setAutoCommit(false);
@@ -443,8 +459,6 @@ public final class JobStore {
                     // as above
                 }
             }
-        } catch (SQLException e) {
-            throw new JobStoreException("database error while trying to " + what + ": " + e.getMessage(), e);
         }
     }
 }
