@@ -1,0 +1,475 @@
+package io.solvertune.service.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.solvertune.service.api.problem.InvalidRequestException;
+import io.solvertune.service.security.Principal;
+import io.solvertune.service.security.Role;
+import io.solvertune.tuning.job.JobPlanner;
+import io.solvertune.tuning.job.PlannedStage;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Singleton;
+import jakarta.ws.rs.ClientErrorException;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.ServiceUnavailableException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Submission, status, cancel, retry and logs of tuning jobs (the API side of the job tables; workers use
+ * {@link JobStore}).
+ *
+ * <p>Who sees which jobs: a job is visible to the token that submitted it and to admin tokens; to everybody else it
+ * does not exist (404). Cancel and retry follow the same rule.
+ */
+@Singleton
+public class JobService {
+
+    /** Largest page of the job list. */
+    public static final int MAX_PAGE = 200;
+    private static final Set<String> STATES = Set.of("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED");
+
+    private final JobEngine engine;
+    private final JobStore store;
+    private final Instance<JobPlanner> planners;
+
+    public JobService(JobEngine engine, Instance<JobPlanner> planners) {
+        this.engine = engine;
+        this.store = engine.store();
+        this.planners = planners;
+    }
+
+    /** The outcome of a submission: the job, and whether this request created it. */
+    public record Submission(JobView job, boolean created) {
+    }
+
+    /**
+     * Plans and stores a job in one transaction. The same idempotency key (per token) returns the job created first;
+     * with a different spec it is refused with 422.
+     */
+    public Submission submit(Principal who, String idempotencyKey, JsonNode spec) {
+        String key = idempotencyKey == null || idempotencyKey.isBlank() ? UUID.randomUUID().toString()
+                : idempotencyKey.strip();
+        if (key.length() > 200) {
+            throw InvalidRequestException.field("Idempotency-Key", "at most 200 characters");
+        }
+        if (spec == null || !spec.isObject()) {
+            throw InvalidRequestException.field("spec", "expected a JSON object (the job spec)");
+        }
+        Optional<Submission> existing = existing(who, key, spec);
+        if (existing.isPresent()) {
+            return existing.get();
+        }
+        if (!planners.isResolvable()) {
+            throw new ServiceUnavailableException(planners.isUnsatisfied() ? "no job planner installed"
+                    : "several job planners installed; the service needs exactly one");
+        }
+        long[] model = new long[1];
+        String[] modelName = new String[1];
+        resolveModel(spec.get("model"), model, modelName);
+        List<PlannedStage> plan = planners.get().plan(spec);
+        checkPlan(plan);
+        Long id = store.tx("submit a job", c -> {
+            long jobId;
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO jobs (idempotency_key, created_by, "
+                    + "created_by_name, model_id, model_name, spec) VALUES (?, ?, ?, ?, ?, ?::jsonb) "
+                    + "ON CONFLICT (created_by, idempotency_key) DO NOTHING RETURNING id")) {
+                ps.setString(1, key);
+                ps.setLong(2, who.tokenId());
+                ps.setString(3, who.name());
+                ps.setLong(4, model[0]);
+                ps.setString(5, modelName[0]);
+                ps.setString(6, store.write(spec));
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return null; // a concurrent request with the same key won
+                    }
+                    jobId = rs.getLong(1);
+                }
+            }
+            clearStaleWorkDir(jobId); // before any worker can claim a stage of the job
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO job_stages (job_id, name, seq, kind, "
+                    + "depends_on, params, state, max_attempts) VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?)")) {
+                int seq = 0;
+                for (PlannedStage s : plan) {
+                    ps.setLong(1, jobId);
+                    ps.setString(2, s.name());
+                    ps.setInt(3, seq++);
+                    ps.setString(4, s.kind());
+                    ps.setArray(5, c.createArrayOf("text", s.dependsOn().toArray()));
+                    ps.setString(6, s.params() == null ? "{}" : store.write(s.params()));
+                    ps.setString(7, s.dependsOn().isEmpty() ? "READY" : "PENDING");
+                    ps.setInt(8, engine.maxAttempts());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            JobStore.log(c, jobId, null, "INFO", "submitted by " + who.name() + ": " + plan.size() + " stages");
+            return jobId;
+        });
+        if (id == null) {
+            return existing(who, key, spec).orElseThrow(() -> new IllegalStateException("lost idempotent job"));
+        }
+        return new Submission(find(id, who).orElseThrow(), true);
+    }
+
+    /**
+     * A new job's directory cannot hold anything of its own yet: whatever is there belongs to an earlier database's
+     * job with the same id (e.g. after the database was reset) and would be taken for checkpoints. Best effort:
+     * workers that do not share this file system never see it anyway.
+     */
+    private void clearStaleWorkDir(long jobId) {
+        java.nio.file.Path dir = engine.workDir().resolve("job-" + jobId);
+        if (!java.nio.file.Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(dir)) {
+            for (java.nio.file.Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.deleteIfExists(f);
+            }
+        } catch (java.io.IOException e) {
+            org.jboss.logging.Logger.getLogger(JobService.class).warnf("could not clear the stale work directory %s: %s",
+                    dir, e.getMessage());
+        }
+    }
+
+    private Optional<Submission> existing(Principal who, String key, JsonNode spec) {
+        Object[] row = store.tx("look up an idempotency key", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, spec = ?::jsonb FROM jobs "
+                    + "WHERE created_by = ? AND idempotency_key = ?")) {
+                ps.setString(1, store.write(spec));
+                ps.setLong(2, who.tokenId());
+                ps.setString(3, key);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? new Object[] {rs.getLong(1), rs.getBoolean(2)} : null;
+                }
+            }
+        });
+        if (row == null) {
+            return Optional.empty();
+        }
+        if (!(Boolean) row[1]) {
+            throw new ClientErrorException("Idempotency-Key '" + key + "' was already used for job " + row[0]
+                    + " with a different spec", 422);
+        }
+        return Optional.of(new Submission(find((Long) row[0], who).orElseThrow(), false));
+    }
+
+    private void resolveModel(JsonNode ref, long[] id, String[] name) {
+        if (ref == null || ref.isNull()) {
+            throw InvalidRequestException.field("model", "required: the id or name of a registered model");
+        }
+        if (!ref.isIntegralNumber() && !ref.isTextual()) {
+            throw InvalidRequestException.field("model", "expected a model id (integer) or name (string)");
+        }
+        Object[] row = store.tx("look up a model", c -> {
+            String sql = ref.isIntegralNumber() ? "SELECT id, name FROM models WHERE id = ?"
+                    : "SELECT id, name FROM models WHERE name = ?";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                if (ref.isIntegralNumber()) {
+                    ps.setLong(1, ref.asLong());
+                } else {
+                    ps.setString(1, ref.asText());
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? new Object[] {rs.getLong(1), rs.getString(2)} : null;
+                }
+            }
+        });
+        if (row == null) {
+            throw InvalidRequestException.field("model", "no registered model " + ref);
+        }
+        id[0] = (Long) row[0];
+        name[0] = (String) row[1];
+    }
+
+    /** A plan the engine can run: unique names, dependencies on earlier stages, an executor for every kind. */
+    private void checkPlan(List<PlannedStage> plan) {
+        if (plan == null || plan.isEmpty()) {
+            throw new IllegalStateException("the job planner returned no stages");
+        }
+        Set<String> seen = new HashSet<>();
+        for (PlannedStage s : plan) {
+            if (s.name() == null || s.name().isBlank() || s.name().length() > 200 || !seen.add(s.name())) {
+                throw new IllegalStateException("the job planner returned a blank, too long or repeated stage name: "
+                        + s.name());
+            }
+            for (String d : s.dependsOn()) {
+                if (!seen.contains(d) || d.equals(s.name())) {
+                    throw new IllegalStateException("the job planner's stage " + s.name() + " depends on " + d
+                            + ", which is not an earlier stage");
+                }
+            }
+            if (engine.executors().forKind(s.kind()).isEmpty()) {
+                throw new ServiceUnavailableException("no executor installed for stage kind '" + s.kind() + "'");
+            }
+        }
+    }
+
+    // ---- reads ----------------------------------------------------------------------------------------------------
+
+    /** The job with its stages, if the caller may see it. */
+    public Optional<JobView> find(long id, Principal who) {
+        return store.<Optional<JobView>>tx("read a job", c -> {
+            Optional<JobView> head = jobs(c, "WHERE id = ?" + visibility(who), List.of(id), 1, true);
+            if (head.isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(withStages(c, head.get()));
+        });
+    }
+
+    /** A job the caller may see, or 404. */
+    public JobView get(long id, Principal who) {
+        return find(id, who).orElseThrow(() -> notFound(id));
+    }
+
+    /** Jobs the caller may see, newest first, optionally of one state. */
+    public JobView.Page list(Principal who, String state, int limit, Long before) {
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw InvalidRequestException.field("limit", "between 1 and " + MAX_PAGE);
+        }
+        String st = null;
+        if (state != null && !state.isBlank()) {
+            st = state.strip().toUpperCase(Locale.ROOT);
+            if (!STATES.contains(st)) {
+                throw InvalidRequestException.field("state", "one of QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED");
+            }
+        }
+        List<Object> args = new ArrayList<>();
+        StringBuilder where = new StringBuilder("WHERE true");
+        if (st != null) {
+            where.append(" AND state = ?");
+            args.add(st);
+        }
+        if (before != null) {
+            where.append(" AND id < ?");
+            args.add(before);
+        }
+        where.append(visibility(who));
+        List<JobView> items = store.tx("list jobs", c -> {
+            List<JobView> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(SELECT_JOB + where + " ORDER BY id DESC LIMIT ?")) {
+                int i = 1;
+                for (Object a : args) {
+                    ps.setObject(i++, a);
+                }
+                ps.setInt(i, limit + 1);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(job(rs, false));
+                    }
+                }
+            }
+            List<JobView> withProgress = new ArrayList<>();
+            for (JobView v : out) {
+                withProgress.add(withProgress(c, v));
+            }
+            return withProgress;
+        });
+        if (items.size() <= limit) {
+            return new JobView.Page(items, null, null);
+        }
+        List<JobView> page = items.subList(0, limit);
+        long next = page.get(page.size() - 1).id();
+        String url = "/api/v1/jobs?limit=" + limit + "&before=" + next + (st == null ? "" : "&state=" + st);
+        return new JobView.Page(List.copyOf(page), next, url);
+    }
+
+    /** Lines of a job's log after line id {@code after}. */
+    public JobView.Log logs(long id, Principal who, long after, int limit) {
+        get(id, who);
+        if (limit < 1 || limit > 10_000) {
+            throw InvalidRequestException.field("limit", "between 1 and 10000");
+        }
+        return store.tx("read a job log", c -> {
+            List<JobView.LogLine> lines = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, ts, level, stage, message FROM job_logs "
+                    + "WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?")) {
+                ps.setLong(1, id);
+                ps.setLong(2, after);
+                ps.setInt(3, limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        lines.add(new JobView.LogLine(rs.getLong(1), instant(rs.getTimestamp(2)), rs.getString(3),
+                                rs.getString(4), rs.getString(5)));
+                    }
+                }
+            }
+            return new JobView.Log(lines, lines.isEmpty() ? after : lines.get(lines.size() - 1).id());
+        });
+    }
+
+    // ---- control --------------------------------------------------------------------------------------------------
+
+    /**
+     * Cancels a QUEUED or RUNNING job: its unfinished stages become CANCELLED; a running stage notices through its
+     * heartbeat ({@code StageContext.cancelled()}). Cancelling a finished job changes nothing (409).
+     */
+    public JobView cancel(long id, Principal who) {
+        get(id, who);
+        int n = store.tx("cancel a job", c -> {
+            JobStore.lockJob(c, id);
+            int changed = JobStore.update(c, "UPDATE jobs SET state = 'CANCELLED', finished_at = now(), "
+                    + "updated_at = now() WHERE id = ? AND state IN ('QUEUED', 'RUNNING')", id);
+            if (changed == 1) {
+                JobStore.update(c, "UPDATE job_stages SET state = 'CANCELLED', lease_owner = NULL, "
+                        + "lease_expires_at = NULL, finished_at = coalesce(finished_at, now()) WHERE job_id = ? "
+                        + "AND state IN ('PENDING', 'READY', 'RUNNING')", id);
+                JobStore.log(c, id, null, "INFO", "cancelled by " + who.name());
+            }
+            return changed;
+        });
+        if (n == 0) {
+            throw new ClientErrorException("job " + id + " is already finished", 409);
+        }
+        return get(id, who);
+    }
+
+    /**
+     * Runs a FAILED or CANCELLED job again: its failed and cancelled stages start over (attempts reset), the
+     * SUCCEEDED ones are kept.
+     */
+    public JobView retry(long id, Principal who) {
+        get(id, who);
+        int n = store.tx("retry a job", c -> {
+            JobStore.lockJob(c, id);
+            int changed = JobStore.update(c, "UPDATE jobs SET state = 'QUEUED', error = NULL, result = NULL, "
+                    + "finished_at = NULL, updated_at = now() WHERE id = ? AND state IN ('FAILED', 'CANCELLED')", id);
+            if (changed == 1) {
+                JobStore.update(c, "UPDATE job_stages SET state = 'PENDING', attempts = 0, lease_owner = NULL, "
+                        + "lease_expires_at = NULL, error = NULL, started_at = NULL, finished_at = NULL, "
+                        + "progress_done = 0, progress_total = 0, progress_message = NULL, output = NULL "
+                        + "WHERE job_id = ? AND state <> 'SUCCEEDED'", id);
+                JobStore.promoteReady(c, id);
+                JobStore.log(c, id, null, "INFO", "retried by " + who.name());
+            }
+            return changed;
+        });
+        if (n == 0) {
+            throw new ClientErrorException("only FAILED or CANCELLED jobs can be retried", 409);
+        }
+        return get(id, who);
+    }
+
+    /** The QUEUED or RUNNING jobs of a model (ids ascending). */
+    public List<Long> activeJobsOf(long modelId) {
+        return store.read("find a model's active jobs", c -> {
+            List<Long> ids = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE model_id = ? "
+                    + "AND state IN ('QUEUED', 'RUNNING') ORDER BY id")) {
+                ps.setLong(1, modelId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getLong(1));
+                    }
+                }
+            }
+            return ids;
+        });
+    }
+
+    public static NotFoundException notFound(long id) {
+        return new NotFoundException("no job " + id);
+    }
+
+    // ---- row mapping ----------------------------------------------------------------------------------------------
+
+    private static final String SELECT_JOB = "SELECT id, state, model_id, model_name, created_by_name, "
+            + "idempotency_key, created_at, started_at, finished_at, error, spec::text, result::text FROM jobs ";
+
+    private static String visibility(Principal who) {
+        return who.has(Role.ADMIN) ? "" : " AND created_by = " + who.tokenId();
+    }
+
+    private Optional<JobView> jobs(Connection c, String where, List<Object> args, int limit, boolean full)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(SELECT_JOB + where + " LIMIT " + limit)) {
+            for (int i = 0; i < args.size(); i++) {
+                ps.setObject(i + 1, args.get(i));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(job(rs, full)) : Optional.empty();
+            }
+        }
+    }
+
+    private JobView job(ResultSet rs, boolean full) throws SQLException {
+        long modelId = rs.getLong(3);
+        Long mid = rs.wasNull() ? null : modelId;
+        return new JobView(rs.getLong(1), rs.getString(2), new JobView.ModelRef(mid, rs.getString(4)),
+                rs.getString(5), rs.getString(6), instant(rs.getTimestamp(7)), instant(rs.getTimestamp(8)),
+                instant(rs.getTimestamp(9)), null, rs.getString(10), full ? store.parse(rs.getString(11)) : null,
+                null, full ? store.parse(rs.getString(12)) : null);
+    }
+
+    private List<JobView.StageView> stages(Connection c, long jobId) throws SQLException {
+        List<JobView.StageView> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT name, kind, depends_on, state, attempts, max_attempts, "
+                + "lease_owner, progress_done, progress_total, progress_message, started_at, finished_at, "
+                + "lease_expires_at, error FROM job_stages WHERE job_id = ? ORDER BY seq")) {
+            ps.setLong(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new JobView.StageView(rs.getString(1), rs.getString(2), JobStore.strings(rs.getArray(3)),
+                            rs.getString(4), rs.getInt(5), rs.getInt(6), rs.getString(7), rs.getLong(8),
+                            rs.getLong(9), rs.getString(10), instant(rs.getTimestamp(11)),
+                            instant(rs.getTimestamp(12)), instant(rs.getTimestamp(13)), rs.getString(14)));
+                }
+            }
+        }
+        return out;
+    }
+
+    private JobView withStages(Connection c, JobView v) throws SQLException {
+        List<JobView.StageView> stages = stages(c, v.id());
+        return new JobView(v.id(), v.state(), v.model(), v.createdBy(), v.idempotencyKey(), v.createdAt(),
+                v.startedAt(), v.finishedAt(), progress(v, stages), v.error(), v.spec(), stages, v.result());
+    }
+
+    private JobView withProgress(Connection c, JobView v) throws SQLException {
+        return new JobView(v.id(), v.state(), v.model(), v.createdBy(), v.idempotencyKey(), v.createdAt(),
+                v.startedAt(), v.finishedAt(), progress(v, stages(c, v.id())), v.error(), null, null, null);
+    }
+
+    /** Overall progress: succeeded stages count 1, running ones done/total; ETA from the rate since the start. */
+    static JobView.Progress progress(JobView job, List<JobView.StageView> stages) {
+        int succeeded = 0;
+        double sum = 0;
+        List<String> running = new ArrayList<>();
+        for (JobView.StageView s : stages) {
+            if ("SUCCEEDED".equals(s.state())) {
+                succeeded++;
+                sum += 1;
+            } else if ("RUNNING".equals(s.state())) {
+                running.add(s.name());
+                if (s.total() > 0) {
+                    sum += Math.min(1.0, (double) s.done() / s.total());
+                }
+            }
+        }
+        double fraction = stages.isEmpty() ? 0 : sum / stages.size();
+        Long eta = null;
+        if (("RUNNING".equals(job.state()) || "QUEUED".equals(job.state())) && job.startedAt() != null
+                && fraction > 0 && fraction < 1) {
+            double elapsed = Duration.between(job.startedAt(), Instant.now()).toMillis() / 1000.0;
+            eta = Math.round(elapsed * (1 - fraction) / fraction);
+        }
+        return new JobView.Progress(succeeded, stages.size(), fraction, eta, running);
+    }
+
+    private static Instant instant(Timestamp t) {
+        return t == null ? null : t.toInstant();
+    }
+}
