@@ -117,7 +117,15 @@ public sealed interface ConfigValues {
             if (steps < 1) {
                 throw new IllegalArgumentException("values.steps: must be >= 1, got " + steps);
             }
-            times = checkTimes(times, steps, "values.times");
+            // singlestep DPM-Solver counts steps in model calls (DPM-Solver's convention) and groups them into
+            // fewer intervals of order <= 3 ("fast" plan): its grid has between steps/3 + 1 and steps + 1 times
+            int intervals = candidate.solver() instanceof SolverSpec.DpmSolver d
+                    && d.method() == SolverSpec.Method.SINGLESTEP && times != null ? times.length - 1 : steps;
+            if (intervals < (steps + 2) / 3 || intervals > steps) {
+                throw new IllegalArgumentException("values.times: a singlestep grid for " + steps + " steps has "
+                        + (steps + 2) / 3 + " to " + steps + " intervals, got " + intervals);
+            }
+            times = checkTimes(times, intervals, "values.times");
         }
 
         @Override

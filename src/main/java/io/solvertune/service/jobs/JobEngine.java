@@ -38,8 +38,9 @@ public class JobEngine {
         }
         this.store = new JobStore(ds, json, lease);
         this.executors = executors;
-        this.finisher = new PublishingFinisher(publisher, json);
         this.workDir = workDir.toAbsolutePath();
+        this.finisher = new PublishingFinisher(publisher, json,
+                new io.solvertune.service.configs.PipelineValues(this.workDir));
         this.maxAttempts = maxAttempts;
     }
 

@@ -20,10 +20,14 @@ public final class PublishingFinisher implements JobFinisher {
 
     private final ConfigPublisher publisher;
     private final ObjectMapper json;
+    private final io.solvertune.service.configs.PipelineValues values;
 
-    public PublishingFinisher(ConfigPublisher publisher, ObjectMapper json) {
+    /** @param values turns the tuning pipeline's candidate values into self-contained config values */
+    public PublishingFinisher(ConfigPublisher publisher, ObjectMapper json,
+                              io.solvertune.service.configs.PipelineValues values) {
         this.publisher = publisher;
         this.json = json;
+        this.values = values;
     }
 
     @Override
@@ -31,7 +35,7 @@ public final class PublishingFinisher implements JobFinisher {
         if (!PUBLISH_KIND.equals(lastStageKind)) {
             return lastStageOutput;
         }
-        List<ConfigCandidate> candidates = candidates(lastStageOutput, modelId);
+        List<ConfigCandidate> candidates = candidates(jobId, lastStageOutput, modelId);
         List<Long> ids = publisher.publish(jobId, candidates);
         ObjectNode result = json.createObjectNode();
         ArrayNode idArray = result.putArray("configIds");
@@ -41,7 +45,7 @@ public final class PublishingFinisher implements JobFinisher {
     }
 
     /** The publish stage's output as candidates; a candidate without modelId gets the job's model. */
-    List<ConfigCandidate> candidates(JsonNode output, Long modelId) {
+    List<ConfigCandidate> candidates(long jobId, JsonNode output, Long modelId) {
         if (output == null || !output.isArray()) {
             throw new IllegalArgumentException("output: a publish stage must return a JSON array of config candidates");
         }
@@ -54,6 +58,9 @@ public final class PublishingFinisher implements JobFinisher {
             ObjectNode o = ((ObjectNode) n).deepCopy();
             if ((!o.hasNonNull("modelId") || o.get("modelId").asLong() == 0) && modelId != null) {
                 o.put("modelId", modelId);
+            }
+            if (values != null) {
+                o.set("values", values.adapt(jobId, o.path("method").asText(), o.get("values"), o.get("metrics")));
             }
             try {
                 list.add(json.treeToValue(o, ConfigCandidate.class));
