@@ -160,6 +160,11 @@ class SchemaTest {
         c.version = version;
         c.values = json("{\"codec\":1,\"timesteps\":[1.0,0.5,0.001]}");
         c.provenance = json("{\"code\":\"test\"}");
+        // V4: key hash, producing job, served document and its sha256 (ETag)
+        c.keyHash = io.solvertune.tuning.Hashing.sha256("key of " + m.name); // one key per model here
+        c.jobId = 1;
+        c.document = "{}";
+        c.sha256 = "b".repeat(64);
         return c;
     }
 

@@ -182,7 +182,17 @@ public final class TestStages {
             c.put("method", "dc").put("solver", "dpmsolver++");
             c.set("solverOptions", JSON.createObjectNode().put("order", 2));
             c.put("nfe", nfe).put("guidance", 1.0).put("spacing", "logSNR").put("tStart", 1.0).put("tEnd", 1e-3);
-            c.set("values", JSON.createObjectNode().put("scale", v.get("sum").asDouble() / nfe));
+            // a valid baseline value whose grid depends on the upstream stages' outputs (so equal runs give equal
+            // configs and a different upstream result would show)
+            double p = 1.0 + 0.5 * (Math.abs(v.get("sum").asDouble()) % 1.0);
+            double[] times = new double[nfe + 1];
+            for (int i = 0; i <= nfe; i++) {
+                times[i] = Math.exp(Math.log(1e-3) * Math.pow((double) i / nfe, p));
+            }
+            io.solvertune.tuning.Candidate cand = io.solvertune.tuning.Candidate.of(
+                    io.solvertune.numerics.solver.SolverSpec.DpmSolver.plusPlusMultistep(2),
+                    new io.solvertune.numerics.schedule.TimestepSpacing.LogSnr());
+            c.set("values", io.solvertune.service.configs.ConfigValues.ofBaseline(cand, nfe, times).toJson());
             c.set("metrics", JSON.createObjectNode().put("heldOutMse", v.get("mse").asDouble() / nfe));
             c.set("provenance", JSON.createObjectNode().put("modelHash", ctx.model().contentHash())
                     .put("seed", ctx.jobSpec().path("seed").asLong(1)));
