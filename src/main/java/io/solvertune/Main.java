@@ -31,6 +31,10 @@ public final class Main {
             // on the server host, against its database: no HTTP port, no job workers
             System.setProperty("quarkus.http.host-enabled", "false");
             System.setProperty("solvertune.workers.enabled", "false");
+            // stdout carries only the command's output (the token), logs go to stderr
+            System.setProperty("quarkus.banner.enabled", "false");
+            System.setProperty("quarkus.log.console.stderr", "true");
+            System.setProperty("quarkus.log.level", "WARN");
             Quarkus.run(io.solvertune.service.security.TokenAdmin.class,
                     Arrays.copyOfRange(args, 1, args.length));
             return;

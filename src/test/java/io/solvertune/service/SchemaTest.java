@@ -162,7 +162,7 @@ class SchemaTest {
         c.provenance = json("{\"code\":\"test\"}");
         // V4: key hash, producing job, served document and its sha256 (ETag)
         c.keyHash = io.solvertune.tuning.Hashing.sha256("key of " + m.name); // one key per model here
-        c.jobId = 1;
+        c.jobId = 9_000_000_000_000L + java.util.concurrent.ThreadLocalRandom.current().nextLong(1_000_000_000L); // never a real job id
         c.document = "{}";
         c.sha256 = "b".repeat(64);
         return c;

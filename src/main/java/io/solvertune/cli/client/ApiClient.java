@@ -143,7 +143,7 @@ public final class ApiClient {
                 StringBuilder fields = new StringBuilder();
                 for (JsonNode e : p.path("errors")) {
                     String f = e.path("field").asText() + ": " + e.path("message").asText();
-                    if (!msg.contains(f)) {
+                    if (!msg.contains(e.path("message").asText())) {
                         fields.append(fields.length() == 0 ? "" : "; ").append(f);
                     }
                 }

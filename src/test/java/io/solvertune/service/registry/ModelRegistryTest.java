@@ -418,7 +418,7 @@ class ModelRegistryTest {
             c.values = json("{\"codec\": 1}");
             c.provenance = json("{\"code\": \"test\"}");
             c.keyHash = "0".repeat(64);
-            c.jobId = 1;
+            c.jobId = 9_100_000_000_000L + java.util.concurrent.ThreadLocalRandom.current().nextLong(1_000_000_000L); // never a real job id
             c.document = "{}";
             c.sha256 = "1".repeat(64);
             c.persist();
