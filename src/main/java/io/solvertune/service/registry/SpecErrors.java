@@ -89,19 +89,9 @@ final class SpecErrors {
         return InvalidRequestException.field(path.isEmpty() ? prefix : prefix + "." + path, firstLine(message));
     }
 
+    /** The dotted JSON path of a mapping error (the problem mappers' rendering). */
     static String path(JsonMappingException e) {
-        StringBuilder p = new StringBuilder();
-        for (JsonMappingException.Reference r : e.getPath()) {
-            if (r.getFieldName() != null) {
-                if (p.length() > 0) {
-                    p.append('.');
-                }
-                p.append(r.getFieldName());
-            } else if (r.getIndex() >= 0) {
-                p.append('[').append(r.getIndex()).append(']');
-            }
-        }
-        return p.toString();
+        return io.solvertune.service.api.problem.ProblemMappers.path(e);
     }
 
     private static String firstLine(String s) {

@@ -202,7 +202,8 @@ public class ProblemMappers {
         return stripSource(s).replaceAll("`[a-z][\\w.]*\\.([A-Z][\\w$]*)`", "$1");
     }
 
-    static String path(JsonMappingException e) {
+    /** The dotted JSON path of a mapping error: {@code spec.model.weights[2]}. */
+    public static String path(JsonMappingException e) {
         StringBuilder p = new StringBuilder();
         for (JsonMappingException.Reference r : e.getPath()) {
             if (r.getFieldName() != null) {
