@@ -3,6 +3,8 @@ package io.solvertune.service.configs;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.solvertune.service.persistence.ModelEntity;
+import io.solvertune.service.security.CacheRefresher;
+import io.solvertune.service.security.RefreshAheadCache;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.TypedQuery;
@@ -49,16 +51,13 @@ public class ConfigReader {
     public record Filter(Long modelId, String method, String solver, Integer nfe, Double guidance, String spacing) {
     }
 
-    private record Flag(boolean value, long expiresAtNanos) {
-    }
-
     private final EntityManager em;
     private final ConcurrentHashMap<Long, Served> bodies = new ConcurrentHashMap<>();
     private final AtomicLong cachedBytes = new AtomicLong();
-    private final ConcurrentHashMap<Long, Flag> anonymous = new ConcurrentHashMap<>();
+    /** model id → anonymous-read flag, refreshed ahead of expiry while in use */
+    private final RefreshAheadCache<Long, Boolean> anonymous;
     private final int maxEntries;
     private final long maxBytes;
-    private final long ttlNanos;
 
     public ConfigReader(EntityManager em,
                         @ConfigProperty(name = "solvertune.configs.cache.max-entries", defaultValue = "10000")
@@ -66,11 +65,13 @@ public class ConfigReader {
                         @ConfigProperty(name = "solvertune.configs.cache.max-bytes", defaultValue = "268435456")
                         long maxBytes,
                         @ConfigProperty(name = "solvertune.configs.model-cache-ttl", defaultValue = "5S")
-                        Duration modelTtl) {
+                        Duration modelTtl,
+                        CacheRefresher refresher) {
         this.em = em;
         this.maxEntries = maxEntries;
         this.maxBytes = maxBytes;
-        this.ttlNanos = modelTtl.toNanos();
+        this.anonymous = new RefreshAheadCache<>(this::loadAnonymousRead, refresher.executor(), modelTtl.toNanos(),
+                maxEntries);
     }
 
     // ---- one config --------------------------------------------------------------------------------------------------
@@ -120,27 +121,20 @@ public class ConfigReader {
 
     /** The cached anonymous-read flag of a model, or null if it is not cached or expired (never queries). */
     public Boolean cachedAnonymousRead(long modelId) {
-        Flag f = anonymous.get(modelId);
-        return f != null && System.nanoTime() - f.expiresAtNanos() < 0 ? f.value() : null;
+        return anonymous.peek(modelId);
     }
 
     /** Whether anonymous clients may read the model's configs (cached for {@code solvertune.configs.model-cache-ttl}). */
     public boolean anonymousRead(long modelId) {
-        long now = System.nanoTime();
-        Flag f = anonymous.get(modelId);
-        if (f != null && now - f.expiresAtNanos() < 0) {
-            return f.value();
-        }
-        boolean v = QuarkusTransaction.requiringNew().call(() -> {
+        return anonymous.get(modelId);
+    }
+
+    private Boolean loadAnonymousRead(long modelId) {
+        return QuarkusTransaction.requiringNew().call(() -> {
             List<Boolean> r = em.createQuery("SELECT m.anonymousRead FROM ModelEntity m WHERE m.id = :id",
                     Boolean.class).setParameter("id", modelId).getResultList();
             return !r.isEmpty() && r.get(0);
         });
-        if (anonymous.size() >= maxEntries) {
-            anonymous.clear();
-        }
-        anonymous.put(modelId, new Flag(v, now + ttlNanos));
-        return v;
     }
 
     // ---- models ------------------------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -39,14 +38,22 @@ public class TokenService {
     public record CreatedToken(TokenInfo info, String token) {
     }
 
-    private record Cached(Optional<Principal> principal, long expiresAtNanos) {
-    }
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    });
 
-    private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
-    private final long ttlNanos;
+    /** token hash → principal (empty: unknown or revoked), refreshed ahead of expiry while in use */
+    private final RefreshAheadCache<String, Optional<Principal>> cache;
 
-    public TokenService(@ConfigProperty(name = "solvertune.auth.cache-ttl", defaultValue = "5S") Duration ttl) {
-        this.ttlNanos = ttl.toNanos();
+    public TokenService(@ConfigProperty(name = "solvertune.auth.cache-ttl", defaultValue = "5S") Duration ttl,
+                        CacheRefresher refresher) {
+        this.cache = new RefreshAheadCache<>(
+                hash -> QuarkusTransaction.requiringNew().call(() -> lookup(hash)),
+                refresher.executor(), ttl.toNanos(), MAX_CACHE);
     }
 
     /** Creates a token; the returned plain token is not stored anywhere. */
@@ -75,47 +82,40 @@ public class TokenService {
                 .map(TokenService::info).toList();
     }
 
-    /** Revokes a token; false if there is no such token. */
-    @Transactional
+    /**
+     * Revokes a token; false if there is no such token. The cached verdict is dropped after the commit, so no lookup
+     * of this process can read the row as it was before and remember it afterwards.
+     */
     public boolean revoke(long id) {
-        ApiTokenEntity e = ApiTokenEntity.findById(id);
-        if (e == null) {
+        String hash = QuarkusTransaction.requiringNew().call(() -> {
+            ApiTokenEntity e = ApiTokenEntity.findById(id);
+            if (e == null) {
+                return null;
+            }
+            if (e.revokedAt == null) {
+                e.revokedAt = Instant.now();
+            }
+            return e.tokenHash.strip();
+        });
+        if (hash == null) {
             return false;
         }
-        if (e.revokedAt == null) {
-            e.revokedAt = Instant.now();
-        }
-        cache.remove(e.tokenHash.strip());
+        cache.invalidate(hash);
         return true;
     }
 
     /** The principal of a token string, empty if it is unknown or revoked. */
     public Optional<Principal> authenticate(String token) {
-        String hash = sha256(token);
-        long now = System.nanoTime();
-        Cached c = cache.get(hash);
-        if (c != null && now - c.expiresAtNanos < 0) {
-            return c.principal;
-        }
-        Optional<Principal> p = QuarkusTransaction.requiringNew().call(() -> lookup(hash));
-        if (cache.size() >= MAX_CACHE) {
-            cache.clear();
-        }
-        cache.put(hash, new Cached(p, now + ttlNanos));
-        return p;
+        return cache.get(sha256(token));
     }
 
     /**
      * What {@link #authenticate} remembers about a token, without ever querying the database (safe on an event-loop
      * thread): empty if the token was not looked up within the TTL; else the principal, or an empty principal for an
-     * unknown or revoked token.
+     * unknown or revoked token. A remembered token in use is looked up again in the background before its TTL ends.
      */
     public Optional<Optional<Principal>> peek(String token) {
-        Cached c = cache.get(sha256(token));
-        if (c == null || System.nanoTime() - c.expiresAtNanos >= 0) {
-            return Optional.empty();
-        }
-        return Optional.of(c.principal);
+        return Optional.ofNullable(cache.peek(sha256(token)));
     }
 
     private static Optional<Principal> lookup(String hash) {
@@ -136,11 +136,6 @@ public class TokenService {
     }
 
     static String sha256(String s) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            return HexFormat.of().formatHex(md.digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return HexFormat.of().formatHex(SHA256.get().digest(s.getBytes(StandardCharsets.UTF_8)));
     }
 }
