@@ -99,14 +99,18 @@ for name in sorted(os.listdir(root)):
     word = {"BEATS": "yes", "TIE": "tie", "WORSE": "no (worse)", None: "–"}
     for r in rows:
         bl = r.get("baselineMse")
-        print(f"| {r['method']} | {r['nfe']} | {r['config']} | {fmt(r['heldOutMse'], r['heldOutStdErr'])} |"
+        cfg = r['config'] + (" (reset to neutral)" if r.get("resetToNeutral") else "")
+        print(f"| {r['method']} | {r['nfe']} | {cfg} | {fmt(r['heldOutMse'], r['heldOutStdErr'])} |"
               f" {r['baseMse']:.4g} | {r['heldOutMse'] / r['baseMse']:.2f} | {word[r['vsBase']]} |"
               f" {(r['heldOutMse'] / bl) if bl else float('nan'):.2f} | {word[r.get('vsBaseline')]} |"
               f" {r['fitSeconds']:.0f} |")
     # best tuned method at NFE 5 vs the best untuned baseline at NFE 8
-    at5 = [r for r in rows if r["nfe"] == 5 and r["vsBase"] != "WORSE"]
+    # a set reset to neutral is its base solver, not a tuned method
+    at5 = [r for r in rows if r["nfe"] == 5 and r["vsBase"] != "WORSE" and not r.get("resetToNeutral")]
     base8 = None
-    sw = load(os.path.join(root, name, "sweep.json")) or load(os.path.join(root, name, "v3.json"))
+    # the fit's own baseline choice (same teacher sets and selection rows), else the sweep's
+    sw = (summary if summary and "baseline" in summary else None) \
+        or load(os.path.join(root, name, "sweep.json")) or load(os.path.join(root, name, "v3.json"))
     if sw:
         for c in sw["baseline"]:
             if c["nfe"] == 8:

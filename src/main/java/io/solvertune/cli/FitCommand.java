@@ -125,7 +125,8 @@ final class FitCommand implements Callable<Integer> {
                     }
                     CoefficientSet.Validation v = r.chosen().validation();
                     o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g | %.5g | %.3f | %s | %.3f | %s | %.1f |%n", r.nfe(),
-                            TunedMethods.name(method.name(), r.chosen()), v.mse(), v.stdErr(), v.baseMse(),
+                            TunedMethods.name(method.name(), r.chosen()) + (r.chosen().isNeutral() ? " (reset to neutral)"
+                                    : ""), v.mse(), v.stdErr(), v.baseMse(),
                             v.mse() / v.baseMse(), verdict(v.vsBase()), v.mse() / v.baselineMse(), verdict(v.vsBaseline()),
                             r.fitSeconds());
                     String file = method.name() + "-nfe" + r.nfe() + ".json";
@@ -135,6 +136,8 @@ final class FitCommand implements Callable<Integer> {
                     row.put("nfe", r.nfe());
                     row.put("config", TunedMethods.name(method.name(), r.chosen()));
                     row.put("file", file);
+                    row.put("resetToNeutral", r.chosen().isNeutral());
+                    row.put("selectMse", r.select().meanMse());
                     row.put("heldOutMse", v.mse());
                     row.put("heldOutStdErr", v.stdErr());
                     row.put("baseMse", v.baseMse());

@@ -149,6 +149,45 @@ public record CoefficientSet(int formatVersion, Method method, SolverSpec base, 
                 provenance);
     }
 
+    /** The neutral value of every coefficient of this method: DC ratios 1, IIA / BIIA / D-ODE coefficients 0. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public double neutralValue() {
+        return method == Method.DC ? 1.0 : 0.0;
+    }
+
+    /**
+     * The same set with every value neutral (the base solver exactly), recording why in the fit's warnings; the
+     * validation is dropped (it belonged to the fitted values).
+     */
+    public CoefficientSet reset(String reason) {
+        double[][] v = new double[values.length][];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = new double[values[i].length];
+            java.util.Arrays.fill(v[i], neutralValue());
+        }
+        FitReport f = fit;
+        if (f != null) {
+            List<String> w = new java.util.ArrayList<>(f.warnings() == null ? List.of() : f.warnings());
+            w.add(reason);
+            f = new FitReport(f.samples(), f.residuals(), f.baseResiduals(), f.iterations(), f.seconds(), w);
+        }
+        return new CoefficientSet(formatVersion, method, base, spacing, steps, nfe, times, columns, v, f, null,
+                provenance);
+    }
+
+    /** Whether every value is this method's neutral value (the set samples exactly as its base solver). */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public boolean isNeutral() {
+        for (double[] row : values) {
+            for (double x : row) {
+                if (x != neutralValue()) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     @Override
     public double[] times() {
         return times.clone();

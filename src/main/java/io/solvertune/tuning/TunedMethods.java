@@ -12,10 +12,17 @@ import java.util.function.Function;
 
 /**
  * Fits a coefficient method (IIA, D-ODE, DC-Solver) on every variant (base solver x spacing) at every NFE, chooses
- * per NFE the variant with the lowest error on selection rows of the training teacher (rows the fit did not see), and
- * validates the choice on held-out seeds against its own base solver and against the best untuned baseline: the
- * returned sets carry their {@link CoefficientSet.Validation}, and only a set that beats its base by more than two
- * paired standard errors is {@linkplain CoefficientSet.Validation#publishable() publishable}.
+ * one variant per NFE on selection rows of the training teacher (rows the fit did not see), and validates the choice
+ * on held-out seeds against its own base solver and against the best untuned baseline: the returned sets carry their
+ * {@link CoefficientSet.Validation}, and only a set that beats its base by more than two paired standard errors is
+ * {@linkplain CoefficientSet.Validation#publishable() publishable}.
+ *
+ * <p>The choice: every fitted set and its base solver are scored on the selection rows. Among the sets that gain over
+ * their own base there ({@link #gains}), the one with the lowest error is chosen. If no set does,
+ * the gain of every fit is within the noise of the selection rows, and the variant whose base has the lowest error is
+ * chosen with its coefficients {@linkplain CoefficientSet#reset reset} to neutral: it then samples exactly as its base
+ * and ties with it on the held-out seeds, rather than publishing an overfitted set that may be worse there. (Choosing
+ * by the tuned error alone picked sets that overfit the selection rows and lost to their base on held-out seeds.)
  */
 public final class TunedMethods {
 
@@ -55,7 +62,7 @@ public final class TunedMethods {
      *
      * @param nfe        model evaluations
      * @param chosen     the chosen set, validated (null if no variant could be fitted at this NFE)
-     * @param select     its error on the selection rows
+     * @param select     its error on the selection rows (for a set reset to neutral: its base's error there)
      * @param heldOut    its held-out error
      * @param base       its base solver's held-out error (same seeds)
      * @param fitted     every set fitted at this NFE (unvalidated), in variant order
@@ -90,8 +97,10 @@ public final class TunedMethods {
             List<CoefficientSet> sets = new ArrayList<>();
             List<String> failures = new ArrayList<>();
             long t0 = System.nanoTime();
-            CoefficientSet best = null;
+            CoefficientSet best = null;          // lowest selection error among sets that beat their base there
             Evaluation.Result bestSel = null;
+            CoefficientSet fallback = null;      // else: the variant whose base is best, reset to neutral
+            Evaluation.Result fallbackSel = null;
             int done = 0;
             for (Variant v : method.variants()) {
                 done++;
@@ -108,13 +117,26 @@ public final class TunedMethods {
                 sets.add(set);
                 Evaluation.Result r = Evaluation.evaluate(model, guidance, select, candidate(method, set), nfe, batch,
                         dtype, 0).result();
+                Evaluation.Result b = Evaluation.evaluate(model, guidance, select, baseCandidate(set), nfe, batch,
+                        dtype, 0).result();
+                boolean gains = gains(r, b);
                 progress.report(method.name(), done, method.variants().size(),
-                        String.format(java.util.Locale.ROOT, "NFE %d %s: select MSE %.4g", nfe, name(method.name(), set),
-                                r.meanMse()));
-                if (bestSel == null || r.meanMse() < bestSel.meanMse()) {
+                        String.format(java.util.Locale.ROOT, "NFE %d %s: select MSE %.4g (base %.4g, %s)", nfe,
+                                name(method.name(), set), r.meanMse(), b.meanMse(), gains ? "gain" : "no gain"));
+                if (gains && (bestSel == null || r.meanMse() < bestSel.meanMse())) {
                     best = set;
                     bestSel = r;
                 }
+                if (fallbackSel == null || b.meanMse() < fallbackSel.meanMse()) {
+                    fallback = set;
+                    fallbackSel = b;
+                }
+            }
+            if (best == null && fallback != null) {
+                best = fallback.reset(String.format(java.util.Locale.ROOT, "reset to neutral: no variant gained over "
+                        + "its base on the %d selection rows (this variant's base had the lowest selection error, "
+                        + "%.5g)", fallbackSel.seeds(), fallbackSel.meanMse()));
+                bestSel = fallbackSel;
             }
             double fitSeconds = (System.nanoTime() - t0) / 1e9;
             if (best == null) {
@@ -123,9 +145,8 @@ public final class TunedMethods {
             }
             Evaluation.Result held = Evaluation.evaluate(model, guidance, heldOut, candidate(method, best), nfe, batch,
                     dtype, 0).result();
-            Evaluation.Result base = Evaluation.evaluate(model, guidance, heldOut,
-                    new Candidate(best.base().label() + " " + best.spacing().id(), best.base(), best.spacing(), true,
-                            false, null, null), nfe, batch, dtype, 0).result();
+            Evaluation.Result base = Evaluation.evaluate(model, guidance, heldOut, baseCandidate(best), nfe, batch,
+                    dtype, 0).result();
             BaselineSweep.Choice bl = baselines == null ? null : baselines.get(k);
             CoefficientSet.Validation val = new CoefficientSet.Validation(held.seeds(), held.meanMse(), held.stdErr(),
                     base.meanMse(), base.stdErr(), CoefficientSet.Verdict.of(held, base),
@@ -134,6 +155,47 @@ public final class TunedMethods {
             out.add(new Outcome(nfe, best.withValidation(val), bestSel, held, base, sets, fitSeconds, failures));
         }
         return out;
+    }
+
+    /**
+     * Whether a fitted set gains over its base on the same rows: a lower mean error, and either by more than two
+     * paired standard errors or, since per-seed errors are heavy-tailed (one hard seed can carry a large part of the
+     * mean and of its standard error), a mean per-seed log error ratio below zero by more than two of its standard
+     * errors (the set is better on the typical seed).
+     */
+    static boolean gains(Evaluation.Result tuned, Evaluation.Result base) {
+        if (!(tuned.meanMse() < base.meanMse())) {
+            return false;
+        }
+        if (tuned.beats(base)) {
+            return true;
+        }
+        double[] t = tuned.perSeed();
+        double[] b = base.perSeed();
+        if (t == null || b == null || t.length != b.length || t.length < 2) {
+            return false;
+        }
+        int n = t.length;
+        double[] d = new double[n];
+        double mean = 0;
+        for (int i = 0; i < n; i++) {
+            // a floor far below any solver error keeps exact zeros (a seed both solve exactly) finite
+            d[i] = Math.log(Math.max(t[i], 1e-300)) - Math.log(Math.max(b[i], 1e-300));
+            mean += d[i];
+        }
+        mean /= n;
+        double var = 0;
+        for (double x : d) {
+            var += (x - mean) * (x - mean);
+        }
+        double se = Math.sqrt(var / (n - 1) / n);
+        return mean < -2 * se;
+    }
+
+    /** The set's base solver on the set's grid, untuned. */
+    static Candidate baseCandidate(CoefficientSet set) {
+        return new Candidate(set.base().label() + " " + set.spacing().id(), set.base(), set.spacing(), true, false,
+                null, null);
     }
 
     /** The fitted set as an evaluation candidate (the schedule's default time range, as the fit's). */

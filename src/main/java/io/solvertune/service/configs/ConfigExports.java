@@ -224,11 +224,16 @@ public final class ConfigExports {
 
     static byte[] diffusers(JsonNode document, ConfigValues values, JsonNode modelSpec) {
         NoiseSchedule s = schedule(modelSpec);
-        if (!(s instanceof VpDiscreteSchedule vp)) {
-            throw new NotApplicable("format diffusers: needs a discrete VP schedule (betas); this model's schedule is "
-                    + s.spec().getClass().getSimpleName().toLowerCase(Locale.ROOT) + " (use k-diffusion or comfyui)");
-        }
         String prediction = diffusersPrediction(document.path("model").path("predictionType").asText());
+        if (s instanceof RectifiedFlowSchedule flow) {
+            return diffusersFlow(document, values, flow, prediction);
+        }
+        if (!(s instanceof VpDiscreteSchedule vp)) {
+            throw new NotApplicable("format diffusers: needs a discrete VP schedule (betas) or a rectified-flow "
+                    + "schedule; this model's schedule is " + s.spec().getClass().getSimpleName().toLowerCase(Locale.ROOT)
+                    + " (diffusers' EDM schedulers precondition the raw network with sigma_data, which a registered "
+                    + "denoiser does not have: use k-diffusion or comfyui)");
+        }
         ObjectNode scheduler = schedulerConfig(values, vp, prediction);
         scheduler.put("_solvertune_config_id", document.path("id").asLong());
 
@@ -264,6 +269,11 @@ public final class ConfigExports {
                 + "sigmas[:-1] + [0.0] to end at zero, or these to reproduce the grid");
         schedule.put("shiftApplied", false);
 
+        return diffusersZip(document, values, scheduler, schedule);
+    }
+
+    private static byte[] diffusersZip(JsonNode document, ConfigValues values, ObjectNode scheduler,
+                                       ObjectNode schedule) {
         ObjectNode guider = JsonNodeFactory.instance.objectNode();
         guider.put("_class_name", "ClassifierFreeGuidance");
         guider.put("guidance_scale", document.path("guidance").asDouble());
@@ -281,6 +291,84 @@ public final class ConfigExports {
             files.put("coefficients.json", pretty(coefficients));
         }
         return zip(files);
+    }
+
+    /**
+     * diffusers for a rectified-flow model (SD3 / Flux convention: {@code x_t = (1 - sigma) x0 + sigma eps}, the
+     * network receives {@code 1000 sigma}). Euler / DDIM bases of a velocity model map to
+     * {@code FlowMatchEulerDiscreteScheduler} (a DDIM step on a flow is exactly an Euler step); every other supported
+     * base, and Euler / DDIM of a model predicting noise or data, to {@code DPMSolverMultistepScheduler} or
+     * {@code UniPCMultistepScheduler} with {@code use_flow_sigmas} (order 1 DPM-Solver++ for Euler / DDIM). The exact
+     * grid is in schedule.json with the shift already applied, so the scheduler is configured with
+     * {@code shift = 1} where it takes custom sigmas.
+     */
+    static byte[] diffusersFlow(JsonNode document, ConfigValues values, RectifiedFlowSchedule flow,
+                                String prediction) {
+        SolverSpec base = values.baseSolver();
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        boolean firstOrder = base instanceof SolverSpec.Ddim || base instanceof SolverSpec.EdmEuler;
+        boolean flowMatchEuler = firstOrder && "flow_prediction".equals(prediction);
+        boolean lowerOrderFinal = !(values instanceof ConfigValues.Baseline b) || b.candidate().lowerOrderFinal();
+        if (flowMatchEuler) {
+            o.put("_class_name", "FlowMatchEulerDiscreteScheduler");
+            o.put("num_train_timesteps", 1000);
+            o.put("shift", 1.0);
+            o.put("use_dynamic_shifting", false);
+            o.put("invert_sigmas", false);
+        } else {
+            if (values instanceof ConfigValues.DpmSolverV3 v) {
+                lowerOrderFinal = v.lowerOrderFinal();
+                o.put("_class_name", "DPMSolverMultistepScheduler");
+                o.put("algorithm_type", "dpmsolver++");
+                o.put("solver_order", v.spec().order());
+                o.put("solver_type", "midpoint");
+            } else if (firstOrder) {
+                o.put("_class_name", "DPMSolverMultistepScheduler");
+                o.put("algorithm_type", "dpmsolver++");
+                o.put("solver_order", 1);
+                o.put("solver_type", "midpoint");
+            } else if (base instanceof SolverSpec.DpmSolver d && d.method() == SolverSpec.Method.MULTISTEP) {
+                o.put("_class_name", "DPMSolverMultistepScheduler");
+                o.put("algorithm_type", d.prediction() == PredictionType.DATA ? "dpmsolver++" : "dpmsolver");
+                o.put("solver_order", d.order());
+                o.put("solver_type", d.solverType() == SolverSpec.SolverType.TAYLOR ? "heun" : "midpoint");
+            } else if (base instanceof SolverSpec.UniPc u) {
+                o.put("_class_name", "UniPCMultistepScheduler");
+                o.put("solver_order", u.order());
+                o.put("solver_type", u.variant().name().toLowerCase(Locale.ROOT));
+                o.put("predict_x0", u.prediction() == PredictionType.DATA);
+            } else {
+                throw new NotApplicable("format diffusers: no stock diffusers scheduler runs "
+                        + (base == null ? "this solver" : base.label()) + " on a flow schedule (use k-diffusion "
+                        + "or comfyui)");
+            }
+            o.put("num_train_timesteps", 1000);
+            o.put("use_flow_sigmas", true);
+            o.put("flow_shift", flow.shift());
+            o.put("prediction_type", prediction);
+            o.put("lower_order_final", lowerOrderFinal);
+            o.put("final_sigmas_type", "zero");
+            o.put("timestep_spacing", "linspace");
+        }
+        o.put("_solvertune_config_id", document.path("id").asLong());
+
+        double[] times = values.times();
+        int steps = times.length - 1;
+        ObjectNode schedule = header(document, "diffusers-schedule");
+        schedule.put("steps", steps);
+        schedule.set("times", doubles(times));
+        schedule.set("sigmas", doubles(times));
+        schedule.put("sigmaSpace", sigmaSpace(flow));
+        schedule.put("shiftApplied", true);
+        schedule.set("timesteps", doubles(Arrays.stream(times).map(t -> 1000.0 * t).toArray()));
+        schedule.put("timestepsConvention", "timesteps = 1000 sigma, what SD3 / Flux transformers receive");
+        schedule.put("sigmasConvention", "steps + 1 entries ending at the config's end noise level; "
+                + (flowMatchEuler ? "pass sigmas[:-1] as pipe(sigmas=...): FlowMatchEulerDiscreteScheduler appends "
+                + "the terminal 0 itself (shift = 1 in scheduler_config.json, since these are already shifted)"
+                : "this scheduler computes its own flow grid (flow_shift, linspace) in set_timesteps; to run this "
+                + "config's grid set scheduler.sigmas = sigmas[:-1] + [0] and scheduler.timesteps = timesteps[:-1] "
+                + "after set_timesteps(" + steps + ")"));
+        return diffusersZip(document, values, o, schedule);
     }
 
     private static JsonNode coefficients(JsonNode document, ConfigValues values) {

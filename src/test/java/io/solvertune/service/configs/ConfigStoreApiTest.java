@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -572,13 +573,28 @@ class ConfigStoreApiTest {
     }
 
     @Test
-    void diffusersNeedsADiscreteVpScheduleButSigmaListsWorkForFlows() throws IOException {
+    void flowsExportToDiffusersWithFlowSigmasAndToSigmaLists() throws IOException {
         long m = model(FLOW_SPEC, false);
         NoiseSchedule s = schedule(m);
         long id = publisher.publish(JOBS.incrementAndGet(), List.of(baseline(m, s, 6, 1.0, 0.1,
                 new TimestepSpacing.TimeUniform()))).get(0);
-        as(reader).get("/api/v1/configs/" + id + "/export/diffusers").then().statusCode(409)
-                .body("detail", containsString("discrete VP"));
+        Map<String, byte[]> files = unzip(as(reader).get("/api/v1/configs/" + id + "/export/diffusers").then()
+                .statusCode(200).extract().asByteArray());
+        JsonNode sc = json(files.get("scheduler/scheduler_config.json"));
+        assertEquals("DPMSolverMultistepScheduler", sc.get("_class_name").asText());
+        assertEquals(2, sc.get("solver_order").asInt());
+        assertTrue(sc.get("use_flow_sigmas").asBoolean());
+        assertEquals(3.0, sc.get("flow_shift").asDouble());
+        assertEquals("zero", sc.get("final_sigmas_type").asText());
+        assertFalse(sc.has("beta_schedule"), "a flow has no betas");
+        JsonNode sched = json(files.get("schedule.json"));
+        assertTrue(sched.get("shiftApplied").asBoolean());
+        double[] grid = ConfigValues.parse(json(as(reader).get("/api/v1/configs/" + id).asByteArray())
+                .get("values")).times();
+        for (int i = 0; i < grid.length; i++) {
+            assertEquals(grid[i], sched.get("sigmas").get(i).asDouble(), 0.0, "flow sigma = t");
+            assertEquals(1000 * grid[i], sched.get("timesteps").get(i).asDouble(), 1e-12);
+        }
         JsonNode k = json(as(reader).get("/api/v1/configs/" + id + "/export/k-diffusion").then().statusCode(200)
                 .extract().asByteArray());
         assertTrue(k.get("sigmaSpace").asText().startsWith("flow:"));
