@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Markdown tables for BENCHMARKS.md from the outputs of baselines.sh and dpmsolver-v3.sh (stdlib only).
 
-    python3 tuning-jobs/benchmarks/report.py [work-dirs/bench]
+    python3 tuning-jobs/benchmarks/report.py [work-dirs/bench [TUNED_SUBDIR]]
+
+TUNED_SUBDIR (default "tuned") is tuned.sh's $TUNED: which coefficient-method run the issue-4 tables show.
 """
 import json
 import os
 import sys
 
 root = sys.argv[1] if len(sys.argv) > 1 else "work-dirs/bench"
+tuned_subdir = sys.argv[2] if len(sys.argv) > 2 else "tuned"
 
 
 def load(path):
@@ -68,7 +71,7 @@ for name in sorted(os.listdir(root)):
 # coefficient methods (tuned.sh -> <dir>/tuned/summary.json, or the per-method JSON files while it runs)
 print("\n### Coefficient methods (issue 4)")
 for name in sorted(os.listdir(root)):
-    tdir = os.path.join(root, name, "tuned")
+    tdir = os.path.join(root, name, tuned_subdir)
     if not os.path.isdir(tdir):
         continue
     summary = load(os.path.join(tdir, "summary.json"))

@@ -13,6 +13,9 @@ OUT=${OUT:-work-dirs/bench}
 NFE=${NFE:-5,6,8,10}
 JAVA=${JAVA:-java}
 METHODS=${METHODS:-dc,dc-final,dode,dode-teacher,iia-ddim,iia-dpmsolver++2m,iia-edm,biia-edm}
+# when a fit gains over its base on the selection rows: PAIRED_MEAN (default) or PAIRED_MEAN_OR_TYPICAL_SEED
+GAIN_TEST=${GAIN_TEST:-PAIRED_MEAN}
+TUNED=${TUNED:-tuned}   # output subdirectory of each <preset>-g<w>/
 declare -A GUIDANCE=([gmm-sd-d32]="1 7.5" [fmnist-empirical]="1 5" [fmnist-unet]="1 3")
 # fit rows / selection rows of the training teacher set (512 rows; 384 for the UNet)
 declare -A FIT=([gmm-sd-d32]=0:128 [fmnist-empirical]=0:128 [fmnist-unet]=0:64)
@@ -22,7 +25,7 @@ run() {
   local preset=$1 g=$2 dir="$OUT/$1-g$2"
   echo "== $preset, guidance $g ($(date -u +%H:%M:%S))"
   $JAVA -jar $JAR fit --preset "$preset" --per-seed-class --guidance "$g" --train "$dir/train" --heldout "$dir/heldout" \
-      --fit-rows "${FIT[$preset]}" --select "${SELECT[$preset]}" --nfe "$NFE" --method "$METHODS" --out "$dir/tuned"
+      --fit-rows "${FIT[$preset]}" --select "${SELECT[$preset]}" --nfe "$NFE" --method "$METHODS" --gain-test "$GAIN_TEST" --out "$dir/$TUNED"
 }
 
 if [ $# -ge 1 ]; then

@@ -11,7 +11,7 @@ import picocli.CommandLine;
 @CommandLine.Command(name = "solvertune", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "Fits and serves per-model coefficients for fast diffusion ODE solvers.",
         subcommands = {SampleCommand.class, BenchCommand.class, TeacherCommand.class, EvaluateCommand.class,
-            SweepCommand.class, FitEmsCommand.class, FitCommand.class, QualityCommand.class, RunJobCommand.class,
+            SweepCommand.class, FitEmsCommand.class, FitCommand.class, CprCommand.class, QualityCommand.class, RunJobCommand.class,
             io.solvertune.cli.client.ClientCommands.Submit.class, io.solvertune.cli.client.ClientCommands.Status.class,
             io.solvertune.cli.client.ClientCommands.Wait.class, io.solvertune.cli.client.ClientCommands.Download.class})
 public final class Cli implements Runnable {

@@ -56,6 +56,12 @@ final class FitCommand implements Callable<Integer> {
     @CommandLine.Option(names = "--nfe", split = ",", defaultValue = "5,6,8,10", description = "NFE list (default ${DEFAULT-VALUE})")
     int[] nfes;
 
+    @CommandLine.Option(names = "--gain-test", defaultValue = "PAIRED_MEAN", paramLabel = "TEST",
+            description = "when a fit counts as gaining over its base on the selection rows (else the method falls "
+                    + "back to its best base with neutral coefficients): ${COMPLETION-CANDIDATES} (default "
+                    + "${DEFAULT-VALUE})")
+    TunedMethods.GainTest gainTest;
+
     @CommandLine.Option(names = "--batch", defaultValue = "64", description = "batch size (default ${DEFAULT-VALUE})")
     int batch;
 
@@ -111,7 +117,7 @@ final class FitCommand implements Callable<Integer> {
             summary.put("baseline", base);
             for (TunedMethods.Method method : chosen) {
                 List<TunedMethods.Outcome> res = TunedMethods.run(method, ctx, d, m.guidance(), selT, hoT, nfes, base,
-                        batch, m.dtype(), io.solvertune.tuning.Progress.NONE);
+                        batch, m.dtype(), io.solvertune.tuning.Progress.NONE, gainTest);
                 o.printf(Locale.ROOT, "%s (fitted on rows %d..%d, %d variants)%n", method.name(), fitFrom, fitTo - 1,
                         method.variants().size());
                 o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. | base MSE | vs base | beats base | "
@@ -157,6 +163,7 @@ final class FitCommand implements Callable<Integer> {
         summary.put("fitRows", List.of(fitFrom, fitTo));
         summary.put("selectRows", List.of(selFrom, selTo));
         summary.put("heldOutSeeds", ho.size());
+        summary.put("gainTest", gainTest.id());
         Path sum = out.resolve("summary.json");
         Files.writeString(sum, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
         o.println("wrote " + sum);

@@ -18,7 +18,8 @@ import java.util.function.Function;
  * {@linkplain CoefficientSet.Validation#publishable() publishable}.
  *
  * <p>The choice: every fitted set and its base solver are scored on the selection rows. Among the sets that gain over
- * their own base there ({@link #gains}), the one with the lowest error is chosen. If no set does,
+ * their own base there ({@link GainTest}; by default the held-out verdict's own test, a lower mean by more than two
+ * paired standard errors), the one with the lowest error is chosen. If no set does,
  * the gain of every fit is within the noise of the selection rows, and the variant whose base has the lowest error is
  * chosen with its coefficients {@linkplain CoefficientSet#reset reset} to neutral: it then samples exactly as its base
  * and ties with it on the held-out seeds, rather than publishing an overfitted set that may be worse there. (Choosing
@@ -30,6 +31,22 @@ public final class TunedMethods {
     @FunctionalInterface
     public interface Fitter {
         CoefficientSet fit(FitContext ctx, SolverSpec base, TimestepSpacing spacing, int nfe);
+    }
+
+    /** When a fitted set counts as gaining over its base on the selection rows. */
+    public enum GainTest {
+        /** A lower mean error by more than two paired standard errors: the held-out verdict's own test. */
+        PAIRED_MEAN,
+        /**
+         * {@link #PAIRED_MEAN}, or a lower mean with the mean per-seed log error ratio below zero by more than two of
+         * its standard errors (better on the typical seed; per-seed errors are heavy-tailed, and one hard seed can
+         * carry much of the mean and its standard error).
+         */
+        PAIRED_MEAN_OR_TYPICAL_SEED;
+
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
     }
 
     /** A base solver and a spacing. */
@@ -88,6 +105,15 @@ public final class TunedMethods {
     public static List<Outcome> run(Method method, FitContext fit, Denoiser model, Guidance guidance,
                                     Evaluation.Targets select, Evaluation.Targets heldOut, int[] nfes,
                                     List<BaselineSweep.Choice> baselines, int batch, DataType dtype, Progress progress) {
+        return run(method, fit, model, guidance, select, heldOut, nfes, baselines, batch, dtype, progress,
+                GainTest.PAIRED_MEAN);
+    }
+
+    /** {@link #run} with the given gain test for the variant choice. */
+    public static List<Outcome> run(Method method, FitContext fit, Denoiser model, Guidance guidance,
+                                    Evaluation.Targets select, Evaluation.Targets heldOut, int[] nfes,
+                                    List<BaselineSweep.Choice> baselines, int batch, DataType dtype, Progress progress,
+                                    GainTest gainTest) {
         if (baselines != null && baselines.size() != nfes.length) {
             throw new IllegalArgumentException("baselines: one choice per NFE expected");
         }
@@ -119,7 +145,7 @@ public final class TunedMethods {
                         dtype, 0).result();
                 Evaluation.Result b = Evaluation.evaluate(model, guidance, select, baseCandidate(set), nfe, batch,
                         dtype, 0).result();
-                boolean gains = gains(r, b);
+                boolean gains = gains(r, b, gainTest);
                 progress.report(method.name(), done, method.variants().size(),
                         String.format(java.util.Locale.ROOT, "NFE %d %s: select MSE %.4g (base %.4g, %s)", nfe,
                                 name(method.name(), set), r.meanMse(), b.meanMse(), gains ? "gain" : "no gain"));
@@ -157,18 +183,16 @@ public final class TunedMethods {
         return out;
     }
 
-    /**
-     * Whether a fitted set gains over its base on the same rows: a lower mean error, and either by more than two
-     * paired standard errors or, since per-seed errors are heavy-tailed (one hard seed can carry a large part of the
-     * mean and of its standard error), a mean per-seed log error ratio below zero by more than two of its standard
-     * errors (the set is better on the typical seed).
-     */
-    static boolean gains(Evaluation.Result tuned, Evaluation.Result base) {
+    /** Whether a fitted set gains over its base on the same rows, by {@code test}. */
+    static boolean gains(Evaluation.Result tuned, Evaluation.Result base, GainTest test) {
         if (!(tuned.meanMse() < base.meanMse())) {
             return false;
         }
         if (tuned.beats(base)) {
             return true;
+        }
+        if (test == GainTest.PAIRED_MEAN) {
+            return false;
         }
         double[] t = tuned.perSeed();
         double[] b = base.perSeed();
