@@ -318,26 +318,14 @@ public final class ConfigExports {
         } else {
             if (values instanceof ConfigValues.DpmSolverV3 v) {
                 lowerOrderFinal = v.lowerOrderFinal();
-                o.put("_class_name", "DPMSolverMultistepScheduler");
-                o.put("algorithm_type", "dpmsolver++");
-                o.put("solver_order", v.spec().order());
-                o.put("solver_type", "midpoint");
-            } else if (firstOrder) {
+            }
+            boolean singlestep = base instanceof SolverSpec.DpmSolver d && d.method() != SolverSpec.Method.MULTISTEP;
+            if (firstOrder) {
                 o.put("_class_name", "DPMSolverMultistepScheduler");
                 o.put("algorithm_type", "dpmsolver++");
                 o.put("solver_order", 1);
                 o.put("solver_type", "midpoint");
-            } else if (base instanceof SolverSpec.DpmSolver d && d.method() == SolverSpec.Method.MULTISTEP) {
-                o.put("_class_name", "DPMSolverMultistepScheduler");
-                o.put("algorithm_type", d.prediction() == PredictionType.DATA ? "dpmsolver++" : "dpmsolver");
-                o.put("solver_order", d.order());
-                o.put("solver_type", d.solverType() == SolverSpec.SolverType.TAYLOR ? "heun" : "midpoint");
-            } else if (base instanceof SolverSpec.UniPc u) {
-                o.put("_class_name", "UniPCMultistepScheduler");
-                o.put("solver_order", u.order());
-                o.put("solver_type", u.variant().name().toLowerCase(Locale.ROOT));
-                o.put("predict_x0", u.prediction() == PredictionType.DATA);
-            } else {
+            } else if (singlestep || !dpmSolverOrUniPc(o, values, base)) {
                 throw new NotApplicable("format diffusers: no stock diffusers scheduler runs "
                         + (base == null ? "this solver" : base.label()) + " on a flow schedule (use k-diffusion "
                         + "or comfyui)");
@@ -403,12 +391,12 @@ public final class ConfigExports {
         };
     }
 
-    static ObjectNode schedulerConfig(ConfigValues values, VpDiscreteSchedule vp, String prediction) {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        SolverSpec base = values.baseSolver();
-        boolean lowerOrderFinal = !(values instanceof ConfigValues.Baseline b) || b.candidate().lowerOrderFinal();
+    /**
+     * The scheduler entries of a DPM-Solver-v3 config (the stock multistep DPM-Solver++ on its grid), a DPM-Solver(++)
+     * base (multi- or singlestep) or a UniPC base; false for any other base.
+     */
+    private static boolean dpmSolverOrUniPc(ObjectNode o, ConfigValues values, SolverSpec base) {
         if (values instanceof ConfigValues.DpmSolverV3 v) {
-            lowerOrderFinal = v.lowerOrderFinal();
             o.put("_class_name", "DPMSolverMultistepScheduler");
             o.put("algorithm_type", "dpmsolver++");
             o.put("solver_order", v.spec().order());
@@ -424,7 +412,20 @@ public final class ConfigExports {
             o.put("solver_order", u.order());
             o.put("solver_type", u.variant().name().toLowerCase(Locale.ROOT));
             o.put("predict_x0", u.prediction() == PredictionType.DATA);
-        } else if (base instanceof SolverSpec.Ddim) {
+        } else {
+            return false;
+        }
+        return true;
+    }
+
+    static ObjectNode schedulerConfig(ConfigValues values, VpDiscreteSchedule vp, String prediction) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        SolverSpec base = values.baseSolver();
+        boolean lowerOrderFinal = !(values instanceof ConfigValues.Baseline b) || b.candidate().lowerOrderFinal();
+        if (values instanceof ConfigValues.DpmSolverV3 v) {
+            lowerOrderFinal = v.lowerOrderFinal();
+        }
+        if (base instanceof SolverSpec.Ddim) {
             o.put("_class_name", "DDIMScheduler");
             o.put("set_alpha_to_one", false);
             o.put("clip_sample", false);
@@ -433,7 +434,7 @@ public final class ConfigExports {
             o.put("interpolation_type", "linear");
         } else if (base instanceof SolverSpec.EdmHeun) {
             o.put("_class_name", "HeunDiscreteScheduler");
-        } else {
+        } else if (!dpmSolverOrUniPc(o, values, base)) {
             throw new NotApplicable("format diffusers: no stock diffusers scheduler runs "
                     + (base == null ? "this solver" : base.label()));
         }
