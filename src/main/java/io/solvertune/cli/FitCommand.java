@@ -62,18 +62,35 @@ final class FitCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE})")
     TunedMethods.GainTest gainTest;
 
+    @CommandLine.Option(names = "--dc-bounds", paramLabel = "LO:HI", defaultValue = "0.5:1.5",
+            description = "bounds of DC-Solver's compensation ratios, dc and dc-final (default ${DEFAULT-VALUE})")
+    String dcBounds;
+
     @CommandLine.Option(names = "--batch", defaultValue = "64", description = "batch size (default ${DEFAULT-VALUE})")
     int batch;
 
     @CommandLine.Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory (coefficient sets, summary.json)")
     Path out;
 
+    static MethodCatalog.DcOptions dcOptions(String bounds) {
+        String[] p = bounds.split(":");
+        if (p.length != 2) {
+            throw new IllegalArgumentException("--dc-bounds: expected LO:HI (e.g. 0.5:1.5), got '" + bounds + "'");
+        }
+        try {
+            return new MethodCatalog.DcOptions(Double.parseDouble(p[0].trim()), Double.parseDouble(p[1].trim()));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--dc-bounds: expected two numbers LO:HI, got '" + bounds + "'");
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter o = cmd.commandLine().getOut();
         List<TunedMethods.Method> chosen = new ArrayList<>();
+        MethodCatalog.DcOptions dc = dcOptions(dcBounds);
         for (String name : methods) {
-            chosen.add(MethodCatalog.method(name.trim()));
+            chosen.add(MethodCatalog.method(name.trim(), dc));
         }
         ModelOptions.Loaded m = model.load();
         TrajectorySet tr = TrajectorySet.open(train);
@@ -164,6 +181,7 @@ final class FitCommand implements Callable<Integer> {
         summary.put("selectRows", List.of(selFrom, selTo));
         summary.put("heldOutSeeds", ho.size());
         summary.put("gainTest", gainTest.id());
+        summary.put("dcBounds", List.of(dc.lower(), dc.upper()));
         Path sum = out.resolve("summary.json");
         Files.writeString(sum, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
         o.println("wrote " + sum);

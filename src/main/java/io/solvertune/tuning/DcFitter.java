@@ -60,11 +60,13 @@ public final class DcFitter {
      * @param absoluteTolerance Brent's absolute tolerance on the ratio
      * @param maxEvaluations    objective evaluations per 1-D search
      * @param finalSweeps       FINAL: cyclic sweeps over the free ratios
-     * @param maxFinalRuns      FINAL: total full sampling runs
+     * @param maxFinalRuns      FINAL: total trial runs (each continues a shared prefix from the step searched)
+     * @param finalTolerance    FINAL: absolute tolerance on a ratio in the coordinate searches (the final-state MSE
+     *                          of a few hundred samples does not resolve ratios finer than about 1e-3)
      */
     public record Settings(int samples, double lower, double upper, Objective objective, int teacherSteps,
                            double relativeTolerance, double absoluteTolerance, int maxEvaluations, int finalSweeps,
-                           int maxFinalRuns) {
+                           int maxFinalRuns, double finalTolerance) {
         public Settings {
             if (samples < 1) {
                 throw new IllegalArgumentException("dc fit: samples must be >= 1, got " + samples);
@@ -88,6 +90,9 @@ public final class DcFitter {
             if (finalSweeps < 0 || maxFinalRuns < 1) {
                 throw new IllegalArgumentException("dc fit: finalSweeps must be >= 0 and maxFinalRuns >= 1");
             }
+            if (!(finalTolerance > 0) || !Double.isFinite(finalTolerance)) {
+                throw new IllegalArgumentException("dc fit: finalTolerance must be > 0, got " + finalTolerance);
+            }
         }
 
         /**
@@ -96,27 +101,32 @@ public final class DcFitter {
          * FINAL was held-out best or tied in most cells, NEXT_STEP is the cheap alternative).
          */
         public static Settings defaults() {
-            return new Settings(128, 0.5, 1.5, Objective.FINAL, GridTeacher.DEFAULT_STEPS, 1e-6, 1e-9, 50, 3, 400);
+            return new Settings(128, 0.5, 1.5, Objective.FINAL, GridTeacher.DEFAULT_STEPS, 1e-6, 1e-9, 50, 3, 400, 1e-3);
         }
 
         public Settings withSamples(int n) {
             return new Settings(n, lower, upper, objective, teacherSteps, relativeTolerance, absoluteTolerance,
-                    maxEvaluations, finalSweeps, maxFinalRuns);
+                    maxEvaluations, finalSweeps, maxFinalRuns, finalTolerance);
         }
 
         public Settings withObjective(Objective o) {
             return new Settings(samples, lower, upper, o, teacherSteps, relativeTolerance, absoluteTolerance,
-                    maxEvaluations, finalSweeps, maxFinalRuns);
+                    maxEvaluations, finalSweeps, maxFinalRuns, finalTolerance);
         }
 
         public Settings withBounds(double lo, double hi) {
             return new Settings(samples, lo, hi, objective, teacherSteps, relativeTolerance, absoluteTolerance,
-                    maxEvaluations, finalSweeps, maxFinalRuns);
+                    maxEvaluations, finalSweeps, maxFinalRuns, finalTolerance);
         }
 
         public Settings withTolerances(double rel, double abs) {
             return new Settings(samples, lower, upper, objective, teacherSteps, rel, abs, maxEvaluations, finalSweeps,
-                    maxFinalRuns);
+                    maxFinalRuns, finalTolerance);
+        }
+
+        public Settings withFinalBudget(int sweeps, int runs, double tolerance) {
+            return new Settings(samples, lower, upper, objective, teacherSteps, relativeTolerance, absoluteTolerance,
+                    maxEvaluations, sweeps, runs, tolerance);
         }
 
         Map<String, Object> asMap() {
@@ -131,6 +141,7 @@ public final class DcFitter {
             m.put("maxEvaluations", maxEvaluations);
             m.put("finalSweeps", finalSweeps);
             m.put("maxFinalRuns", maxFinalRuns);
+            m.put("finalTolerance", finalTolerance);
             return m;
         }
     }
@@ -341,36 +352,48 @@ public final class DcFitter {
         return ratios;
     }
 
-    /** Cyclic coordinate Brent on the final-state MSE, moving a coordinate only when it lowers the objective. */
+    /**
+     * Cyclic coordinate Brent on the final-state MSE, moving a coordinate only when it lowers the objective. The
+     * search over ratio {@code i} continues one shared prefix (the run up to step {@code i} with the current ratios,
+     * computed once) instead of re-running the whole solve per trial.
+     */
     private static double[] finalStage(FitContext c, SolverSpec base, TimestepSpacing spacing, int steps, Settings st,
                                        double[][] targets, double[] start, double startMse, int[] evaluations,
                                        List<String> warnings) {
         double[] cur = start.clone();
         double fcur = startMse;
         int[] runs = {1};
+        Settings search = st.withTolerances(st.relativeTolerance(), Math.max(st.absoluteTolerance(),
+                st.finalTolerance()));
         for (int sweep = 0; sweep < st.finalSweeps(); sweep++) {
             double fsweep = fcur;
-            for (int i = FREE_FROM; i < steps; i++) {
-                int left = st.maxFinalRuns() - runs[0];
-                if (left < 3) {
-                    warnings.add("final objective: stopped after " + runs[0] + " full runs (maxFinalRuns)");
-                    return cur;
+            try (Prefix prefix = new Prefix(c, base, spacing, steps)) {
+                for (int j = 0; j < FREE_FROM && j < steps; j++) {
+                    prefix.advance(cur[j]);
                 }
-                int coord = i;
-                double[] trial = cur.clone();
-                int[] count = new int[1];
-                DoubleUnaryOperator f = rho -> {
-                    count[0]++;
-                    runs[0]++;
-                    trial[coord] = rho;
-                    return finalMse(c, base, spacing, trial, targets, null);
-                };
-                double[] best = minimize(f, st.lower(), st.upper(), cur[i], fcur, st,
-                        Math.min(st.maxEvaluations(), left), warnings, "final objective, step " + (i + 1));
-                evaluations[i] += count[0];
-                if (best[1] < fcur) {
-                    cur[i] = best[0];
-                    fcur = best[1];
+                for (int i = FREE_FROM; i < steps; i++) {
+                    int left = st.maxFinalRuns() - runs[0];
+                    if (left < 3) {
+                        warnings.add("final objective: stopped after " + runs[0] + " trial runs (maxFinalRuns)");
+                        return cur;
+                    }
+                    int coord = i;
+                    double[] trial = cur.clone();
+                    int[] count = new int[1];
+                    DoubleUnaryOperator f = rho -> {
+                        count[0]++;
+                        runs[0]++;
+                        trial[coord] = rho;
+                        return prefix.finalMse(trial, targets[steps]);
+                    };
+                    double[] best = minimize(f, st.lower(), st.upper(), cur[i], fcur, search,
+                            Math.min(st.maxEvaluations(), left), warnings, "final objective, step " + (i + 1));
+                    evaluations[i] += count[0];
+                    if (best[1] < fcur) {
+                        cur[i] = best[0];
+                        fcur = best[1];
+                    }
+                    prefix.advance(cur[i]);
                 }
             }
             c.progress().report("dc-fit-final", sweep + 1, st.finalSweeps(), String.format("sweep %d: final MSE %.6g",
@@ -383,6 +406,71 @@ public final class DcFitter {
             boundWarning(st, cur[i], "final objective, step " + (i + 1), warnings);
         }
         return cur;
+    }
+
+    /**
+     * The training rows' runs (one {@link DcStepper} per batch) advanced to a common step; {@link #finalMse}
+     * continues copies of them to the end. The value equals {@link DcFitter#finalMse} of the full ratios bit for bit
+     * (the stepper takes exactly the sampler's steps).
+     */
+    static final class Prefix implements AutoCloseable {
+        private final FitContext c;
+        private final NDManager manager = NDManager.newBaseManager();
+        private final List<DcStepper> runs = new ArrayList<>();
+        private final List<Integer> offsets = new ArrayList<>();
+
+        Prefix(FitContext c, SolverSpec base, TimestepSpacing spacing, int steps) {
+            this.c = c;
+            SamplerConfig cfg = config(c, SolverSpec.Dc.neutral(base, steps), spacing, steps);
+            int per = c.perSample();
+            try {
+                for (int b0 = 0; b0 < c.rows(); b0 += c.batch()) {
+                    int b1 = Math.min(c.rows(), b0 + c.batch());
+                    try (NDArray xT = Nd.create(manager, Arrays.copyOfRange(c.initial(), b0 * per, b1 * per),
+                            new Shape(GridTeacher.shape(c, b1 - b0)), c.dtype())) {
+                        runs.add(DcStepper.start(cfg, GridTeacher.function(c, b0, b1), xT));
+                    }
+                    offsets.add(b0 * per);
+                }
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        /** Index of the next step every run takes. */
+        int index() {
+            return runs.get(0).index();
+        }
+
+        /** Takes the next step with {@code ratio} for good. */
+        void advance(double ratio) {
+            for (DcStepper r : runs) {
+                r.advance(ratio);
+            }
+        }
+
+        /** Final-state MSE of continuing every run with {@code ratios[index()..]}; the prefix does not move. */
+        double finalMse(double[] ratios, double[] finalTarget) {
+            double se = 0;
+            for (int b = 0; b < runs.size(); b++) {
+                try (DcStepper copy = runs.get(b).copy(manager)) {
+                    for (int j = copy.index(); j < ratios.length; j++) {
+                        copy.advance(ratios[j]);
+                    }
+                    se += squaredError(copy.state(), finalTarget, offsets.get(b));
+                }
+            }
+            return se / (c.rows() * c.perSample());
+        }
+
+        @Override
+        public void close() {
+            for (DcStepper r : runs) {
+                r.close();
+            }
+            manager.close();
+        }
     }
 
     /**

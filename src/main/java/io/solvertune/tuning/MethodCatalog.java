@@ -20,6 +20,10 @@ public final class MethodCatalog {
     static final List<TimestepSpacing> SPACINGS = List.of(new TimestepSpacing.TimeUniform(), new TimestepSpacing.LogSnr(),
             new TimestepSpacing.Karras(7.0));
 
+    /** DC-Solver on UniPC bh1/bh2 order 3 (the official setting) and DPM-Solver++ 2M (our extension). */
+    private static final List<SolverSpec> DC_BASES = List.of(unipc(SolverSpec.Variant.BH1, 3),
+            unipc(SolverSpec.Variant.BH2, 3), SolverSpec.DpmSolver.plusPlusMultistep(2));
+
     static {
         for (SolverSpec.Iia.Form form : SolverSpec.Iia.Form.values()) {
             String name = form.id().replace('_', '-').replace("dpmsolver-2m", "dpmsolver++2m");
@@ -27,15 +31,8 @@ public final class MethodCatalog {
                     (ctx, base, spacing, nfe) -> IiaFitter.fit(ctx, form, spacing, nfe, IiaFitter.Settings.defaults()),
                     IiaFitter::spec, variants(List.of(form.base()))));
         }
-        // DC-Solver on UniPC bh1/bh2 order 3 (the official setting) and DPM-Solver++ 2M (our extension)
-        List<SolverSpec> dcBases = List.of(unipc(SolverSpec.Variant.BH1, 3), unipc(SolverSpec.Variant.BH2, 3),
-                SolverSpec.DpmSolver.plusPlusMultistep(2));
-        add(new TunedMethods.Method("dc", (ctx, base, spacing, nfe) -> DcFitter.fit(ctx, base, spacing, nfe,
-                DcFitter.Settings.defaults().withSamples(ctx.rows()).withObjective(DcFitter.Objective.NEXT_STEP)),
-                DcFitter::spec, variants(dcBases)));
-        add(new TunedMethods.Method("dc-final", (ctx, base, spacing, nfe) -> DcFitter.fit(ctx, base, spacing, nfe,
-                DcFitter.Settings.defaults().withSamples(ctx.rows()).withObjective(DcFitter.Objective.FINAL)),
-                DcFitter::spec, variants(dcBases)));
+        add(dcMethod("dc", DcFitter.Objective.NEXT_STEP, DcOptions.DEFAULT));
+        add(dcMethod("dc-final", DcFitter.Objective.FINAL, DcOptions.DEFAULT));
         List<SolverSpec> dodeBases = List.of(new SolverSpec.Ddim(), SolverSpec.DpmSolver.plusPlusMultistep(2),
                 SolverSpec.DpmSolver.plusPlusMultistep(3), unipc(SolverSpec.Variant.BH1, 3), unipc(SolverSpec.Variant.BH2, 3));
         // official D-ODE: targets from the base solver with 10x the steps
@@ -45,6 +42,31 @@ public final class MethodCatalog {
         add(new TunedMethods.Method("dode-teacher", (ctx, base, spacing, nfe) -> DodeFitter.fit(ctx, base, spacing, nfe,
                 DodeFitter.Settings.of(ctx.rows()).withTarget(DodeFitter.Target.TEACHER)), DodeFitter::spec,
                 variants(dodeBases)));
+    }
+
+    /**
+     * Options of the DC-Solver methods ({@code dc}, {@code dc-final}) that a run may change.
+     *
+     * @param lower lower bound of every compensation ratio (< 1)
+     * @param upper upper bound of every compensation ratio (> 1)
+     */
+    public record DcOptions(double lower, double upper) {
+        /** The fitter's defaults: [0.5, 1.5], the range of the official tanh parametrisation. */
+        public static final DcOptions DEFAULT = new DcOptions(DcFitter.Settings.defaults().lower(),
+                DcFitter.Settings.defaults().upper());
+
+        public DcOptions {
+            if (!(lower < 1.0) || !(upper > 1.0) || !Double.isFinite(lower) || !Double.isFinite(upper)) {
+                throw new IllegalArgumentException("--dc-bounds: must satisfy lower < 1 < upper (finite), got "
+                        + lower + ":" + upper);
+            }
+        }
+    }
+
+    private static TunedMethods.Method dcMethod(String name, DcFitter.Objective objective, DcOptions o) {
+        return new TunedMethods.Method(name, (ctx, base, spacing, nfe) -> DcFitter.fit(ctx, base, spacing, nfe,
+                DcFitter.Settings.defaults().withSamples(ctx.rows()).withObjective(objective)
+                        .withBounds(o.lower(), o.upper())), DcFitter::spec, variants(DC_BASES));
     }
 
     private static void add(TunedMethods.Method m) {
@@ -72,6 +94,19 @@ public final class MethodCatalog {
                     + String.join(", ", METHODS.keySet()) + ")");
         }
         return m;
+    }
+
+    /** The method called {@code name}, the DC-Solver methods with {@code dc}'s options. */
+    public static TunedMethods.Method method(String name, DcOptions dc) {
+        TunedMethods.Method m = method(name);
+        if (dc == null || dc.equals(DcOptions.DEFAULT)) {
+            return m;
+        }
+        return switch (name) {
+            case "dc" -> dcMethod(name, DcFitter.Objective.NEXT_STEP, dc);
+            case "dc-final" -> dcMethod(name, DcFitter.Objective.FINAL, dc);
+            default -> m;
+        };
     }
 
     /** Every method name. */

@@ -78,6 +78,14 @@ class TuningCommandsTest {
                 "--train", train, "--heldout", held, "--method", "magic", "--out", fitOut.toString());
         assertTrue(unknown.err().contains("--method: unknown method 'magic'"), unknown.err());
 
+        for (String[] bad : new String[][] {{"1.2:1.5", "lower < 1 < upper"}, {"0.5", "expected LO:HI"},
+                {"a:b", "two numbers"}}) {
+            SampleCommandTest.Result r = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                    "--train", train, "--heldout", held, "--method", "dc", "--dc-bounds", bad[0], "--out",
+                    fitOut.toString());
+            assertTrue(r.code() != 0 && r.err().contains("--dc-bounds") && r.err().contains(bad[1]), r.err());
+        }
+
         // a teacher set of another model (different guidance) is refused by name
         SampleCommandTest.Result wrong = cli("evaluate", "--preset", "gmm-sd-d32", "--teacher", held, "--nfe", "5");
         assertTrue(wrong.code() != 0);

@@ -87,12 +87,40 @@ class DcFitterTest {
     }
 
     @Test
+    void continuationsOfASharedPrefixEqualFullRunsBitForBit() {
+        ReferenceProblem p = ReferenceProblem.load("public_gmm_sd_d32_cfg5");
+        double[] ratios = {1, 1, 1.13, 0.91, 1.27, 0.66, 1.04};
+        try (GaussianMixtureDenoiser model = p.model()) {
+            FitContext ctx = GridTeacherTest.context(p, model, 5);
+            for (SolverSpec base : new SolverSpec[] {UNIPC, SolverSpec.DpmSolver.plusPlusMultistep(2)}) {
+                double[][] targets = plantedTargets(ctx, p, base, new double[] {1, 1, 1, 1, 1, 1, 1});
+                double full = DcFitter.finalMse(ctx, base, UNIFORM, ratios, targets, null);
+                try (DcFitter.Prefix prefix = new DcFitter.Prefix(ctx, base, UNIFORM, ratios.length)) {
+                    for (int i = 0; i < ratios.length; i++) {
+                        assertEquals(i, prefix.index());
+                        assertEquals(full, prefix.finalMse(ratios, targets[ratios.length]), 0.0,
+                                base.label() + " continued from step " + i);
+                        if (i >= 2) {  // a different ratio at the searched step; the prefix does not move
+                            double[] other = ratios.clone();
+                            other[i] = ratios[i] + 0.2;
+                            double moved = prefix.finalMse(other, targets[ratios.length]);
+                            assertEquals(DcFitter.finalMse(ctx, base, UNIFORM, other, targets, null), moved, 0.0);
+                            assertTrue(moved != full, base.label() + " step " + i);
+                        }
+                        prefix.advance(ratios[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void nextStepFitOnTheReferenceProblemLowersTheTrainingFinalMse() {
         ReferenceProblem p = ReferenceProblem.load("public_gmm_sd_d8");
         SolverSpec base = new SolverSpec.UniPc(PredictionType.DATA, SolverSpec.Variant.BH1, 3);
         try (GaussianMixtureDenoiser model = p.model()) {
             FitContext ctx = GridTeacherTest.context(p, model, 32);
-            DcFitter.Settings st = new DcFitter.Settings(32, 0.5, 1.5, DcFitter.Objective.NEXT_STEP, 200, 1e-6, 1e-9, 50, 0, 1);
+            DcFitter.Settings st = new DcFitter.Settings(32, 0.5, 1.5, DcFitter.Objective.NEXT_STEP, 200, 1e-6, 1e-9, 50, 0, 1, 1e-3);
             CoefficientSet set = DcFitter.fit(ctx, base, UNIFORM, 6, st);
             double[] grid = set.times();
             double[][] targets = GridTeacher.states(ctx, grid, 200);
@@ -108,6 +136,28 @@ class DcFitterTest {
             }
             assertEquals("NEXT_STEP", set.provenance().settings().get("objective"));
         }
+    }
+
+    @Test
+    void catalogDcMethodsFitWithinTheGivenBounds() {
+        ReferenceProblem p = ReferenceProblem.load("public_gmm_sd_d8");
+        MethodCatalog.DcOptions narrow = new MethodCatalog.DcOptions(0.9, 1.05);
+        assertTrue(MethodCatalog.method("iia-ddim", narrow) == MethodCatalog.method("iia-ddim"));
+        assertTrue(MethodCatalog.method("dc", MethodCatalog.DcOptions.DEFAULT) == MethodCatalog.method("dc"));
+        try (GaussianMixtureDenoiser model = p.model()) {
+            FitContext ctx = GridTeacherTest.context(p, model, 32);
+            for (String name : new String[] {"dc", "dc-final"}) {
+                CoefficientSet set = MethodCatalog.method(name, narrow).fitter().fit(ctx, UNIPC, UNIFORM, 6);
+                assertEquals(0.9, ((Number) set.provenance().settings().get("lower")).doubleValue());
+                assertEquals(1.05, ((Number) set.provenance().settings().get("upper")).doubleValue());
+                for (double[] row : set.values()) {
+                    assertTrue(row[0] >= 0.9 && row[0] <= 1.05, name + " ratio " + row[0]);
+                }
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new MethodCatalog.DcOptions(0.5, 0.9));
+        assertTrue(e.getMessage().contains("--dc-bounds"), e.getMessage());
     }
 
     @Test

@@ -45,6 +45,29 @@ public final class DcStepper implements AutoCloseable {
         this.x.attach(run);
     }
 
+    /** A copy of {@code other} at the same step (state and buffer duplicated) owned by {@code parent}. */
+    private DcStepper(DcStepper other, NDManager parent) {
+        this.config = other.config;
+        this.model = other.model;
+        this.schedule = other.schedule;
+        this.solver = other.solver;
+        this.grid = other.grid;
+        this.run = parent.newSubManager();
+        this.history = other.history.copy(run);
+        this.x = other.x.duplicate();
+        this.x.attach(run);
+        this.index = other.index;
+    }
+
+    /**
+     * An independent copy of this run at its current step, its arrays owned by a new sub-manager of
+     * {@code parent}: advancing the copy gives exactly what advancing this run would, and leaves this run where it
+     * is (a prefix shared by many trial continuations is computed once).
+     */
+    public DcStepper copy(NDManager parent) {
+        return new DcStepper(this, parent);
+    }
+
     /** Starts a run from {@code xT} (copied; the caller keeps its array). */
     public static DcStepper start(SamplerConfig config, ModelFunction model, NDArray xT) {
         return new DcStepper(config, model, xT);

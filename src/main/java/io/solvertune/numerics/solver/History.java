@@ -83,6 +83,23 @@ public final class History {
         return f;
     }
 
+    /**
+     * A deep copy owned by {@code newOwner}: every output is duplicated, so the copy and this history can go on
+     * independently (a committed history only; a step in progress has pending outputs).
+     */
+    History copy(NDManager newOwner) {
+        if (!pending.isEmpty() || !retired.isEmpty()) {
+            throw new IllegalStateException("history: cannot copy in the middle of a step");
+        }
+        History h = new History(capacity, newOwner);
+        for (Entry e : entries) {
+            NDArray v = e.value().duplicate();
+            v.attach(newOwner);
+            h.entries.addLast(new Entry(e.t(), v));
+        }
+        return h;
+    }
+
     void commit() {
         for (NDArray v : pending) {
             v.attach(owner);
