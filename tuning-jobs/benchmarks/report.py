@@ -70,6 +70,7 @@ for name in sorted(os.listdir(root)):
 
 # coefficient methods (tuned.sh -> <dir>/tuned/summary.json, or the per-method JSON files while it runs)
 print("\n### Coefficient methods (issue 4)")
+overview = []
 for name in sorted(os.listdir(root)):
     tdir = os.path.join(root, name, tuned_subdir)
     if not os.path.isdir(tdir):
@@ -118,7 +119,21 @@ for name in sorted(os.listdir(root)):
         for c in sw["baseline"]:
             if c["nfe"] == 8:
                 base8 = c["heldOut"]["meanMse"]
+    count = lambda v: sum(1 for r in rows if r["vsBase"] == v)
+    ratio = "–"
+    if at5 and base8:
+        b5 = min(at5, key=lambda r: r["heldOutMse"])
+        ratio = f"{b5['heldOutMse']:.4g} ({b5['method']}) / {base8:.4g} = **{b5['heldOutMse'] / base8:.2f}**"
+    overview.append(f"| {name} | {len(rows)} | {count('BEATS')} | {count('TIE')} | {count('WORSE')} |"
+                    f" {sum(1 for r in rows if r.get('resetToNeutral'))} |"
+                    f" {sum(1 for r in rows if r.get('vsBaseline') == 'BEATS')} | {ratio} |")
     if at5 and base8:
         b = min(at5, key=lambda r: r["heldOutMse"])
         print(f"\nBest tuned method at NFE 5: {b['method']} ({b['heldOutMse']:.4g}); best untuned baseline at NFE 8:"
               f" {base8:.4g}; ratio {b['heldOutMse'] / base8:.2f} (goal ≤ 1).")
+
+if overview:
+    print("\n| model | sets (method × NFE) | beat their base | tie | worse | reset to neutral | beat the best baseline |"
+          " best tuned NFE 5 / best baseline NFE 8 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print("\n".join(overview))

@@ -28,7 +28,8 @@ public final class MethodCatalog {
         for (SolverSpec.Iia.Form form : SolverSpec.Iia.Form.values()) {
             String name = form.id().replace('_', '-').replace("dpmsolver-2m", "dpmsolver++2m");
             add(new TunedMethods.Method(name,
-                    (ctx, base, spacing, nfe) -> IiaFitter.fit(ctx, form, spacing, nfe, IiaFitter.Settings.defaults()),
+                    (ctx, base, spacing, nfe) -> IiaFitter.fit(ctx, form, spacing, nfe,
+                            IiaFitter.Settings.defaults().withSamples(ctx.rows())),
                     IiaFitter::spec, variants(List.of(form.base()))));
         }
         add(dcMethod("dc", DcFitter.Objective.NEXT_STEP, DcOptions.DEFAULT));

@@ -63,6 +63,9 @@ class TuningCommandsTest {
         assertEquals(0, c.code(), c.err());
         assertTrue(c.out().contains("dode (fitted on rows 0..15, 15 variants)"), c.out());
         assertTrue(c.out().contains("iia-ddim (fitted on rows 0..15, 3 variants)"), c.out());
+        // every method fits on the given rows, whatever its default sample count (IIA's is 128)
+        assertTrue(!c.out().contains("no variant could be fitted"), c.out());
+        assertTrue(Files.exists(fitOut.resolve("iia-ddim-nfe6.json")), c.out());
         io.solvertune.tuning.CoefficientSet dode = io.solvertune.tuning.CoefficientSet.fromJson(
                 Files.readString(fitOut.resolve("dode-nfe6.json")));
         assertEquals(io.solvertune.tuning.CoefficientSet.Method.DODE, dode.method());
