@@ -124,11 +124,6 @@ public final class DcFitter {
                     maxFinalRuns, finalTolerance);
         }
 
-        public Settings withFinalBudget(int sweeps, int runs, double tolerance) {
-            return new Settings(samples, lower, upper, objective, teacherSteps, relativeTolerance, absoluteTolerance,
-                    maxEvaluations, sweeps, runs, tolerance);
-        }
-
         Map<String, Object> asMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("samples", samples);
@@ -295,58 +290,34 @@ public final class DcFitter {
                                      double[][] targets, double[] residual, double[] baseResidual, int[] evaluations,
                                      List<String> warnings) {
         double[] ratios = SolverSpec.Dc.neutral(base, steps).ratios();
-        SamplerConfig cfg = config(c, SolverSpec.Dc.neutral(base, steps), spacing, steps);
-        int per = c.perSample();
-        List<DcStepper> runs = new ArrayList<>();
-        List<int[]> ranges = new ArrayList<>();
-        try (NDManager m = NDManager.newBaseManager()) {
-            for (int b0 = 0; b0 < c.rows(); b0 += c.batch()) {
-                int b1 = Math.min(c.rows(), b0 + c.batch());
-                try (NDArray xT = Nd.create(m, Arrays.copyOfRange(c.initial(), b0 * per, b1 * per),
-                        new Shape(GridTeacher.shape(c, b1 - b0)), c.dtype())) {
-                    runs.add(DcStepper.start(cfg, GridTeacher.function(c, b0, b1), xT));
-                }
-                ranges.add(new int[] {b0, b1});
-            }
-            try {
-                for (int i = 0; i < steps; i++) {
-                    double[] target = targets[i + 1];
-                    int step = i;
-                    int[] count = new int[1];
-                    DoubleUnaryOperator f = rho -> {
-                        count[0]++;
-                        double se = 0;
-                        for (int b = 0; b < runs.size(); b++) {
-                            se += squaredError(runs.get(b).trial(rho), target, ranges.get(b)[0] * per);
-                        }
-                        return se / target.length;
-                    };
-                    double neutral = f.applyAsDouble(1.0);
-                    baseResidual[i] = neutral;
-                    residual[i] = neutral;
-                    if (i >= FREE_FROM) {
-                        double[] best = minimize(f, st.lower(), st.upper(), 1.0, neutral, st, st.maxEvaluations(),
-                                warnings, "step " + (i + 1));
-                        if (best[1] < neutral) {
-                            ratios[i] = best[0];
-                            residual[i] = best[1];
-                            boundWarning(st, best[0], "step " + (i + 1), warnings);
-                        } else {
-                            warnings.add("step " + (step + 1) + ": no ratio in [" + st.lower() + ", " + st.upper()
-                                    + "] lowers the next-step MSE below its value at 1 (" + neutral + "); kept 1");
-                        }
+        try (Prefix runs = new Prefix(c, base, spacing, steps)) {
+            for (int i = 0; i < steps; i++) {
+                double[] target = targets[i + 1];
+                int step = i;
+                int[] count = new int[1];
+                DoubleUnaryOperator f = rho -> {
+                    count[0]++;
+                    return runs.nextStepMse(rho, target);
+                };
+                double neutral = f.applyAsDouble(1.0);
+                baseResidual[i] = neutral;
+                residual[i] = neutral;
+                if (i >= FREE_FROM) {
+                    double[] best = minimize(f, st.lower(), st.upper(), 1.0, neutral, st, st.maxEvaluations(),
+                            warnings, "step " + (i + 1));
+                    if (best[1] < neutral) {
+                        ratios[i] = best[0];
+                        residual[i] = best[1];
+                        boundWarning(st, best[0], "step " + (i + 1), warnings);
+                    } else {
+                        warnings.add("step " + (step + 1) + ": no ratio in [" + st.lower() + ", " + st.upper()
+                                + "] lowers the next-step MSE below its value at 1 (" + neutral + "); kept 1");
                     }
-                    evaluations[i] = count[0];
-                    for (DcStepper r : runs) {
-                        r.advance(ratios[i]);
-                    }
-                    c.progress().report("dc-fit", i + 1, steps, String.format("step %d: ratio %.5f, MSE %.4g (%.4g at 1)",
-                            i + 1, ratios[i], residual[i], baseResidual[i]));
                 }
-            } finally {
-                for (DcStepper r : runs) {
-                    r.close();
-                }
+                evaluations[i] = count[0];
+                runs.advance(ratios[i]);
+                c.progress().report("dc-fit", i + 1, steps, String.format("step %d: ratio %.5f, MSE %.4g (%.4g at 1)",
+                        i + 1, ratios[i], residual[i], baseResidual[i]));
             }
         }
         return ratios;
@@ -409,8 +380,8 @@ public final class DcFitter {
     }
 
     /**
-     * The training rows' runs (one {@link DcStepper} per batch) advanced to a common step; {@link #finalMse}
-     * continues copies of them to the end. The value equals {@link DcFitter#finalMse} of the full ratios bit for bit
+     * The training rows' runs (one {@link DcStepper} per batch) advanced to a common step; {@link #nextStepMse} tries
+     * a ratio for the next step (NEXT_STEP), {@link #finalMse} continues copies of them to the end (FINAL). The value equals {@link DcFitter#finalMse} of the full ratios bit for bit
      * (the stepper takes exactly the sampler's steps).
      */
     static final class Prefix implements AutoCloseable {
@@ -448,6 +419,15 @@ public final class DcFitter {
             for (DcStepper r : runs) {
                 r.advance(ratio);
             }
+        }
+
+        /** MSE of the next state for {@code ratio} against {@code target}; the runs do not move. */
+        double nextStepMse(double ratio, double[] target) {
+            double se = 0;
+            for (int b = 0; b < runs.size(); b++) {
+                se += squaredError(runs.get(b).trial(ratio), target, offsets.get(b));
+            }
+            return se / target.length;
         }
 
         /** Final-state MSE of continuing every run with {@code ratios[index()..]}; the prefix does not move. */
