@@ -4,6 +4,8 @@
 # ${OUT:-work-dirs/bench}/<preset>-g<w>/): coefficients are fitted on training rows 0..FIT-1, the variant (base solver x
 # spacing) and the untuned baseline are chosen per NFE on rows FIT..SELECT_END-1, and both are scored on the 1,024
 # held-out seeds. Writes <dir>/tuned/<method>-nfe<n>.json (validated coefficient sets) and <dir>/tuned/summary.json.
+# Resumable (fit --resume): each (method, NFE) is written as soon as it is validated; a rerun keeps those, reuses the
+# stored baseline choice (re-scored, not swept again) and fits only what is missing, so long runs split into chunks.
 #
 #   tuning-jobs/benchmarks/tuned.sh [PRESET [GUIDANCE]]
 set -euo pipefail
@@ -25,7 +27,7 @@ run() {
   local preset=$1 g=$2 dir="$OUT/$1-g$2"
   echo "== $preset, guidance $g ($(date -u +%H:%M:%S))"
   $JAVA -jar $JAR fit --preset "$preset" --per-seed-class --guidance "$g" --train "$dir/train" --heldout "$dir/heldout" \
-      --fit-rows "${FIT[$preset]}" --select "${SELECT[$preset]}" --nfe "$NFE" --method "$METHODS" --gain-test "$GAIN_TEST" --out "$dir/$TUNED"
+      --fit-rows "${FIT[$preset]}" --select "${SELECT[$preset]}" --nfe "$NFE" --method "$METHODS" --gain-test "$GAIN_TEST" --resume --out "$dir/$TUNED"
 }
 
 if [ $# -ge 1 ]; then

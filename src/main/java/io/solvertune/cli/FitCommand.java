@@ -66,6 +66,15 @@ final class FitCommand implements Callable<Integer> {
             description = "bounds of DC-Solver's compensation ratios, dc and dc-final (default ${DEFAULT-VALUE})")
     String dcBounds;
 
+    @CommandLine.Option(names = "--resume", description = "continue an earlier run into the same --out: keep its "
+            + "summary rows, skip the (method, NFE) pairs whose set is written, reuse its baseline choice (re-scored)")
+    boolean resume;
+
+    @CommandLine.Option(names = "--baseline", paramLabel = "SUMMARY", description = "reuse the best untuned baseline "
+            + "chosen by an earlier fit (its summary.json) instead of sweeping the 40 untuned candidates again; "
+            + "it is re-scored and must match")
+    Path baselineFile;
+
     @CommandLine.Option(names = "--batch", defaultValue = "64", description = "batch size (default ${DEFAULT-VALUE})")
     int batch;
 
@@ -114,18 +123,39 @@ final class FitCommand implements Callable<Integer> {
         Evaluation.Targets selT = Evaluation.Targets.load(tr, selFrom, selTo);
         Evaluation.Targets hoT = Evaluation.Targets.load(ho, 0, ho.size());
         Files.createDirectories(out);
+        Path sum = out.resolve("summary.json");
         Map<String, Object> summary = new LinkedHashMap<>();
         List<Map<String, Object>> rows = new ArrayList<>();
+        Path baselineFrom = baselineFile;
+        if (resume && Files.isRegularFile(sum)) {
+            summary = Json.MAPPER.readValue(sum.toFile(),
+                    new com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>>() { });
+            checkSame(summary, "fitRows", List.of(fitFrom, fitTo), "--fit-rows");
+            checkSame(summary, "selectRows", List.of(selFrom, selTo), "--select");
+            checkSame(summary, "heldOutSeeds", ho.size(), "--heldout");
+            checkSame(summary, "gainTest", gainTest.id(), "--gain-test");
+            checkSame(summary, "dcBounds", List.of(dc.lower(), dc.upper()), "--dc-bounds");
+            rows = Json.MAPPER.convertValue(summary.getOrDefault("results", List.of()),
+                    new com.fasterxml.jackson.core.type.TypeReference<List<Map<String, Object>>>() { });
+            if (baselineFrom == null) {
+                baselineFrom = sum;
+            }
+        }
+        summary.put("fitRows", List.of(fitFrom, fitTo));
+        summary.put("selectRows", List.of(selFrom, selTo));
+        summary.put("heldOutSeeds", ho.size());
+        summary.put("gainTest", gainTest.id());
+        summary.put("dcBounds", List.of(dc.lower(), dc.upper()));
         try (Denoiser d = m.build()) {
             CoefficientSet.Provenance prov = new CoefficientSet.Provenance(m.hash(), d.schedule().spec(), m.guidance(),
                     tr.meta().teacher(), null, io.solvertune.numerics.CodeVersion.get(), null, null);
             FitContext ctx = new FitContext(d, m.guidance(), fitT.seeds(), fitT.initial(), fitT.sampleShape(),
                     fitT.tStart(), fitT.tEnd(), m.dtype(), batch, io.solvertune.tuning.Progress.NONE, prov);
             long t0 = System.nanoTime();
-            List<BaselineSweep.Choice> base = BaselineSweep.run(d, m.guidance(), selT, hoT,
-                    BaselineSweep.untunedCandidates(), nfes, batch, m.dtype(), io.solvertune.tuning.Progress.NONE);
-            o.printf(Locale.ROOT, "best untuned baseline (chosen on rows %d..%d, %d held-out seeds, %.1f s)%n", selFrom,
-                    selTo - 1, ho.size(), (System.nanoTime() - t0) / 1e9);
+            List<BaselineSweep.Choice> base = baseline(d, m, selT, hoT, baselineFrom);
+            o.printf(Locale.ROOT, "best untuned baseline (chosen on rows %d..%d%s, %d held-out seeds, %.1f s)%n",
+                    selFrom, selTo - 1, baselineFrom == null ? "" : "; stored choice from " + baselineFrom + " re-scored",
+                    ho.size(), (System.nanoTime() - t0) / 1e9);
             o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. |%n|---:|---|---:|%n");
             for (BaselineSweep.Choice c : base) {
                 o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g |%n", c.nfe(), c.best().name(), c.heldOut().meanMse(),
@@ -133,17 +163,24 @@ final class FitCommand implements Callable<Integer> {
             }
             summary.put("baseline", base);
             for (TunedMethods.Method method : chosen) {
-                List<TunedMethods.Outcome> res = TunedMethods.run(method, ctx, d, m.guidance(), selT, hoT, nfes, base,
-                        batch, m.dtype(), io.solvertune.tuning.Progress.NONE, gainTest);
                 o.printf(Locale.ROOT, "%s (fitted on rows %d..%d, %d variants)%n", method.name(), fitFrom, fitTo - 1,
                         method.variants().size());
                 o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. | base MSE | vs base | beats base | "
                         + "vs best baseline | beats baseline | fit s |%n|---:|---|---:|---:|---:|---|---:|---|---:|%n");
-                for (TunedMethods.Outcome r : res) {
+                for (int k = 0; k < nfes.length; k++) {
+                    int nfe = nfes[k];
+                    if (resume && done(rows, method.name(), nfe)) {
+                        o.printf(Locale.ROOT, "| %d | (kept from %s) | | | | | | | |%n", nfe, sum.getFileName());
+                        continue;
+                    }
+                    // one NFE at a time: its set and summary row are on disk before the next NFE starts
+                    TunedMethods.Outcome r = TunedMethods.run(method, ctx, d, m.guidance(), selT, hoT, new int[] {nfe},
+                            List.of(base.get(k)), batch, m.dtype(), io.solvertune.tuning.Progress.NONE, gainTest).get(0);
                     if (r.chosen() == null) {
                         o.printf(Locale.ROOT, "| %d | %s | | | | | | | %.1f |%n", r.nfe(), r.failures().isEmpty()
                                 ? "(no variant spends exactly " + r.nfe() + " NFE)"
                                 : "(no variant could be fitted: " + String.join("; ", r.failures()) + ")", r.fitSeconds());
+                        o.flush();
                         continue;
                     }
                     CoefficientSet.Validation v = r.chosen().validation();
@@ -152,6 +189,7 @@ final class FitCommand implements Callable<Integer> {
                                     : ""), v.mse(), v.stdErr(), v.baseMse(),
                             v.mse() / v.baseMse(), verdict(v.vsBase()), v.mse() / v.baselineMse(), verdict(v.vsBaseline()),
                             r.fitSeconds());
+                    o.flush();
                     String file = method.name() + "-nfe" + r.nfe() + ".json";
                     Files.writeString(out.resolve(file), r.chosen().toJson());
                     Map<String, Object> row = new LinkedHashMap<>();
@@ -172,20 +210,97 @@ final class FitCommand implements Callable<Integer> {
                     row.put("publishable", v.publishable());
                     row.put("fitSeconds", r.fitSeconds());
                     row.put("failures", r.failures());
+                    rows.removeIf(x -> method.name().equals(x.get("method")) && Integer.valueOf(nfe).equals(x.get("nfe")));
                     rows.add(row);
+                    summary.put("results", rows);
+                    writeAtomically(sum, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
                 }
             }
         }
         summary.put("results", rows);
-        summary.put("fitRows", List.of(fitFrom, fitTo));
-        summary.put("selectRows", List.of(selFrom, selTo));
-        summary.put("heldOutSeeds", ho.size());
-        summary.put("gainTest", gainTest.id());
-        summary.put("dcBounds", List.of(dc.lower(), dc.upper()));
-        Path sum = out.resolve("summary.json");
-        Files.writeString(sum, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+        writeAtomically(sum, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
         o.println("wrote " + sum);
         return 0;
+    }
+
+    /** Whether an earlier run already wrote {@code method} at {@code nfe} (its row and its set file). */
+    private boolean done(List<Map<String, Object>> rows, String method, int nfe) {
+        for (Map<String, Object> r : rows) {
+            if (method.equals(r.get("method")) && r.get("nfe") instanceof Number n && n.intValue() == nfe
+                    && r.get("file") instanceof String f && Files.isRegularFile(out.resolve(f))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void checkSame(Map<String, Object> stored, String key, Object now, String flag) {
+        Object was = stored.get(key);
+        if (was != null && !Json.MAPPER.valueToTree(was).equals(Json.MAPPER.valueToTree(now))) {
+            throw new IllegalArgumentException(flag + ": --resume continues a run made with " + key + " " + was
+                    + ", not " + now + " (use another --out, or the same settings)");
+        }
+    }
+
+    private static void writeAtomically(Path file, String text) throws java.io.IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, text);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * The best untuned baseline per NFE: swept over the untuned candidates, or, for the NFEs that {@code stored} (a
+     * fit summary.json) holds, its stored choice re-scored on the selection and held-out rows. The re-scored
+     * held-out MSE must match the stored one, so a summary of another model or held-out set is refused.
+     */
+    private List<BaselineSweep.Choice> baseline(Denoiser d, ModelOptions.Loaded m, Evaluation.Targets selT,
+                                                Evaluation.Targets hoT, Path stored) throws java.io.IOException {
+        Map<Integer, com.fasterxml.jackson.databind.JsonNode> kept = new java.util.HashMap<>();
+        if (stored != null) {
+            if (!Files.isRegularFile(stored)) {
+                throw new IllegalArgumentException("--baseline: no such file " + stored);
+            }
+            com.fasterxml.jackson.databind.JsonNode list;
+            try {
+                list = Json.MAPPER.readTree(stored.toFile()).path("baseline");
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalArgumentException("--baseline: " + stored + " is not JSON: " + e.getOriginalMessage());
+            }
+            if (!list.isArray()) {
+                throw new IllegalArgumentException("--baseline: " + stored + " has no \"baseline\" list (expected the "
+                        + "summary.json of an earlier fit)");
+            }
+            for (com.fasterxml.jackson.databind.JsonNode c : list) {
+                kept.put(c.path("nfe").asInt(), c);
+            }
+        }
+        List<BaselineSweep.Choice> out = new ArrayList<>();
+        for (int nfe : nfes) {
+            com.fasterxml.jackson.databind.JsonNode c = kept.get(nfe);
+            if (c == null) {
+                out.addAll(BaselineSweep.run(d, m.guidance(), selT, hoT, BaselineSweep.untunedCandidates(),
+                        new int[] {nfe}, batch, m.dtype(), io.solvertune.tuning.Progress.NONE));
+                continue;
+            }
+            io.solvertune.tuning.Candidate winner;
+            try {
+                winner = Json.MAPPER.treeToValue(c.path("best"), io.solvertune.tuning.Candidate.class);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+                throw new IllegalArgumentException("--baseline: the stored choice for NFE " + nfe + " in " + stored
+                        + " is not a candidate: " + e.getMessage());
+            }
+            Evaluation.Result trainR = Evaluation.evaluate(d, m.guidance(), selT, winner, nfe, batch, m.dtype(), 0).result();
+            Evaluation.Result held = Evaluation.evaluate(d, m.guidance(), hoT, winner, nfe, batch, m.dtype(), 0).result();
+            double was = c.path("heldOut").path("meanMse").asDouble(Double.NaN);
+            if (!(Math.abs(held.meanMse() - was) <= 1e-4 * Math.abs(was))) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "--baseline: the stored choice for NFE %d "
+                        + "(%s) had held-out MSE %.6g in %s but scores %.6g here: made with another model or held-out "
+                        + "set?", nfe, winner.name(), was, stored, held.meanMse()));
+            }
+            out.add(new BaselineSweep.Choice(nfe, winner, trainR, held, c.path("candidatesTried").asInt()));
+        }
+        return out;
     }
 
     private static String verdict(CoefficientSet.Verdict v) {

@@ -73,6 +73,38 @@ class TuningCommandsTest {
         assertEquals(32, dode.validation().seeds());
         assertEquals(16, dode.provenance().trainSeeds().length);
         assertTrue(Files.readString(fitOut.resolve("summary.json")).contains("\"vsBase\""));
+        // --resume keeps the written (method, NFE) pairs, reuses the stored baseline choice and adds the new ones
+        String before = Files.readString(fitOut.resolve("dode-nfe6.json"));
+        SampleCommandTest.Result more = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--train", train, "--heldout", held, "--fit-rows", "0:16", "--nfe", "6", "--method", "dode,dc",
+                "--resume", "--out", fitOut.toString());
+        assertEquals(0, more.code(), more.err());
+        assertTrue(more.out().contains("stored choice from " + fitOut.resolve("summary.json") + " re-scored"), more.out());
+        assertTrue(more.out().contains("| 6 | (kept from summary.json) |"), more.out());
+        assertTrue(more.out().contains("dc (fitted on rows 0..15"), more.out());
+        assertEquals(before, Files.readString(fitOut.resolve("dode-nfe6.json")));
+        com.fasterxml.jackson.databind.JsonNode sum = io.solvertune.tuning.Json.MAPPER.readTree(
+                fitOut.resolve("summary.json").toFile());
+        java.util.Set<String> methods = new java.util.TreeSet<>();
+        sum.path("results").forEach(r -> methods.add(r.path("method").asText() + "@" + r.path("nfe").asInt()));
+        assertEquals(java.util.Set.of("dode@6", "iia-ddim@6", "dc@6"), methods);
+        SampleCommandTest.Result otherRows = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--train", train, "--heldout", held, "--fit-rows", "0:8", "--nfe", "6", "--method", "dode", "--resume",
+                "--out", fitOut.toString());
+        assertTrue(otherRows.code() != 0 && otherRows.err().contains("--fit-rows: --resume continues a run made with "
+                + "fitRows [0, 16]"), otherRows.err());
+        // a stored baseline that does not re-score to its recorded held-out MSE (another model or set) is refused
+        Path forged = dir.resolve("forged.json");
+        Files.writeString(forged, Files.readString(fitOut.resolve("summary.json")).replaceFirst(
+                "\"meanMse\" : ([0-9.eE-]+)", "\"meanMse\" : 12345.0"));
+        SampleCommandTest.Result forgedRun = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--train", train, "--heldout", held, "--fit-rows", "0:16", "--nfe", "6", "--method", "dode",
+                "--baseline", forged.toString(), "--out", dir.resolve("fit2").toString());
+        assertTrue(forgedRun.code() != 0 && forgedRun.err().contains("--baseline: the stored choice for NFE 6"), forgedRun.err());
+        SampleCommandTest.Result notSummary = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance",
+                "3", "--train", train, "--heldout", held, "--fit-rows", "0:16", "--method", "dode", "--baseline",
+                fitOut.resolve("dode-nfe6.json").toString(), "--out", dir.resolve("fit3").toString());
+        assertTrue(notSummary.code() != 0 && notSummary.err().contains("has no \"baseline\" list"), notSummary.err());
         SampleCommandTest.Result overlap = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
                 "--train", train, "--heldout", held, "--fit-rows", "0:16", "--select", "8:8", "--method", "dode",
                 "--out", fitOut.toString());
