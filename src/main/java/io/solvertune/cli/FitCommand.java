@@ -210,15 +210,11 @@ final class FitCommand implements Callable<Integer> {
                     row.put("publishable", v.publishable());
                     row.put("fitSeconds", r.fitSeconds());
                     row.put("failures", r.failures());
-                    rows.removeIf(x -> method.name().equals(x.get("method")) && Integer.valueOf(nfe).equals(x.get("nfe")));
-                    rows.add(row);
-                    summary.put("results", rows);
-                    writeAtomically(sum, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+                    rows = record(sum, summary, rows, row);
                 }
             }
         }
-        summary.put("results", rows);
-        writeAtomically(sum, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+        record(sum, summary, rows, null);
         o.println("wrote " + sum);
         return 0;
     }
@@ -239,6 +235,34 @@ final class FitCommand implements Callable<Integer> {
         if (was != null && !Json.MAPPER.valueToTree(was).equals(Json.MAPPER.valueToTree(now))) {
             throw new IllegalArgumentException(flag + ": --resume continues a run made with " + key + " " + was
                     + ", not " + now + " (use another --out, or the same settings)");
+        }
+    }
+
+    /**
+     * Adds {@code row} (replacing the same method and NFE) and writes the summary. With {@code --resume} the rows are
+     * those on disk at this moment, under a file lock, so fits of different methods may run side by side into one
+     * {@code --out}; without it this run's rows replace the file's.
+     */
+    private List<Map<String, Object>> record(Path sum, Map<String, Object> summary, List<Map<String, Object>> rows,
+                                             Map<String, Object> row) throws java.io.IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(out.resolve(".summary.lock"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+             java.nio.channels.FileLock lock = ch.lock()) {
+            List<Map<String, Object>> now = new ArrayList<>(rows);
+            if (resume && Files.isRegularFile(sum)) {
+                now = Json.MAPPER.convertValue(Json.MAPPER.readTree(sum.toFile()).path("results"),
+                        new com.fasterxml.jackson.core.type.TypeReference<List<Map<String, Object>>>() { });
+                if (now == null) {
+                    now = new ArrayList<>();
+                }
+            }
+            if (row != null) {
+                now.removeIf(x -> row.get("method").equals(x.get("method")) && row.get("nfe").equals(x.get("nfe")));
+                now.add(row);
+            }
+            summary.put("results", now);
+            writeAtomically(sum, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+            return now;
         }
     }
 
