@@ -9,6 +9,7 @@ import io.solvertune.tuning.Evaluation;
 import io.solvertune.tuning.ImageGrid;
 import io.solvertune.tuning.Json;
 import io.solvertune.tuning.TrajectorySet;
+import io.solvertune.tuning.TunedMethods;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,6 +68,11 @@ final class EvaluateCommand implements Callable<Integer> {
     @CommandLine.Option(names = "--quantiles", description = "also print the median, 90th and 99th percentile and the maximum of the per-seed MSE")
     boolean quantiles;
 
+    @CommandLine.Option(names = "--set", paramLabel = "FILE.json", description = "score a fitted coefficient set "
+            + "(from `fit` or the API) at its own NFE next to its untuned base solver, with the paired verdict "
+            + "(repeatable)")
+    List<Path> sets;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter o = cmd.commandLine().getOut();
@@ -85,7 +91,7 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         if (solver != null) {
             cands.add(Candidate.of(SolverCatalog.parse(solver, options), TimestepSpacing.named(spacing, rho)));
-        } else if (v3 == null) {
+        } else if (v3 == null && sets == null) {
             cands.addAll(BaselineSweep.untunedCandidates());
         }
         Evaluation.Targets targets = Evaluation.Targets.load(set, from, to);
@@ -112,6 +118,28 @@ final class EvaluateCommand implements Callable<Integer> {
                         s.result().meanMse(), s.result().stdErr(), quantiles ? quantiles(s.perSeedMse()) : "");
             }
           }
+          for (Path f : sets == null ? List.<Path>of() : sets) {
+              io.solvertune.tuning.CoefficientSet cs = readSet(f, m);
+              Candidate tuned = new Candidate(f.getFileName() + ": " + TunedMethods.name(cs.method().name()
+                      .toLowerCase(Locale.ROOT), cs), io.solvertune.tuning.MethodCatalog.spec(cs), cs.spacing(), true,
+                      false, null, null);
+              Evaluation.Scored st = Evaluation.evaluate(d, m.guidance(), targets, tuned, cs.nfe(), batch, m.dtype(), keep);
+              Evaluation.Scored sb = Evaluation.evaluate(d, m.guidance(), targets, TunedMethods.baseCandidate(cs),
+                      cs.nfe(), batch, m.dtype(), keep);
+              for (Evaluation.Scored s : List.of(st, sb)) {
+                  results.add(s.result());
+                  if (keep > 0) {
+                      columns.add(s.firstSamples());
+                  }
+                  o.printf(Locale.ROOT, "| %s | %d | %d | %.6g | %.2g |%s%n", s.result().candidate(), cs.nfe(),
+                          s.result().seeds(), s.result().meanMse(), s.result().stdErr(),
+                          quantiles ? quantiles(s.perSeedMse()) : "");
+              }
+              o.printf(Locale.ROOT, "| %s vs its base | | | x%.3f | %s |%n", f.getFileName(),
+                      st.result().meanMse() / sb.result().meanMse(),
+                      io.solvertune.tuning.CoefficientSet.Verdict.of(st.result(), sb.result()).name().toLowerCase(Locale.ROOT)
+                              + (quantiles ? " | | | | |" : ""));
+          }
         }
         if (grid != null) {
             if (!ImageGrid.isImage(set.meta().sampleShape())) {
@@ -126,6 +154,29 @@ final class EvaluateCommand implements Callable<Integer> {
             o.println("wrote " + json);
         }
         return 0;
+    }
+
+    private static io.solvertune.tuning.CoefficientSet readSet(Path f, ModelOptions.Loaded m) throws java.io.IOException {
+        if (!Files.isRegularFile(f)) {
+            throw new IllegalArgumentException("--set: no such file " + f);
+        }
+        io.solvertune.tuning.CoefficientSet cs;
+        try {
+            cs = io.solvertune.tuning.CoefficientSet.fromJson(Files.readString(f));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("--set: " + f + " is not a coefficient set: " + e.getMessage());
+        }
+        String hash = cs.provenance() == null ? null : cs.provenance().modelHash();
+        if (hash != null && !hash.equals(m.hash())) {
+            throw new IllegalArgumentException("--set: " + f + " was fitted for model " + hash + ", not this model ("
+                    + m.hash() + ")");
+        }
+        if (cs.provenance() != null && cs.provenance().guidance() != null
+                && !cs.provenance().guidance().equals(m.guidance())) {
+            throw new IllegalArgumentException("--set: " + f + " was fitted at guidance " + cs.provenance().guidance()
+                    + ", not " + m.guidance());
+        }
+        return cs;
     }
 
     static String quantiles(double[] v) {

@@ -64,6 +64,15 @@ public final class MethodCatalog {
         }
     }
 
+    /** The runnable solver of a fitted set, whatever method fitted it (e.g. a downloaded set). */
+    public static SolverSpec spec(CoefficientSet set) {
+        return switch (set.method()) {
+            case IIA, BIIA -> IiaFitter.spec(set);
+            case DODE -> DodeFitter.spec(set);
+            case DC -> DcFitter.spec(set);
+        };
+    }
+
     private static TunedMethods.Method dcMethod(String name, DcFitter.Objective objective, DcOptions o) {
         return new TunedMethods.Method(name, (ctx, base, spacing, nfe) -> DcFitter.fit(ctx, base, spacing, nfe,
                 DcFitter.Settings.defaults().withSamples(ctx.rows()).withObjective(objective)

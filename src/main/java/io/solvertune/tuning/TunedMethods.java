@@ -217,7 +217,7 @@ public final class TunedMethods {
     }
 
     /** The set's base solver on the set's grid, untuned. */
-    static Candidate baseCandidate(CoefficientSet set) {
+    public static Candidate baseCandidate(CoefficientSet set) {
         return new Candidate(set.base().label() + " " + set.spacing().id(), set.base(), set.spacing(), true, false,
                 null, null);
     }

@@ -73,6 +73,20 @@ class TuningCommandsTest {
         assertEquals(32, dode.validation().seeds());
         assertEquals(16, dode.provenance().trainSeeds().length);
         assertTrue(Files.readString(fitOut.resolve("summary.json")).contains("\"vsBase\""));
+        // evaluate --set scores a written set and its base on a teacher set: the held-out numbers of its validation
+        SampleCommandTest.Result ev = cli("evaluate", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--teacher", held, "--set", fitOut.resolve("dode-nfe6.json").toString());
+        assertEquals(0, ev.code(), ev.err());
+        assertTrue(ev.out().contains(String.format(java.util.Locale.ROOT, " | 6 | 32 | %.6g |", dode.validation().mse())),
+                ev.out());
+        assertTrue(ev.out().contains(String.format(java.util.Locale.ROOT, " | 6 | 32 | %.6g |",
+                dode.validation().baseMse())), ev.out());
+        assertTrue(ev.out().contains("| dode-nfe6.json vs its base | | | x"), ev.out());
+        assertTrue(!ev.out().contains("unipc data bh2 o2 time_uniform | 5"), "--set alone scores no untuned baselines");
+        SampleCommandTest.Result notSet = cli("evaluate", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance",
+                "3", "--teacher", held, "--set", fitOut.resolve("summary.json").toString());
+        assertTrue(notSet.code() != 0 && notSet.err().contains("--set: ") && notSet.err().contains("is not a coefficient set"),
+                notSet.err());
         // --resume keeps the written (method, NFE) pairs, reuses the stored baseline choice and adds the new ones
         String before = Files.readString(fitOut.resolve("dode-nfe6.json"));
         SampleCommandTest.Result more = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
