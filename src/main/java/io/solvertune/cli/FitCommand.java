@@ -75,6 +75,10 @@ final class FitCommand implements Callable<Integer> {
             + "it is re-scored and must match")
     Path baselineFile;
 
+    @CommandLine.Option(names = "--progress", description = "print each fitted variant's selection error and "
+            + "each baseline candidate to stderr as it finishes")
+    boolean progress;
+
     @CommandLine.Option(names = "--batch", defaultValue = "64", description = "batch size (default ${DEFAULT-VALUE})")
     int batch;
 
@@ -96,6 +100,12 @@ final class FitCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter o = cmd.commandLine().getOut();
+        PrintWriter e = cmd.commandLine().getErr();
+        io.solvertune.tuning.Progress prog = !progress ? io.solvertune.tuning.Progress.NONE
+                : (stage, done, total, message) -> {
+                    e.printf(Locale.ROOT, "[%s %d/%d] %s%n", stage, done, total, message);
+                    e.flush();
+                };
         List<TunedMethods.Method> chosen = new ArrayList<>();
         MethodCatalog.DcOptions dc = dcOptions(dcBounds);
         for (String name : methods) {
@@ -150,9 +160,9 @@ final class FitCommand implements Callable<Integer> {
             CoefficientSet.Provenance prov = new CoefficientSet.Provenance(m.hash(), d.schedule().spec(), m.guidance(),
                     tr.meta().teacher(), null, io.solvertune.numerics.CodeVersion.get(), null, null);
             FitContext ctx = new FitContext(d, m.guidance(), fitT.seeds(), fitT.initial(), fitT.sampleShape(),
-                    fitT.tStart(), fitT.tEnd(), m.dtype(), batch, io.solvertune.tuning.Progress.NONE, prov);
+                    fitT.tStart(), fitT.tEnd(), m.dtype(), batch, prog, prov);
             long t0 = System.nanoTime();
-            List<BaselineSweep.Choice> base = baseline(d, m, selT, hoT, baselineFrom);
+            List<BaselineSweep.Choice> base = baseline(d, m, selT, hoT, baselineFrom, prog);
             o.printf(Locale.ROOT, "best untuned baseline (chosen on rows %d..%d%s, %d held-out seeds, %.1f s)%n",
                     selFrom, selTo - 1, baselineFrom == null ? "" : "; stored choice from " + baselineFrom + " re-scored",
                     ho.size(), (System.nanoTime() - t0) / 1e9);
@@ -175,7 +185,7 @@ final class FitCommand implements Callable<Integer> {
                     }
                     // one NFE at a time: its set and summary row are on disk before the next NFE starts
                     TunedMethods.Outcome r = TunedMethods.run(method, ctx, d, m.guidance(), selT, hoT, new int[] {nfe},
-                            List.of(base.get(k)), batch, m.dtype(), io.solvertune.tuning.Progress.NONE, gainTest).get(0);
+                            List.of(base.get(k)), batch, m.dtype(), prog, gainTest).get(0);
                     if (r.chosen() == null) {
                         o.printf(Locale.ROOT, "| %d | %s | | | | | | | %.1f |%n", r.nfe(), r.failures().isEmpty()
                                 ? "(no variant spends exactly " + r.nfe() + " NFE)"
@@ -279,7 +289,8 @@ final class FitCommand implements Callable<Integer> {
      * held-out MSE must match the stored one, so a summary of another model or held-out set is refused.
      */
     private List<BaselineSweep.Choice> baseline(Denoiser d, ModelOptions.Loaded m, Evaluation.Targets selT,
-                                                Evaluation.Targets hoT, Path stored) throws java.io.IOException {
+                                                Evaluation.Targets hoT, Path stored,
+                                                io.solvertune.tuning.Progress prog) throws java.io.IOException {
         Map<Integer, com.fasterxml.jackson.databind.JsonNode> kept = new java.util.HashMap<>();
         if (stored != null) {
             if (!Files.isRegularFile(stored)) {
@@ -304,7 +315,7 @@ final class FitCommand implements Callable<Integer> {
             com.fasterxml.jackson.databind.JsonNode c = kept.get(nfe);
             if (c == null) {
                 out.addAll(BaselineSweep.run(d, m.guidance(), selT, hoT, BaselineSweep.untunedCandidates(),
-                        new int[] {nfe}, batch, m.dtype(), io.solvertune.tuning.Progress.NONE));
+                        new int[] {nfe}, batch, m.dtype(), prog));
                 continue;
             }
             io.solvertune.tuning.Candidate winner;

@@ -91,8 +91,9 @@ class TuningCommandsTest {
         String before = Files.readString(fitOut.resolve("dode-nfe6.json"));
         SampleCommandTest.Result more = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
                 "--train", train, "--heldout", held, "--fit-rows", "0:16", "--nfe", "6", "--method", "dode,dc",
-                "--resume", "--out", fitOut.toString());
+                "--resume", "--progress", "--out", fitOut.toString());
         assertEquals(0, more.code(), more.err());
+        assertTrue(more.err().contains("[dc 1/9] NFE 6 dc unipc data bh1 o3 time_uniform: select MSE"), more.err());
         assertTrue(more.out().contains("stored choice from " + fitOut.resolve("summary.json") + " re-scored"), more.out());
         assertTrue(more.out().contains("| 6 | (kept from summary.json) |"), more.out());
         assertTrue(more.out().contains("dc (fitted on rows 0..15"), more.out());
