@@ -35,7 +35,8 @@ import java.util.Map;
  * ({@link TimestepSpacing#innerSpacing()}), so every coarse time is exactly a fine-grid time; for time_uniform and
  * logSNR this is the official {@code scale}x-steps grid (up to rounding). {@code TEACHER} is DPM-Solver++ 3M on a
  * logSNR-uniform grid of about {@code teacherSteps} steps that passes exactly through the coarse times (each coarse
- * interval gets sub-steps in proportion to its logSNR length, at least 1): a near-exact ODE solution instead of the
+ * interval gets sub-steps in proportion to its logSNR length, at least 1; {@link GridTeacher}, whose solves are shared
+ * with DC-Solver fits on the same grid): a near-exact ODE solution instead of the
  * 10x base solver.
  *
  * <p>All training rows are fitted in one sampling run if they fit in one batch ({@link FitContext#batch}); otherwise
@@ -192,23 +193,6 @@ public final class DodeFitter {
         return fine;
     }
 
-    /** A grid through every coarse time, uniform in logSNR within each interval, about {@code total} steps. */
-    static double[] teacherGrid(NoiseSchedule ns, double[] coarse, int total) {
-        int steps = coarse.length - 1;
-        double span = ns.lambda(coarse[steps]) - ns.lambda(coarse[0]);
-        List<Double> out = new ArrayList<>();
-        for (int i = 0; i < steps; i++) {
-            double len = ns.lambda(coarse[i + 1]) - ns.lambda(coarse[i]);
-            int k = Math.max(1, (int) Math.round(total * len / span));
-            double[] sub = new TimestepSpacing.LogSnr().times(ns, coarse[i], coarse[i + 1], k);
-            for (int j = 0; j < k; j++) {
-                out.add(sub[j]);
-            }
-        }
-        out.add(coarse[steps]);
-        return out.stream().mapToDouble(Double::doubleValue).toArray();
-    }
-
     private static double[][] refinedTargets(FitContext train, SamplerConfig cfg, double[] coarse, int scale) {
         double[] fine = refinedGrid(train.model().schedule(), cfg.spacing(), coarse, scale);
         SamplerConfig fineCfg = new SamplerConfig(cfg.solver(), new TimestepSpacing.Explicit(fine), fine.length - 1,
@@ -216,11 +200,10 @@ public final class DodeFitter {
         return solveAt(train, fineCfg, fine, coarse);
     }
 
+    /** The {@link GridTeacher} states at the coarse times 1..steps (shared with DC-Solver fits on the same grid). */
     private static double[][] teacherTargets(FitContext train, double[] coarse, int total) {
-        double[] fine = teacherGrid(train.model().schedule(), coarse, total);
-        SamplerConfig fineCfg = new SamplerConfig(SolverSpec.DpmSolver.plusPlusMultistep(3),
-                new TimestepSpacing.Explicit(fine), fine.length - 1, fine[0], fine[fine.length - 1], true, false);
-        return solveAt(train, fineCfg, fine, coarse);
+        double[][] all = GridTeacher.states(train, coarse, total);
+        return Arrays.copyOfRange(all, 1, all.length);
     }
 
     /** Runs {@code cfg} on every training row; the states at the coarse times 1..steps. */

@@ -84,7 +84,76 @@ public final class GridTeacher {
      * {@code k = 0..steps}, in the context's arithmetic.
      */
     public static double[][] states(FitContext ctx, double[] studentTimes, int total) {
-        return states(ctx, fineGrid(ctx.model().schedule(), studentTimes, total));
+        Key key = new Key(ctx, studentTimes, total);
+        double[][] hit;
+        synchronized (MEMO) {
+            hit = MEMO.get(key);
+        }
+        if (hit == null) {
+            hit = states(ctx, fineGrid(ctx.model().schedule(), studentTimes, total));
+            synchronized (MEMO) {
+                MEMO.put(key, hit);
+            }
+        }
+        double[][] copy = new double[hit.length][];
+        for (int k = 0; k < hit.length; k++) {
+            copy[k] = hit[k].clone();
+        }
+        return copy;
+    }
+
+    /** Solves kept for reuse: the variants of one fit run share a grid per spacing and NFE (e.g. UniPC bh1/bh2 and
+     * DPM-Solver++ 2M in DC-Solver, five bases in D-ODE with teacher targets), and a teacher solve of a network costs
+     * hundreds of model calls per row. Least recently used first out. */
+    private static final int MEMO_ENTRIES = 24;
+    private static final java.util.Map<Key, double[][]> MEMO = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<Key, double[][]> eldest) {
+            return size() > MEMO_ENTRIES;
+        }
+    };
+
+    /** Everything the states depend on: the same model object, rows, arithmetic, batching, student times, steps. */
+    private static final class Key {
+        private final Object model;
+        private final Object guidance;
+        private final long[] seeds;
+        private final double[] initial;
+        private final long[] sampleShape;
+        private final double tStart;
+        private final Object dtype;
+        private final int batch;
+        private final double[] times;
+        private final int total;
+        private final int hash;
+
+        Key(FitContext c, double[] times, int total) {
+            this.model = c.model();
+            this.guidance = c.guidance();
+            this.seeds = c.seeds().clone();
+            this.initial = c.initial().clone();
+            this.sampleShape = c.sampleShape().clone();
+            this.tStart = c.tStart();
+            this.dtype = c.dtype();
+            this.batch = c.batch();
+            this.times = times.clone();
+            this.total = total;
+            this.hash = java.util.Objects.hash(System.identityHashCode(model), guidance, Arrays.hashCode(seeds),
+                    Arrays.hashCode(initial), Arrays.hashCode(times), total, batch);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.model == model && k.guidance.equals(guidance) && Arrays.equals(k.seeds, seeds)
+                    && Arrays.equals(k.initial, initial) && Arrays.equals(k.sampleShape, sampleShape)
+                    && Double.compare(k.tStart, tStart) == 0 && k.dtype == dtype && k.batch == batch
+                    && Arrays.equals(k.times, times) && k.total == total;
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
     }
 
     /** As {@link #states(FitContext, double[], int)} on a given fine grid. */

@@ -174,7 +174,7 @@ class DodeFitterTest {
             assertTrue(set.fit().residuals()[i] <= set.fit().baseResiduals()[i]);
         }
         double[] coarse = set.times();
-        double[] grid = DodeFitter.teacherGrid(model.schedule(), coarse, 500);
+        double[] grid = GridTeacher.fineGrid(model.schedule(), coarse, 500).times();
         assertTrue(Math.abs(grid.length - 501) <= 6, "teacher steps " + (grid.length - 1));
         int found = 0;
         for (double t : grid) {

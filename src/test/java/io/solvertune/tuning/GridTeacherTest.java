@@ -106,6 +106,37 @@ class GridTeacherTest {
         }
     }
 
+    @Test
+    void aRepeatedSolveIsServedFromTheMemoAndCopied() {
+        ReferenceProblem p = ReferenceProblem.load("public_gmm_linear_d8");
+        try (GaussianMixtureDenoiser model = p.model()) {
+            int[] reports = new int[1];
+            FitContext base = context(p, model, 32);
+            FitContext ctx = new FitContext(model, base.guidance(), base.seeds(), base.initial(), base.sampleShape(),
+                    base.tStart(), base.tEnd(), base.dtype(), base.batch(), (stage, done, total, msg) -> reports[0]++,
+                    null);
+            double[] student = new TimestepSpacing.LogSnr().times(p.schedule, p.tStart, p.tEnd, 6);
+            double[][] first = GridTeacher.states(ctx, student, 120);
+            int solved = reports[0];
+            assertTrue(solved > 0);
+            first[3][0] = 1e9; // a caller's change must not reach the memo
+            double[][] again = GridTeacher.states(ctx.first(ctx.rows()), student.clone(), 120);
+            assertEquals(solved, reports[0], "same rows, times and steps: no new solve");
+            assertTrue(again[3][0] != 1e9);
+            double[][] fresh = GridTeacher.states(ctx, student, 240);
+            assertTrue(reports[0] > solved, "other steps: solved again");
+            double[][] direct = GridTeacher.states(ctx, GridTeacher.fineGrid(p.schedule, student, 120));
+            for (int k = 0; k < direct.length; k++) {
+                assertArrayEquals(direct[k], again[k], 0.0);
+            }
+            assertTrue(maxDiff(fresh[6], again[6]) > 0);
+            // other rows: solved again
+            int before = reports[0];
+            GridTeacher.states(ctx.first(ctx.rows() - 1), student, 120);
+            assertTrue(reports[0] > before);
+        }
+    }
+
     static double maxDiff(double[] a, double[] b) {
         double w = 0;
         for (int i = 0; i < a.length; i++) {
