@@ -18,6 +18,7 @@ METHODS=${METHODS:-dc,dc-final,dode,dode-teacher,iia-ddim,iia-dpmsolver++2m,iia-
 # when a fit gains over its base on the selection rows: PAIRED_MEAN (default) or PAIRED_MEAN_OR_TYPICAL_SEED
 GAIN_TEST=${GAIN_TEST:-PAIRED_MEAN}
 TUNED=${TUNED:-tuned}   # output subdirectory of each <preset>-g<w>/
+# FIT_FLAGS: extra fit flags, e.g. "--progress" or "--dc-bounds 0.2:2.5"
 declare -A GUIDANCE=([gmm-sd-d32]="1 7.5" [fmnist-empirical]="1 5" [fmnist-unet]="1 3")
 # fit rows / selection rows of the training teacher set (512 rows; 384 for the UNet)
 declare -A FIT=([gmm-sd-d32]=0:128 [fmnist-empirical]=0:128 [fmnist-unet]=0:64)
@@ -27,7 +28,7 @@ run() {
   local preset=$1 g=$2 dir="$OUT/$1-g$2"
   echo "== $preset, guidance $g ($(date -u +%H:%M:%S))"
   $JAVA -jar $JAR fit --preset "$preset" --per-seed-class --guidance "$g" --train "$dir/train" --heldout "$dir/heldout" \
-      --fit-rows "${FIT[$preset]}" --select "${SELECT[$preset]}" --nfe "$NFE" --method "$METHODS" --gain-test "$GAIN_TEST" --resume --out "$dir/$TUNED"
+      --fit-rows "${FIT[$preset]}" --select "${SELECT[$preset]}" --nfe "$NFE" --method "$METHODS" --gain-test "$GAIN_TEST" --resume ${FIT_FLAGS:-} --out "$dir/$TUNED"
 }
 
 if [ $# -ge 1 ]; then
