@@ -171,7 +171,19 @@ final class FitCommand implements Callable<Integer> {
                 o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g |%n", c.nfe(), c.best().name(), c.heldOut().meanMse(),
                         c.heldOut().stdErr());
             }
-            summary.put("baseline", base);
+            // NFEs of an earlier run that this one does not ask for keep their stored choice (their rows refer to it)
+            java.util.TreeMap<Integer, Object> byNfe = new java.util.TreeMap<>();
+            if (summary.get("baseline") instanceof List<?> stored) {
+                for (Object c : stored) {
+                    if (c instanceof Map<?, ?> mc && mc.get("nfe") instanceof Number n) {
+                        byNfe.put(n.intValue(), c);
+                    }
+                }
+            }
+            for (BaselineSweep.Choice c : base) {
+                byNfe.put(c.nfe(), c);
+            }
+            summary.put("baseline", new ArrayList<>(byNfe.values()));
             for (TunedMethods.Method method : chosen) {
                 o.printf(Locale.ROOT, "%s (fitted on rows %d..%d, %d variants)%n", method.name(), fitFrom, fitTo - 1,
                         method.variants().size());

@@ -103,6 +103,17 @@ class TuningCommandsTest {
         java.util.Set<String> methods = new java.util.TreeSet<>();
         sum.path("results").forEach(r -> methods.add(r.path("method").asText() + "@" + r.path("nfe").asInt()));
         assertEquals(java.util.Set.of("dode@6", "iia-ddim@6", "dc@6"), methods);
+        // a resumed run at another NFE sweeps that NFE and keeps the stored choice of the others
+        SampleCommandTest.Result nfe5 = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--train", train, "--heldout", held, "--fit-rows", "0:16", "--nfe", "5", "--method", "dode",
+                "--resume", "--out", fitOut.toString());
+        assertEquals(0, nfe5.code(), nfe5.err());
+        com.fasterxml.jackson.databind.JsonNode sum5 = io.solvertune.tuning.Json.MAPPER.readTree(
+                fitOut.resolve("summary.json").toFile());
+        assertEquals(2, sum5.path("baseline").size(), sum5.path("baseline").toString());
+        assertEquals(5, sum5.path("baseline").get(0).path("nfe").asInt());
+        assertEquals(sum.path("baseline").get(0), sum5.path("baseline").get(1));
+        assertEquals(4, sum5.path("results").size());
         SampleCommandTest.Result otherRows = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
                 "--train", train, "--heldout", held, "--fit-rows", "0:8", "--nfe", "6", "--method", "dode", "--resume",
                 "--out", fitOut.toString());
@@ -110,8 +121,14 @@ class TuningCommandsTest {
                 + "fitRows [0, 16]"), otherRows.err());
         // a stored baseline that does not re-score to its recorded held-out MSE (another model or set) is refused
         Path forged = dir.resolve("forged.json");
-        Files.writeString(forged, Files.readString(fitOut.resolve("summary.json")).replaceFirst(
-                "\"meanMse\" : ([0-9.eE-]+)", "\"meanMse\" : 12345.0"));
+        com.fasterxml.jackson.databind.node.ObjectNode tree = (com.fasterxml.jackson.databind.node.ObjectNode)
+                io.solvertune.tuning.Json.MAPPER.readTree(fitOut.resolve("summary.json").toFile());
+        tree.path("baseline").forEach(choice -> {
+            if (choice.path("nfe").asInt() == 6) {
+                ((com.fasterxml.jackson.databind.node.ObjectNode) choice.path("heldOut")).put("meanMse", 12345.0);
+            }
+        });
+        Files.writeString(forged, tree.toString());
         SampleCommandTest.Result forgedRun = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
                 "--train", train, "--heldout", held, "--fit-rows", "0:16", "--nfe", "6", "--method", "dode",
                 "--baseline", forged.toString(), "--out", dir.resolve("fit2").toString());
