@@ -128,6 +128,50 @@ public final class IiaFitter {
         };
     }
 
+    /**
+     * Our extension (as D-ODE's {@code dode-teacher}): the target of step {@code i} is the high-accuracy
+     * {@link GridTeacher} state at exactly the coarse time {@code t_{i+1}} of the same row, independent of the state the
+     * tuned sampler reached. The paper's target corrects each step towards the exact local flow from wherever the
+     * sampler is; this one also pulls the path back towards the true trajectory, so a step can compensate the errors
+     * of the uncorrectable steps before it (IIA's first step has no vectors). The teacher is solved once per grid from
+     * the context's rows ({@code grid} must be the fit's coarse grid, {@code rows} the fitted row count).
+     */
+    public static Target teacherTarget(FitContext ctx, double[] grid, int rows, int teacherSteps) {
+        double[][][] states = new double[1][][];
+        return (step, s, t, from, z, model) -> {
+            if (states[0] == null) {
+                states[0] = GridTeacher.states(ctx.first(rows), grid, teacherSteps);
+            }
+            if (s != grid[step] || t != grid[step + 1]) {
+                throw new IllegalStateException("iia teacher target: step " + step + " is [" + s + ", " + t
+                        + "], the teacher's grid has [" + grid[step] + ", " + grid[step + 1] + "]");
+            }
+            int per = ctx.perSample();
+            int b = (int) z.getShape().get(0);
+            double[] v = Arrays.copyOfRange(states[0][step + 1], from * per, (from + b) * per);
+            return Nd.create(z.getManager(), v, z.getShape(), z.getDataType());
+        };
+    }
+
+    /** Fits with the teacher target ({@link #teacherTarget}) on the coarse grid of {@code spacing} at {@code nfe}. */
+    public static CoefficientSet fitToTeacher(FitContext ctx, Form form, TimestepSpacing spacing, int nfe,
+                                              Settings settings, int teacherSteps) {
+        if (settings == null) {
+            settings = Settings.defaults();
+        }
+        int steps = nfe / form.nfePerStep();
+        if (nfe < form.nfePerStep() || nfe % form.nfePerStep() != 0) {
+            throw new IllegalArgumentException("iia fit: nfe must be a positive multiple of " + form.nfePerStep()
+                    + " for " + form.id() + ", got " + nfe);
+        }
+        int rows = Math.min(settings.samples(), ctx.rows());
+        SamplerConfig cfg = new SamplerConfig(form.base(), spacing, steps, ctx.tStart(), ctx.tEnd(), true, false);
+        double[] grid = cfg.solver().create().grid(ctx.model().schedule(), cfg, ctx.tStart(), ctx.tEnd());
+        return fit(ctx, form, spacing, nfe, settings, teacherTarget(ctx, grid, rows, teacherSteps),
+                "grid-teacher dpmsolver++ multistep o3, about " + teacherSteps + " logSNR-uniform steps, at the coarse "
+                        + "times");
+    }
+
     /** Fits with the paper's fine target ({@link #fineTarget}). */
     public static CoefficientSet fit(FitContext ctx, Form form, TimestepSpacing spacing, int nfe, Settings settings) {
         return fit(ctx, form, spacing, nfe, settings, null);
@@ -140,6 +184,11 @@ public final class IiaFitter {
      */
     public static CoefficientSet fit(FitContext ctx, Form form, TimestepSpacing spacing, int nfe, Settings settings,
                                      Target target) {
+        return fit(ctx, form, spacing, nfe, settings, target, target == null ? null : "injected");
+    }
+
+    private static CoefficientSet fit(FitContext ctx, Form form, TimestepSpacing spacing, int nfe, Settings settings,
+                                      Target target, String targetName) {
         if (ctx == null) {
             throw new IllegalArgumentException("iia fit: context is required");
         }
@@ -267,7 +316,7 @@ public final class IiaFitter {
         st.put("ridge", settings.ridge());
         st.put("conditionLimit", settings.conditionLimit());
         st.put("maxCorrection", settings.maxCorrection());
-        st.put("target", injected ? "injected" : "base solver, " + settings.fineSubsteps() + " sub-steps per step");
+        st.put("target", injected ? targetName : "base solver, " + settings.fineSubsteps() + " sub-steps per step");
         st.put("objective", "per-step MSE to the target along the corrected path (normal equations, SVD)");
         CoefficientSet.FitReport report = new CoefficientSet.FitReport(rows, residuals, baseResiduals, iterations,
                 (System.nanoTime() - t0) / 1e9, List.copyOf(warnings));

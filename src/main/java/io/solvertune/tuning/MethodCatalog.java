@@ -32,6 +32,14 @@ public final class MethodCatalog {
                             IiaFitter.Settings.defaults().withSamples(ctx.rows())),
                     IiaFitter::spec, variants(List.of(form.base()))));
         }
+        // ours: the same forms fitted against the teacher at the coarse times (as dode-teacher), not the fine local flow
+        for (SolverSpec.Iia.Form form : SolverSpec.Iia.Form.values()) {
+            String name = form.id().replace('_', '-').replace("dpmsolver-2m", "dpmsolver++2m") + "-teacher";
+            add(new TunedMethods.Method(name,
+                    (ctx, base, spacing, nfe) -> IiaFitter.fitToTeacher(ctx, form, spacing, nfe,
+                            IiaFitter.Settings.defaults().withSamples(ctx.rows()), GridTeacher.DEFAULT_STEPS),
+                    IiaFitter::spec, variants(List.of(form.base()))));
+        }
         add(dcMethod("dc", DcFitter.Objective.NEXT_STEP, DcOptions.DEFAULT));
         add(dcMethod("dc-final", DcFitter.Objective.FINAL, DcOptions.DEFAULT));
         List<SolverSpec> dodeBases = List.of(new SolverSpec.Ddim(), SolverSpec.DpmSolver.plusPlusMultistep(2),

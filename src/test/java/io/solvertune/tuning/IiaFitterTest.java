@@ -261,6 +261,45 @@ class IiaFitterTest {
         assertEquals(mseTuned, res.meanMse(), 1e-12 * mseTuned);
     }
 
+    @ParameterizedTest
+    @EnumSource(Form.class)
+    void teacherTargetIsTheTeacherAtExactlyEachCoarseTimeForEveryRow(Form form) {
+        // 16 rows in batches of 8: the target slices the right rows and the right time (no off-by-one)
+        FitContext ctx = context(model, problem.guidance, initial, 16, 8);
+        TimestepSpacing sp = new TimestepSpacing.LogSnr();
+        int nfe = 6;
+        int steps = nfe / form.nfePerStep();
+        CoefficientSet set = IiaFitter.fitToTeacher(ctx, form, sp, nfe, IiaFitter.Settings.defaults().withSamples(16), 200);
+        double[][] teach = GridTeacher.states(ctx, set.times(), 200);
+        int per = (int) model.sampleShape()[0];
+        // step 0 starts from x_T on every path: its neutral residual is the plain base step against teacher row 1
+        SamplerConfig one = new SamplerConfig(form.base(), new TimestepSpacing.Explicit(
+                new double[] {set.times()[0], set.times()[1]}), 1, set.times()[0], set.times()[1], true, false);
+        double sq = 0;
+        try (NDManager m = manager.newSubManager()) {
+            NDArray x = m.create(Arrays.copyOf(initial, 16 * per), new Shape(16, per));
+            double[] first = Sampler.sample(one, new ModelFunction(model, problem.guidance,
+                    problem.guidance.rowLabels(Seeds.range(0, 16), model.numClasses())), x).x().toDoubleArray();
+            for (int j = 0; j < first.length; j++) {
+                sq += (first[j] - teach[1][j]) * (first[j] - teach[1][j]);
+            }
+        }
+        assertEquals(sq / (16.0 * per), set.fit().baseResiduals()[0], 1e-9 * sq / (16.0 * per), form.id());
+        for (int i = 0; i < steps; i++) {
+            assertTrue(set.fit().residuals()[i] <= set.fit().baseResiduals()[i] * (1 + 1e-9), form.id() + " step " + i);
+        }
+        assertTrue(set.provenance().settings().get("target").toString().startsWith("grid-teacher"));
+        // on the training rows the tuned run ends closer to the teacher than the plain base solver
+        Evaluation.Targets t = new Evaluation.Targets(0, 16, Seeds.range(0, 16), Arrays.copyOf(initial, 16 * per), teach[steps],
+                model.sampleShape(), problem.tStart, problem.tEnd);
+        double tuned = Evaluation.evaluate(model, problem.guidance, t, TunedMethods.candidate(
+                MethodCatalog.method(form.id().replace('_', '-').replace("dpmsolver-2m", "dpmsolver++2m") + "-teacher",
+                        MethodCatalog.DcOptions.DEFAULT), set), nfe, 16, DataType.FLOAT64, 0).result().meanMse();
+        double plain = Evaluation.evaluate(model, problem.guidance, t, TunedMethods.baseCandidate(set), nfe, 16,
+                DataType.FLOAT64, 0).result().meanMse();
+        assertTrue(tuned < plain, form.id() + ": tuned " + tuned + " vs base " + plain);
+    }
+
     @Test
     void badInputIsRefusedNamingTheField() {
         FitContext ctx = context(model, problem.guidance, initial, 8, 8);
