@@ -94,7 +94,8 @@ for name in sorted(os.listdir(root)):
                              "vsBaseline": v.get("vsBaseline"), "fitSeconds": s["fit"]["seconds"]})
     if not rows:
         continue
-    order = ["dc", "dc-final", "dode", "dode-teacher", "iia-ddim", "iia-dpmsolver++2m", "iia-edm", "biia-edm"]
+    order = ["dc", "dc-final", "dode", "dode-teacher", "iia-ddim", "iia-ddim-teacher", "iia-dpmsolver++2m",
+             "iia-dpmsolver++2m-teacher", "iia-edm", "iia-edm-teacher", "biia-edm", "biia-edm-teacher"]
     rows.sort(key=lambda r: (order.index(r["method"]) if r["method"] in order else 99, r["nfe"]))
     print(f"\n#### {name}\n")
     print("| method | NFE | chosen variant (selection rows) | held-out MSE ± s.e. | base MSE | vs base | beats base? |"

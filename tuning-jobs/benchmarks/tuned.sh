@@ -14,7 +14,7 @@ JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
 OUT=${OUT:-work-dirs/bench}
 NFE=${NFE:-5,6,8,10}
 JAVA=${JAVA:-java}
-METHODS=${METHODS:-dc,dc-final,dode,dode-teacher,iia-ddim,iia-dpmsolver++2m,iia-edm,biia-edm}
+METHODS=${METHODS:-dc,dc-final,dode,dode-teacher,iia-ddim,iia-ddim-teacher,iia-dpmsolver++2m,iia-dpmsolver++2m-teacher,iia-edm,iia-edm-teacher,biia-edm,biia-edm-teacher}
 # when a fit gains over its base on the selection rows: PAIRED_MEAN (default) or PAIRED_MEAN_OR_TYPICAL_SEED
 GAIN_TEST=${GAIN_TEST:-PAIRED_MEAN}
 TUNED=${TUNED:-tuned}   # output subdirectory of each <preset>-g<w>/
