@@ -159,17 +159,22 @@ public final class IiaFitter {
         if (settings == null) {
             settings = Settings.defaults();
         }
-        int steps = nfe / form.nfePerStep();
-        if (nfe < form.nfePerStep() || nfe % form.nfePerStep() != 0) {
-            throw new IllegalArgumentException("iia fit: nfe must be a positive multiple of " + form.nfePerStep()
-                    + " for " + form.id() + ", got " + nfe);
-        }
+        int steps = steps(form, nfe);
         int rows = Math.min(settings.samples(), ctx.rows());
         SamplerConfig cfg = new SamplerConfig(form.base(), spacing, steps, ctx.tStart(), ctx.tEnd(), true, false);
         double[] grid = cfg.solver().create().grid(ctx.model().schedule(), cfg, ctx.tStart(), ctx.tEnd());
         return fit(ctx, form, spacing, nfe, settings, teacherTarget(ctx, grid, rows, teacherSteps),
                 "grid-teacher dpmsolver++ multistep o3, about " + teacherSteps + " logSNR-uniform steps, at the coarse "
                         + "times");
+    }
+
+    /** Steps of {@code form} in a run of {@code nfe} model calls; refuses an NFE the form cannot spend. */
+    private static int steps(Form form, int nfe) {
+        if (nfe < form.nfePerStep() || nfe % form.nfePerStep() != 0) {
+            throw new IllegalArgumentException("iia fit: nfe must be a positive multiple of " + form.nfePerStep()
+                    + " for " + form.id() + ", got " + nfe);
+        }
+        return nfe / form.nfePerStep();
     }
 
     /** Fits with the paper's fine target ({@link #fineTarget}). */
@@ -201,14 +206,10 @@ public final class IiaFitter {
         if (settings == null) {
             settings = Settings.defaults();
         }
-        if (nfe < form.nfePerStep() || nfe % form.nfePerStep() != 0) {
-            throw new IllegalArgumentException("iia fit: nfe must be a positive multiple of " + form.nfePerStep()
-                    + " for " + form.id() + ", got " + nfe);
-        }
+        int steps = steps(form, nfe);
         long t0 = System.nanoTime();
         int r = settings.r() != null ? settings.r() : form.defaultR();
         FitContext c = ctx.first(settings.samples());
-        int steps = nfe / form.nfePerStep();
         boolean injected = target != null;
         Target tgt = injected ? target : fineTarget(form.base(), spacing, settings.fineSubsteps());
         SamplerConfig cfg = new SamplerConfig(form.base(), spacing, steps, c.tStart(), c.tEnd(), true, false);
