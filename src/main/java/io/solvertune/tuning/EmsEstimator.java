@@ -114,7 +114,9 @@ public final class EmsEstimator {
     public EmpiricalModelStatistics fromData(DataSampler data, double tStart, double tEnd, Progress progress) {
         long[] seeds = Seeds.range(settings.firstSeed(), settings.samples());
         long[] labels = guidance.rowLabels(seeds, model.numClasses());
-        double[] x0 = data.sample(seeds, labels);
+        // the data come from the class the sampler is conditioned on: per seed, or the one fixed class of the spec
+        // (rowLabels is null for a fixed class, since the guidance itself applies it to the model)
+        double[] x0 = data.sample(seeds, guidance.dataLabels(seeds, model.numClasses()));
         double[] z = Seeds.initialNoise(seeds, per, 1.0);
         EmsGrid grid = new EmsGrid(settings.gridSteps(), tStart, tEnd);
         double[] lambdas = grid.lambdas(schedule);

@@ -289,6 +289,70 @@ class EmsEstimatorTest {
         }
     }
 
+    /**
+     * A spec whose guidance fixes one class (here class 0 of the guided reference problem, scale 5): the data samples
+     * come from that class's components only, so the statistics approach the exact class-restricted ones of
+     * shared/reference/ems_public_gmm_sd_d32_cfg5 (4096 class-0 samples) within their Monte-Carlo error. Before the fix
+     * the fixed class was dropped on the way to the data sampler and the samples came from every class (l reached
+     * -1.3, s +39, and DPM-Solver-v3 diverged).
+     */
+    @Test
+    void dataStatisticsOfAFixedClassAreThoseOfThatClass() throws Exception {
+        io.solvertune.testing.ReferenceProblem p = io.solvertune.testing.ReferenceProblem.load("public_gmm_sd_d32_cfg5");
+        assertEquals(Integer.valueOf(0), p.guidance.classLabel());
+        assertTrue(!p.guidance.perSeedClass());
+        EmpiricalModelStatistics ref = io.solvertune.numerics.coeff.EmsNpz.read(
+                io.solvertune.testing.ReferenceProblem.resource("ems_public_gmm_sd_d32_cfg5/l.npz").getParent(), 1.0,
+                1e-3);
+        try (io.solvertune.numerics.model.GaussianMixtureDenoiser model = p.model()) {
+            EmpiricalModelStatistics ours = new EmsEstimator(model, p.guidance,
+                    new EmsEstimator.Settings(240, EmsEstimator.Source.NOISED_DATA, 1024, 0, 1,
+                            EmsEstimator.LMethod.EXACT, 1e-5, 1024, 0), DataType.FLOAT64)
+                    .fromData(DataSampler.of(model), 1.0, 1e-3, Progress.NONE);
+            int d = 32;
+            double[] relL = new double[241 * d];
+            double[] scaledB = new double[241 * d];
+            double[] scaledS = new double[241 * d];
+            double maxS = Double.NEGATIVE_INFINITY;
+            int q = 0;
+            for (int j = 0; j <= 240; j++) {
+                for (int e = 0; e < d; e++) {
+                    relL[q] = Math.abs(ours.l(j, e) - ref.l(j, e)) / Math.max(1e-3, Math.abs(ref.l(j, e)));
+                    scaledB[q] = Math.abs(ours.b(j, e) - ref.b(j, e)) / Math.max(1.0, Math.abs(ref.b(j, e)));
+                    scaledS[q] = Math.abs(ours.s(j, e) - ref.s(j, e)) / Math.max(1.0, Math.abs(ref.s(j, e)));
+                    maxS = Math.max(maxS, ours.s(j, e));
+                    q++;
+                }
+            }
+            java.util.Arrays.sort(relL);
+            java.util.Arrays.sort(scaledB);
+            java.util.Arrays.sort(scaledS);
+            System.out.printf("EMS of a fixed class vs reference (gmm sd d32 cfg5, class 0): l relative error median "
+                    + "%.3g, 95%% %.3g; s scaled median %.3g; b scaled median %.3g; max s %.3g%n",
+                    relL[relL.length / 2], relL[(int) (relL.length * 0.95)], scaledS[scaledS.length / 2],
+                    scaledB[scaledB.length / 2], maxS);
+            assertTrue(relL[relL.length / 2] < 0.02, "median relative l error " + relL[relL.length / 2]);
+            assertTrue(relL[(int) (relL.length * 0.95)] < 0.1, "95% l error " + relL[(int) (relL.length * 0.95)]);
+            assertTrue(scaledS[scaledS.length / 2] < 0.1, "median s error " + scaledS[scaledS.length / 2]);
+            assertTrue(scaledB[scaledB.length / 2] < 0.1, "median b error " + scaledB[scaledB.length / 2]);
+        }
+    }
+
+    /** The labels of the data samples: per seed, the fixed class, or none. */
+    @Test
+    void dataLabelsFollowTheGuidance() {
+        long[] seeds = {0, 1, 2, 7};
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new long[] {0, 0, 0, 0},
+                new Guidance(0, 7.5).dataLabels(seeds, 2));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new long[] {0, 1, 0, 1},
+                Guidance.perSeed(7.5).dataLabels(seeds, 2));
+        org.junit.jupiter.api.Assertions.assertNull(Guidance.none().dataLabels(seeds, 2));
+        org.junit.jupiter.api.Assertions.assertNull(new Guidance(0, 7.5).rowLabels(seeds, 2),
+                "the model function still applies a fixed class through the guidance, not through row labels");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new Guidance(5, 2.0).dataLabels(seeds, 2));
+    }
+
     /** An estimation killed part-way resumes from its checkpoint and ends with the same statistics, bit for bit. */
     @Test
     void resumesFromItsCheckpoint(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {

@@ -1,13 +1,19 @@
 package io.solvertune.numerics.model;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 /**
  * Conditioning of a sampling run and the classifier-free guidance scale ({@code 1} = plain conditional model, one
  * model call per evaluation). The class is either one label for every row ({@code classLabel}), or per seed
  * ({@code perSeedClass}: the row of seed s gets class {@code s mod numClasses}, so a seed set covers all classes), or
  * none (unconditional sampling).
+ *
+ * <p>JSON: {@code classLabel} is written whenever it is set (class 0 included: a class-0 run must not read back as
+ * unconditional), {@code scale} always, {@code perSeedClass} only when true.
  */
-@com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
-public record Guidance(Integer classLabel, double scale, boolean perSeedClass) {
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Guidance(Integer classLabel, double scale,
+                       @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean perSeedClass) {
 
     public Guidance {
         if (!Double.isFinite(scale)) {
@@ -48,6 +54,27 @@ public record Guidance(Integer classLabel, double scale, boolean perSeedClass) {
         for (int i = 0; i < seeds.length; i++) {
             l[i] = Math.floorMod(seeds[i], (long) numClasses);
         }
+        return l;
+    }
+
+    /**
+     * The class each data sample of these seeds must come from, for statistics fitted on clean data: per seed as
+     * {@link #rowLabels}, the fixed {@link #classLabel} for every row, or {@code null} when the run is unconditional.
+     * (The model function keeps taking {@link #rowLabels}: a fixed class is applied by the guidance itself.)
+     */
+    public long[] dataLabels(long[] seeds, int numClasses) {
+        if (perSeedClass) {
+            return rowLabels(seeds, numClasses);
+        }
+        if (classLabel == null) {
+            return null;
+        }
+        if (numClasses > 0 && classLabel >= numClasses) {
+            throw new IllegalArgumentException("class label " + classLabel + " is out of range for a model with "
+                    + numClasses + " classes");
+        }
+        long[] l = new long[seeds.length];
+        java.util.Arrays.fill(l, classLabel);
         return l;
     }
 
