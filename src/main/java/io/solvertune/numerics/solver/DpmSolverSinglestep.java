@@ -123,6 +123,26 @@ final class DpmSolverSinglestep implements Solver {
         return orders[i];
     }
 
+    /**
+     * The inner evaluation times of outer step {@code i} from {@code s} to {@code t} (after {@link #grid}), computed
+     * exactly as {@link #step} computes them: none for order 1, {@code [s1]} for order 2, {@code [s1, s2]} for order 3.
+     */
+    double[] innerTimes(NoiseSchedule ns, int i, double s, double t) {
+        int order = orders[i];
+        if (order == 1) {
+            return new double[0];
+        }
+        double lambdaS = ns.lambda(s);
+        double h = ns.lambda(t) - lambdaS;
+        double s1 = ns.inverseLambda(lambdaS + r1s[i] * h);
+        return order == 2 ? new double[] {s1} : new double[] {s1, ns.inverseLambda(lambdaS + r2s[i] * h)};
+    }
+
+    /** Inner ratios {@code [r1, r2]} of outer step {@code i} in half log-SNR (after {@link #grid}). */
+    double[] innerRatios(int i) {
+        return new double[] {r1s[i], r2s[i]};
+    }
+
     // basis: the state and the model outputs at s, s1, s2
     private static final Combo X = Combo.basis(4, 0);
     private static final Combo MS = Combo.basis(4, 1);

@@ -4,143 +4,154 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.solvertune.numerics.coeff.EmsNpz;
+import io.solvertune.exports.ConsumerCall;
+import io.solvertune.exports.ExportFormat;
+import io.solvertune.exports.ExportRules;
+import io.solvertune.exports.ExportSubject;
+import io.solvertune.exports.ExportSupport;
+import io.solvertune.numerics.coeff.EmpiricalModelStatistics;
 import io.solvertune.numerics.io.Npy;
 import io.solvertune.numerics.io.NpyArray;
 import io.solvertune.numerics.model.PredictionType;
-import io.solvertune.numerics.schedule.BetaSchedule;
 import io.solvertune.numerics.schedule.EdmSchedule;
 import io.solvertune.numerics.schedule.NoiseSchedule;
 import io.solvertune.numerics.schedule.RectifiedFlowSchedule;
-import io.solvertune.numerics.schedule.ScheduleSpec;
-import io.solvertune.numerics.schedule.VpDiscreteSchedule;
-import io.solvertune.numerics.solver.SolverSpec;
-import io.solvertune.tuning.CoefficientSet;
+import io.solvertune.numerics.solver.SamplerConfig;
+import io.solvertune.numerics.spec.DenoiserSpec;
+import io.solvertune.numerics.spec.ModelSpec;
+import io.solvertune.tuning.Candidate;
 import io.solvertune.tuning.Json;
 import io.solvertune.tuning.job.ResolvedModel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import java.util.zip.ZipOutputStream;
 
 /**
  * Export formats of a published config, each a pure function of the config's document and its model's spec (both
- * immutable), so an export's bytes never change and carry their own sha256 ETag.
+ * immutable), so an export's bytes never change and carry their own sha256 ETag. Whether a format reproduces the
+ * config, and with which consumer call, is decided by {@link ExportRules} (framework-free); a format that would run
+ * another solver than the validated one is refused with {@link NotApplicable} (409) naming the reason and the
+ * formats that work, and every export states the consumer call that reproduces it.
  */
 public final class ConfigExports {
-
-    /** The export formats. */
-    public enum Format {
-        /** The native document. */
-        JSON("json", "application/json", "json"),
-        /** A zip: scheduler/scheduler_config.json, schedule.json, guider_config.json, coefficients.json. */
-        DIFFUSERS("diffusers", "application/zip", "zip"),
-        /** JSON: the sigma list (trailing 0) with its sigma space. */
-        K_DIFFUSION("k-diffusion", "application/json", "json"),
-        /** JSON: a ManualSigmas string and the sigma list. */
-        COMFYUI("comfyui", "application/json", "json"),
-        /** A zip in the official DPM-Solver-v3 layout: l.npz, sb.npz (+ ems.json). */
-        DPMSOLVER_V3("dpmsolver-v3", "application/zip", "zip"),
-        /** The JSON list of per-step ratios DC-Solver's official sampler loads ({@code dc_ratios/*.json}). */
-        DC_RATIOS("dc-ratios", "application/json", "json"),
-        /** DC-Solver cascade-polynomial coefficients as the official {@code .npy} (36 float64 values). */
-        DC_CPR("dc-cpr", "application/octet-stream", "npy");
-
-        private final String id;
-        private final String mediaType;
-        private final String extension;
-
-        Format(String id, String mediaType, String extension) {
-            this.id = id;
-            this.mediaType = mediaType;
-            this.extension = extension;
-        }
-
-        public String id() {
-            return id;
-        }
-
-        public String mediaType() {
-            return mediaType;
-        }
-
-        public String extension() {
-            return extension;
-        }
-
-        /** The known format ids. */
-        public static List<String> ids() {
-            return Arrays.stream(values()).map(Format::id).toList();
-        }
-
-        /** The format called {@code id}, or null. */
-        public static Format of(String id) {
-            for (Format f : values()) {
-                if (f.id.equalsIgnoreCase(id == null ? "" : id.strip())) {
-                    return f;
-                }
-            }
-            return null;
-        }
-    }
 
     /** An export: bytes, media type and file name. */
     public record Export(byte[] body, String mediaType, String fileName) {
     }
 
-    /** The format does not apply to this config (409). */
+    /** The format does not reproduce this config (409): the reason and the formats that do. */
     public static final class NotApplicable extends RuntimeException {
         private static final long serialVersionUID = 1L;
+        private final List<String> alternatives;
 
         public NotApplicable(String message) {
-            super(message);
+            this(message, List.of());
         }
+
+        public NotApplicable(String message, List<String> alternatives) {
+            super(message);
+            this.alternatives = List.copyOf(alternatives);
+        }
+
+        /** The formats that reproduce the config. */
+        public List<String> alternatives() {
+            return alternatives;
+        }
+    }
+
+    /** One row of a config's export listing. */
+    public record Listed(String format, boolean supported, String mediaType, String href, String consumer,
+                         String entryPoint, String code, List<String> notes, Double modelTimeMaxDeviation,
+                         String reason, List<String> alternatives) {
+    }
+
+    /** Every format of a config with its verdict. */
+    public record Listing(long configId, List<Listed> formats) {
     }
 
     private ConfigExports() {
     }
 
-    /**
-     * Exports a config.
-     *
-     * @param document  the config's canonical document (as served)
-     * @param modelSpec the model's stored spec ({@code models.spec})
-     */
-    public static Export export(Format format, JsonNode parsedDocument, JsonNode modelSpec, byte[] documentBytes) {
-        ObjectNode document = parsedDocument.deepCopy();
-        document.put("_sha256", CanonicalJson.sha256(documentBytes)); // the config's ETag, quoted by every header
-        long id = document.path("id").asLong();
+    // ---- the decision ----------------------------------------------------------------------------------------------
+
+    /** What the export rules need to know about a config (its document) and its model (the stored spec). */
+    public static ExportSubject subject(JsonNode document, JsonNode modelSpec) {
         ConfigValues values = ConfigValues.parse(document.get("values"));
-        String base = "config-" + id + "-v" + document.path("version").asInt();
+        ModelSpec spec = ResolvedModel.specOf(modelSpec);
+        NoiseSchedule schedule = spec.schedule().build();
+        boolean network = spec.model() instanceof DenoiserSpec.TorchScript;
+        PredictionType prediction = PredictionType.parse(document.path("model").path("predictionType")
+                .asText("noise"));
+        double guidance = document.path("guidance").asDouble(1.0);
+        if (values instanceof ConfigValues.Baseline b) {
+            Candidate c = b.candidate();
+            SamplerConfig run = new SamplerConfig(c.solver(), c.spacing(), b.steps(), c.tStart(), c.tEnd(),
+                    c.lowerOrderFinal(), c.denoiseToZero());
+            return ExportSubject.baseline(run, b.times(), schedule, prediction, network, guidance);
+        }
+        if (values instanceof ConfigValues.Coefficients c) {
+            return ExportSubject.coefficients(c.set(), c.cpr() != null, schedule, prediction, network, guidance);
+        }
+        ConfigValues.DpmSolverV3 v = (ConfigValues.DpmSolverV3) values;
+        return ExportSubject.dpmSolverV3(v.spec(), v.spacing(), v.steps(), v.lowerOrderFinal(), v.denoiseToZero(),
+                v.times(), schedule, prediction, network, guidance);
+    }
+
+    /** Every format's verdict for a config. */
+    public static Listing listing(long configId, JsonNode document, JsonNode modelSpec) {
+        List<Listed> rows = ExportRules.all(subject(document, modelSpec)).stream().map(e -> {
+            String href = "/api/v1/configs/" + configId + "/export/" + e.format().id();
+            if (!e.isSupported()) {
+                return new Listed(e.format().id(), false, e.format().mediaType(), href, null, null, null, null, null,
+                        e.reason(), e.alternatives().stream().map(ExportFormat::id).toList());
+            }
+            ConsumerCall c = e.call();
+            return new Listed(e.format().id(), true, e.format().mediaType(), href, c.consumer(), c.entryPoint(),
+                    c.code(), c.notes(), c.modelTime() == null ? null : c.modelTime().maxDeviation(), null, null);
+        }).toList();
+        return new Listing(configId, rows);
+    }
+
+    /**
+     * Exports a config, or throws {@link NotApplicable} when the format would not reproduce it.
+     *
+     * @param parsedDocument the config's canonical document (as served)
+     * @param modelSpec      the model's stored spec ({@code models.spec})
+     * @param documentBytes  the served bytes (the json export, and the ETag other exports quote)
+     */
+    public static Export export(ExportFormat format, JsonNode parsedDocument, JsonNode modelSpec,
+                                byte[] documentBytes) {
+        ObjectNode document = parsedDocument.deepCopy();
+        document.put("_sha256", CanonicalJson.sha256(documentBytes)); // the config's ETag, quoted by every export
+        String base = "config-" + document.path("id").asLong() + "-v" + document.path("version").asInt();
+        if (format == ExportFormat.JSON) {
+            return new Export(documentBytes, format.mediaType(), base + ".json");
+        }
+        ExportSubject subject = subject(document, modelSpec);
+        ExportSupport support = ExportRules.decide(format, subject);
+        if (!support.isSupported()) {
+            throw new NotApplicable(support.message(), support.alternatives().stream().map(ExportFormat::id).toList());
+        }
+        ConsumerCall call = support.call();
         return switch (format) {
-            case JSON -> new Export(documentBytes, format.mediaType(), base + ".json");
-            case K_DIFFUSION -> json(kDiffusion(document, values, schedule(modelSpec)), format, base + "-k-diffusion");
-            case COMFYUI -> json(comfyUi(document, values, schedule(modelSpec)), format, base + "-comfyui");
-            case DIFFUSERS -> new Export(diffusers(document, values, modelSpec), format.mediaType(),
+            case JSON -> throw new IllegalStateException("handled above");
+            case K_DIFFUSION -> json(kDiffusion(document, subject, call), format, base + "-k-diffusion");
+            case COMFYUI -> json(comfyUi(document, subject, call), format, base + "-comfyui");
+            case DIFFUSERS -> new Export(diffusers(document, subject, call), format.mediaType(),
                     base + "-diffusers.zip");
-            case DPMSOLVER_V3 -> new Export(dpmSolverV3(values), format.mediaType(), base + "-dpmsolver-v3.zip");
-            case DC_RATIOS -> json(dcRatios(values), format, base + "-dc-ratios");
-            case DC_CPR -> new Export(dcCpr(values), format.mediaType(), base + "-cpr.npy");
+            case DPMSOLVER_V3 -> new Export(dpmSolverV3(document, subject, call), format.mediaType(),
+                    base + "-dpmsolver-v3.zip");
+            case DC_RATIOS -> json(doubles(doublesOf(call.arguments().get("ratios"))), format, base + "-dc-ratios");
+            case DC_CPR -> throw new IllegalStateException("dc-cpr is never supported");
         };
     }
 
-    // ---- sigma conventions -------------------------------------------------------------------------------------------
-
-    /** The model's noise schedule. */
-    static NoiseSchedule schedule(JsonNode modelSpec) {
-        return ResolvedModel.specOf(modelSpec).schedule().build();
-    }
+    // ---- sigma conventions -----------------------------------------------------------------------------------------
 
     /** Which sigma a list holds, in words (every sigma export states it). */
     static String sigmaSpace(NoiseSchedule s) {
@@ -170,19 +181,6 @@ public final class ConfigExports {
         return s.inverseLambda(-Math.log(sigma));
     }
 
-    private static double[] sigmasWithZero(NoiseSchedule s, double[] times) {
-        double[] out = new double[times.length + 1];
-        for (int i = 0; i < times.length; i++) {
-            out[i] = sigmaOf(s, times[i]);
-        }
-        return out; // last entry stays 0
-    }
-
-    private static final String TERMINAL = "the config's steps + 1 noise levels followed by a terminal 0 (N + 1 "
-            + "entries for N = steps + 1 sampler steps): the step to 0 returns the denoised prediction, which costs "
-            + "k-diffusion / ComfyUI samplers one extra model call unless the config already ends with "
-            + "denoise-to-zero";
-
     private static ObjectNode header(JsonNode document, String format) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("format", format);
@@ -197,83 +195,76 @@ public final class ConfigExports {
         return o;
     }
 
-    static ObjectNode kDiffusion(JsonNode document, ConfigValues values, NoiseSchedule s) {
+    private static JsonNode callJson(ConsumerCall call) {
+        return Json.MAPPER.valueToTree(call);
+    }
+
+    // ---- k-diffusion and ComfyUI -----------------------------------------------------------------------------------
+
+    static ObjectNode kDiffusion(JsonNode document, ExportSubject s, ConsumerCall call) {
         ObjectNode o = header(document, "k-diffusion");
-        double[] sigmas = sigmasWithZero(s, values.times());
-        o.put("sigmaSpace", sigmaSpace(s));
-        o.put("steps", sigmas.length - 1);
-        o.put("terminal", TERMINAL);
-        o.set("sigmas", doubles(sigmas));
-        o.put("usage", "sigmas = torch.tensor(export['sigmas'], dtype=torch.float64); "
-                + "k_diffusion.sampling.sample_<solver>(model, x * sigmas[0], sigmas)");
+        o.put("sigmaSpace", sigmaSpace(s.schedule()));
+        List<?> calls = (List<?>) call.arguments().get("calls");
+        o.put("usage", call.code());
+        o.put("initialState", "x = x_T * " + call.initialScale() + " (x_T: the initial state of our sampler)");
+        o.put("finalState", "x_end = x * " + call.finalScale());
+        double[] times = s.times();
+        double[] sig = new double[times.length + (s.run().denoiseToZero() ? 1 : 0)];
+        for (int i = 0; i < times.length; i++) {
+            sig[i] = sigmaOf(s.schedule(), times[i]);
+        }
+        o.put("steps", sig.length - 1);
+        o.set("sigmas", doubles(sig));
+        o.put("sigmasConvention", "the config's grid as noise levels, ending at its end level (then 0 only for "
+                + "denoise_to_zero); the calls below split it where a sampler needs it (" + calls.size()
+                + (calls.size() == 1 ? " call)" : " calls)"));
+        o.set("call", callJson(call));
         return o;
     }
 
-    static ObjectNode comfyUi(JsonNode document, ConfigValues values, NoiseSchedule s) {
+    static ObjectNode comfyUi(JsonNode document, ExportSubject s, ConsumerCall call) {
         ObjectNode o = header(document, "comfyui");
-        double[] sigmas = sigmasWithZero(s, values.times());
-        o.put("sigmaSpace", sigmaSpace(s));
-        o.put("terminal", TERMINAL);
+        o.put("sigmaSpace", sigmaSpace(s.schedule()));
+        List<?> stages = (List<?>) call.arguments().get("stages");
+        Map<?, ?> first = (Map<?, ?>) stages.get(0);
         o.put("node", "ManualSigmas");
-        o.put("manualSigmas", Arrays.stream(sigmas).mapToObj(Double::toString).collect(Collectors.joining(", ")));
-        o.set("sigmas", doubles(sigmas));
+        o.put("manualSigmas", (String) first.get("manualSigmas"));
+        o.set("sigmas", doubles((double[]) first.get("sigmas")));
+        o.put("graph", call.entryPoint());
+        o.set("prompt", Json.MAPPER.valueToTree(call.arguments().get("prompt")));
+        o.set("call", callJson(call));
         return o;
     }
 
-    // ---- diffusers ---------------------------------------------------------------------------------------------------
+    // ---- diffusers -------------------------------------------------------------------------------------------------
 
-    static byte[] diffusers(JsonNode document, ConfigValues values, JsonNode modelSpec) {
-        NoiseSchedule s = schedule(modelSpec);
-        String prediction = diffusersPrediction(document.path("model").path("predictionType").asText());
-        if (s instanceof RectifiedFlowSchedule flow) {
-            return diffusersFlow(document, values, flow, prediction);
-        }
-        if (!(s instanceof VpDiscreteSchedule vp)) {
-            throw new NotApplicable("format diffusers: needs a discrete VP schedule (betas) or a rectified-flow "
-                    + "schedule; this model's schedule is " + s.spec().getClass().getSimpleName().toLowerCase(Locale.ROOT)
-                    + " (diffusers' EDM schedulers precondition the raw network with sigma_data, which a registered "
-                    + "denoiser does not have: use k-diffusion or comfyui)");
-        }
-        ObjectNode scheduler = schedulerConfig(values, vp, prediction);
+    static byte[] diffusers(JsonNode document, ExportSubject s, ConsumerCall call) {
+        Map<String, Object> args = call.arguments();
+        ObjectNode scheduler = Json.MAPPER.valueToTree(args.get("schedulerConfig"));
         scheduler.put("_solvertune_config_id", document.path("id").asLong());
-
-        double[] times = values.times();
-        int steps = times.length - 1;
         ObjectNode schedule = header(document, "diffusers-schedule");
-        schedule.put("steps", steps);
-        schedule.set("times", doubles(times));
-        schedule.put("timesConvention", "continuous DPM-Solver time t in (0, 1]; the network's timestep is "
-                + "t * N' - 1 with N' = " + vp.gridSize() + " kept training steps");
-        double[] ts = new double[steps + 1];
-        long[] rounded = new long[steps];
-        boolean exact = true;
-        for (int i = 0; i <= steps; i++) {
-            ts[i] = vp.modelInputTime(times[i]);
-            if (i < steps) {
-                rounded[i] = Math.round(ts[i]);
-                exact &= Math.abs(rounded[i] - ts[i]) < 1e-9;
+        schedule.put("scheduler", (String) args.get("scheduler"));
+        schedule.put("mode", (String) args.get("mode"));
+        schedule.set("times", doubles(s.times()));
+        schedule.put("timesConvention", "the config's grid in continuous time (DPM-Solver convention for discrete "
+                + "VP models: t_n = (n + 1) / N'); the network's timestep is t * N' - 1");
+        switch ((String) args.get("mode")) {
+            case "sigmas" -> schedule.set("sigmas", doubles((double[]) args.get("sigmas")));
+            case "timesteps" -> {
+                ArrayNode a = schedule.putArray("timesteps");
+                for (long t : (long[]) args.get("timesteps")) {
+                    a.add(t);
+                }
+            }
+            default -> {
+                schedule.put("numInferenceSteps", ((Number) args.get("numInferenceSteps")).intValue());
+                schedule.set("sigmas", doubles((double[]) args.get("sigmas")));
+                schedule.set("timesteps", doubles((double[]) args.get("timesteps")));
             }
         }
-        schedule.set("timesteps", doubles(ts));
-        ArrayNode ints = schedule.putArray("timestepsInt");
-        Arrays.stream(rounded).forEach(ints::add);
-        schedule.put("timestepsIntExact", exact);
-        schedule.put("timestepsConvention", "timesteps: the steps + 1 network timesteps (float, exact; the last is "
-                + "the end point). timestepsInt: the first steps entries rounded, for pipe(timesteps=...) with "
-                + "final_sigmas_type='sigma_min'" + (exact ? "" : "; rounding moves them off the fitted grid, so "
-                + "coefficients fitted on these times hold only approximately"));
-        schedule.set("sigmas", doubles(Arrays.stream(times).map(t -> sigmaOf(vp, t)).toArray()));
-        schedule.put("sigmaSpace", sigmaSpace(vp));
-        schedule.put("sigmasConvention", "steps + 1 entries ending at the config's end noise level (no terminal "
-                + "0); EulerDiscreteScheduler(sigmas=...) expects steps + 1 entries including its terminal: pass "
-                + "sigmas[:-1] + [0.0] to end at zero, or these to reproduce the grid");
-        schedule.put("shiftApplied", false);
+        schedule.put("sigmaSpace", sigmaSpace(s.schedule()));
+        schedule.put("usage", call.code());
 
-        return diffusersZip(document, values, scheduler, schedule);
-    }
-
-    private static byte[] diffusersZip(JsonNode document, ConfigValues values, ObjectNode scheduler,
-                                       ObjectNode schedule) {
         ObjectNode guider = JsonNodeFactory.instance.objectNode();
         guider.put("_class_name", "ClassifierFreeGuidance");
         guider.put("guidance_scale", document.path("guidance").asDouble());
@@ -285,257 +276,33 @@ public final class ConfigExports {
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("scheduler/scheduler_config.json", pretty(scheduler));
         files.put("schedule.json", pretty(schedule));
+        files.put("call.json", pretty(callJson(call)));
         files.put("guider_config.json", pretty(guider));
-        JsonNode coefficients = coefficients(document, values);
-        if (coefficients != null) {
-            files.put("coefficients.json", pretty(coefficients));
-        }
         return zip(files);
     }
 
-    /**
-     * diffusers for a rectified-flow model (SD3 / Flux convention: {@code x_t = (1 - sigma) x0 + sigma eps}, the
-     * network receives {@code 1000 sigma}). Euler / DDIM bases of a velocity model map to
-     * {@code FlowMatchEulerDiscreteScheduler} (a DDIM step on a flow is exactly an Euler step); every other supported
-     * base, and Euler / DDIM of a model predicting noise or data, to {@code DPMSolverMultistepScheduler} or
-     * {@code UniPCMultistepScheduler} with {@code use_flow_sigmas} (order 1 DPM-Solver++ for Euler / DDIM). The exact
-     * grid is in schedule.json with the shift already applied, so the scheduler is configured with
-     * {@code shift = 1} where it takes custom sigmas.
-     */
-    static byte[] diffusersFlow(JsonNode document, ConfigValues values, RectifiedFlowSchedule flow,
-                                String prediction) {
-        SolverSpec base = values.baseSolver();
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        boolean firstOrder = base instanceof SolverSpec.Ddim || base instanceof SolverSpec.EdmEuler;
-        boolean flowMatchEuler = firstOrder && "flow_prediction".equals(prediction);
-        boolean lowerOrderFinal = !(values instanceof ConfigValues.Baseline b) || b.candidate().lowerOrderFinal();
-        if (flowMatchEuler) {
-            o.put("_class_name", "FlowMatchEulerDiscreteScheduler");
-            o.put("num_train_timesteps", 1000);
-            o.put("shift", 1.0);
-            o.put("use_dynamic_shifting", false);
-            o.put("invert_sigmas", false);
-        } else {
-            if (values instanceof ConfigValues.DpmSolverV3 v) {
-                lowerOrderFinal = v.lowerOrderFinal();
-            }
-            boolean singlestep = base instanceof SolverSpec.DpmSolver d && d.method() != SolverSpec.Method.MULTISTEP;
-            if (firstOrder) {
-                o.put("_class_name", "DPMSolverMultistepScheduler");
-                o.put("algorithm_type", "dpmsolver++");
-                o.put("solver_order", 1);
-                o.put("solver_type", "midpoint");
-            } else if (singlestep || !dpmSolverOrUniPc(o, values, base)) {
-                throw new NotApplicable("format diffusers: no stock diffusers scheduler runs "
-                        + (base == null ? "this solver" : base.label()) + " on a flow schedule (use k-diffusion "
-                        + "or comfyui)");
-            }
-            o.put("num_train_timesteps", 1000);
-            o.put("use_flow_sigmas", true);
-            o.put("flow_shift", flow.shift());
-            o.put("prediction_type", prediction);
-            o.put("lower_order_final", lowerOrderFinal);
-            o.put("final_sigmas_type", "zero");
-            o.put("timestep_spacing", "linspace");
-        }
-        o.put("_solvertune_config_id", document.path("id").asLong());
+    // ---- DPM-Solver-v3 ---------------------------------------------------------------------------------------------
 
-        double[] times = values.times();
-        int steps = times.length - 1;
-        ObjectNode schedule = header(document, "diffusers-schedule");
-        schedule.put("steps", steps);
-        schedule.set("times", doubles(times));
-        schedule.set("sigmas", doubles(times));
-        schedule.put("sigmaSpace", sigmaSpace(flow));
-        schedule.put("shiftApplied", true);
-        schedule.set("timesteps", doubles(Arrays.stream(times).map(t -> 1000.0 * t).toArray()));
-        schedule.put("timestepsConvention", "timesteps = 1000 sigma, what SD3 / Flux transformers receive");
-        schedule.put("sigmasConvention", "steps + 1 entries ending at the config's end noise level; "
-                + (flowMatchEuler ? "pass sigmas[:-1] as pipe(sigmas=...): FlowMatchEulerDiscreteScheduler appends "
-                + "the terminal 0 itself (shift = 1 in scheduler_config.json, since these are already shifted)"
-                : "this scheduler computes its own flow grid (flow_shift, linspace) in set_timesteps; to run this "
-                + "config's grid set scheduler.sigmas = sigmas[:-1] + [0] and scheduler.timesteps = timesteps[:-1] "
-                + "after set_timesteps(" + steps + ")"));
-        return diffusersZip(document, values, o, schedule);
+    static byte[] dpmSolverV3(JsonNode document, ExportSubject s, ConsumerCall call) {
+        ConfigValues.DpmSolverV3 v = (ConfigValues.DpmSolverV3) ConfigValues.parse(document.get("values"));
+        EmpiricalModelStatistics ems = v.ems();
+        long[] shape = (long[]) call.arguments().get("statisticsShape");
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put("l.npz", npz(Map.of("l", new NpyArray(shape, NpyArray.NpyDtype.FLOAT64, ems.l(), null))));
+        Map<String, NpyArray> sb = new LinkedHashMap<>();
+        sb.put("s", new NpyArray(shape, NpyArray.NpyDtype.FLOAT64, ems.s(), null));
+        sb.put("b", new NpyArray(shape, NpyArray.NpyDtype.FLOAT64, ems.b(), null));
+        files.put("sb.npz", npz(sb));
+        files.put("ems.json", ems.metadata("float64").toJson().getBytes(StandardCharsets.UTF_8));
+        ObjectNode c = (ObjectNode) callJson(call);
+        c.set("config", header(document, "dpmsolver-v3"));
+        files.put("call.json", pretty(c));
+        return zip(files);
     }
 
-    private static JsonNode coefficients(JsonNode document, ConfigValues values) {
-        if (values instanceof ConfigValues.Coefficients c) {
-            ObjectNode o = header(document, "coefficients");
-            o.put("note", "per-step coefficients of " + c.set().method() + " on top of the stock scheduler's base "
-                    + "solver; a stock diffusers scheduler ignores them (see the method's reference sampler)");
-            o.set("coefficientSet", Json.MAPPER.valueToTree(c.set()));
-            if (c.cpr() != null) {
-                o.set("cpr", doubles(c.cpr().coefficients()));
-            }
-            return o;
-        }
-        if (values instanceof ConfigValues.DpmSolverV3 v) {
-            ObjectNode o = header(document, "coefficients");
-            o.put("note", "DPM-Solver-v3 is not in diffusers: the stock DPMSolverMultistepScheduler runs the same grid "
-                    + "without the statistics; the statistics (l.npz, sb.npz) come with the dpmsolver-v3 export");
-            o.set("emsMetadata", Json.MAPPER.valueToTree(v.ems().metadata()));
-            return o;
-        }
-        return null;
-    }
+    // ---- helpers ---------------------------------------------------------------------------------------------------
 
-    static String diffusersPrediction(String ours) {
-        PredictionType p = PredictionType.parse(ours);
-        return switch (p) {
-            case NOISE -> "epsilon";
-            case DATA -> "sample";
-            case V -> "v_prediction";
-            case FLOW_VELOCITY -> "flow_prediction";
-            case SCORE -> throw new NotApplicable("format diffusers: diffusers schedulers have no score prediction type");
-        };
-    }
-
-    /**
-     * The scheduler entries of a DPM-Solver-v3 config (the stock multistep DPM-Solver++ on its grid), a DPM-Solver(++)
-     * base (multi- or singlestep) or a UniPC base; false for any other base.
-     */
-    private static boolean dpmSolverOrUniPc(ObjectNode o, ConfigValues values, SolverSpec base) {
-        if (values instanceof ConfigValues.DpmSolverV3 v) {
-            o.put("_class_name", "DPMSolverMultistepScheduler");
-            o.put("algorithm_type", "dpmsolver++");
-            o.put("solver_order", v.spec().order());
-            o.put("solver_type", "midpoint");
-        } else if (base instanceof SolverSpec.DpmSolver d) {
-            o.put("_class_name", d.method() == SolverSpec.Method.MULTISTEP ? "DPMSolverMultistepScheduler"
-                    : "DPMSolverSinglestepScheduler");
-            o.put("algorithm_type", d.prediction() == PredictionType.DATA ? "dpmsolver++" : "dpmsolver");
-            o.put("solver_order", d.order());
-            o.put("solver_type", d.solverType() == SolverSpec.SolverType.TAYLOR ? "heun" : "midpoint");
-        } else if (base instanceof SolverSpec.UniPc u) {
-            o.put("_class_name", "UniPCMultistepScheduler");
-            o.put("solver_order", u.order());
-            o.put("solver_type", u.variant().name().toLowerCase(Locale.ROOT));
-            o.put("predict_x0", u.prediction() == PredictionType.DATA);
-        } else {
-            return false;
-        }
-        return true;
-    }
-
-    static ObjectNode schedulerConfig(ConfigValues values, VpDiscreteSchedule vp, String prediction) {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        SolverSpec base = values.baseSolver();
-        boolean lowerOrderFinal = !(values instanceof ConfigValues.Baseline b) || b.candidate().lowerOrderFinal();
-        if (values instanceof ConfigValues.DpmSolverV3 v) {
-            lowerOrderFinal = v.lowerOrderFinal();
-        }
-        if (base instanceof SolverSpec.Ddim) {
-            o.put("_class_name", "DDIMScheduler");
-            o.put("set_alpha_to_one", false);
-            o.put("clip_sample", false);
-        } else if (base instanceof SolverSpec.EdmEuler) {
-            o.put("_class_name", "EulerDiscreteScheduler");
-            o.put("interpolation_type", "linear");
-        } else if (base instanceof SolverSpec.EdmHeun) {
-            o.put("_class_name", "HeunDiscreteScheduler");
-        } else if (!dpmSolverOrUniPc(o, values, base)) {
-            throw new NotApplicable("format diffusers: no stock diffusers scheduler runs "
-                    + (base == null ? "this solver" : base.label()));
-        }
-        if (o.has("solver_order") && !"DDIMScheduler".equals(o.get("_class_name").asText())) {
-            o.put("lower_order_final", lowerOrderFinal);
-            o.put("final_sigmas_type", "sigma_min");
-        }
-        o.put("num_train_timesteps", vp.trainSteps());
-        ScheduleSpec.VpDiscrete spec = (ScheduleSpec.VpDiscrete) vp.spec();
-        if (spec.preset() != null) {
-            BetaSchedule b = BetaSchedule.fromId(spec.preset());
-            o.put("beta_schedule", b.id());
-            o.put("beta_start", spec.betaStart() != null ? spec.betaStart() : b.defaultBetaStart());
-            o.put("beta_end", spec.betaEnd() != null ? spec.betaEnd() : b.defaultBetaEnd());
-            if (b == BetaSchedule.SQUAREDCOS_CAP_V2) {
-                o.remove("beta_start");
-                o.remove("beta_end");
-            }
-            o.putNull("trained_betas");
-        } else {
-            double[] betas = spec.betas();
-            if (betas == null) {
-                double[] ac = spec.alphasCumprod();
-                betas = new double[ac.length];
-                for (int i = 0; i < ac.length; i++) {
-                    betas[i] = 1.0 - ac[i] / (i == 0 ? 1.0 : ac[i - 1]);
-                }
-            }
-            o.put("beta_schedule", "linear");
-            o.set("trained_betas", doubles(betas));
-        }
-        o.put("prediction_type", prediction);
-        o.put("timestep_spacing", "linspace");
-        o.put("steps_offset", 0);
-        return o;
-    }
-
-    // ---- DPM-Solver-v3 and DC-Solver -----------------------------------------------------------------------------------
-
-    static byte[] dpmSolverV3(ConfigValues values) {
-        if (!(values instanceof ConfigValues.DpmSolverV3 v)) {
-            throw new NotApplicable("format dpmsolver-v3: only DPM-Solver-v3 configs carry statistics (l.npz, sb.npz); "
-                    + "this config is " + values.type());
-        }
-        Path dir = null;
-        try {
-            dir = Files.createTempDirectory("solvertune-ems");
-            EmsNpz.write(dir, v.ems());
-            Map<String, byte[]> files = new LinkedHashMap<>();
-            for (String f : List.of(EmsNpz.L_FILE, EmsNpz.SB_FILE, EmsNpz.METADATA_FILE)) {
-                files.put(f, Files.readAllBytes(dir.resolve(f)));
-            }
-            return zip(files);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            if (dir != null) {
-                try (Stream<Path> walk = Files.walk(dir)) {
-                    walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                } catch (IOException ignored) {
-                    // a temp directory left behind is harmless
-                }
-            }
-        }
-    }
-
-    private static ConfigValues.Coefficients dc(ConfigValues values, String format) {
-        if (values instanceof ConfigValues.Coefficients c && c.set().method() == CoefficientSet.Method.DC) {
-            return c;
-        }
-        throw new NotApplicable("format " + format + ": only DC-Solver configs have ratios; this config is "
-                + (values instanceof ConfigValues.Coefficients c ? c.set().method() : values.type()));
-    }
-
-    static ArrayNode dcRatios(ConfigValues values) {
-        ConfigValues.Coefficients c = dc(values, "dc-ratios");
-        ArrayNode a = JsonNodeFactory.instance.arrayNode();
-        for (double[] row : c.set().values()) {
-            a.add(row.length == 0 ? 1.0 : row[0]);
-        }
-        return a;
-    }
-
-    static byte[] dcCpr(ConfigValues values) {
-        ConfigValues.Coefficients c = dc(values, "dc-cpr");
-        if (c.cpr() == null) {
-            throw new NotApplicable("format dc-cpr: this DC-Solver config was published without cascade polynomial "
-                    + "regression coefficients (use dc-ratios)");
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            Npy.write(out, NpyArray.ofDoubles(c.cpr().coefficients(), 36));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
-    }
-
-    // ---- helpers -----------------------------------------------------------------------------------------------------
-
-    private static Export json(JsonNode node, Format f, String base) {
+    private static Export json(JsonNode node, ExportFormat f, String base) {
         return new Export(pretty(node), f.mediaType(), base + ".json");
     }
 
@@ -559,6 +326,25 @@ public final class ConfigExports {
             throw new UncheckedIOException(e);
         }
         return buf.toByteArray();
+    }
+
+    /** An uncompressed {@code .npz} (numpy's {@code np.savez} layout) with fixed entry times. */
+    private static byte[] npz(Map<String, NpyArray> arrays) {
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        for (Map.Entry<String, NpyArray> e : arrays.entrySet()) {
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            try {
+                Npy.write(buf, e.getValue());
+            } catch (IOException x) {
+                throw new UncheckedIOException(x);
+            }
+            entries.put(e.getKey() + ".npy", buf.toByteArray());
+        }
+        return zip(entries);
+    }
+
+    private static double[] doublesOf(Object o) {
+        return (double[]) o;
     }
 
     private static ArrayNode doubles(double[] a) {

@@ -202,6 +202,28 @@ public class ConfigsResource {
     }
 
     @GET
+    @Path("/{id}/exports")
+    @RequiresRole(value = Role.READER, anonymousIfModelAllows = true)
+    @Operation(summary = "Which export formats reproduce a config",
+            description = "Every format with its verdict: supported ones state the consumer call that reproduces the "
+                    + "config's validated run (consumer, entry point, code, notes); refused ones the reason and the "
+                    + "formats that work. GET .../export/{format} answers 409 exactly for the refused ones.")
+    @APIResponse(responseCode = "200", description = "the verdict of every format",
+            content = @Content(schema = @Schema(implementation = ConfigExports.Listing.class)))
+    @APIResponse(responseCode = "404", description = "no such config",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
+    public ConfigExports.Listing exports(@Parameter(description = "config id") @PathParam("id") String id) {
+        ConfigReader.Served s = responses.served(configId(id));
+        caller.requireRead(reader.anonymousRead(s.modelId()));
+        try {
+            return ConfigExports.listing(s.id(), CanonicalJson.MAPPER.readTree(s.body()),
+                    reader.model(s.modelId()).spec());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @GET
     @Path("/{id}/export/{format}")
     @Produces({MediaType.APPLICATION_JSON, "application/zip", MediaType.APPLICATION_OCTET_STREAM})
     @RequiresRole(value = Role.READER, anonymousIfModelAllows = true)
@@ -215,16 +237,17 @@ public class ConfigsResource {
     @APIResponse(responseCode = "200", description = "the export; Content-Disposition names the file")
     @APIResponse(responseCode = "404", description = "no such config, or an unknown format (the detail lists them)",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
-    @APIResponse(responseCode = "409", description = "the format does not apply to this config (the detail says why)",
+    @APIResponse(responseCode = "409", description = "the format would not reproduce this config's validated run: the "
+            + "detail says why and names the formats that do (GET /api/v1/configs/{id}/exports lists them all)",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
     public Response export(@Parameter(description = "config id") @PathParam("id") String id,
                            @Parameter(description = "json | diffusers | k-diffusion | comfyui | dpmsolver-v3 | "
                                    + "dc-ratios | dc-cpr") @PathParam("format") String format,
                            @HeaderParam(HttpHeaders.IF_NONE_MATCH) String ifNoneMatch) {
-        ConfigExports.Format f = ConfigExports.Format.of(format);
+        io.solvertune.exports.ExportFormat f = io.solvertune.exports.ExportFormat.of(format);
         if (f == null) {
             throw new NotFoundException("unknown export format '" + format + "' (known: "
-                    + String.join(", ", ConfigExports.Format.ids()) + ")");
+                    + String.join(", ", io.solvertune.exports.ExportFormat.ids()) + ")");
         }
         ConfigReader.Served s = responses.served(configId(id));
         boolean anonymous = reader.anonymousRead(s.modelId());

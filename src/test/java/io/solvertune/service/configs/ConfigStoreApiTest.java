@@ -388,7 +388,7 @@ class ConfigStoreApiTest {
     void openApiDocumentsTheConfigEndpoints() {
         String doc = given().get("/q/openapi?format=json").then().statusCode(200).extract().asString();
         for (String path : List.of("/api/v1/configs", "/api/v1/configs/best", "/api/v1/configs/{id}",
-                "/api/v1/configs/{id}/stable", "/api/v1/configs/{id}/export/{format}",
+                "/api/v1/configs/{id}/stable", "/api/v1/configs/{id}/export/{format}", "/api/v1/configs/{id}/exports",
                 "/api/v1/models/{model}/configs/{alias}")) {
             assertTrue(doc.contains("\"" + path + "\""), path);
         }
@@ -426,11 +426,22 @@ class ConfigStoreApiTest {
 
     // ---- exports -----------------------------------------------------------------------------------------------------
 
+    /** DPM-Solver++(2M) on integer timesteps (999, 832, ..., 166, then 1/N): reproducible in every sigma consumer. */
+    private static ConfigCandidate integerBaseline(long modelId, NoiseSchedule s, double guidance, double mse) {
+        VpDiscreteSchedule vp = (VpDiscreteSchedule) s;
+        int[] n = {999, 832, 666, 500, 333, 166, 0};
+        double[] t = new double[n.length];
+        for (int i = 0; i < n.length; i++) {
+            t[i] = (n[i] + 1.0) / vp.gridSize();
+        }
+        return baseline(modelId, s, 6, guidance, mse, new TimestepSpacing.Explicit(t));
+    }
+
     @Test
     void sigmaExportsConvertBackToTheConfigTimes() throws IOException {
         long m = model(false);
         NoiseSchedule s = schedule(m);
-        ConfigCandidate c = dc(m, s, 6, 7.5, 0.02, 0.05, null);
+        ConfigCandidate c = integerBaseline(m, s, 7.5, 0.02);
         long id = publisher.publish(JOBS.incrementAndGet(), List.of(c)).get(0);
         double[] times = ConfigValues.parse(c.values()).times();
 
@@ -438,9 +449,8 @@ class ConfigStoreApiTest {
                 .extract().asByteArray());
         assertTrue(k.get("sigmaSpace").asText().startsWith("vp:"));
         JsonNode sigmas = k.get("sigmas");
-        assertEquals(times.length + 1, sigmas.size());
+        assertEquals(times.length, sigmas.size(), "no trailing 0: the run ends at the config's end noise level");
         assertEquals(sigmas.size() - 1, k.get("steps").asInt());
-        assertEquals(0.0, sigmas.get(sigmas.size() - 1).asDouble());
         for (int i = 0; i < times.length; i++) {
             double sigma = sigmas.get(i).asDouble();
             // the VP sigma of a discrete schedule is sqrt((1 - alphas_cumprod) / alphas_cumprod)
@@ -450,52 +460,63 @@ class ConfigStoreApiTest {
                 assertTrue(sigma < sigmas.get(i - 1).asDouble());
             }
         }
+        assertTrue(k.get("usage").asText().contains("sample_dpmpp_2m"), k.get("usage").asText());
 
         JsonNode comfy = json(as(reader).get("/api/v1/configs/" + id + "/export/comfyui").then().statusCode(200)
                 .extract().asByteArray());
-        String[] parts = comfy.get("manualSigmas").asText().split(",\\s*");
-        assertEquals(sigmas.size(), parts.length);
-        for (int i = 0; i < parts.length; i++) {
-            assertEquals(sigmas.get(i).asDouble(), Double.parseDouble(parts[i])); // exact: shortest round-trip text
+        // 2M with the official lowered last step: dpmpp_2m on all but the last sigma, then euler on the last two
+        JsonNode stages = comfy.path("call").path("arguments").path("stages");
+        assertEquals(2, stages.size());
+        String[] first = stages.get(0).get("manualSigmas").asText().split(",\\s*");
+        String[] second = stages.get(1).get("manualSigmas").asText().split(",\\s*");
+        assertEquals(times.length - 1, first.length);
+        assertEquals(2, second.length);
+        for (int i = 0; i < first.length; i++) {
+            assertEquals(sigmas.get(i).asDouble(), Double.parseDouble(first[i])); // plain decimal, exact
         }
+        assertEquals(sigmas.get(times.length - 1).asDouble(), Double.parseDouble(second[1]));
     }
 
     @Test
     void diffusersExportCarriesTheSchedulerTheGridAndTheGuidance() throws IOException {
         long m = model(false);
         NoiseSchedule s = schedule(m);
-        ConfigCandidate c = dc(m, s, 6, 7.5, 0.02, 0.05, null);
+        ConfigCandidate c = baseline(m, s, 6, 7.5, 0.02);
         long id = publisher.publish(JOBS.incrementAndGet(), List.of(c)).get(0);
         Response r = as(reader).get("/api/v1/configs/" + id + "/export/diffusers");
         r.then().statusCode(200).contentType("application/zip")
                 .header("Content-Disposition", containsString("diffusers.zip"));
         Map<String, byte[]> files = unzip(r.asByteArray());
-        assertEquals(List.of("scheduler/scheduler_config.json", "schedule.json", "guider_config.json",
-                "coefficients.json"), List.copyOf(files.keySet()));
+        assertEquals(List.of("scheduler/scheduler_config.json", "schedule.json", "call.json", "guider_config.json"),
+                List.copyOf(files.keySet()));
         JsonNode sc = json(files.get("scheduler/scheduler_config.json"));
-        assertEquals("UniPCMultistepScheduler", sc.get("_class_name").asText());
-        assertEquals("bh2", sc.get("solver_type").asText());
-        assertEquals(3, sc.get("solver_order").asInt());
+        assertEquals("DPMSolverMultistepScheduler", sc.get("_class_name").asText());
+        assertEquals("dpmsolver++", sc.get("algorithm_type").asText());
+        assertEquals("midpoint", sc.get("solver_type").asText());
+        assertEquals(2, sc.get("solver_order").asInt());
+        assertTrue(sc.get("lower_order_final").asBoolean(), "6 steps: official and diffusers both lower the last");
+        assertEquals("sigma_min", sc.get("final_sigmas_type").asText());
         assertEquals("scaled_linear", sc.get("beta_schedule").asText());
         assertEquals(0.00085, sc.get("beta_start").asDouble());
         assertEquals(0.012, sc.get("beta_end").asDouble());
         assertEquals(1000, sc.get("num_train_timesteps").asInt());
         assertEquals("epsilon", sc.get("prediction_type").asText());
         JsonNode sched = json(files.get("schedule.json"));
+        assertEquals("assign", sched.get("mode").asText(), "a logSNR grid is not on integer timesteps");
         double[] times = ConfigValues.parse(c.values()).times();
         VpDiscreteSchedule vp = (VpDiscreteSchedule) s;
+        assertEquals(times.length, sched.get("sigmas").size());
+        assertEquals(times.length - 1, sched.get("timesteps").size());
         for (int i = 0; i < times.length; i++) {
-            // timesteps are the network's timestep index n = t N' - 1; back to t via (n + 1) / N'
-            double n = sched.get("timesteps").get(i).asDouble();
-            assertEquals(times[i], (n + 1) / vp.gridSize(), 1e-12);
             assertEquals(times[i], ConfigExports.timeOf(s, sched.get("sigmas").get(i).asDouble()), 1e-9 * times[i]);
+            if (i < times.length - 1) {
+                // timesteps are the network's timestep index n = t N' - 1; back to t via (n + 1) / N'
+                assertEquals(times[i], (sched.get("timesteps").get(i).asDouble() + 1) / vp.gridSize(), 1e-12);
+            }
         }
-        assertEquals(times.length - 1, sched.get("timestepsInt").size());
-        assertEquals(999, sched.get("timestepsInt").get(0).asInt());
+        JsonNode call = json(files.get("call.json"));
+        assertTrue(call.get("code").asText().contains("scheduler.set_timesteps(num_inference_steps=6)"));
         assertEquals(7.5, json(files.get("guider_config.json")).get("guidance_scale").asDouble());
-        JsonNode coeff = json(files.get("coefficients.json"));
-        assertEquals(CoefficientSet.fromJson(c.values().get("coefficientSet").toString()),
-                CoefficientSet.fromJson(coeff.get("coefficientSet").toString()));
         // exports are immutable: same bytes, ETag = sha256, 304
         Response again = as(reader).get("/api/v1/configs/" + id + "/export/diffusers");
         assertArrayEquals(r.asByteArray(), again.asByteArray());
@@ -505,39 +526,43 @@ class ConfigStoreApiTest {
     }
 
     @Test
-    void dpmSolverV3ExportReadsBackAsTheStoredStatistics(@org.junit.jupiter.api.io.TempDir Path tmp)
-            throws IOException {
+    void dpmSolverV3ExportHoldsTheStoredStatisticsInTheOfficialFourDimensionalLayout(
+            @org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
         long m = model(false);
         NoiseSchedule s = schedule(m);
         long id = publisher.publish(JOBS.incrementAndGet(), List.of(v3(m, s, 6, 1.0, 0.01))).get(0);
         byte[] zip = as(reader).get("/api/v1/configs/" + id + "/export/dpmsolver-v3").then().statusCode(200)
                 .extract().asByteArray();
         Map<String, byte[]> files = unzip(zip);
-        assertEquals(List.of("l.npz", "sb.npz", "ems.json"), List.copyOf(files.keySet()));
+        assertEquals(List.of("l.npz", "sb.npz", "ems.json", "call.json"), List.copyOf(files.keySet()));
         for (Map.Entry<String, byte[]> f : files.entrySet()) {
             Files.write(tmp.resolve(f.getKey()), f.getValue());
         }
-        EmpiricalModelStatistics back = EmsNpz.read(tmp);
         EmpiricalModelStatistics stored = ems(s);
-        assertArrayEquals(stored.l(), back.l());
-        assertArrayEquals(stored.s(), back.s());
-        assertArrayEquals(stored.b(), back.b());
-        assertEquals(stored.grid(), back.grid());
-        // the official layout without our sidecar: l.npz[l], sb.npz[s, b] of shape [K + 1, D]
+        // the official layout: l.npz[l], sb.npz[s, b] of shape [K + 1, D, 1, 1]
+        assertArrayEquals(new long[] {13, 4, 1, 1}, Npy.readNpz(tmp.resolve("l.npz")).get("l").shape());
         EmpiricalModelStatistics official = EmsNpz.read(tmp, stored.tStart(), stored.tEnd());
         assertArrayEquals(stored.l(), official.l());
-        assertArrayEquals(new long[] {13, 4}, Npy.readNpz(tmp.resolve("l.npz")).get("l").shape());
+        assertArrayEquals(stored.s(), official.s());
+        assertArrayEquals(stored.b(), official.b());
+        assertEquals(stored.grid(), official.grid());
+        JsonNode call = json(files.get("call.json"));
+        assertEquals("logSNR", call.path("arguments").path("constructor").get("skip_type").asText());
         // the native document's values decode to the same statistics
         JsonNode doc = json(as(reader).get("/api/v1/configs/" + id).asByteArray());
         assertEquals(stored, ((ConfigValues.DpmSolverV3) ConfigValues.parse(doc.get("values"))).ems());
-        // statistics-only formats refuse other methods, and DC formats refuse DPM-Solver-v3
+        // statistics-only formats refuse other methods, DC formats refuse DPM-Solver-v3, and no stock scheduler
+        // runs DPM-Solver-v3
         as(reader).get("/api/v1/configs/" + id + "/export/dc-ratios").then().statusCode(409)
                 .body("detail", containsString("only DC-Solver")).body("errors[0].field", equalTo("format"));
-        as(reader).get("/api/v1/configs/" + id + "/export/diffusers").then().statusCode(200);
+        as(reader).get("/api/v1/configs/" + id + "/export/diffusers").then().statusCode(409)
+                .body("detail", containsString("DPM-Solver-v3 needs its statistics"))
+                .body("errors[1].field", equalTo("alternatives"))
+                .body("errors[1].message", equalTo("json, dpmsolver-v3"));
     }
 
     @Test
-    void dcExportsAreTheOfficialRatiosListAndCprNpy() throws IOException {
+    void dcExportsAreTheOfficialRatiosListAndCprIsRefused() throws IOException {
         long m = model(false);
         NoiseSchedule s = schedule(m);
         double[] coeffs = new double[36];
@@ -554,16 +579,18 @@ class ConfigStoreApiTest {
         for (int i = 0; i < 6; i++) {
             assertEquals(expected[i][0], ratios.get(i).asDouble());
         }
-        byte[] npy = as(reader).get("/api/v1/configs/" + ids.get(0) + "/export/dc-cpr").then().statusCode(200)
-                .extract().asByteArray();
-        NpyArray a = Npy.read(new ByteArrayInputStream(npy), "cpr");
-        assertArrayEquals(coeffs, a.asDoubles());
-        assertArrayEquals(cpr.predict(6, 7.5), new CascadePolynomialRegression(a.asDoubles()).predict(6, 7.5));
+        // the official CPR is read only by DC-Solver's diffusers fork, which runs another solver
+        as(reader).get("/api/v1/configs/" + ids.get(0) + "/export/dc-cpr").then().statusCode(409)
+                .body("detail", containsString("DCSolverMultistepScheduler"));
         as(reader).get("/api/v1/configs/" + ids.get(1) + "/export/dc-cpr").then().statusCode(409)
                 .body("detail", containsString("without cascade polynomial"));
+        // a fitted DC set runs in no stock scheduler
+        as(reader).get("/api/v1/configs/" + ids.get(0) + "/export/diffusers").then().statusCode(409)
+                .body("detail", containsString("would run plain unipc data bh2 o3"))
+                .body("detail", containsString("json, dc-ratios"));
         as(reader).get("/api/v1/configs/" + ids.get(2) + "/export/dc-ratios").then().statusCode(409);
         as(reader).get("/api/v1/configs/" + ids.get(2) + "/export/dpmsolver-v3").then().statusCode(409)
-                .body("detail", containsString("baseline"));
+                .body("detail", containsString("dpmsolver++ multistep o2"));
         as(reader).get("/api/v1/configs/" + ids.get(2) + "/export/onnx").then().statusCode(404)
                 .body("detail", containsString("k-diffusion"));
         // json export = the document
@@ -573,36 +600,74 @@ class ConfigStoreApiTest {
     }
 
     @Test
+    void theExportListingMatchesWhatEachExportAnswers() throws IOException {
+        long m = model(false);
+        NoiseSchedule s = schedule(m);
+        List<Long> ids = publisher.publish(JOBS.incrementAndGet(), List.of(integerBaseline(m, s, 7.5, 0.02),
+                dc(m, s, 6, 7.5, 0.02, 0.05, null)));
+        for (long id : ids) {
+            JsonNode listing = json(as(reader).get("/api/v1/configs/" + id + "/exports").then().statusCode(200)
+                    .extract().asByteArray());
+            assertEquals(id, listing.get("configId").asLong());
+            JsonNode formats = listing.get("formats");
+            assertEquals(7, formats.size());
+            for (JsonNode f : formats) {
+                int status = as(reader).get(f.get("href").asText()).statusCode();
+                if (f.get("supported").asBoolean()) {
+                    assertEquals(200, status, f.toString());
+                    assertFalse(f.get("code").asText().isBlank());
+                } else {
+                    assertEquals(409, status, f.toString());
+                    assertTrue(f.get("alternatives").toString().contains("json"), f.toString());
+                    as(reader).get(f.get("href").asText()).then().body("detail",
+                            containsString(f.get("reason").asText()));
+                }
+            }
+        }
+        JsonNode first = json(as(reader).get("/api/v1/configs/" + ids.get(0) + "/exports").asByteArray());
+        assertTrue(first.get("formats").get(1).get("supported").asBoolean(), "diffusers");
+        assertTrue(first.get("formats").get(3).get("supported").asBoolean(), "comfyui");
+        given().get("/api/v1/configs/" + ids.get(0) + "/exports").then().statusCode(401);
+    }
+
+    @Test
     void flowsExportToDiffusersWithFlowSigmasAndToSigmaLists() throws IOException {
         long m = model(FLOW_SPEC, false);
         NoiseSchedule s = schedule(m);
-        long id = publisher.publish(JOBS.incrementAndGet(), List.of(baseline(m, s, 6, 1.0, 0.1,
-                new TimestepSpacing.TimeUniform()))).get(0);
+        SolverSpec euler = new SolverSpec.EdmEuler();
+        TimestepSpacing sp = new TimestepSpacing.TimeUniform();
+        ConfigValues v = ConfigValues.ofBaseline(Candidate.of(euler, sp), 6, grid(s, sp, 6));
+        long id = publisher.publish(JOBS.incrementAndGet(), List.of(candidate(m, "baseline", "euler",
+                JSON.createObjectNode(), 6, 1.0, "time_uniform", s, v, 0.1), baseline(m, s, 6, 1.0, 0.1,
+                sp))).get(0);
         Map<String, byte[]> files = unzip(as(reader).get("/api/v1/configs/" + id + "/export/diffusers").then()
                 .statusCode(200).extract().asByteArray());
         JsonNode sc = json(files.get("scheduler/scheduler_config.json"));
         assertEquals("DPMSolverMultistepScheduler", sc.get("_class_name").asText());
-        assertEquals(2, sc.get("solver_order").asInt());
+        assertEquals(1, sc.get("solver_order").asInt(), "an Euler step on a flow is a first-order DPM-Solver++ step");
         assertTrue(sc.get("use_flow_sigmas").asBoolean());
         assertEquals(3.0, sc.get("flow_shift").asDouble());
-        assertEquals("zero", sc.get("final_sigmas_type").asText());
+        assertEquals("sigma_min", sc.get("final_sigmas_type").asText());
         assertFalse(sc.has("beta_schedule"), "a flow has no betas");
         JsonNode sched = json(files.get("schedule.json"));
-        assertTrue(sched.get("shiftApplied").asBoolean());
         double[] grid = ConfigValues.parse(json(as(reader).get("/api/v1/configs/" + id).asByteArray())
                 .get("values")).times();
         for (int i = 0; i < grid.length; i++) {
             assertEquals(grid[i], sched.get("sigmas").get(i).asDouble(), 0.0, "flow sigma = t");
-            assertEquals(1000 * grid[i], sched.get("timesteps").get(i).asDouble(), 1e-12);
+            if (i < grid.length - 1) {
+                assertEquals(1000 * grid[i], sched.get("timesteps").get(i).asDouble(), 1e-12);
+            }
         }
         JsonNode k = json(as(reader).get("/api/v1/configs/" + id + "/export/k-diffusion").then().statusCode(200)
                 .extract().asByteArray());
         assertTrue(k.get("sigmaSpace").asText().startsWith("flow:"));
-        JsonNode doc = json(as(reader).get("/api/v1/configs/" + id).asByteArray());
-        double[] times = ConfigValues.parse(doc.get("values")).times();
-        for (int i = 0; i < times.length; i++) {
-            assertEquals(times[i], k.get("sigmas").get(i).asDouble());
+        for (int i = 0; i < grid.length; i++) {
+            assertEquals(grid[i], k.get("sigmas").get(i).asDouble());
         }
-        assertNotEquals(0.0, times[times.length - 1]);
+        assertNotEquals(0.0, grid[grid.length - 1]);
+        // 2M on a flow: k-diffusion works in log sigma, not the flow's half log-SNR
+        long twoM = publisher.publish(JOBS.incrementAndGet(), List.of(baseline(m, s, 8, 1.0, 0.1, sp))).get(0);
+        as(reader).get("/api/v1/configs/" + twoM + "/export/k-diffusion").then().statusCode(409)
+                .body("detail", containsString("sigma = t"));
     }
 }
