@@ -56,7 +56,8 @@ public final class ControlCharacters {
 
     /**
      * The dotted path ({@code spec.methods[1]}, or {@code body} for the root) of the first JSON string or field name
-     * with a refused character, and a message naming it.
+     * with a refused character (or of a number too large for a double, which would be stored as infinity), and a
+     * message naming it.
      */
     public static Optional<String[]> findInJson(JsonNode node) {
         return find(node, "");
@@ -65,6 +66,10 @@ public final class ControlCharacters {
     private static Optional<String[]> find(JsonNode node, String path) {
         if (node == null) {
             return Optional.empty();
+        }
+        if (node.isNumber() && !node.isIntegralNumber() && !node.isBigDecimal() && !Double.isFinite(node.doubleValue())) {
+            // 1e400 reads as infinity, which neither JSON nor PostgreSQL's jsonb can hold
+            return Optional.of(new String[] {path.isEmpty() ? "body" : path, "a number beyond the range of a double"});
         }
         if (node.isTextual()) {
             String s = node.textValue();

@@ -126,6 +126,9 @@ class HardeningFuzzTest {
         problem(submit("{\"model\": \"" + model + "\", \"methods\": [\"dc\\u0000\"], \"nfe\": [5], \"guidance\": [1]}"),
                 400, "methods[0]");
         problem(submit("{\"model\": \"" + model + "\", \"met\\u0000\": 1}"), 400, "body");
+        // a number beyond a double reads as infinity, which jsonb refuses
+        problem(submit("{\"model\": \"" + model + "\", \"methods\": [\"dc\"], \"nfe\": [5], \"guidance\": [1e400]}"),
+                400, "guidance[0]");
         // tabs and line breaks are fine in text
         as(admin).contentType("application/json").body("{\"description\": \"line one\\nline\\ttwo\"}")
                 .patch("/api/v1/models/" + model).then().statusCode(200);
