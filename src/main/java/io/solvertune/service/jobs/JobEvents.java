@@ -133,8 +133,8 @@ public class JobEvents {
                     }
                     return;
                 }
-                if (sink.isClosed()) {
-                    stop();
+                if (sink.isClosed() || (lastSend != null && lastSend.toCompletableFuture().isCompletedExceptionally())) {
+                    stop(); // the client went away
                     return;
                 }
                 boolean writing = lastSend != null && !lastSend.toCompletableFuture().isDone();
