@@ -164,4 +164,13 @@ class ProblemDetailsTest {
                 .body("detail", containsString("already exists"))
                 .body("errors[0].field", equalTo("name"));
     }
+
+    @Test
+    void trailingContentAfterTheBodyIs400NamingTheBody() {
+        for (String body : List.of("{\"name\":\"a\"} x", "{} {}", "{\"name\":\"a\"}]")) {
+            given().contentType("application/json").body(body).when().post("/test-probe/echo")
+                    .then().statusCode(400).contentType(PROBLEM)
+                    .body("errors[0].field", equalTo("body"));
+        }
+    }
 }

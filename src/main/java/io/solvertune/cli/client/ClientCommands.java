@@ -111,6 +111,10 @@ public final class ClientCommands {
                         s.path("total").asLong() > 0 ? s.path("done").asLong() + "/" + s.path("total").asLong() : "",
                         s.hasNonNull("error") ? "  error: " + s.get("error").asText() : "");
             }
+            if (j.hasNonNull("stagesNext")) {
+                out.println("  ... " + (j.path("progress").path("stagesTotal").asInt() - j.path("stages").size())
+                        + " more stages: " + j.get("stagesNext").asText());
+            }
             if (j.hasNonNull("error")) {
                 out.println("error: " + j.get("error").asText());
             }

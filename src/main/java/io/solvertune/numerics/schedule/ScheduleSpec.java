@@ -30,6 +30,31 @@ public sealed interface ScheduleSpec {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record VpDiscrete(String preset, Integer numTrainTimesteps, Double betaStart, Double betaEnd,
                       double[] betas, double[] alphasCumprod, Double clippedLambda) implements ScheduleSpec {
+
+        /**
+         * Longest discrete schedule built at all (a few arrays of this many doubles are allocated); servers accept
+         * shorter ones only (their own limit).
+         */
+        public static final int MAX_LENGTH = 1_000_000;
+
+        /** The field giving the schedule's length: numTrainTimesteps, betas or alphasCumprod. */
+        @JsonIgnore
+        public String lengthField() {
+            return betas != null ? "betas" : alphasCumprod != null ? "alphasCumprod" : "numTrainTimesteps";
+        }
+
+        /** Number of training timesteps this spec describes (before lambda clipping). */
+        @JsonIgnore
+        public long length() {
+            if (betas != null) {
+                return betas.length;
+            }
+            if (alphasCumprod != null) {
+                return alphasCumprod.length;
+            }
+            return numTrainTimesteps == null ? 1000 : numTrainTimesteps;
+        }
+
         @Override
         public NoiseSchedule build() {
             double clip = clippedLambda == null ? VpDiscreteSchedule.DEFAULT_CLIPPED_LAMBDA : clippedLambda;
@@ -37,6 +62,10 @@ public sealed interface ScheduleSpec {
             if (given != 1) {
                 throw new IllegalArgumentException(
                         "schedule: vp_discrete needs exactly one of 'preset', 'betas' or 'alphasCumprod'");
+            }
+            if (length() > MAX_LENGTH) {
+                throw new IllegalArgumentException("schedule." + lengthField() + ": at most " + MAX_LENGTH
+                        + " timesteps, got " + length());
             }
             if (betas != null) {
                 return VpDiscreteSchedule.fromBetas(betas, clip);

@@ -2,6 +2,9 @@ package io.solvertune.service.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.service.api.problem.InvalidRequestException;
+import io.solvertune.service.api.problem.Problem;
+import io.solvertune.service.limits.Limits;
+import io.solvertune.tuning.job.InvalidSpecException;
 import io.solvertune.service.security.Principal;
 import io.solvertune.service.security.Role;
 import io.solvertune.tuning.job.JobPlanner;
@@ -19,8 +22,10 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -43,11 +48,13 @@ public class JobService {
     private final JobEngine engine;
     private final JobStore store;
     private final Instance<JobPlanner> planners;
+    private final Limits limits;
 
-    public JobService(JobEngine engine, Instance<JobPlanner> planners) {
+    public JobService(JobEngine engine, Instance<JobPlanner> planners, Limits limits) {
         this.engine = engine;
         this.store = engine.store();
         this.planners = planners;
+        this.limits = limits;
     }
 
     /** The outcome of a submission: the job, and whether this request created it. */
@@ -64,6 +71,9 @@ public class JobService {
         if (key.length() > 200) {
             throw InvalidRequestException.field("Idempotency-Key", "at most 200 characters");
         }
+        if (key.chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
+            throw InvalidRequestException.field("Idempotency-Key", "must not contain control characters");
+        }
         if (spec == null || !spec.isObject()) {
             throw InvalidRequestException.field("spec", "expected a JSON object (the job spec)");
         }
@@ -75,10 +85,14 @@ public class JobService {
             throw new ServiceUnavailableException(planners.isUnsatisfied() ? "no job planner installed"
                     : "several job planners installed; the service needs exactly one");
         }
-        long[] model = new long[1];
-        String[] modelName = new String[1];
-        resolveModel(spec.get("model"), model, modelName);
-        List<PlannedStage> plan = planners.get().plan(spec);
+        JobPlanner.Model model = resolveModel(spec.get("model"));
+        List<PlannedStage> plan;
+        try {
+            plan = planners.get().plan(spec, model);
+        } catch (InvalidSpecException e) {
+            throw new InvalidRequestException(e.getMessage(), e.errors().stream()
+                    .map(f -> new Problem.FieldError(f.field(), f.message())).toList());
+        }
         checkPlan(plan);
         Long id = store.tx("submit a job", c -> {
             long jobId;
@@ -88,8 +102,8 @@ public class JobService {
                 ps.setString(1, key);
                 ps.setLong(2, who.tokenId());
                 ps.setString(3, who.name());
-                ps.setLong(4, model[0]);
-                ps.setString(5, modelName[0]);
+                ps.setLong(4, model.id());
+                ps.setString(5, model.name());
                 ps.setString(6, store.write(spec));
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
@@ -166,16 +180,17 @@ public class JobService {
         return Optional.of(new Submission(find((Long) row[0], who).orElseThrow(), false));
     }
 
-    private void resolveModel(JsonNode ref, long[] id, String[] name) {
+    /** The registered model a spec names (its id or name), or a 400 naming {@code model}. */
+    private JobPlanner.Model resolveModel(JsonNode ref) {
         if (ref == null || ref.isNull()) {
             throw InvalidRequestException.field("model", "required: the id or name of a registered model");
         }
-        if (!ref.isIntegralNumber() && !ref.isTextual()) {
+        if (!(ref.isIntegralNumber() && ref.canConvertToLong()) && !ref.isTextual()) {
             throw InvalidRequestException.field("model", "expected a model id (integer) or name (string)");
         }
-        Object[] row = store.tx("look up a model", c -> {
-            String sql = ref.isIntegralNumber() ? "SELECT id, name FROM models WHERE id = ?"
-                    : "SELECT id, name FROM models WHERE name = ?";
+        JobPlanner.Model row = store.tx("look up a model", c -> {
+            String sql = ref.isIntegralNumber() ? "SELECT id, name, num_classes FROM models WHERE id = ?"
+                    : "SELECT id, name, num_classes FROM models WHERE name = ?";
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 if (ref.isIntegralNumber()) {
                     ps.setLong(1, ref.asLong());
@@ -183,21 +198,28 @@ public class JobService {
                     ps.setString(1, ref.asText());
                 }
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? new Object[] {rs.getLong(1), rs.getString(2)} : null;
+                    return rs.next() ? new JobPlanner.Model(rs.getLong(1), rs.getString(2), rs.getInt(3)) : null;
                 }
             }
         });
         if (row == null) {
             throw InvalidRequestException.field("model", "no registered model " + ref);
         }
-        id[0] = (Long) row[0];
-        name[0] = (String) row[1];
+        return row;
     }
 
-    /** A plan the engine can run: unique names, dependencies on earlier stages, an executor for every kind. */
+    /**
+     * A plan the engine can run: at most {@code solvertune.limits.job.max-stages} stages (whatever the planner), unique
+     * names, dependencies on earlier stages, an executor for every kind.
+     */
     private void checkPlan(List<PlannedStage> plan) {
         if (plan == null || plan.isEmpty()) {
             throw new IllegalStateException("the job planner returned no stages");
+        }
+        int max = limits.job().maxStages();
+        if (plan.size() > max) {
+            throw InvalidRequestException.field("spec", "the plan has " + plan.size() + " stages, at most " + max
+                    + " are accepted (solvertune.limits.job.max-stages)");
         }
         Set<String> seen = new HashSet<>();
         for (PlannedStage s : plan) {
@@ -219,20 +241,79 @@ public class JobService {
 
     // ---- reads ----------------------------------------------------------------------------------------------------
 
-    /** The job with its stages, if the caller may see it. */
+    /** The job with its first page of stages, if the caller may see it. */
     public Optional<JobView> find(long id, Principal who) {
+        return find(id, who, 0, limits.events().jobViewStages());
+    }
+
+    /**
+     * The job with {@code limit} of its stages from plan position {@code offset} on, if the caller may see it; the
+     * progress always counts every stage.
+     */
+    public Optional<JobView> find(long id, Principal who, int offset, int limit) {
+        int max = limits.events().jobViewStages();
+        if (offset < 0) {
+            throw InvalidRequestException.field("stageOffset", "must not be negative");
+        }
+        if (limit < 1 || limit > max) {
+            throw InvalidRequestException.field("stageLimit", "between 1 and " + max);
+        }
         return store.<Optional<JobView>>tx("read a job", c -> {
             Optional<JobView> head = jobs(c, "WHERE id = ?" + visibility(who), List.of(id), 1, true);
             if (head.isEmpty()) {
                 return Optional.empty();
             }
-            return Optional.of(withStages(c, head.get()));
+            JobView v = head.get();
+            JobView.Progress p = progress(c, List.of(v)).get(v.id());
+            List<JobView.StageView> page = stages(c, v.id(), offset, limit + 1);
+            String next = null;
+            if (page.size() > limit) {
+                page = page.subList(0, limit);
+                next = "/api/v1/jobs/" + v.id() + "?stageOffset=" + (offset + limit) + "&stageLimit=" + limit;
+            }
+            return Optional.of(new JobView(v.id(), v.state(), v.model(), v.createdBy(), v.idempotencyKey(),
+                    v.createdAt(), v.startedAt(), v.finishedAt(), p, v.error(), v.spec(), List.copyOf(page), next,
+                    v.result()));
         });
+    }
+
+    /** Stages in a page of {@code GET /jobs/{id}} by default (and at most). */
+    public int stagePage() {
+        return limits.events().jobViewStages();
     }
 
     /** A job the caller may see, or 404. */
     public JobView get(long id, Principal who) {
         return find(id, who).orElseThrow(() -> notFound(id));
+    }
+
+    /** A job the caller may see with one page of its stages, or 404. */
+    public JobView get(long id, Principal who, int stageOffset, int stageLimit) {
+        return find(id, who, stageOffset, stageLimit).orElseThrow(() -> notFound(id));
+    }
+
+    /** Whether the caller may see the job (without reading its stages). */
+    public boolean visible(long id, Principal who) {
+        return store.tx("read a job", c -> jobs(c, "WHERE id = ?" + visibility(who), List.of(id), 1, false)
+                .isPresent());
+    }
+
+    /**
+     * What an event stream shows of a job: its head (no spec, no stages) with progress and result, and every stage
+     * (at most {@code solvertune.limits.job.max-stages} of them) — or empty if the caller may not see it.
+     */
+    public Optional<Map.Entry<JobView, List<JobView.StageView>>> snapshot(long id, Principal who) {
+        return store.tx("read a job", c -> {
+            Optional<JobView> head = jobs(c, "WHERE id = ?" + visibility(who), List.of(id), 1, true);
+            if (head.isEmpty()) {
+                return Optional.empty();
+            }
+            JobView v = head.get();
+            JobView h = new JobView(v.id(), v.state(), v.model(), v.createdBy(), v.idempotencyKey(), v.createdAt(),
+                    v.startedAt(), v.finishedAt(), progress(c, List.of(v)).get(v.id()), v.error(), null, null, null,
+                    v.result());
+            return Optional.of(Map.entry(h, stages(c, v.id(), 0, Integer.MAX_VALUE)));
+        });
     }
 
     /** Jobs the caller may see, newest first, optionally of one state. */
@@ -272,11 +353,8 @@ public class JobService {
                     }
                 }
             }
-            List<JobView> withProgress = new ArrayList<>();
-            for (JobView v : out) {
-                withProgress.add(withProgress(c, v));
-            }
-            return withProgress;
+            Map<Long, JobView.Progress> progress = progress(c, out);
+            return out.stream().map(v -> v.withProgress(progress.get(v.id()))).toList();
         });
         if (items.size() <= limit) {
             return new JobView.Page(items, null, null);
@@ -411,15 +489,18 @@ public class JobService {
         return new JobView(rs.getLong(1), rs.getString(2), new JobView.ModelRef(mid, rs.getString(4)),
                 rs.getString(5), rs.getString(6), instant(rs.getTimestamp(7)), instant(rs.getTimestamp(8)),
                 instant(rs.getTimestamp(9)), null, rs.getString(10), full ? store.parse(rs.getString(11)) : null,
-                null, full ? store.parse(rs.getString(12)) : null);
+                null, null, full ? store.parse(rs.getString(12)) : null);
     }
 
-    private List<JobView.StageView> stages(Connection c, long jobId) throws SQLException {
+    /** {@code limit} stages of a job from plan position {@code offset} on. */
+    private List<JobView.StageView> stages(Connection c, long jobId, int offset, int limit) throws SQLException {
         List<JobView.StageView> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT name, kind, depends_on, state, attempts, max_attempts, "
                 + "lease_owner, progress_done, progress_total, progress_message, started_at, finished_at, "
-                + "lease_expires_at, error FROM job_stages WHERE job_id = ? ORDER BY seq")) {
+                + "lease_expires_at, error FROM job_stages WHERE job_id = ? ORDER BY seq OFFSET ? LIMIT ?")) {
             ps.setLong(1, jobId);
+            ps.setInt(2, offset);
+            ps.setInt(3, limit);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(new JobView.StageView(rs.getString(1), rs.getString(2), JobStore.strings(rs.getArray(3)),
@@ -432,41 +513,46 @@ public class JobService {
         return out;
     }
 
-    private JobView withStages(Connection c, JobView v) throws SQLException {
-        List<JobView.StageView> stages = stages(c, v.id());
-        return new JobView(v.id(), v.state(), v.model(), v.createdBy(), v.idempotencyKey(), v.createdAt(),
-                v.startedAt(), v.finishedAt(), progress(v, stages), v.error(), v.spec(), stages, v.result());
-    }
-
-    private JobView withProgress(Connection c, JobView v) throws SQLException {
-        return new JobView(v.id(), v.state(), v.model(), v.createdBy(), v.idempotencyKey(), v.createdAt(),
-                v.startedAt(), v.finishedAt(), progress(v, stages(c, v.id())), v.error(), null, null, null);
-    }
-
-    /** Overall progress: succeeded stages count 1, running ones done/total; ETA from the rate since the start. */
-    static JobView.Progress progress(JobView job, List<JobView.StageView> stages) {
-        int succeeded = 0;
-        double sum = 0;
-        List<String> running = new ArrayList<>();
-        for (JobView.StageView s : stages) {
-            if ("SUCCEEDED".equals(s.state())) {
-                succeeded++;
-                sum += 1;
-            } else if ("RUNNING".equals(s.state())) {
-                running.add(s.name());
-                if (s.total() > 0) {
-                    sum += Math.min(1.0, (double) s.done() / s.total());
+    /**
+     * Overall progress of each job, counted in the database (a job's stages are not loaded for it): succeeded stages
+     * count 1, running ones done/total; ETA from the rate since the start.
+     */
+    private static Map<Long, JobView.Progress> progress(Connection c, List<JobView> jobs) throws SQLException {
+        Map<Long, JobView.Progress> out = new HashMap<>();
+        if (jobs.isEmpty()) {
+            return out;
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT job_id, count(*), "
+                + "count(*) FILTER (WHERE state = 'SUCCEEDED'), "
+                + "coalesce(sum(CASE WHEN state = 'RUNNING' AND progress_total > 0 "
+                + "THEN least(1.0, progress_done::float8 / progress_total) END), 0), "
+                + "(array_agg(name ORDER BY seq) FILTER (WHERE state = 'RUNNING'))[1:" + JobView.Progress.MAX_RUNNING
+                + "] FROM job_stages WHERE job_id = ANY (?) GROUP BY job_id")) {
+            ps.setArray(1, c.createArrayOf("bigint", jobs.stream().map(JobView::id).toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long id = rs.getLong(1);
+                    JobView job = jobs.stream().filter(j -> j.id() == id).findFirst().orElseThrow();
+                    out.put(id, progress(job, rs.getInt(2), rs.getInt(3), rs.getDouble(4),
+                            JobStore.strings(rs.getArray(5))));
                 }
             }
         }
-        double fraction = stages.isEmpty() ? 0 : sum / stages.size();
+        for (JobView j : jobs) {
+            out.putIfAbsent(j.id(), progress(j, 0, 0, 0, List.of()));
+        }
+        return out;
+    }
+
+    static JobView.Progress progress(JobView job, int total, int succeeded, double runningDone, List<String> running) {
+        double fraction = total == 0 ? 0 : (succeeded + runningDone) / total;
         Long eta = null;
         if (("RUNNING".equals(job.state()) || "QUEUED".equals(job.state())) && job.startedAt() != null
                 && fraction > 0 && fraction < 1) {
             double elapsed = Duration.between(job.startedAt(), Instant.now()).toMillis() / 1000.0;
             eta = Math.round(elapsed * (1 - fraction) / fraction);
         }
-        return new JobView.Progress(succeeded, stages.size(), fraction, eta, running);
+        return new JobView.Progress(succeeded, total, fraction, eta, running);
     }
 
     private static Instant instant(Timestamp t) {

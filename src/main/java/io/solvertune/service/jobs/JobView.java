@@ -6,7 +6,10 @@ import java.time.Instant;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
-/** A tuning job as the API shows it. The list leaves out spec, stages and result. */
+/**
+ * A tuning job as the API shows it. The list leaves out spec, stages and result; {@code GET /jobs/{id}} shows one page
+ * of stages ({@code stagesNext} names the next page).
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @Schema(name = "Job")
 public record JobView(
@@ -21,9 +24,22 @@ public record JobView(
         Progress progress,
         String error,
         JsonNode spec,
-        List<StageView> stages,
+        @Schema(description = "one page of the job's stages in plan order (see stagesNext)") List<StageView> stages,
+        @Schema(description = "the URL of the next page of stages; absent on the last page") String stagesNext,
         @Schema(description = "output of the last stage; for a publishing job {configIds: [...], output: ...}")
         JsonNode result) {
+
+    /** The same job without spec and stages (the head of an event stream). */
+    public JobView head() {
+        return new JobView(id, state, model, createdBy, idempotencyKey, createdAt, startedAt, finishedAt, progress,
+                error, null, null, null, result);
+    }
+
+    /** The same job with other progress. */
+    public JobView withProgress(Progress p) {
+        return new JobView(id, state, model, createdBy, idempotencyKey, createdAt, startedAt, finishedAt, p, error,
+                spec, stages, stagesNext, result);
+    }
 
     /** The job's model (id null once the model was deleted after the job finished). */
     public record ModelRef(Long id, String name) {
@@ -37,7 +53,16 @@ public record JobView(
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Progress(int stagesSucceeded, int stagesTotal, double fraction, Long etaSeconds,
-                           @Schema(description = "the stages running now") List<String> running) {
+                           @Schema(description = "the stages running now (at most " + MAX_RUNNING + ")")
+                           List<String> running) {
+
+        /** Running stages named at most. */
+        public static final int MAX_RUNNING = 20;
+
+        /** The same progress without ETA (which changes every moment). */
+        public Progress withoutEta() {
+            return new Progress(stagesSucceeded, stagesTotal, fraction, null, running);
+        }
     }
 
     /** One stage of the job's DAG. */

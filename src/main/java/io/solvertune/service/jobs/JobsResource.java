@@ -95,13 +95,21 @@ public class JobsResource {
     @GET
     @Path("/{id}")
     @Operation(summary = "Describe a job", description = "State, per-stage progress and attempts, overall progress "
-            + "and ETA, error, and the result (published config ids) once it succeeded.")
+            + "and ETA, error, and the result (published config ids) once it succeeded. Stages come in pages of at "
+            + "most solvertune.limits.events.job-view-stages (500) in plan order; stagesNext names the next page.")
     @APIResponse(responseCode = "200", description = "the job",
             content = @Content(schema = @Schema(implementation = JobView.class)))
     @APIResponse(responseCode = "404", description = "no such job (or not yours)",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
-    public JobView get(@PathParam("id") String id) {
-        return jobs.get(id(id), who());
+    public JobView get(@PathParam("id") String id,
+                       @Parameter(description = "first stage of the page (plan position, default 0)")
+                       @QueryParam("stageOffset") String stageOffset,
+                       @Parameter(description = "stages in the page (default and largest: the server's page size)")
+                       @QueryParam("stageLimit") String stageLimit) {
+        Long offset = number(stageOffset, "stageOffset");
+        Long limit = number(stageLimit, "stageLimit");
+        return jobs.get(id(id), who(), offset == null ? 0 : (int) Math.min(Integer.MAX_VALUE, offset),
+                limit == null ? jobs.stagePage() : (int) Math.min(Integer.MAX_VALUE, limit));
     }
 
     @POST
@@ -147,14 +155,21 @@ public class JobsResource {
     @GET
     @Path("/{id}/events")
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    @Operation(summary = "Stream a job's progress", description = "Server-sent events: a 'job' event with the job "
-            + "(as GET /jobs/{id}, without spec) whenever it changes, and a final 'end' event once it is SUCCEEDED, "
-            + "FAILED or CANCELLED, after which the stream closes.")
+    @Operation(summary = "Stream a job's progress", description = "Server-sent events, only what changed: 'job' "
+            + "(the job without spec and stages: state, progress, error, result) when it changes; 'stages' "
+            + "({stages: [...]}, the stages that changed since the last event, all of them first; at most "
+            + "solvertune.limits.events.max-stages-per-event per event); a final 'end' (the job) once it is "
+            + "SUCCEEDED, FAILED or CANCELLED, after which the stream closes; 'error' (a problem) and the end of the "
+            + "stream when the token is revoked.")
     @APIResponse(responseCode = "200", description = "text/event-stream")
+    @APIResponse(responseCode = "429", description = "the token already holds its maximum of open streams",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
     public void events(@PathParam("id") String id, @Context SseEventSink sink, @Context Sse sse) {
         long jobId = id(id);
         Principal who = who();
-        jobs.get(jobId, who); // 404 before the stream starts
+        if (!jobs.visible(jobId, who)) {
+            throw JobService.notFound(jobId); // 404 before the stream starts
+        }
         events.stream(jobId, who, sink, sse);
     }
 

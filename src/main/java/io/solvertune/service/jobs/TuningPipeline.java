@@ -1,6 +1,7 @@
 package io.solvertune.service.jobs;
 
 import io.quarkus.arc.DefaultBean;
+import io.solvertune.service.limits.Limits;
 import io.solvertune.tuning.job.JobPlanner;
 import io.solvertune.tuning.job.TuningJobPlanner;
 import io.solvertune.tuning.job.TuningStages;
@@ -20,8 +21,8 @@ public class TuningPipeline {
     @Produces
     @Singleton
     @DefaultBean
-    JobPlanner planner() {
-        return new TuningJobPlanner();
+    JobPlanner planner(Limits limits) {
+        return new TuningJobPlanner(Limits.jobLimits(limits.job()));
     }
 
     private static StageExecutorBinding bind(String kind) {

@@ -11,6 +11,7 @@ import io.solvertune.service.api.problem.Problem;
 import io.solvertune.service.artifacts.ArtifactEntity;
 import io.solvertune.service.artifacts.ArtifactStore;
 import io.solvertune.service.artifacts.ArtifactTooLargeException;
+import io.solvertune.service.limits.Limits;
 import io.solvertune.service.persistence.ModelEntity;
 import io.solvertune.tuning.Presets;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -71,11 +72,13 @@ public class ModelRegistry {
     private final EntityManager em;
     private final ArtifactStore store;
     private final Instance<ModelUsage> usages;
+    private final int maxScheduleLength;
 
-    public ModelRegistry(EntityManager em, ArtifactStore store, @Any Instance<ModelUsage> usages) {
+    public ModelRegistry(EntityManager em, ArtifactStore store, @Any Instance<ModelUsage> usages, Limits limits) {
         this.em = em;
         this.store = store;
         this.usages = usages;
+        this.maxScheduleLength = limits.model().maxScheduleLength();
     }
 
     // ---- registration ---------------------------------------------------------------------------------------------
@@ -123,7 +126,7 @@ public class ModelRegistry {
             stored = JsonNodeFactory.instance.objectNode().put("preset", preset);
             where = (f, m) -> "spec.preset";
         } else {
-            ms = parseSelfContained((ObjectNode) spec);
+            ms = parseSelfContained((ObjectNode) spec, maxScheduleLength);
             stored = ModelSpec.MAPPER.valueToTree(ms);
             where = ModelRegistry::specField;
         }
@@ -220,7 +223,7 @@ public class ModelRegistry {
     }
 
     /** Parses a client's model spec: inline data only (no files of the server), not TorchScript (upload those). */
-    private static ModelSpec parseSelfContained(ObjectNode spec) {
+    private static ModelSpec parseSelfContained(ObjectNode spec, int maxScheduleLength) {
         JsonNode model = spec.get("model");
         if (model != null && model.isObject()) {
             JsonNode type = model.get("type");
@@ -250,7 +253,20 @@ public class ModelRegistry {
         } catch (IllegalArgumentException e) {
             throw SpecErrors.of(e, (f, m) -> f.isEmpty() ? "spec" : "spec." + f, UnaryOperator.identity());
         }
+        checkScheduleLength(ms.schedule(), maxScheduleLength, "spec.schedule");
         return ms;
+    }
+
+    /**
+     * A discrete schedule of at most {@code max} timesteps ({@code solvertune.limits.model.max-schedule-length}),
+     * checked before anything of its length is allocated; a 400 naming {@code field.numTrainTimesteps} (or
+     * {@code betas}, {@code alphasCumprod}) otherwise.
+     */
+    static void checkScheduleLength(io.solvertune.numerics.schedule.ScheduleSpec schedule, int max, String field) {
+        if (schedule instanceof io.solvertune.numerics.schedule.ScheduleSpec.VpDiscrete d && d.length() > max) {
+            throw InvalidRequestException.field(field + "." + d.lengthField(), "at most " + max + " timesteps are "
+                    + "accepted (server setting solvertune.limits.model.max-schedule-length), got " + d.length());
+        }
     }
 
     private static void checkRegistration(Registration reg) {

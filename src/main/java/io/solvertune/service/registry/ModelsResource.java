@@ -3,6 +3,7 @@ package io.solvertune.service.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.service.api.problem.InvalidRequestException;
 import io.solvertune.service.api.problem.Problem;
+import io.solvertune.service.limits.Limits;
 import io.solvertune.service.security.Caller;
 import io.solvertune.service.security.Principal;
 import io.solvertune.service.security.RequiresRole;
@@ -50,6 +51,9 @@ public class ModelsResource {
 
     @Inject
     Caller caller;
+
+    @Inject
+    Limits limits;
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
@@ -119,7 +123,8 @@ public class ModelsResource {
             @HeaderParam(HttpHeaders.CONTENT_LENGTH) String contentLength,
             InputStream body) throws IOException {
         TorchScriptDeclaration decl = TorchScriptDeclaration.parse(schedule, inputShape, predictionType, timeInput,
-                integer(numClasses, "numClasses"), longValue(nullClass, "nullClass"), dtype);
+                integer(numClasses, "numClasses"), longValue(nullClass, "nullClass"), dtype,
+                limits.model().maxScheduleLength());
         ModelRegistry.Registration reg = new ModelRegistry.Registration(name, description,
                 bool(anonymousRead, "anonymousRead"), who());
         Long length = null;

@@ -35,8 +35,9 @@ public record TorchScriptDeclaration(ScheduleSpec schedule, long[] inputShape, S
      * @param timeInput  defaults to {@code ddpm_index} for discrete VP schedules
      */
     public static TorchScriptDeclaration parse(String schedule, String inputShape, String predictionType,
-                                               String timeInput, Integer numClasses, Long nullClass, String dtype) {
-        ScheduleSpec s = parseSchedule(schedule);
+                                               String timeInput, Integer numClasses, Long nullClass, String dtype,
+                                               int maxScheduleLength) {
+        ScheduleSpec s = parseSchedule(schedule, maxScheduleLength);
         long[] shape = parseShape(inputShape);
         if (predictionType == null || predictionType.isBlank()) {
             throw InvalidRequestException.field("predictionType", "required: noise, data, v, score or flow_velocity");
@@ -88,7 +89,7 @@ public record TorchScriptDeclaration(ScheduleSpec schedule, long[] inputShape, S
                 numClasses > 0 ? numClasses : null, nullClass, timeInput, dtype, null), null, null);
     }
 
-    private static ScheduleSpec parseSchedule(String s) {
+    private static ScheduleSpec parseSchedule(String s, int maxScheduleLength) {
         if (s == null || s.isBlank()) {
             throw InvalidRequestException.field("schedule", "required: a schedule spec as JSON, e.g. "
                     + "{\"type\":\"vp_discrete\",\"preset\":\"linear\",\"numTrainTimesteps\":1000}, or one of "
@@ -112,6 +113,7 @@ public record TorchScriptDeclaration(ScheduleSpec schedule, long[] inputShape, S
             }
             spec = new ScheduleSpec.VpDiscrete(b.id(), 1000, null, null, null, null, null);
         }
+        ModelRegistry.checkScheduleLength(spec, maxScheduleLength, "schedule");
         try {
             spec.build();
         } catch (IllegalArgumentException e) {

@@ -50,7 +50,14 @@ public class AuthFilter implements ContainerRequestFilter {
                 abort(ctx, 401, "Authorization header: expected 'Bearer <token>'");
                 return;
             }
-            Optional<Principal> p = tokens.authenticate(parts[1].strip());
+            Optional<Principal> p;
+            try {
+                p = tokens.authenticate(parts[1].strip());
+            } catch (TokenService.LookupBudgetExceeded e) {
+                ctx.abortWith(Response.fromResponse(Problems.response(Problems.of(503, e.getMessage(),
+                        ctx.getUriInfo().getPath()))).header(HttpHeaders.RETRY_AFTER, "1").build());
+                return;
+            }
             if (p.isEmpty()) {
                 abort(ctx, 401, "the bearer token is unknown or revoked");
                 return;

@@ -17,10 +17,37 @@ import java.util.function.LongSupplier;
  *
  * <p>{@link #invalidate} is ordered against in-flight reloads: a reload that started before the invalidation does not
  * store its (possibly stale) result, so a revoked token is never revived by a lookup that raced the revocation.
+ *
+ * <p>Bounded: a full cache first drops its expired entries and then the eighth of its entries read longest ago — it
+ * never starts over empty, so a burst of new keys cannot flush the keys in use.
  */
 public final class RefreshAheadCache<K, V> {
 
-    private record Entry<V>(V value, long loadedAtNanos, long epoch) {
+    private static final class Entry<V> {
+        final V value;
+        final long loadedAtNanos;
+        final long epoch;
+        /** when the entry last answered a read: the eviction order (least recently read first) */
+        volatile long readAtNanos;
+
+        Entry(V value, long loadedAtNanos, long epoch) {
+            this.value = value;
+            this.loadedAtNanos = loadedAtNanos;
+            this.epoch = epoch;
+            this.readAtNanos = loadedAtNanos;
+        }
+
+        V value() {
+            return value;
+        }
+
+        long loadedAtNanos() {
+            return loadedAtNanos;
+        }
+
+        long epoch() {
+            return epoch;
+        }
     }
 
     private final ConcurrentHashMap<K, Entry<V>> entries = new ConcurrentHashMap<>();
@@ -59,10 +86,12 @@ public final class RefreshAheadCache<K, V> {
         if (e == null) {
             return null;
         }
-        long age = clock.getAsLong() - e.loadedAtNanos();
+        long now = clock.getAsLong();
+        long age = now - e.loadedAtNanos();
         if (age >= ttlNanos) {
             return null;
         }
+        e.readAtNanos = now;
         if (age >= ttlNanos / 2) {
             refreshInBackground(key);
         }
@@ -72,7 +101,34 @@ public final class RefreshAheadCache<K, V> {
     /** The value, loaded on this thread if there is none within the TTL. */
     public V get(K key) {
         V v = peek(key);
-        return v != null ? v : load(key);
+        return v != null ? v : load(key, x -> true);
+    }
+
+    /**
+     * Loads {@code key} on this thread (whether or not an entry is present) and remembers the value only if
+     * {@code remember} accepts it; a value that is not remembered also drops an older entry of the key.
+     */
+    public V load(K key, java.util.function.Predicate<V> remember) {
+        long startEpoch = epoch.get();
+        long startedAt = clock.getAsLong();
+        V v = loader.apply(key);
+        if (v == null) {
+            throw new IllegalStateException("cache loader returned null for " + key);
+        }
+        if (remember.test(v)) {
+            store(key, v, startedAt, startEpoch);
+        } else {
+            entries.remove(key);
+        }
+        return v;
+    }
+
+    /**
+     * Remembers {@code value} as looked up at {@code loadedAtNanos} (the clock of this cache), unless an invalidation
+     * happened since.
+     */
+    public void put(K key, V value, long loadedAtNanos) {
+        store(key, value, loadedAtNanos, epoch.get());
     }
 
     /** Forgets one key; reloads that started before this call do not store their result. */
@@ -87,25 +143,19 @@ public final class RefreshAheadCache<K, V> {
         entries.clear();
     }
 
+    /** Whether an entry of the key is held, even one past its TTL (which never answers a read). */
+    public boolean holds(K key) {
+        return entries.containsKey(key);
+    }
+
     /** Number of remembered keys (tests). */
     public int size() {
         return entries.size();
     }
 
-    private V load(K key) {
-        long startEpoch = epoch.get();
-        long startedAt = clock.getAsLong();
-        V v = loader.apply(key);
-        if (v == null) {
-            throw new IllegalStateException("cache loader returned null for " + key);
-        }
-        store(key, v, startedAt, startEpoch);
-        return v;
-    }
-
     private void store(K key, V v, long loadedAt, long startEpoch) {
         if (entries.size() >= maxEntries && !entries.containsKey(key)) {
-            entries.clear();
+            evict();
         }
         // the entry's age counts from before the lookup: it never answers for longer than ttl after the database did
         entries.merge(key, new Entry<>(v, loadedAt, startEpoch),
@@ -116,6 +166,23 @@ public final class RefreshAheadCache<K, V> {
         }
     }
 
+    /** Makes room: expired entries go first, then (if that freed nothing) the eighth read longest ago. */
+    private synchronized void evict() {
+        if (entries.size() < maxEntries) {
+            return; // another thread made room meanwhile
+        }
+        long now = clock.getAsLong();
+        entries.entrySet().removeIf(e -> now - e.getValue().loadedAtNanos() >= ttlNanos);
+        if (entries.size() < maxEntries) {
+            return;
+        }
+        int drop = Math.max(1, maxEntries / 8);
+        entries.entrySet().stream()
+                .sorted(java.util.Comparator.comparingLong(e -> e.getValue().readAtNanos))
+                .limit(drop).map(java.util.Map.Entry::getKey).toList()
+                .forEach(entries::remove);
+    }
+
     private void refreshInBackground(K key) {
         if (!reloading.add(key)) {
             return;
@@ -123,7 +190,7 @@ public final class RefreshAheadCache<K, V> {
         try {
             background.execute(() -> {
                 try {
-                    load(key);
+                    load(key, x -> true);
                 } catch (RuntimeException ignored) {
                     // the entry keeps answering until its TTL; the next read past the TTL loads on its own thread
                     // and reports the failure there

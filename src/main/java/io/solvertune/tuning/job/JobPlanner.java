@@ -7,10 +7,28 @@ import java.util.List;
 public interface JobPlanner {
 
     /**
+     * The registered model a job is submitted for, as far as planning needs to know it (resolved by the service
+     * before planning).
+     *
+     * @param numClasses the model's classes (0: unconditional)
+     */
+    record Model(long id, String name, int numClasses) {
+    }
+
+    /**
      * Checks the spec and plans it: stages in a topological order (every stage after those it depends on).
      * Deterministic: the same spec gives the same plan.
      *
-     * @throws IllegalArgumentException with a {@code "field: message"} text naming the offending spec field
+     * @throws IllegalArgumentException with a {@code "field: message"} text naming the offending spec field; an
+     *                                  {@link InvalidSpecException} lists every offending field
      */
     List<PlannedStage> plan(JsonNode spec);
+
+    /**
+     * Plans a spec submitted for {@code model}: also checks what depends on the model (a class label against its
+     * classes). The default ignores the model.
+     */
+    default List<PlannedStage> plan(JsonNode spec, Model model) {
+        return plan(spec);
+    }
 }

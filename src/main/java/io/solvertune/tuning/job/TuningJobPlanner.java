@@ -21,9 +21,25 @@ public final class TuningJobPlanner implements JobPlanner {
     /** First seed of the data samples of DPM-Solver-v3 statistics from noised data (as {@code fit-ems}). */
     static final long EMS_DATA_FIRST_SEED = 5_000_000L;
 
+    private final JobLimits limits;
+
+    /** A planner with the {@link JobLimits#DEFAULTS}. */
+    public TuningJobPlanner() {
+        this(JobLimits.DEFAULTS);
+    }
+
+    public TuningJobPlanner(JobLimits limits) {
+        this.limits = limits;
+    }
+
     @Override
     public List<PlannedStage> plan(JsonNode spec) {
-        return plan(TuningJobSpec.parse(spec));
+        return plan(TuningJobSpec.parse(spec, limits));
+    }
+
+    @Override
+    public List<PlannedStage> plan(JsonNode spec, Model model) {
+        return plan(TuningJobSpec.parse(spec, limits, model));
     }
 
     /** Plans a parsed spec. */

@@ -124,149 +124,262 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
         return seeds.heldOut() >= PUBLISHABLE_HELD_OUT;
     }
 
-    /** Parses and checks a spec. */
+    /** Parses and checks a spec against the {@link JobLimits#DEFAULTS}. */
     public static TuningJobSpec parse(JsonNode spec) {
-        Obj root = Obj.of(spec, "");
+        return parse(spec, JobLimits.DEFAULTS);
+    }
+
+    /**
+     * Parses and checks a spec. Every invalid field is reported, not only the first: the
+     * {@link InvalidSpecException} lists them all (at most {@value Errors#MAX} of them), each with its field path.
+     */
+    public static TuningJobSpec parse(JsonNode spec, JobLimits limits) {
+        return parse(spec, limits, null);
+    }
+
+    /**
+     * Parses and checks a spec submitted for {@code model} (null: not known): {@code classLabel} must then be one of
+     * the model's classes.
+     */
+    public static TuningJobSpec parse(JsonNode spec, JobLimits limits, JobPlanner.Model model) {
+        Errors err = new Errors();
+        if (spec == null || !spec.isObject()) {
+            err.add("spec", "expected a JSON object");
+            throw err.exception();
+        }
+        Obj root = new Obj(spec, "", err);
         root.only("model", "methods", "nfe", "guidance", "spacings", "classLabel", "teacher", "seeds", "ems", "batch");
-        JsonNode model = root.required("model");
-        if (!(model.isTextual() && !model.asText().isBlank()) && !(model.isIntegralNumber() && model.asLong() > 0)) {
-            throw new IllegalArgumentException("model: expected a model name (string) or id (positive integer)");
+        JsonNode modelRef = root.node.get("model");
+        if (modelRef == null || modelRef.isNull()) {
+            err.add("model", "required");
+        } else if (!(modelRef.isTextual() && !modelRef.asText().isBlank())
+                && !(modelRef.isIntegralNumber() && modelRef.canConvertToLong() && modelRef.asLong() > 0)) {
+            err.add("model", "expected a model name (string) or id (positive integer)");
         }
-        List<String> methods = root.stringList("methods", true);
-        if (methods.isEmpty()) {
-            throw new IllegalArgumentException("methods: at least one method is required");
-        }
+
         Set<String> known = new LinkedHashSet<>();
         known.add(DPM_SOLVER_V3);
         known.addAll(MethodCatalog.names());
-        for (int i = 0; i < methods.size(); i++) {
-            String m = methods.get(i);
+        List<String> methods = root.list("methods", known.size(), (v, f) -> {
+            if (!v.isTextual()) {
+                err.add(f, "expected a string, got " + v);
+                return null;
+            }
+            String m = v.asText();
             if (m.equals("consistency-solver")) {
-                throw new IllegalArgumentException("methods[" + i + "]: consistency-solver is not yet supported");
+                err.add(f, "consistency-solver is not yet supported");
+                return null;
             }
             if (!known.contains(m)) {
-                throw new IllegalArgumentException("methods[" + i + "]: unknown method '" + m + "' (known: "
-                        + String.join(", ", known) + ")");
+                err.add(f, "unknown method '" + m + "' (known: " + String.join(", ", known) + ")");
+                return null;
             }
-        }
-        unique(methods, "methods");
-        List<Integer> nfe = new ArrayList<>();
-        JsonNode nfes = root.array("nfe", true);
-        for (int i = 0; i < nfes.size(); i++) {
-            JsonNode n = nfes.get(i);
-            if (!n.isIntegralNumber() || n.asInt() < 1 || n.asInt() > 50) {
-                throw new IllegalArgumentException("nfe[" + i + "]: expected an integer in 1..50, got " + n);
+            return m;
+        }, "at least one method is required");
+
+        List<Integer> nfe = root.list("nfe", limits.maxNfeValues(), (v, f) -> {
+            if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < 1 || v.intValue() > JobLimits.MAX_NFE) {
+                err.add(f, "expected an integer in 1.." + JobLimits.MAX_NFE + ", got " + v);
+                return null;
             }
-            nfe.add(n.asInt());
-        }
-        if (nfe.isEmpty()) {
-            throw new IllegalArgumentException("nfe: at least one NFE is required");
-        }
-        unique(nfe, "nfe");
-        List<Double> guidance = new ArrayList<>();
-        JsonNode gs = root.array("guidance", true);
-        for (int i = 0; i < gs.size(); i++) {
-            JsonNode g = gs.get(i);
-            if (!g.isNumber() || !(g.asDouble() > 0) || !Double.isFinite(g.asDouble())) {
-                throw new IllegalArgumentException("guidance[" + i + "]: expected a number > 0, got " + g);
+            return v.intValue();
+        }, "at least one NFE is required");
+
+        List<Double> guidance = root.list("guidance", limits.maxGuidanceValues(), (v, f) -> {
+            double g = v.isNumber() ? v.asDouble() : Double.NaN;
+            if (!(g >= JobLimits.MIN_GUIDANCE && g <= limits.maxGuidance())) {
+                err.add(f, "expected a number in [" + JobLimits.MIN_GUIDANCE + ", " + limits.maxGuidance()
+                        + "], got " + v);
+                return null;
             }
-            guidance.add(g.asDouble());
-        }
-        if (guidance.isEmpty()) {
-            throw new IllegalArgumentException("guidance: at least one guidance scale is required");
-        }
-        unique(guidance, "guidance");
-        List<String> spacings = root.has("spacings") ? root.stringList("spacings", true) : ALL_SPACINGS;
-        for (int i = 0; i < spacings.size(); i++) {
-            if (!ALL_SPACINGS.contains(spacings.get(i))) {
-                throw new IllegalArgumentException("spacings[" + i + "]: unknown spacing '" + spacings.get(i)
-                        + "' (known: " + String.join(", ", ALL_SPACINGS) + ")");
-            }
-        }
-        if (spacings.isEmpty()) {
-            throw new IllegalArgumentException("spacings: at least one spacing is required");
-        }
-        unique(spacings, "spacings");
+            return g;
+        }, "at least one guidance scale is required");
+
+        List<String> spacings = !root.has("spacings") ? ALL_SPACINGS : root.list("spacings", ALL_SPACINGS.size(),
+                (v, f) -> {
+                    if (!v.isTextual() || !ALL_SPACINGS.contains(v.asText())) {
+                        err.add(f, (v.isTextual() ? "unknown spacing '" + v.asText() + "'" : "expected a string, got "
+                                + v) + " (known: " + String.join(", ", ALL_SPACINGS) + ")");
+                        return null;
+                    }
+                    return v.asText();
+                }, "at least one spacing is required");
         Integer classLabel = root.has("classLabel") ? root.integer("classLabel", 0, Integer.MAX_VALUE, 0) : null;
+        if (classLabel != null && root.ok("classLabel") && model != null) {
+            if (model.numClasses() <= 0) {
+                err.add("classLabel", "model '" + model.name() + "' is unconditional (it has no classes)");
+            } else if (classLabel >= model.numClasses()) {
+                err.add("classLabel", "model '" + model.name() + "' has " + model.numClasses() + " classes (0.."
+                        + (model.numClasses() - 1) + "), got " + classLabel);
+            }
+        }
 
         Obj t = root.object("teacher");
         t.only("steps", "recordEvery", "tolerance", "checkSeeds", "dtype");
-        int steps = t.integer("steps", 2, 100_000, 500);
+        int steps = t.integer("steps", 2, limits.maxTeacherSteps(), 500);
+        boolean stepsOk = t.ok("steps");
         int recordEvery = t.integer("recordEvery", 1, steps, Math.min(5, steps));
         double tol = t.number("tolerance", 1e-4);
-        if (!(tol > 0)) {
-            throw new IllegalArgumentException("teacher.tolerance: must be > 0, got " + tol);
+        if (!(tol > 0) || !Double.isFinite(tol)) {
+            err.add("teacher.tolerance", "must be a finite number > 0, got " + tol);
         }
-        int checkSeeds = t.integer("checkSeeds", 0, 100_000, 16);
+        int checkSeeds = t.integer("checkSeeds", 0, limits.maxSeeds(), 16);
         String dtype = t.string("dtype", null);
         if (dtype != null && !dtype.equals("float32") && !dtype.equals("float64")) {
-            throw new IllegalArgumentException("teacher.dtype: expected float32 or float64, got '" + dtype + "'");
+            err.add("teacher.dtype", "expected float32 or float64, got '" + dtype + "'");
         }
         Teacher teacher = new Teacher(steps, recordEvery, tol, checkSeeds, dtype);
 
         Obj s = root.object("seeds");
         s.only("train", "heldOut", "trainBase", "heldOutBase", "shardSize", "fitRows", "coefficientFitRows");
-        int train = s.integer("train", 4, 10_000_000, 512);
-        int heldOut = s.integer("heldOut", 2, 10_000_000, 1024);
+        int train = s.integer("train", 4, limits.maxSeeds(), 512);
+        int heldOut = s.integer("heldOut", 2, limits.maxSeeds(), 1024);
+        boolean countsOk = s.ok("train") && s.ok("heldOut");
+        if (countsOk && (long) train + heldOut > limits.maxSeeds()) {
+            err.add("seeds", "train + heldOut = " + ((long) train + heldOut) + " seeds, at most "
+                    + limits.maxSeeds() + " per job");
+        }
         long trainBase = s.longValue("trainBase", 0);
         long heldOutBase = s.longValue("heldOutBase", 1_000_000);
-        int shardSize = s.integer("shardSize", 1, 1_000_000, 64);
-        int fitRows = s.integer("fitRows", 2, train - 2, train / 2);
-        int coeffRows = s.integer("coefficientFitRows", 1, fitRows, Math.min(128, fitRows));
-        if (trainBase < heldOutBase + heldOut && heldOutBase < trainBase + train) {
-            throw new IllegalArgumentException("seeds.heldOutBase: held-out seeds " + heldOutBase + ".."
-                    + (heldOutBase + heldOut - 1) + " overlap the training seeds " + trainBase + ".."
-                    + (trainBase + train - 1));
+        boolean rangesOk = s.ok("trainBase") && s.ok("heldOutBase") && countsOk;
+        if (rangesOk && !fits(trainBase, train)) {
+            err.add("seeds.trainBase", "the training seeds " + trainBase + ".. would pass the largest seed "
+                    + Long.MAX_VALUE);
+            rangesOk = false;
         }
+        if (rangesOk && !fits(heldOutBase, heldOut)) {
+            err.add("seeds.heldOutBase", "the held-out seeds " + heldOutBase + ".. would pass the largest seed "
+                    + Long.MAX_VALUE);
+            rangesOk = false;
+        }
+        if (rangesOk && trainBase < heldOutBase + heldOut && heldOutBase < trainBase + train) {
+            err.add("seeds.heldOutBase", "held-out seeds " + heldOutBase + ".." + (heldOutBase + heldOut - 1)
+                    + " overlap the training seeds " + trainBase + ".." + (trainBase + train - 1));
+        }
+        int shardSize = s.integer("shardSize", 1, limits.maxSeeds(), 64);
+        if (countsOk && s.ok("shardSize")) {
+            int most = Math.max(train, heldOut);
+            if (shards(most, shardSize) > limits.maxShardsPerSplit()) {
+                err.add("seeds.shardSize", most + " seeds in shards of " + shardSize + " make "
+                        + shards(most, shardSize) + " teacher stages, at most " + limits.maxShardsPerSplit()
+                        + " per split: use shardSize >= " + shards(most, limits.maxShardsPerSplit()));
+            }
+        }
+        int fitRows = s.integer("fitRows", 2, Math.max(2, train - 2), train / 2);
+        int coeffRows = s.integer("coefficientFitRows", 1, Math.max(1, fitRows), Math.min(128, fitRows));
         Seeds seeds = new Seeds(train, heldOut, trainBase, heldOutBase, shardSize, fitRows, coeffRows);
 
         Obj e = root.object("ems");
         e.only("source", "samples", "lMethod");
         String source = e.string("source", "teacher");
         if (!source.equals("teacher") && !source.equals("data")) {
-            throw new IllegalArgumentException("ems.source: expected teacher or data, got '" + source + "'");
+            err.add("ems.source", "expected teacher or data, got '" + source + "'");
         }
-        int samples = e.integer("samples", 2, 10_000_000, 1024);
+        int samples = e.integer("samples", 2, limits.maxSeeds(), 1024);
         String lMethod = e.string("lMethod", "auto").toLowerCase(Locale.ROOT);
         if (!List.of("auto", "exact", "vjp", "fd").contains(lMethod)) {
-            throw new IllegalArgumentException("ems.lMethod: expected auto, exact, vjp or fd, got '" + lMethod + "'");
+            err.add("ems.lMethod", "expected auto, exact, vjp or fd, got '" + lMethod + "'");
         }
-        if (methods.contains(DPM_SOLVER_V3) && steps / recordEvery < 2) {
-            throw new IllegalArgumentException("teacher.recordEvery: dpmsolver-v3 needs at least 2 recorded intervals"
-                    + " (steps / recordEvery), got " + steps / recordEvery);
-        }
-        if (methods.contains(DPM_SOLVER_V3) && source.equals("teacher") && steps % recordEvery != 0) {
-            throw new IllegalArgumentException("teacher.recordEvery: must divide teacher.steps (" + steps
-                    + ") so that the training teacher records the DPM-Solver-v3 logSNR grid");
+        boolean v3 = methods != null && methods.contains(DPM_SOLVER_V3);
+        if (v3 && stepsOk && t.ok("recordEvery") && steps / recordEvery < 2) {
+            err.add("teacher.recordEvery", "dpmsolver-v3 needs at least 2 recorded intervals (steps / recordEvery),"
+                    + " got " + steps / recordEvery);
+        } else if (v3 && stepsOk && t.ok("recordEvery") && source.equals("teacher") && steps % recordEvery != 0) {
+            err.add("teacher.recordEvery", "must divide teacher.steps (" + steps + ") so that the training teacher "
+                    + "records the DPM-Solver-v3 logSNR grid");
         }
         Ems ems = new Ems(source, samples, lMethod);
-        int batch = root.integer("batch", 1, 1_000_000, 64);
-        return new TuningJobSpec(model, methods, nfe, guidance, spacings, classLabel, teacher, seeds, ems, batch);
+        int batch = root.integer("batch", 1, limits.maxBatch(), 64);
+        if (err.isEmpty()) {
+            TuningJobSpec parsed = new TuningJobSpec(modelRef, methods, nfe, guidance, spacings, classLabel, teacher,
+                    seeds, ems, batch);
+            long stages = parsed.plannedStages();
+            if (stages > limits.maxStages()) {
+                err.add(parsed.guidance().size() > 1 ? "guidance" : "seeds.shardSize", "the plan would have "
+                        + stages + " stages (" + parsed.guidance().size() + " guidance scale(s) x "
+                        + (stages - 1) / parsed.guidance().size() + " stages, + publish), at most "
+                        + limits.maxStages() + ": use fewer guidance scales, methods or larger shards");
+                throw err.exception();
+            }
+            return parsed;
+        }
+        throw err.exception();
     }
 
-    private static <T> void unique(List<T> values, String field) {
-        Set<T> seen = new LinkedHashSet<>();
-        for (int i = 0; i < values.size(); i++) {
-            if (!seen.add(values.get(i))) {
-                throw new IllegalArgumentException(field + "[" + i + "]: " + values.get(i) + " appears twice");
-            }
+    /**
+     * The number of stages {@link TuningJobPlanner} makes of this spec: per guidance scale the teacher shards of both
+     * splits, two merges, the baseline, one fit per coefficient method and two DPM-Solver-v3 stages; then publish.
+     */
+    public long plannedStages() {
+        long perGuidance = shards(seeds.train(), seeds.shardSize()) + shards(seeds.heldOut(), seeds.shardSize()) + 2
+                + 1 + coefficientMethods().size() + (wantsDpmSolverV3() ? 2 : 0);
+        return guidance.size() * perGuidance + 1;
+    }
+
+    private static long shards(long seeds, long shardSize) {
+        return (seeds + shardSize - 1) / shardSize;
+    }
+
+    /** Whether seeds {@code base .. base + count - 1} are all representable. */
+    private static boolean fits(long base, int count) {
+        try {
+            Math.addExact(base, (long) count);
+            return true;
+        } catch (ArithmeticException e) {
+            return false;
         }
     }
 
-    /** A JSON object with its field path, for strict typed reads. */
-    private record Obj(JsonNode node, String path) {
-        static Obj of(JsonNode node, String path) {
-            if (node == null || node.isNull() || node.isMissingNode()) {
-                return new Obj(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(), path);
+    /** The errors of one parse: every field is read even after an error, so that all of them are reported. */
+    private static final class Errors {
+        /** Errors reported at most; a spec with more is summarised. */
+        static final int MAX = 50;
+        private final List<InvalidSpecException.FieldError> list = new ArrayList<>();
+        private final Set<String> fields = new LinkedHashSet<>();
+        private int dropped;
+
+        void add(String field, String message) {
+            fields.add(field);
+            if (list.size() < MAX) {
+                list.add(new InvalidSpecException.FieldError(field, message));
+            } else {
+                dropped++;
             }
-            if (!node.isObject()) {
-                throw new IllegalArgumentException((path.isEmpty() ? "spec" : path) + ": expected a JSON object");
-            }
-            return new Obj(node, path);
         }
+
+        /** Whether {@code field} or something inside it was reported. */
+        boolean has(String field) {
+            for (String f : fields) {
+                if (f.equals(field) || f.startsWith(field + ".") || f.startsWith(field + "[")) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        boolean isEmpty() {
+            return list.isEmpty();
+        }
+
+        InvalidSpecException exception() {
+            List<InvalidSpecException.FieldError> out = new ArrayList<>(list);
+            if (dropped > 0) {
+                out.add(new InvalidSpecException.FieldError("spec", dropped + " more error(s) not shown"));
+            }
+            return new InvalidSpecException(out);
+        }
+    }
+
+    /** A JSON object with its field path, for strict typed reads that record errors and return defaults. */
+    private record Obj(JsonNode node, String path, Errors err) {
 
         String field(String name) {
             return path.isEmpty() ? name : path + "." + name;
+        }
+
+        /** Whether the field was read without error (absent counts as fine). */
+        boolean ok(String name) {
+            return !err.has(field(name));
         }
 
         void only(String... names) {
@@ -274,8 +387,7 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
             for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
                 String f = it.next();
                 if (!allowed.contains(f)) {
-                    throw new IllegalArgumentException(field(f) + ": unknown field (known: " + String.join(", ", names)
-                            + ")");
+                    err.add(field(f), "unknown field (known: " + String.join(", ", names) + ")");
                 }
             }
         }
@@ -284,33 +396,52 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
             return node.has(name) && !node.get(name).isNull();
         }
 
-        JsonNode required(String name) {
-            if (!has(name)) {
-                throw new IllegalArgumentException(field(name) + ": required");
-            }
-            return node.get(name);
-        }
-
+        /** The nested object (an empty one if absent or not an object; the latter is an error). */
         Obj object(String name) {
-            return Obj.of(node.get(name), field(name));
-        }
-
-        JsonNode array(String name, boolean required) {
-            JsonNode a = required ? required(name) : node.get(name);
-            if (a != null && !a.isArray()) {
-                throw new IllegalArgumentException(field(name) + ": expected a JSON array");
+            JsonNode v = node.get(name);
+            if (v != null && !v.isNull() && !v.isObject()) {
+                err.add(field(name), "expected a JSON object");
             }
-            return a;
+            return new Obj(v != null && v.isObject() ? v
+                    : com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(), field(name), err);
         }
 
-        List<String> stringList(String name, boolean required) {
-            JsonNode a = array(name, required);
-            List<String> out = new ArrayList<>();
+        /**
+         * A required, non-empty array of at most {@code max} unique elements, each read by {@code element} (which
+         * reports its own errors and returns null for a bad element).
+         *
+         * @return the good elements, or null when the field itself is missing or not an array
+         */
+        <T> List<T> list(String name, int max, java.util.function.BiFunction<JsonNode, String, T> element,
+                         String emptyMessage) {
+            String f = field(name);
+            JsonNode a = node.get(name);
+            if (a == null || a.isNull()) {
+                err.add(f, "required");
+                return null;
+            }
+            if (!a.isArray()) {
+                err.add(f, "expected a JSON array");
+                return null;
+            }
+            if (a.isEmpty()) {
+                err.add(f, emptyMessage);
+                return null;
+            }
+            if (a.size() > max) {
+                err.add(f, "at most " + max + " values, got " + a.size());
+                return null;
+            }
+            List<T> out = new ArrayList<>();
+            Set<T> seen = new LinkedHashSet<>();
             for (int i = 0; i < a.size(); i++) {
-                if (!a.get(i).isTextual()) {
-                    throw new IllegalArgumentException(field(name) + "[" + i + "]: expected a string, got " + a.get(i));
+                T v = element.apply(a.get(i), f + "[" + i + "]");
+                if (v != null) {
+                    if (!seen.add(v)) {
+                        err.add(f + "[" + i + "]", v + " appears twice");
+                    }
+                    out.add(v);
                 }
-                out.add(a.get(i).asText());
             }
             return out;
         }
@@ -321,11 +452,13 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
             }
             JsonNode v = node.get(name);
             if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-                throw new IllegalArgumentException(field(name) + ": expected an integer, got " + v);
+                err.add(field(name), "expected an integer in " + min + ".." + max + ", got " + v);
+                return dflt;
             }
-            int i = v.asInt();
+            int i = v.intValue();
             if (i < min || i > max) {
-                throw new IllegalArgumentException(field(name) + ": must be in " + min + ".." + max + ", got " + i);
+                err.add(field(name), "must be in " + min + ".." + max + ", got " + i);
+                return dflt;
             }
             return i;
         }
@@ -335,10 +468,11 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
                 return dflt;
             }
             JsonNode v = node.get(name);
-            if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
-                throw new IllegalArgumentException(field(name) + ": expected a non-negative integer, got " + v);
+            if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0) {
+                err.add(field(name), "expected a non-negative integer of at most " + Long.MAX_VALUE + ", got " + v);
+                return dflt;
             }
-            return v.asLong();
+            return v.longValue();
         }
 
         double number(String name, double dflt) {
@@ -347,7 +481,8 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
             }
             JsonNode v = node.get(name);
             if (!v.isNumber()) {
-                throw new IllegalArgumentException(field(name) + ": expected a number, got " + v);
+                err.add(field(name), "expected a number, got " + v);
+                return dflt;
             }
             return v.asDouble();
         }
@@ -358,7 +493,8 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
             }
             JsonNode v = node.get(name);
             if (!v.isTextual()) {
-                throw new IllegalArgumentException(field(name) + ": expected a string, got " + v);
+                err.add(field(name), "expected a string, got " + v);
+                return dflt;
             }
             return v.asText();
         }

@@ -162,4 +162,19 @@ class ScheduleSpecTest {
                         ScheduleSpec.class));
         assertTrue(e.getMessage().contains("beta2"), e.getMessage());
     }
+
+    /** A length of 4e8 used to allocate gigabytes before failing; now it is refused before any allocation. */
+    @Test
+    void overlongDiscreteSchedulesAreRefusedBeforeAllocating() throws Exception {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MAPPER.readValue(
+                "{\"type\": \"vp_discrete\", \"preset\": \"linear\", \"numTrainTimesteps\": 400000000}",
+                ScheduleSpec.class).build());
+        assertEquals("schedule.numTrainTimesteps: at most 1000000 timesteps, got 400000000", e.getMessage());
+        ScheduleSpec.VpDiscrete betas = new ScheduleSpec.VpDiscrete(null, null, null, null,
+                new double[ScheduleSpec.VpDiscrete.MAX_LENGTH + 1], null, null);
+        assertEquals("betas", betas.lengthField());
+        assertTrue(assertThrows(IllegalArgumentException.class, betas::build).getMessage()
+                .startsWith("schedule.betas: at most 1000000"));
+        assertEquals(1000, new ScheduleSpec.VpDiscrete("linear", null, null, null, null, null, null).length());
+    }
 }

@@ -294,4 +294,156 @@ class JobsTest extends JobsTestSupport {
     private static long ended(long job, String stage) {
         return TestStages.TIMES.get(job + "/" + stage)[1];
     }
+
+    // ---- bounded views and streams (issue 14) ------------------------------------------------------------------------
+
+    @Test
+    void aPlanOverTheStageLimitIsRefusedNamingTheSpec() throws Exception {
+        long before = count("SELECT count(*) FROM job_stages");
+        // 45 shards + fit + validate = 47 stages; the profile allows 40
+        post(spec("\"shards\": 45, \"steps\": 1")).statusCode(400).body("errors.field", hasItem("spec"))
+                .body("detail", containsString("47 stages"));
+        assertEquals(before, count("SELECT count(*) FROM job_stages"));
+    }
+
+    @Test
+    void theStageListOfAJobIsPaged() throws Exception {
+        pool.stop();
+        long id = submit(spec("\"shards\": 30, \"steps\": 1"));
+        JsonPath page = as(submitter).queryParam("stageLimit", 12).get("/api/v1/jobs/" + id).then().statusCode(200)
+                .extract().jsonPath();
+        assertEquals(12, page.getList("stages").size());
+        assertEquals(32, page.getInt("progress.stagesTotal"), "progress counts every stage");
+        assertEquals("shard-000", page.getString("stages[0].name"));
+        String next = page.getString("stagesNext");
+        assertEquals("/api/v1/jobs/" + id + "?stageOffset=12&stageLimit=12", next);
+        JsonPath second = as(submitter).get(next).then().statusCode(200).extract().jsonPath();
+        assertEquals("shard-012", second.getString("stages[0].name"));
+        JsonPath last = as(submitter).get("/api/v1/jobs/" + id + "?stageOffset=24&stageLimit=12").then()
+                .statusCode(200).extract().jsonPath();
+        assertEquals(List.of("shard-024", "shard-025", "shard-026", "shard-027", "shard-028", "shard-029", "fit",
+                "validate"), last.getList("stages.name"));
+        assertNull(last.get("stagesNext"));
+        assertEquals(32, job(id).getList("stages").size(), "the default page holds small jobs whole");
+        as(submitter).queryParam("stageLimit", 0).get("/api/v1/jobs/" + id).then().statusCode(400)
+                .body("errors.field", hasItem("stageLimit"));
+        as(submitter).queryParam("stageLimit", 100_000).get("/api/v1/jobs/" + id).then().statusCode(400)
+                .body("errors.field", hasItem("stageLimit"));
+        as(submitter).queryParam("stageOffset", -1).get("/api/v1/jobs/" + id).then().statusCode(400)
+                .body("errors.field", hasItem("stageOffset"));
+        as(submitter).post("/api/v1/jobs/" + id + "/cancel").then().statusCode(200);
+        pool.start();
+    }
+
+    @Test
+    void eventsCarryStageDeltasInBoundedEvents() throws Exception {
+        long id = submit(spec("\"shards\": 30, \"steps\": 3, \"stepMillis\": 30"));
+        List<String[]> events = new java.util.ArrayList<>();
+        String body = as(submitter).accept("text/event-stream").get("/api/v1/jobs/" + id + "/events").then()
+                .statusCode(200).extract().asString();
+        String name = null;
+        for (String line : body.split("\n")) {
+            if (line.startsWith("event:")) {
+                name = line.substring(6).strip();
+            } else if (line.startsWith("data:") && name != null) {
+                events.add(new String[] {name, line.substring(5).strip()});
+            }
+        }
+        com.fasterxml.jackson.databind.ObjectMapper m = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.util.Map<String, Integer> updates = new java.util.HashMap<>();
+        long stageBytes = 0;
+        int stageEvents = 0;
+        int maxEvent = 0;
+        for (String[] e : events) {
+            com.fasterxml.jackson.databind.JsonNode n = m.readTree(e[1]);
+            maxEvent = Math.max(maxEvent, e[1].length());
+            if (e[0].equals("stages")) {
+                assertTrue(n.get("stages").size() <= 10, "at most max-stages-per-event stages: " + e[1]);
+                for (com.fasterxml.jackson.databind.JsonNode st : n.get("stages")) {
+                    updates.merge(st.get("name").asText(), 1, Integer::sum);
+                }
+                stageBytes += e[1].length();
+                stageEvents++;
+            } else {
+                assertFalse(n.has("stages"), "job/end events carry no stage list: " + e[1]);
+                assertFalse(n.has("spec"));
+            }
+        }
+        assertEquals("end", events.get(events.size() - 1)[0]);
+        assertEquals("SUCCEEDED", m.readTree(events.get(events.size() - 1)[1]).get("state").asText());
+        assertEquals(32, updates.size(), "every stage was sent");
+        // a stage is sent when it changes (pending, ready, running with progress, succeeded), not on every tick
+        int ticks = events.size();
+        assertTrue(updates.values().stream().allMatch(u -> u <= 12), updates.toString());
+        String full = as(submitter).get("/api/v1/jobs/" + id).then().statusCode(200).extract().asString();
+        System.out.printf("job events: %d events, %d 'stages' events averaging %d bytes, largest event %d bytes; the "
+                + "whole job (what every event used to carry) is %d bytes%n", ticks, stageEvents,
+                stageEvents == 0 ? 0 : stageBytes / stageEvents, maxEvent, full.length());
+        assertTrue(maxEvent < full.length(), "no event carries the whole job");
+    }
+
+    @Test
+    void aRevokedTokensStreamEndsPromptly() throws Exception {
+        var created = tokens.create("short-lived", io.solvertune.service.security.Role.SUBMITTER);
+        long id = ((Number) as(created.token()).contentType("application/json")
+                .header("Idempotency-Key", UUID.randomUUID().toString())
+                .body(spec("\"shards\": 1, \"steps\": 400, \"stepMillis\": 50")).post("/api/v1/jobs").then()
+                .statusCode(202).extract().path("id")).longValue();
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(io.restassured.RestAssured.baseURI + ":" + io.restassured.RestAssured.port
+                                + "/api/v1/jobs/" + id + "/events"))
+                .header("Authorization", "Bearer " + created.token()).header("Accept", "text/event-stream").build();
+        var response = client.send(req, java.net.http.HttpResponse.BodyHandlers.ofLines());
+        assertEquals(200, response.statusCode());
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        long[] revokedAt = new long[1];
+        Thread reader = new Thread(() -> response.body().forEach(l -> {
+            lines.add(l);
+            if (revokedAt[0] == 0 && lines.stream().filter(x -> x.startsWith("event:")).count() >= 3) {
+                as(admin).delete("/api/v1/tokens/" + created.info().id()).then().statusCode(204);
+                revokedAt[0] = System.nanoTime();
+            }
+        }));
+        reader.start();
+        reader.join(20_000);
+        assertFalse(reader.isAlive(), "the stream of a revoked token did not end");
+        double after = (System.nanoTime() - revokedAt[0]) / 1e9;
+        assertTrue(revokedAt[0] > 0 && after < 3, "ended " + after + " s after the revocation");
+        assertTrue(lines.stream().anyMatch(l -> l.contains("event:error") || l.contains("event: error")),
+                lines.toString());
+        assertTrue(String.join("\n", lines).contains("revoked"));
+        assertEquals("RUNNING", job(id).getString("state"), "the stream ended long before the job");
+        as(admin).post("/api/v1/jobs/" + id + "/cancel").then().statusCode(200);
+    }
+
+    @Test
+    void aTokenHoldsABoundedNumberOfStreams() throws Exception {
+        long id = submit(spec("\"shards\": 1, \"steps\": 400, \"stepMillis\": 50"));
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(io.restassured.RestAssured.baseURI + ":" + io.restassured.RestAssured.port
+                                + "/api/v1/jobs/" + id + "/events"))
+                .header("Authorization", "Bearer " + submitter).header("Accept", "text/event-stream").build();
+        List<java.net.http.HttpResponse<java.util.stream.Stream<String>>> open = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            open.add(client.send(req, java.net.http.HttpResponse.BodyHandlers.ofLines()));
+            assertEquals(200, open.get(i).statusCode());
+        }
+        as(submitter).accept("text/event-stream").get("/api/v1/jobs/" + id + "/events").then().statusCode(429)
+                .contentType("application/problem+json").header("Retry-After", "5")
+                .body("detail", containsString("3 event streams"));
+        as(submitter).post("/api/v1/jobs/" + id + "/cancel").then().statusCode(200);
+        for (var r : open) {
+            r.body().forEach(l -> { }); // each ends with the job
+        }
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (events.openStreams() > 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(0, events.openStreams(), "closed streams give their slot back");
+    }
+
+    @Inject
+    JobEvents events;
 }

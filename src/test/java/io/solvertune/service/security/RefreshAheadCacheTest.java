@@ -3,6 +3,7 @@ package io.solvertune.service.security;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -106,16 +107,63 @@ class RefreshAheadCacheTest {
     }
 
     @Test
-    void boundedSize() {
-        var c = cache(3);
-        for (int i = 0; i < 3; i++) {
+    void aFullCacheDropsTheEntriesReadLongestAgoNotEverything() {
+        var c = cache(8);
+        for (int i = 0; i < 8; i++) {
             c.get("k" + i);
+            now.addAndGet(1);
         }
-        assertEquals(3, c.size());
-        c.get("k3");
-        assertEquals(1, c.size(), "a full cache starts over rather than growing");
-        c.get("k3");
-        assertEquals(1, c.size());
+        assertEquals(8, c.size());
+        c.get("k8");
+        assertEquals(8, c.size(), "one eighth (k0) made room for k8");
+        assertNull(c.peek("k0"), "the entry read longest ago went");
+        for (int i = 1; i <= 8; i++) {
+            now.addAndGet(1);
+            assertEquals("none", c.peek("k" + i), "k" + i + " is still remembered");
+        }
+        now.addAndGet(1);
+        c.peek("k1"); // read most recently: k2 is now the least recently read
+        now.addAndGet(1);
+        c.get("k9");
+        assertEquals("none", c.peek("k1"));
+        assertNull(c.peek("k2"));
+        // expired entries go first
+        now.addAndGet(100);
+        c.get("hot");
+        assertEquals(1, c.size(), "every other entry had expired");
+    }
+
+    @Test
+    void aBurstOfNewKeysDoesNotFlushAKeyInUse() {
+        var c = cache(100);
+        db.put("valid", "alice");
+        c.get("valid");
+        for (int i = 0; i < 10_000; i++) {
+            now.addAndGet(1);
+            c.get("random-" + i);
+            if (i % 20 == 0) {
+                assertEquals("alice", c.peek("valid"), "after " + i + " new keys");
+                // the key in use is renewed ahead of its TTL, which keeps it the youngest
+                while (!queued.isEmpty()) {
+                    queued.poll().run();
+                }
+            }
+        }
+        assertEquals("alice", c.peek("valid"));
+        assertTrue(c.size() <= 100);
+    }
+
+    @Test
+    void loadRemembersOnlyWhatThePredicateKeeps() {
+        var c = cache(10);
+        db.put("a", "valid");
+        assertEquals("none", c.load("b", v -> !v.equals("none")));
+        assertNull(c.peek("b"), "not remembered");
+        assertEquals("valid", c.load("a", v -> !v.equals("none")));
+        assertEquals("valid", c.peek("a"));
+        db.put("a", "none");
+        assertEquals("none", c.load("a", v -> !v.equals("none")));
+        assertNull(c.peek("a"), "a value that is not kept also drops the older entry");
     }
 
     @Test

@@ -11,7 +11,12 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import io.solvertune.service.db.DatabaseOutage;
+import io.solvertune.service.limits.RequestTooLargeException;
+import io.solvertune.service.security.TokenService;
 import io.vertx.core.http.HttpServerRequest;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
@@ -45,10 +50,18 @@ import org.postgresql.util.ServerErrorMessage;
  *   <li>malformed JSON / wrong JSON types in a request body → 400 naming the field path and line/column;</li>
  *   <li>database constraint violations → 409 (unique, foreign key, immutable row) or 400 (check, not-null);</li>
  *   <li>any other {@link WebApplicationException} → its status (405 keeps {@code Allow}, 415, 406, ...);</li>
+ *   <li>the database out of reach (connection refused or lost, acquisition timeout) → 503 with {@code Retry-After},
+ *       logged once per outage by {@link DatabaseOutage};</li>
  *   <li>anything else → 500 with a reference id; the stack trace goes to the log, never into the body.</li>
  * </ul>
  */
 public class ProblemMappers {
+
+    /** Problem type of a request refused because the database cannot be reached. */
+    public static final String TYPE_UNAVAILABLE = "urn:solvertune:problem:database-unavailable";
+
+    @Inject
+    Instance<DatabaseOutage> outages;
 
     private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
     private static final Set<String> HOP_HEADERS = Set.of("content-type", "content-length", "transfer-encoding");
@@ -134,7 +147,8 @@ public class ProblemMappers {
         String detail = syntax.isPresent()
                 ? "Malformed JSON" + where + (field.isEmpty() ? "" : " in field '" + field + "'") + ": " + message
                 : "Invalid request body" + (field.isEmpty() ? "" : ": field '" + field + "'") + where + ": " + message;
-        List<Problem.FieldError> errors = field.isEmpty() ? List.of() : List.of(new Problem.FieldError(field, message));
+        // a problem of the body as a whole (a trailing token, a truncated document) is the field "body"
+        List<Problem.FieldError> errors = List.of(new Problem.FieldError(field.isEmpty() ? "body" : field, message));
         return Problems.response(new Problem(Problems.TYPE_MALFORMED_BODY, "Malformed request body", 400, detail,
                 req.path(), errors));
     }
@@ -312,10 +326,28 @@ public class ProblemMappers {
     // ---- everything else -----------------------------------------------------------------------------------------
 
     @ServerExceptionMapper
+    public Response tooLarge(RequestTooLargeException e, HttpServerRequest req) {
+        return e.response(req.path());
+    }
+
+    @ServerExceptionMapper
+    public Response lookupBudget(TokenService.LookupBudgetExceeded e, HttpServerRequest req) {
+        return Response.fromResponse(Problems.response(Problems.of(503, e.getMessage(), req.path())))
+                .header(HttpHeaders.RETRY_AFTER, "1").build();
+    }
+
+    @ServerExceptionMapper
     public Response unexpected(Throwable e, HttpServerRequest req) {
         Optional<Response> integrity = integrity(e, req);
         if (integrity.isPresent()) {
             return integrity.get(); // e.g. a constraint violation surfacing at commit, wrapped by the transaction
+        }
+        if (DatabaseOutage.isUnavailable(e)) {
+            DatabaseOutage outage = outages.get();
+            outage.refused(e); // one log line per outage, not a stack trace per request
+            return Response.fromResponse(Problems.response(new Problem(TYPE_UNAVAILABLE, "Service Unavailable", 503,
+                    "The database cannot be reached; retry in " + outage.retryAfterSeconds() + " s.", req.path(),
+                    List.of()))).header(HttpHeaders.RETRY_AFTER, Long.toString(outage.retryAfterSeconds())).build();
         }
         String ref = UUID.randomUUID().toString();
         LOG.errorf(e, "Unhandled error on %s %s (reference %s)", req.method(), req.path(), ref);

@@ -16,6 +16,10 @@ public class JobsTestProfile implements QuarkusTestProfile {
                 "solvertune.workers.poll-interval", "100ms",
                 "solvertune.jobs.lease", LEASE_MS + "ms",
                 "solvertune.jobs.events-interval", "200ms",
-                "solvertune.jobs.max-attempts", "3");
+                "solvertune.jobs.max-attempts", "3",
+                // small enough for the test planner (at most 53 stages) to go over it
+                "solvertune.limits.job.max-stages", "40",
+                "solvertune.limits.events.max-stages-per-event", "10",
+                "solvertune.limits.events.max-streams-per-token", "3");
     }
 }
