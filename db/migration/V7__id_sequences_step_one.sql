@@ -7,19 +7,20 @@
 -- after the new numbering has reached them.
 
 ALTER SEQUENCE models_seq INCREMENT BY 1;
-SELECT setval('models_seq', COALESCE((SELECT max(id) FROM models), 0) + 1, false);
-
 ALTER SEQUENCE solver_configs_seq INCREMENT BY 1;
-SELECT setval('solver_configs_seq', COALESCE((SELECT max(id) FROM solver_configs), 0) + 1, false);
-
 ALTER SEQUENCE api_tokens_seq INCREMENT BY 1;
-SELECT setval('api_tokens_seq', COALESCE((SELECT max(id) FROM api_tokens), 0) + 1, false);
-
 ALTER SEQUENCE artifacts_seq INCREMENT BY 1;
-SELECT setval('artifacts_seq', COALESCE((SELECT max(id) FROM artifacts), 0) + 1, false);
-
 ALTER SEQUENCE config_aliases_seq INCREMENT BY 1;
-SELECT setval('config_aliases_seq', COALESCE((SELECT max(id) FROM config_aliases), 0) + 1, false);
-
 ALTER SEQUENCE config_recommendations_seq INCREMENT BY 1;
-SELECT setval('config_recommendations_seq', COALESCE((SELECT max(id) FROM config_recommendations), 0) + 1, false);
+
+-- PERFORM, not SELECT: Flyway would print each result as a table in the service log
+DO $$
+BEGIN
+    PERFORM setval('models_seq', COALESCE((SELECT max(id) FROM models), 0) + 1, false);
+    PERFORM setval('solver_configs_seq', COALESCE((SELECT max(id) FROM solver_configs), 0) + 1, false);
+    PERFORM setval('api_tokens_seq', COALESCE((SELECT max(id) FROM api_tokens), 0) + 1, false);
+    PERFORM setval('artifacts_seq', COALESCE((SELECT max(id) FROM artifacts), 0) + 1, false);
+    PERFORM setval('config_aliases_seq', COALESCE((SELECT max(id) FROM config_aliases), 0) + 1, false);
+    PERFORM setval('config_recommendations_seq', COALESCE((SELECT max(id) FROM config_recommendations), 0) + 1, false);
+END
+$$;
