@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The packaged application ({@code target/quarkus-app/quarkus-run.jar}, after {@code package}) as a new user meets
@@ -37,13 +39,14 @@ class FirstRunIT {
     static final Pattern LISTENING = Pattern.compile("Listening on: http://[^:]+:(\\d+)");
     static final Pattern LOGGED_TOKEN = Pattern.compile("\n {6}(st_[A-Za-z0-9_-]+)\n");
 
+    /** The user's home: a fresh directory, kept when the test fails (service.log, .solvertune/). */
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path home;
     Process service;
     Path serviceLog;
 
     @BeforeEach
-    void freshHome() throws IOException {
-        home = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "first-run-home-");
+    void freshHome() {
         serviceLog = home.resolve("service.log");
     }
 
@@ -92,6 +95,7 @@ class FirstRunIT {
         Run offline = token(Map.of(), "create", "--name", "after-stop", "--role", "submitter");
         assertEquals(0, offline.code(), offline.err());
         assertTrue(offline.out().startsWith("token 3 (submitter, after-stop):\nst_"), offline.out());
+        assertEquals("", offline.err());
         Run list = token(Map.of(), "list");
         assertEquals(0, list.code(), list.err());
         assertEquals(List.of("1\tadmin\tbootstrap-admin", "2\treader\twhile-running", "3\tsubmitter\tafter-stop"),
