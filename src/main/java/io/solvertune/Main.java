@@ -28,15 +28,8 @@ public final class Main {
             System.exit(Cli.run(args));
         }
         if (args.length > 0 && "token".equals(args[0])) {
-            // on the server host, against its database: no HTTP port, no job workers
-            System.setProperty("quarkus.http.host-enabled", "false");
-            System.setProperty("solvertune.workers.enabled", "false");
-            // stdout carries only the command's output (the token), logs go to stderr
-            System.setProperty("quarkus.banner.enabled", "false");
-            System.setProperty("quarkus.log.console.stderr", "true");
-            System.setProperty("quarkus.log.level", "WARN");
-            Quarkus.run(io.solvertune.service.security.TokenAdmin.class,
-                    Arrays.copyOfRange(args, 1, args.length));
+            // on the server host, against its database (the running service's, if any): no HTTP port, no workers
+            io.solvertune.service.security.TokenAdmin.launch(Arrays.copyOfRange(args, 1, args.length));
             return;
         }
         if (args.length == 0) {

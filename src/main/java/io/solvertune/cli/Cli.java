@@ -40,15 +40,28 @@ public final class Cli implements Runnable {
         CommandLine cl = new CommandLine(new Cli());
         cl.setOut(out);
         cl.setErr(err);
+        return execute(cl, args, err);
+    }
+
+    /**
+     * Runs a picocli command line so that every failure is one {@code error: ...} line on {@code err} (see
+     * {@link CliErrors}): bad usage → 2, failures of the command by their kind, anything escaping picocli → 1.
+     */
+    public static int execute(CommandLine cl, String[] args, PrintWriter err) {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println("error: " + CliErrors.message(ex));
+            cmd.getErr().println(CliErrors.line(ex));
             return CliErrors.exitCode(ex);
         });
         cl.setParameterExceptionHandler((ex, a) -> {
-            ex.getCommandLine().getErr().println("error: " + ex.getMessage());
+            ex.getCommandLine().getErr().println("error: " + CliErrors.oneLine(ex.getMessage()));
             return 2;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (RuntimeException | LinkageError e) { // not from a command's call(): picocli itself, class loading
+            err.println(CliErrors.line(e));
+            return 1;
+        }
     }
 
     @Override

@@ -205,8 +205,17 @@ public final class ClientCommands {
         String config;
 
         @CommandLine.Option(names = "--format", defaultValue = "json", paramLabel = "FORMAT",
-                description = "json (default), diffusers, k-diffusion, comfyui, dpmsolver-v3, dc-ratios")
+                completionCandidates = Formats.class,
+                description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
         String format;
+
+        /** The server's export formats, listed in the help from the list the server itself serves. */
+        static final class Formats implements Iterable<String> {
+            @Override
+            public java.util.Iterator<String> iterator() {
+                return io.solvertune.exports.ExportFormat.ids().iterator();
+            }
+        }
 
         @CommandLine.Option(names = "--out", required = true, paramLabel = "FILE", description = "where to write it")
         Path out;

@@ -22,7 +22,7 @@ public class ArtifactEntity extends PanacheEntityBase {
 
     @Id
     @GeneratedValue(strategy = GenerationType.SEQUENCE, generator = "artifacts_seq")
-    @SequenceGenerator(name = "artifacts_seq", sequenceName = "artifacts_seq", allocationSize = 50)
+    @SequenceGenerator(name = "artifacts_seq", sequenceName = "artifacts_seq", allocationSize = 1)
     public Long id;
 
     /** What the file is (torchscript, trajectories, ems, ...): the kind it was first stored as. */

@@ -39,6 +39,16 @@ final class DatasourceDefaults {
     /** Data directory of the embedded PostgreSQL; {@value #TEMP_DATA_DIR} = a throw-away directory. */
     static final String EMBEDDED_DATA_DIR = "solvertune.embedded-pg.data-dir";
     static final String TEMP_DATA_DIR = "temp";
+    /**
+     * Whether to connect to the embedded server of another process (a running service) on the data directory instead
+     * of refusing to start a second one there; default false, the {@code token} command sets it.
+     */
+    static final String EMBEDDED_ATTACH = "solvertune.embedded-pg.attach";
+    /**
+     * Whether to connect to a configured datasource once before the application starts, so that an unreachable
+     * server is one clear error rather than a failed boot; default false, the {@code token} command sets it.
+     */
+    static final String CHECK_CONFIGURED = "solvertune.datasource.check-configured";
 
     static final int PROBE_TIMEOUT_SECONDS = 2;
 

@@ -38,7 +38,15 @@ public final class EmbeddedPgConfigSourceFactory implements ConfigSourceFactory 
                 DatasourceDefaults::cachedJdbcProbe);
         Map<String, String> props = new LinkedHashMap<>();
         switch (d.kind()) {
-            case CONFIGURED, NONE -> {
+            case CONFIGURED -> {
+                if (flag(ctx, DatasourceDefaults.CHECK_CONFIGURED)) {
+                    check(value(ctx, DatasourceDefaults.URL).orElseThrow(),
+                            value(ctx, DatasourceDefaults.USERNAME).orElse(null),
+                            value(ctx, DatasourceDefaults.PASSWORD).orElse(null));
+                }
+                return List.of();
+            }
+            case NONE -> {
                 return List.of();
             }
             case DEFAULT_DATASOURCE -> {
@@ -54,13 +62,28 @@ public final class EmbeddedPgConfigSourceFactory implements ConfigSourceFactory 
                     LOG.infof("No datasource URL configured (QUARKUS_DATASOURCE_JDBC_URL): using an embedded "
                             + "PostgreSQL, data directory %s", d.dataDir() == null ? "throw-away" : d.dataDir());
                 }
-                props.put(DatasourceDefaults.URL, EmbeddedPostgresServer.jdbcUrl(d.dataDir()));
+                props.put(DatasourceDefaults.URL, EmbeddedPostgresServer.jdbcUrl(d.dataDir(),
+                        flag(ctx, DatasourceDefaults.EMBEDDED_ATTACH)));
                 props.put(DatasourceDefaults.USERNAME, EmbeddedPostgresServer.USER);
                 props.put(DatasourceDefaults.PASSWORD, EmbeddedPostgresServer.USER); // trust auth: ignored
             }
             default -> throw new AssertionError(d.kind());
         }
         return List.of(new PropertiesConfigSource(props, "solvertune-datasource-defaults", ORDINAL));
+    }
+
+    private static boolean flag(ConfigSourceContext ctx, String key) {
+        return value(ctx, key).map(v -> Boolean.parseBoolean(v.strip())).orElse(false);
+    }
+
+    /** Connects once; an unreachable server becomes a {@link DatabaseUnavailableException} naming it. */
+    static void check(String url, String username, String password) {
+        String failure = DatasourceDefaults.jdbcProbe(url.strip(), username, password);
+        if (failure != null) {
+            throw new DatabaseUnavailableException("cannot connect to PostgreSQL at " + url.strip()
+                    + (username == null ? "" : " as " + username) + ": " + failure
+                    + " (QUARKUS_DATASOURCE_JDBC_URL/_USERNAME/_PASSWORD)");
+        }
     }
 
     private static Optional<String> value(ConfigSourceContext ctx, String key) {

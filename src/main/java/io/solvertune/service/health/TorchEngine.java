@@ -6,6 +6,7 @@ import io.quarkus.runtime.Startup;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -23,12 +24,20 @@ public class TorchEngine {
     public static final String ENGINE = "PyTorch";
     private static final Logger LOG = Logger.getLogger(TorchEngine.class);
 
+    /** false: do not load the engine (the {@code token} command, which never samples). */
+    @ConfigProperty(name = "solvertune.engine.load-at-start", defaultValue = "true")
+    boolean loadAtStart;
+
     private volatile NDManager root;
     private volatile String version;
     private volatile String failure = "not started";
 
     @PostConstruct
     void start() {
+        if (!loadAtStart) {
+            failure = "not loaded (solvertune.engine.load-at-start=false)";
+            return;
+        }
         // Never download anything (native libraries come from the pytorch-native-cpu jar); DJL reads this property
         // or DJL_OFFLINE (which wins) when it would download.
         if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {

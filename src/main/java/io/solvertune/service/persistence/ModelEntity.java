@@ -30,7 +30,7 @@ public class ModelEntity extends PanacheEntityBase {
 
     @Id
     @GeneratedValue(strategy = GenerationType.SEQUENCE, generator = "models_seq")
-    @SequenceGenerator(name = "models_seq", sequenceName = "models_seq", allocationSize = 50)
+    @SequenceGenerator(name = "models_seq", sequenceName = "models_seq", allocationSize = 1)
     public Long id;
 
     /** Unique, used in URLs. */

@@ -29,7 +29,7 @@ public class SolverConfigEntity extends PanacheEntityBase {
 
     @Id
     @GeneratedValue(strategy = GenerationType.SEQUENCE, generator = "solver_configs_seq")
-    @SequenceGenerator(name = "solver_configs_seq", sequenceName = "solver_configs_seq", allocationSize = 50)
+    @SequenceGenerator(name = "solver_configs_seq", sequenceName = "solver_configs_seq", allocationSize = 1)
     public Long id;
 
     @ManyToOne(fetch = FetchType.LAZY, optional = false)

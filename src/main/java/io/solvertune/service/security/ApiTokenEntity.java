@@ -18,7 +18,7 @@ public class ApiTokenEntity extends PanacheEntityBase {
 
     @Id
     @GeneratedValue(strategy = GenerationType.SEQUENCE, generator = "api_tokens_seq")
-    @SequenceGenerator(name = "api_tokens_seq", sequenceName = "api_tokens_seq", allocationSize = 50)
+    @SequenceGenerator(name = "api_tokens_seq", sequenceName = "api_tokens_seq", allocationSize = 1)
     public Long id;
 
     @Column(name = "name", nullable = false, length = 200)

@@ -1,6 +1,10 @@
 package io.solvertune.service.security;
 
+import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
+import io.solvertune.cli.Cli;
+import io.solvertune.cli.CliErrors;
+import io.solvertune.service.db.DatabaseUnavailableException;
 import jakarta.inject.Inject;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -8,12 +12,53 @@ import picocli.CommandLine;
 
 /**
  * {@code solvertune token create|list|revoke}: token management on the server host, straight against the service's
- * database (this is how the first admin token is made). Runs the application without its HTTP port and workers.
+ * database. Runs the application without its HTTP port, workers, DJL engine and bootstrap token. While the service
+ * runs on the embedded PostgreSQL, the command connects to that server; with nothing running it starts the embedded
+ * server itself; with {@code QUARKUS_DATASOURCE_JDBC_URL} it uses that database. Every failure, including one of the
+ * application's start, is one {@code error: ...} line.
  */
 public class TokenAdmin implements QuarkusApplication {
 
     @Inject
     TokenService tokens;
+
+    /** Entry point of {@code solvertune token ...} (arguments after {@code token}); exits the JVM. */
+    public static void launch(String... args) {
+        System.setProperty("quarkus.http.host-enabled", "false");
+        System.setProperty("solvertune.workers.enabled", "false");
+        System.setProperty("solvertune.engine.load-at-start", "false");
+        System.setProperty("solvertune.bootstrap-token.enabled", "false");
+        // a running service owns the embedded server on the data directory: use it rather than fail
+        System.setProperty("solvertune.embedded-pg.attach", "true");
+        // an unreachable configured database: one clear error before the application starts
+        System.setProperty("solvertune.datasource.check-configured", "true");
+        // stdout carries only the command's output (the token), logs go to stderr
+        System.setProperty("quarkus.banner.enabled", "false");
+        System.setProperty("quarkus.log.console.stderr", "true");
+        System.setProperty("quarkus.log.level", "WARN");
+        System.setProperty("quarkus.log.category.\"io.solvertune\".level", "WARN");
+        // also before the logging configuration applies: if the start fails, Quarkus prints what was logged so far
+        java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
+        Quarkus.run(TokenAdmin.class, (code, failure) -> {
+            if (failure != null) {
+                System.err.println("error: " + CliErrors.oneLine(startFailure(failure)));
+            }
+            System.out.flush();
+            System.exit(code);
+        }, args);
+    }
+
+    /** What to tell the user when the application could not start: our own message if there is one. */
+    static String startFailure(Throwable failure) {
+        Throwable root = failure;
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof DatabaseUnavailableException) {
+                return t.getMessage();
+            }
+            root = t;
+        }
+        return "the application could not start: " + CliErrors.message(root);
+    }
 
     @Override
     public int run(String... args) {
@@ -25,15 +70,7 @@ public class TokenAdmin implements QuarkusApplication {
                 .addSubcommand(new Revoke(tokens, out));
         cl.setOut(out);
         cl.setErr(err);
-        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            err.println("error: " + ex.getMessage());
-            return 2;
-        });
-        cl.setParameterExceptionHandler((ex, a) -> {
-            err.println("error: " + ex.getMessage());
-            return 2;
-        });
-        return cl.execute(args);
+        return Cli.execute(cl, args, err);
     }
 
     @CommandLine.Command(name = "token", mixinStandardHelpOptions = true,

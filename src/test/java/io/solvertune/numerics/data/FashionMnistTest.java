@@ -3,8 +3,8 @@ package io.solvertune.numerics.data;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.solvertune.testing.RequiresFashionMnist;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * Fashion-MNIST as installed by Debian's {@code dataset-fashion-mnist}, checked against an independent raw read of the
  * IDX files (written here with {@link DataInputStream}, not {@link IdxReader}). Skipped when the dataset is absent.
  */
+@RequiresFashionMnist
 class FashionMnistTest {
     static final Path DIR = FashionMnist.DEBIAN_DIR;
     static final int PER_CLASS = 200;
@@ -28,7 +29,6 @@ class FashionMnistTest {
 
     @BeforeAll
     static void load() throws IOException {
-        assumeTrue(FashionMnist.available(DIR), "Fashion-MNIST not installed in " + DIR);
         images = FashionMnist.firstPerClass(DIR, FashionMnist.Split.TRAIN, PER_CLASS);
         rawImages = rawIdx(DIR.resolve("train-images-idx3-ubyte.gz"), 0x00000803, 16);
         rawLabels = rawIdx(DIR.resolve("train-labels-idx1-ubyte.gz"), 0x00000801, 8);

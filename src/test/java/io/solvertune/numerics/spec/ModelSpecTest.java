@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -18,6 +17,7 @@ import io.solvertune.numerics.io.Npy;
 import io.solvertune.numerics.io.NpyArray;
 import io.solvertune.numerics.model.Denoiser;
 import io.solvertune.numerics.model.EmpiricalDenoiser;
+import io.solvertune.testing.RequiresFashionMnist;
 import io.solvertune.numerics.model.GaussianDenoiser;
 import io.solvertune.numerics.model.GaussianMixtureDenoiser;
 import io.solvertune.numerics.model.Guidance;
@@ -106,8 +106,8 @@ class ModelSpecTest {
     }
 
     @Test
+    @RequiresFashionMnist
     void shippedFashionSpec() throws IOException {
-        assumeTrue(FashionMnist.available(FashionMnist.DEBIAN_DIR), "Fashion-MNIST not installed");
         ModelSpec spec = ModelSpec.read(MODELS.resolve("fashion_mnist_empirical.json"));
         assertEquals(DataType.FLOAT32, spec.dataType());
         assertEquals(new Guidance(7, 1.0), spec.guidance());
