@@ -26,7 +26,7 @@ def __getattr__(name: str):
 
         return Client
     if name == "SolvertuneScheduler":
-        from .diffusers import SolvertuneScheduler
+        from .scheduler import SolvertuneScheduler
 
         return SolvertuneScheduler
     if name == "sample_solvertune":

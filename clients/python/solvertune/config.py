@@ -42,9 +42,14 @@ GRID_RTOL = 1e-9
 
 @dataclass
 class Config:
-    """A config document with typed accessors. ``Config.load(path)`` / ``Config(document)``."""
+    """A config document with typed accessors. ``Config.load(path)`` / ``Config(document)``.
+
+    ``model_schedule`` is the model's schedule JSON (``GET /api/v1/models/{id}``), used when the document's own
+    provenance does not record one (the :class:`~solvertune.Client` attaches it).
+    """
 
     document: dict
+    model_schedule: dict | None = None
 
     def __post_init__(self):
         if not isinstance(self.document, Mapping):
@@ -137,6 +142,7 @@ class Config:
             candidates.append((v["coefficientSet"].get("provenance") or {}).get("schedule"))
         if v.get("type") == "dpmsolver-v3":
             candidates.append(((v.get("ems") or {}).get("metadata") or {}).get("schedule"))
+        candidates.append(self.model_schedule)
         for c in candidates:
             if isinstance(c, Mapping):
                 return dict(c)

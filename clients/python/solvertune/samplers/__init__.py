@@ -42,8 +42,8 @@ def sample(config: Any, model: Callable[..., Any], x: Any, *, schedule: NoiseSch
             one gives a warning).
         condition, unconditional_condition: batched conditions for the guided model (concatenated as
             ``[unconditional_condition, condition]`` for the one doubled call per evaluation).
-        callback: called after every step with ``{"i", "t", "t_next", "x", "denoised"}`` (``denoised`` is the model
-            output the step used at its start, in the solver's history type, or None).
+        callback: called after every step with ``{"i", "t", "t_next", "x", "x_next", "denoised"}`` (``x`` the state
+            at ``t``, ``x_next`` at ``t_next``, ``denoised`` the data prediction at ``(x, t)``, or None).
 
     Returns:
         The final state, same type, dtype and device as ``x``.
@@ -63,8 +63,8 @@ def sample(config: Any, model: Callable[..., Any], x: Any, *, schedule: NoiseSch
                        unconditional_condition, model_kwargs)
     on_step = None
     if callback is not None:
-        def on_step(i, s, t, x_next, out):
-            callback({"i": i, "t": s, "t_next": t, "x": x_next, "denoised": out})
+        def on_step(i, s, t, x_now, x_next, denoised):
+            callback({"i": i, "t": s, "t_next": t, "x": x_now, "x_next": x_next, "denoised": denoised})
     return drive(run(plan, x, on_step), fn)
 
 

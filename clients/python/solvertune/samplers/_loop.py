@@ -161,12 +161,12 @@ def _evaluate(plan: Plan, x: Any, t: float, target: str) -> Generator[Evaluation
     return convert(raw, x, t, plan.schedule, plan.prediction_type, target)
 
 
-def run(plan: Plan, x_t: Any, on_step: Callable[[int, float, float, Any, Any], None] | None = None
+def run(plan: Plan, x_t: Any, on_step: Callable[[int, float, float, Any, Any, Any], None] | None = None
         ) -> Generator[Evaluation, Any, Any]:
     """The sampling loop from ``x_t`` (not modified) at ``plan.times[0]``; returns the final state.
 
-    ``on_step(i, s, t, x_next, output_at_start)`` is called after each step (``output_at_start`` is the model
-    output the step used at ``s``, in the solver's history type, or None).
+    ``on_step(i, s, t, x, x_next, denoised)`` is called after each step: ``x`` the state at ``s``, ``x_next`` the
+    state at ``t``, ``denoised`` the data prediction at ``(x, s)`` the step used (None if the solver used none).
     """
     solver = plan.make_solver()
     grid = solver.grid(plan.schedule, plan)
@@ -176,7 +176,9 @@ def run(plan: Plan, x_t: Any, on_step: Callable[[int, float, float, Any, Any], N
         step = Step(i, grid, plan, history, solver.history_type)
         x_next = yield from solver.step(step, x)
         if on_step is not None:
-            on_step(i, grid[i], grid[i + 1], x_next, step.output_at_start)
+            out = step.output_at_start
+            denoised = None if out is None else convert(out, x, grid[i], plan.schedule, solver.history_type, "data")
+            on_step(i, grid[i], grid[i + 1], x, x_next, denoised)
         history.commit()
         x = x_next
     if plan.denoise_to_zero:
