@@ -250,6 +250,7 @@ class Client:
             model_id = (cfg.document.get("model") or {}).get("id")
             if model_id is not None:
                 cfg.model_schedule = self.model(model_id).get("schedule")
+                self.last_response = r  # the config's response, not the model's
         return cfg
 
     def promote(self, config_id: int) -> dict:
