@@ -104,6 +104,7 @@ class PythonFixturesTest {
         cases.addAll(dode(p));
         cases.addAll(iia(p));
         cases.addAll(dpmSolverV3(p));
+        cases.addAll(consistency(p));
 
         Map<String, NpyArray> outputs = new LinkedHashMap<>();
         ArrayNode index = JSON.createArrayNode();
@@ -180,11 +181,19 @@ class PythonFixturesTest {
     }
 
     private static String catalogName(SolverSpec s) {
-        return SolverCatalog.nameOf(s);
+        try {
+            return SolverCatalog.nameOf(s);
+        } catch (IllegalArgumentException e) {
+            return s.label(); // solvers without a catalog entry (ConsistencySolver), as PublishStage names them
+        }
     }
 
     private static JsonNode options(SolverSpec s) {
-        return Json.MAPPER.valueToTree(SolverCatalog.options(s));
+        try {
+            return Json.MAPPER.valueToTree(SolverCatalog.options(s));
+        } catch (IllegalArgumentException e) {
+            return JsonNodeFactory.instance.objectNode();
+        }
     }
 
     private static String slug(String s) {
@@ -244,12 +253,17 @@ class PythonFixturesTest {
 
     private Case baseline(ReferenceProblem p, SolverSpec s, TimestepSpacing spacing, int steps, boolean lof,
                           boolean denoise, double tStart, double tEnd) {
+        return baseline(p, null, s, spacing, steps, lof, denoise, tStart, tEnd);
+    }
+
+    private Case baseline(ReferenceProblem p, String caseName, SolverSpec s, TimestepSpacing spacing, int steps,
+                          boolean lof, boolean denoise, double tStart, double tEnd) {
         SamplerConfig cfg = new SamplerConfig(s, spacing, steps, tStart, tEnd, lof, denoise);
         double[] times = s.create().grid(p.schedule, cfg, tStart, tEnd);
         Candidate c = new Candidate(null, s, spacing, lof, denoise, times[0], times[times.length - 1]);
         ConfigValues v = ConfigValues.ofBaseline(c, steps, times);
-        String name = slug("baseline-" + s.label() + "-" + spacing.id() + "-s" + steps + (lof ? "" : "-nolof")
-                + (denoise ? "-denoise" : "") + (tStart != p.tStart ? "-range" : ""));
+        String name = caseName != null ? caseName : slug("baseline-" + s.label() + "-" + spacing.id() + "-s" + steps
+                + (lof ? "" : "-nolof") + (denoise ? "-denoise" : "") + (tStart != p.tStart ? "-range" : ""));
         ObjectNode d = document(p, name, "baseline", catalogName(s), options(s), v.nfe(), spacing.id(), times[0],
                 times[times.length - 1], v.toJson());
         return new Case(name, d, cfg);
@@ -366,6 +380,55 @@ class PythonFixturesTest {
                 out.add(coefficientCase(p, form.id().replace('_', '-'), kind, base, spacing, steps,
                         steps * form.nfePerStep(), grid(p, base, spacing, steps), form.columnNames(r), values));
             }
+        }
+        return out;
+    }
+
+    // ---- ConsistencySolver ----------------------------------------------------------------------------------------
+
+    /**
+     * ConsistencySolver tables of every form and order (planted values), once its Java is on this branch (it is being
+     * built on issue16-consolver): found by reflection, so this test compiles and runs without it and writes these
+     * fixtures as soon as it lands. Published like a baseline whose solver is {@code SolverSpec.Consistency}.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private List<Case> consistency(ReferenceProblem p) throws IOException {
+        String pkg = "io.solvertune.numerics.solver.";
+        Class<?> table;
+        Class<?> form;
+        Class<?> spec;
+        try {
+            table = Class.forName(pkg + "consistency.ConsistencyTable");
+            form = Class.forName(pkg + "consistency.ConsistencyForm");
+            spec = Class.forName(pkg + "SolverSpec$Consistency");
+        } catch (ClassNotFoundException e) {
+            SUMMARY.add("python fixtures " + p.name + ": no ConsistencySolver on this branch, no consistency cases");
+            return List.of();
+        }
+        List<Case> out = new ArrayList<>();
+        int k = 0;
+        try {
+            for (String f : List.of("NOISE", "DATA", "FLOW_VELOCITY")) {
+                for (int order = 2; order <= 4; order++, k++) {
+                    TimestepSpacing spacing = SPACINGS.get(k % 4);
+                    int steps = 5 + k % 3;
+                    double[] times = grid(p, new SolverSpec.Ddim(), spacing, steps);
+                    double[][] values = new double[steps][];
+                    for (int i = 0; i < steps; i++) {
+                        values[i] = new double[Math.min(i, order - 1)];
+                        for (int j = 0; j < values[i].length; j++) {
+                            values[i][j] = 0.25 - 0.15 * j + 0.04 * i * (k % 2 == 0 ? 1 : -1);
+                        }
+                    }
+                    Object t = table.getConstructor(form, int.class, double[][].class, double[].class)
+                            .newInstance(Enum.valueOf((Class<Enum>) form, f), order, values, times);
+                    SolverSpec s = (SolverSpec) spec.getConstructor(table).newInstance(t);
+                    String name = slug("consistency-" + f + "-o" + order + "-" + spacing.id() + "-s" + steps);
+                    out.add(baseline(p, name, s, spacing, steps, true, false, p.tStart, p.tEnd));
+                }
+            }
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("the ConsistencySolver's Java API changed; update PythonFixturesTest", e);
         }
         return out;
     }
