@@ -35,15 +35,16 @@ final class PythonSuite {
         return p == null || p.isBlank() ? "/usr/bin/python3" : p;
     }
 
-    /** Skips the calling test unless the interpreter can import numpy and pytest. */
-    static void assumeAvailable() throws IOException, InterruptedException {
+    /** Skips the calling test unless the interpreter can import numpy and pytest (and torch, if asked). */
+    static void assumeAvailable(boolean torch) throws IOException, InterruptedException {
         String py = python();
         Assumptions.assumeTrue(Files.isExecutable(Path.of(py)) || !py.contains("/"),
                 "Python suite skipped: no interpreter at " + py + " (apt-get install " + PACKAGES + ")");
-        Process check = new ProcessBuilder(py, "-c", "import numpy, pytest").redirectErrorStream(true).start();
+        String modules = torch ? "numpy, pytest, torch" : "numpy, pytest";
+        Process check = new ProcessBuilder(py, "-c", "import " + modules).redirectErrorStream(true).start();
         String out = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         boolean ok = check.waitFor(2, TimeUnit.MINUTES) && check.exitValue() == 0;
-        Assumptions.assumeTrue(ok, "Python suite skipped: " + py + " cannot import numpy and pytest (apt-get install "
+        Assumptions.assumeTrue(ok, "Python suite skipped: " + py + " cannot import " + modules + " (apt-get install "
                 + PACKAGES + "): " + out.strip());
     }
 
@@ -53,7 +54,7 @@ final class PythonSuite {
      * it).
      */
     static void run(String label, List<String> args, Map<String, String> env) throws Exception {
-        assumeAvailable();
+        assumeAvailable(false);
         Path dir = Path.of("target", "python-tests");
         Files.createDirectories(dir);
         Path log = dir.resolve(label + ".log");
