@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import PACKAGE_ROOT, REPO
+from conftest import PACKAGE_ROOT
 
 from solvertune import ConfigError
 from solvertune.schedules import VpDiscreteSchedule, VpLinearSchedule, from_diffusers_config, from_spec

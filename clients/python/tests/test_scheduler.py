@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from conftest import NO_FIXTURES, RTOL, Reference, all_cases, case_ids, max_rel_error, method_of

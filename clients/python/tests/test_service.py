@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import PACKAGE_ROOT, REPO, mixture_eps
+from conftest import REPO, mixture_eps
 
 torch = pytest.importorskip("torch", reason="torch is not installed (apt-get install python3-torch)")
 
