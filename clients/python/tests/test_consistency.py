@@ -1,0 +1,139 @@
+"""ConsistencySolver: neutral tables are DDIM bit for bit; learned tables follow the reference code's update
+(G-U-N/consolver ``PPOScheduler``: ``eps_eff = sum_j c_j eps_{n-j}`` with weights summing to 1, then the DDIM step),
+written here directly, independently of the solver's combination form; and, when the Java build has written
+ConsistencySolver fixtures (its Java is on the issue16-consolver branch), the Java outputs to 1e-9."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from conftest import NO_FIXTURES, RTOL, Reference, all_cases, case_ids, max_rel_error
+
+import solvertune
+from solvertune import Config, ConfigError
+from solvertune.samplers.consistency import weights
+
+CASES = all_cases()
+pytestmark = pytest.mark.skipif(not CASES, reason=NO_FIXTURES)
+DDIM = [(p, c) for p, c in CASES if c["name"].startswith("baseline-ddim-")]
+JAVA = [(p, c) for p, c in CASES if c["name"].startswith("consistency-")]
+PREFIX = {"noise": "eps", "data": "x0", "flow_velocity": "v"}
+
+
+def table_rows(steps: int, order: int, scale: float) -> list[list[float]]:
+    return [[scale * (0.3 - 0.2 * j + 0.05 * i) for j in range(min(i, order - 1))] for i in range(steps)]
+
+
+def consistency_doc(ddim_doc: dict, form: str, order: int, rows, as_set: bool) -> dict:
+    """The DDIM fixture's document turned into a ConsistencySolver config on the same grid."""
+    doc = copy.deepcopy(ddim_doc)
+    v = doc["values"]
+    times = v["times"]
+    if as_set:
+        doc["values"] = {"type": "coefficients", "coefficientSet": {
+            "formatVersion": 1, "method": "CONSISTENCY", "base": {"solver": "ddim"},
+            "spacing": v["candidate"]["spacing"], "steps": v["steps"], "nfe": v["steps"], "times": times,
+            "columns": [f"{PREFIX[form]}_a{j}" for j in range(order - 1)], "values": rows}}
+    else:
+        v["candidate"]["solver"] = {"solver": "consistency", "table": {
+            "form": form.upper(), "order": order, "values": rows, "times": times}}
+    doc["method"] = "consistency"
+    return doc
+
+
+def run(ref: Reference, doc: dict):
+    kwargs = {}
+    if ref.guidance != 1.0:
+        b = ref.x_T.shape[0]
+        kwargs = dict(condition=np.full(b, ref.class_label), unconditional_condition=np.full(b, -1))
+    return solvertune.sample(doc, ref.network, ref.x_T, **kwargs)
+
+
+def guided_eps(ref: Reference, x, t):
+    if ref.guidance == 1.0:
+        return ref.eps(x, t)
+    b = x.shape[0]
+    e_u = ref.eps(x, t, np.full(b, -1))
+    e_c = ref.eps(x, t, np.full(b, ref.class_label))
+    return e_u + ref.guidance * (e_c - e_u)
+
+
+def reference_run(ref: Reference, times, rows, form: str) -> np.ndarray:
+    """The reference scheduler's loop, directly: keep the newest outputs, combine with the weights, DDIM step."""
+    ns = ref.schedule
+    x = ref.x_T
+    outs: list[np.ndarray] = []  # newest first, in the form's output
+    for i in range(len(times) - 1):
+        s, t = times[i], times[i + 1]
+        a_s, sg_s, a_t, sg_t = ns.alpha(s), ns.sigma(s), ns.alpha(t), ns.sigma(t)
+        eps = guided_eps(ref, x, s)
+        x0 = (x - sg_s * eps) / a_s
+        u = {"noise": eps, "data": x0,
+             "flow_velocity": ns.d_alpha_dt(s) * x0 + ns.d_sigma_dt(s) * eps}[form]
+        outs.insert(0, u)
+        c = weights(rows[i])
+        u_eff = sum(cj * outs[j] for j, cj in enumerate(c))
+        if form == "noise":  # PPOScheduler: x0 from eps_eff, then DDIM
+            x = a_t * (x - sg_s * u_eff) / a_s + sg_t * u_eff
+        elif form == "data":
+            x = (sg_t / sg_s) * x + (a_t - a_s * sg_t / sg_s) * u_eff
+        else:  # DDIM on the newest output plus Euler-scaled velocity differences
+            x = (sg_t / sg_s) * x + (a_t - a_s * sg_t / sg_s) * x0 + (t - s) * (u_eff - u)
+    return x
+
+
+@pytest.mark.parametrize("problem,case", DDIM, ids=case_ids(DDIM))
+def test_neutral_tables_are_ddim_bit_for_bit(problem, case):
+    ref = Reference.of(problem)
+    ddim_doc = ref.document(case)
+    ddim = run(ref, ddim_doc)
+    steps = ddim_doc["values"]["steps"]
+    for form in ("noise", "data", "flow_velocity"):
+        for as_set in (False, True):
+            doc = consistency_doc(ddim_doc, form, 4, table_rows(steps, 4, 0.0), as_set)
+            assert np.array_equal(run(ref, doc), ddim), (form, as_set)
+    assert max_rel_error(ddim, ref.expected(case)) <= RTOL
+
+
+@pytest.mark.parametrize("form", ["noise", "data", "flow_velocity"])
+@pytest.mark.parametrize("order", [2, 3, 4])
+@pytest.mark.parametrize("problem,case", DDIM[:3], ids=case_ids(DDIM[:3]))
+def test_learned_tables_follow_the_reference_update(problem, case, form, order):
+    ref = Reference.of(problem)
+    ddim_doc = ref.document(case)
+    times = ddim_doc["values"]["times"]
+    rows = table_rows(len(times) - 1, order, 1.0)
+    ours = run(ref, consistency_doc(ddim_doc, form, order, rows, as_set=True))
+    theirs = reference_run(ref, times, rows, form)
+    assert max_rel_error(ours, theirs) <= 1e-10
+    assert max_rel_error(ours, run(ref, consistency_doc(ddim_doc, form, order, rows, as_set=False))) == 0.0
+    assert max_rel_error(ours, ref.expected(case)) > 1e-6  # the table changes the result
+
+
+def test_malformed_tables_are_refused():
+    problem, case = DDIM[0]
+    ddim_doc = Reference.of(problem).document(case)
+    steps = ddim_doc["values"]["steps"]
+    bad = consistency_doc(ddim_doc, "noise", 4, table_rows(steps, 4, 1.0), as_set=True)
+    bad["values"]["coefficientSet"]["values"][2] = [0.1]
+    with pytest.raises(ConfigError, match=r"values\[2\]"):
+        Config(bad).plan()
+    bad = consistency_doc(ddim_doc, "noise", 4, table_rows(steps, 4, 1.0), as_set=True)
+    bad["values"]["coefficientSet"]["columns"] = ["eps_a0", "x0_a1", "eps_a2"]
+    with pytest.raises(ConfigError, match="columns"):
+        Config(bad).plan()
+
+
+@pytest.mark.skipif(not JAVA, reason="no ConsistencySolver fixtures: PythonFixturesTest writes them once the Java "
+                                     "ConsistencySolver (branch issue16-consolver) is on this branch")
+@pytest.mark.parametrize("problem,case", JAVA, ids=case_ids(JAVA))
+def test_reproduces_java(problem, case, agreement):
+    ref = Reference.of(problem)
+    out = run(ref, ref.document(case))
+    err = max_rel_error(out, ref.expected(case))
+    key = ("samplers", problem["problem"], "consistency")
+    agreement[key] = max(agreement.get(key, 0.0), err)
+    assert err <= RTOL, f"{case['name']}: max relative difference {err:.3e}"
