@@ -29,7 +29,7 @@ public final class Main {
         }
         if (args.length > 0 && "token".equals(args[0])) {
             // on the server host, against its database (the running service's, if any): no HTTP port, no workers
-            io.solvertune.service.security.TokenAdmin.launch(Arrays.copyOfRange(args, 1, args.length));
+            io.solvertune.cli.TokenAdmin.launch(Arrays.copyOfRange(args, 1, args.length));
             return;
         }
         if (args.length == 0) {

@@ -1,5 +1,10 @@
 package io.solvertune.cli;
 
+import io.solvertune.numerics.solver.ddim.Ddim;
+import io.solvertune.numerics.solver.dpm.DpmSolver;
+import io.solvertune.numerics.solver.edm.EdmEuler;
+import io.solvertune.numerics.solver.edm.EdmHeun;
+import io.solvertune.numerics.solver.unipc.UniPc;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -73,17 +78,17 @@ final class BenchCommand implements Callable<Integer> {
         PredictionType d = PredictionType.DATA;
         PredictionType n = PredictionType.NOISE;
         return List.of(
-                new SolverSpec.Ddim(),
-                new SolverSpec.DpmSolver(d, SolverSpec.Method.MULTISTEP, 2, SolverSpec.SolverType.DPMSOLVER),
-                new SolverSpec.DpmSolver(d, SolverSpec.Method.MULTISTEP, 3, SolverSpec.SolverType.DPMSOLVER),
-                new SolverSpec.DpmSolver(d, SolverSpec.Method.SINGLESTEP, 2, SolverSpec.SolverType.DPMSOLVER),
-                new SolverSpec.DpmSolver(n, SolverSpec.Method.SINGLESTEP, 3, SolverSpec.SolverType.DPMSOLVER),
-                new SolverSpec.DpmSolver(n, SolverSpec.Method.MULTISTEP, 3, SolverSpec.SolverType.DPMSOLVER),
-                new SolverSpec.UniPc(d, SolverSpec.Variant.BH1, 3),
-                new SolverSpec.UniPc(d, SolverSpec.Variant.BH2, 2),
-                new SolverSpec.UniPc(n, SolverSpec.Variant.BH2, 2),
-                new SolverSpec.EdmEuler(),
-                new SolverSpec.EdmHeun());
+                new Ddim(),
+                new DpmSolver(d, DpmSolver.Method.MULTISTEP, 2, DpmSolver.SolverType.DPMSOLVER),
+                new DpmSolver(d, DpmSolver.Method.MULTISTEP, 3, DpmSolver.SolverType.DPMSOLVER),
+                new DpmSolver(d, DpmSolver.Method.SINGLESTEP, 2, DpmSolver.SolverType.DPMSOLVER),
+                new DpmSolver(n, DpmSolver.Method.SINGLESTEP, 3, DpmSolver.SolverType.DPMSOLVER),
+                new DpmSolver(n, DpmSolver.Method.MULTISTEP, 3, DpmSolver.SolverType.DPMSOLVER),
+                new UniPc(d, UniPc.Variant.BH1, 3),
+                new UniPc(d, UniPc.Variant.BH2, 2),
+                new UniPc(n, UniPc.Variant.BH2, 2),
+                new EdmEuler(),
+                new EdmHeun());
     }
 
     @Override

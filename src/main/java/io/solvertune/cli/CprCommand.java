@@ -1,14 +1,16 @@
 package io.solvertune.cli;
 
+import io.solvertune.numerics.solver.dpm.DpmSolver;
+import io.solvertune.numerics.solver.unipc.UniPc;
 import io.solvertune.numerics.model.Denoiser;
 import io.solvertune.numerics.model.PredictionType;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.SolverSpec;
-import io.solvertune.tuning.CprStudy;
-import io.solvertune.tuning.DcFitter;
+import io.solvertune.tuning.fit.CprStudy;
+import io.solvertune.tuning.fit.DcFitter;
 import io.solvertune.tuning.Json;
 import io.solvertune.tuning.Seeds;
-import io.solvertune.tuning.TeacherSettings;
+import io.solvertune.tuning.teacher.TeacherSettings;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,7 +56,7 @@ final class CprCommand implements Callable<Integer> {
 
     @CommandLine.Option(names = "--variant", defaultValue = "BH2", description = "UniPC variant of the base: BH1 | BH2 "
             + "(default ${DEFAULT-VALUE}; order 3, data prediction, as the official DC-Solver)")
-    SolverSpec.Variant variant;
+    UniPc.Variant variant;
 
     @CommandLine.Option(names = "--spacing", defaultValue = "time_uniform",
             description = "grid of every run (default ${DEFAULT-VALUE}, the official DC-Solver grid)")
@@ -113,9 +115,9 @@ final class CprCommand implements Callable<Integer> {
         test.removeAll(train);
         ModelOptions.Loaded m = model.load();
         String dt = m.dtype() == ai.djl.ndarray.types.DataType.FLOAT32 ? "float32" : "float64";
-        TeacherSettings teacher = new TeacherSettings(SolverSpec.DpmSolver.plusPlusMultistep(3),
+        TeacherSettings teacher = new TeacherSettings(DpmSolver.plusPlusMultistep(3),
                 new TimestepSpacing.LogSnr(), teacherSteps, null, null, teacherSteps, false, 64, dt, 1e-4, 16);
-        SolverSpec base = new SolverSpec.UniPc(PredictionType.DATA, variant, 3);
+        SolverSpec base = new UniPc(PredictionType.DATA, variant, 3);
         DcFitter.Settings dc = DcFitter.Settings.defaults().withSamples(fitSeeds.count()).withObjective(objective);
         Files.createDirectories(out);
         CprStudy.Result res;

@@ -1,15 +1,16 @@
 package io.solvertune.cli;
 
+import io.solvertune.numerics.solver.v3.DpmSolverV3;
 import io.solvertune.numerics.model.Denoiser;
 import io.solvertune.numerics.schedule.TimestepSpacing;
-import io.solvertune.numerics.solver.SolverCatalog;
-import io.solvertune.tuning.BaselineSweep;
-import io.solvertune.tuning.Candidate;
-import io.solvertune.tuning.Evaluation;
-import io.solvertune.tuning.ImageGrid;
+import io.solvertune.numerics.solver.catalog.SolverCatalog;
+import io.solvertune.tuning.eval.BaselineSweep;
+import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.eval.Evaluation;
+import io.solvertune.tuning.eval.ImageGrid;
 import io.solvertune.tuning.Json;
-import io.solvertune.tuning.TrajectorySet;
-import io.solvertune.tuning.TunedMethods;
+import io.solvertune.tuning.teacher.TrajectorySet;
+import io.solvertune.tuning.fit.TunedMethods;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,7 +85,7 @@ final class EvaluateCommand implements Callable<Integer> {
         List<Candidate> cands = new ArrayList<>();
         if (v3 != null) {
             io.solvertune.numerics.coeff.EmpiricalModelStatistics ems = io.solvertune.numerics.coeff.EmsNpz.read(v3);
-            for (io.solvertune.numerics.solver.SolverSpec.DpmSolverV3 spec : SweepCommand.v3Variants(ems)) {
+            for (io.solvertune.numerics.solver.v3.DpmSolverV3 spec : SweepCommand.v3Variants(ems)) {
                 cands.add(new Candidate(v3.getFileName() + ": " + spec.label() + " " + spacing, spec,
                         TimestepSpacing.named(spacing, rho), true, false, ems.tStart(), ems.tEnd()));
             }
@@ -119,9 +120,9 @@ final class EvaluateCommand implements Callable<Integer> {
             }
           }
           for (Path f : sets == null ? List.<Path>of() : sets) {
-              io.solvertune.tuning.CoefficientSet cs = readSet(f, m);
+              io.solvertune.tuning.fit.CoefficientSet cs = readSet(f, m);
               Candidate tuned = new Candidate(f.getFileName() + ": " + TunedMethods.name(cs.method().name()
-                      .toLowerCase(Locale.ROOT), cs), io.solvertune.tuning.MethodCatalog.spec(cs), cs.spacing(), true,
+                      .toLowerCase(Locale.ROOT), cs), io.solvertune.tuning.fit.MethodCatalog.spec(cs), cs.spacing(), true,
                       false, null, null);
               Evaluation.Scored st = Evaluation.evaluate(d, m.guidance(), targets, tuned, cs.nfe(), batch, m.dtype(), keep);
               Evaluation.Scored sb = Evaluation.evaluate(d, m.guidance(), targets, TunedMethods.baseCandidate(cs),
@@ -137,7 +138,7 @@ final class EvaluateCommand implements Callable<Integer> {
               }
               o.printf(Locale.ROOT, "| %s vs its base | | | x%.3f | %s |%n", f.getFileName(),
                       st.result().meanMse() / sb.result().meanMse(),
-                      io.solvertune.tuning.CoefficientSet.Verdict.of(st.result(), sb.result()).name().toLowerCase(Locale.ROOT)
+                      io.solvertune.tuning.fit.CoefficientSet.Verdict.of(st.result(), sb.result()).name().toLowerCase(Locale.ROOT)
                               + (quantiles ? " | | | | |" : ""));
           }
         }
@@ -156,13 +157,13 @@ final class EvaluateCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static io.solvertune.tuning.CoefficientSet readSet(Path f, ModelOptions.Loaded m) throws java.io.IOException {
+    private static io.solvertune.tuning.fit.CoefficientSet readSet(Path f, ModelOptions.Loaded m) throws java.io.IOException {
         if (!Files.isRegularFile(f)) {
             throw new IllegalArgumentException("--set: no such file " + f);
         }
-        io.solvertune.tuning.CoefficientSet cs;
+        io.solvertune.tuning.fit.CoefficientSet cs;
         try {
-            cs = io.solvertune.tuning.CoefficientSet.fromJson(Files.readString(f));
+            cs = io.solvertune.tuning.fit.CoefficientSet.fromJson(Files.readString(f));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("--set: " + f + " is not a coefficient set: " + e.getMessage());
         }

@@ -1,14 +1,14 @@
 package io.solvertune.cli;
 
 import io.solvertune.numerics.model.Denoiser;
-import io.solvertune.tuning.BaselineSweep;
-import io.solvertune.tuning.CoefficientSet;
-import io.solvertune.tuning.Evaluation;
-import io.solvertune.tuning.FitContext;
+import io.solvertune.tuning.eval.BaselineSweep;
+import io.solvertune.tuning.fit.CoefficientSet;
+import io.solvertune.tuning.eval.Evaluation;
+import io.solvertune.tuning.fit.FitContext;
 import io.solvertune.tuning.Json;
-import io.solvertune.tuning.MethodCatalog;
-import io.solvertune.tuning.TrajectorySet;
-import io.solvertune.tuning.TunedMethods;
+import io.solvertune.tuning.fit.MethodCatalog;
+import io.solvertune.tuning.teacher.TrajectorySet;
+import io.solvertune.tuning.fit.TunedMethods;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -330,9 +330,9 @@ final class FitCommand implements Callable<Integer> {
                         new int[] {nfe}, batch, m.dtype(), prog));
                 continue;
             }
-            io.solvertune.tuning.Candidate winner;
+            io.solvertune.tuning.eval.Candidate winner;
             try {
-                winner = Json.MAPPER.treeToValue(c.path("best"), io.solvertune.tuning.Candidate.class);
+                winner = Json.MAPPER.treeToValue(c.path("best"), io.solvertune.tuning.eval.Candidate.class);
             } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
                 throw new IllegalArgumentException("--baseline: the stored choice for NFE " + nfe + " in " + stored
                         + " is not a candidate: " + e.getMessage());

@@ -58,7 +58,7 @@ final class ModelOptions {
     }
 
     /** Refuses a trajectory set computed for another model or with other conditioning. */
-    static void checkTeacher(io.solvertune.tuning.TrajectorySet set, Loaded m, String option) {
+    static void checkTeacher(io.solvertune.tuning.teacher.TrajectorySet set, Loaded m, String option) {
         if (!set.meta().modelHash().equals(m.hash())) {
             throw new IllegalArgumentException(option + ": " + set.directory() + " was computed for another model (hash "
                     + set.meta().modelHash().substring(0, 12) + ", this one " + m.hash().substring(0, 12) + ")");
@@ -72,7 +72,7 @@ final class ModelOptions {
     }
 
     /** Both teacher sets belong to this model and conditioning, and no held-out seed is a training seed. */
-    static void checkTrainHeldOut(io.solvertune.tuning.TrajectorySet train, io.solvertune.tuning.TrajectorySet heldOut,
+    static void checkTrainHeldOut(io.solvertune.tuning.teacher.TrajectorySet train, io.solvertune.tuning.teacher.TrajectorySet heldOut,
                                   Loaded m) {
         checkTeacher(train, m, "--train");
         checkTeacher(heldOut, m, "--heldout");

@@ -14,7 +14,7 @@ import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.SampleResult;
 import io.solvertune.numerics.solver.Sampler;
 import io.solvertune.numerics.solver.SamplerConfig;
-import io.solvertune.numerics.solver.SolverCatalog;
+import io.solvertune.numerics.solver.catalog.SolverCatalog;
 import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.numerics.solver.TrajectoryRecorder;
 import io.solvertune.numerics.spec.ModelSpec;

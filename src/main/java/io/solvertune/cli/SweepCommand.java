@@ -1,11 +1,12 @@
 package io.solvertune.cli;
 
+import io.solvertune.numerics.solver.v3.DpmSolverV3;
 import io.solvertune.numerics.model.Denoiser;
-import io.solvertune.tuning.BaselineSweep;
-import io.solvertune.tuning.Evaluation;
-import io.solvertune.tuning.HyperparameterSearch;
+import io.solvertune.tuning.eval.BaselineSweep;
+import io.solvertune.tuning.eval.Evaluation;
+import io.solvertune.tuning.eval.HyperparameterSearch;
 import io.solvertune.tuning.Json;
-import io.solvertune.tuning.TrajectorySet;
+import io.solvertune.tuning.teacher.TrajectorySet;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,14 +82,14 @@ final class SweepCommand implements Callable<Integer> {
             out.put("baseline", base);
             if (!v3.isEmpty()) {
                 t0 = System.nanoTime();
-                List<io.solvertune.tuning.Candidate> cands = new java.util.ArrayList<>();
+                List<io.solvertune.tuning.eval.Candidate> cands = new java.util.ArrayList<>();
                 for (Path dir : v3) {
                     io.solvertune.numerics.coeff.EmpiricalModelStatistics ems = io.solvertune.numerics.coeff.EmsNpz.read(dir);
-                    for (io.solvertune.numerics.solver.SolverSpec.DpmSolverV3 spec : v3Variants(ems)) {
+                    for (io.solvertune.numerics.solver.v3.DpmSolverV3 spec : v3Variants(ems)) {
                         for (io.solvertune.numerics.schedule.TimestepSpacing sp : List.of(
                                 new io.solvertune.numerics.schedule.TimestepSpacing.TimeUniform(),
                                 new io.solvertune.numerics.schedule.TimestepSpacing.LogSnr())) {
-                            cands.add(new io.solvertune.tuning.Candidate(dir.getFileName() + ": " + spec.label() + " "
+                            cands.add(new io.solvertune.tuning.eval.Candidate(dir.getFileName() + ": " + spec.label() + " "
                                     + sp.id(), spec, sp, true, false, ems.tStart(), ems.tEnd()));
                         }
                     }
@@ -141,19 +142,19 @@ final class SweepCommand implements Callable<Integer> {
     }
 
     /** The v3 settings tried: the official code's combinations (order 2/3, corrector, pseudo orders). */
-    static List<io.solvertune.numerics.solver.SolverSpec.DpmSolverV3> v3Variants(
+    static List<io.solvertune.numerics.solver.v3.DpmSolverV3> v3Variants(
             io.solvertune.numerics.coeff.EmpiricalModelStatistics ems) {
         return List.of(
-                new io.solvertune.numerics.solver.SolverSpec.DpmSolverV3(ems, 2, false, true, true, false, false, null),
-                new io.solvertune.numerics.solver.SolverSpec.DpmSolverV3(ems, 2, false, false, false, false, false, null),
-                new io.solvertune.numerics.solver.SolverSpec.DpmSolverV3(ems, 3, false, true, false, false, false, null),
-                new io.solvertune.numerics.solver.SolverSpec.DpmSolverV3(ems, 3, true, true, false, false, false, null),
-                new io.solvertune.numerics.solver.SolverSpec.DpmSolverV3(ems, 3, false, false, false, false, false, null));
+                new io.solvertune.numerics.solver.v3.DpmSolverV3(ems, 2, false, true, true, false, false, null),
+                new io.solvertune.numerics.solver.v3.DpmSolverV3(ems, 2, false, false, false, false, false, null),
+                new io.solvertune.numerics.solver.v3.DpmSolverV3(ems, 3, false, true, false, false, false, null),
+                new io.solvertune.numerics.solver.v3.DpmSolverV3(ems, 3, true, true, false, false, false, null),
+                new io.solvertune.numerics.solver.v3.DpmSolverV3(ems, 3, false, false, false, false, false, null));
     }
 
     /** One method vs the best baseline at one NFE, as reported. */
-    static Map<String, Object> compare(String method, String config, io.solvertune.tuning.Evaluation.Result r,
-                                       io.solvertune.tuning.Evaluation.Result base) {
+    static Map<String, Object> compare(String method, String config, io.solvertune.tuning.eval.Evaluation.Result r,
+                                       io.solvertune.tuning.eval.Evaluation.Result base) {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("method", method);
         c.put("nfe", r.nfe());

@@ -2,13 +2,13 @@ package io.solvertune.cli;
 
 import io.solvertune.numerics.model.Denoiser;
 import io.solvertune.numerics.schedule.TimestepSpacing;
-import io.solvertune.numerics.solver.SolverCatalog;
+import io.solvertune.numerics.solver.catalog.SolverCatalog;
 import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.tuning.Seeds;
-import io.solvertune.tuning.Teacher;
-import io.solvertune.tuning.TeacherSettings;
-import io.solvertune.tuning.TrajectorySet;
-import io.solvertune.tuning.TrajectorySetMeta;
+import io.solvertune.tuning.teacher.Teacher;
+import io.solvertune.tuning.teacher.TeacherSettings;
+import io.solvertune.tuning.teacher.TrajectorySet;
+import io.solvertune.tuning.teacher.TrajectorySetMeta;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

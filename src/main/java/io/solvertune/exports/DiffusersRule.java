@@ -1,5 +1,8 @@
 package io.solvertune.exports;
 
+import io.solvertune.numerics.solver.dpm.DpmSolver;
+import io.solvertune.numerics.solver.edm.EdmHeun;
+import io.solvertune.numerics.solver.unipc.UniPc;
 import static io.solvertune.exports.ExportRules.DIFFUSERS;
 
 import io.solvertune.numerics.model.PredictionType;
@@ -8,7 +11,7 @@ import io.solvertune.numerics.schedule.NoiseSchedule;
 import io.solvertune.numerics.schedule.RectifiedFlowSchedule;
 import io.solvertune.numerics.schedule.ScheduleSpec;
 import io.solvertune.numerics.schedule.VpDiscreteSchedule;
-import io.solvertune.numerics.solver.EvaluationPlan;
+import io.solvertune.numerics.solver.catalog.EvaluationPlan;
 import io.solvertune.numerics.solver.SamplerConfig;
 import io.solvertune.numerics.solver.SolverSpec;
 import java.util.ArrayList;
@@ -76,18 +79,18 @@ final class DiffusersRule {
         SolverSpec spec = run.solver();
         if (ExportRules.firstOrder(run, plan)) {
             ExportSupport e = flow ? null : euler(s, st, prediction);
-            return e != null ? e : multistep(s, st, 1, PredictionType.DATA, SolverSpec.SolverType.DPMSOLVER,
+            return e != null ? e : multistep(s, st, 1, PredictionType.DATA, DpmSolver.SolverType.DPMSOLVER,
                     prediction);
         }
-        if (spec instanceof SolverSpec.DpmSolver d) {
-            return d.method() == SolverSpec.Method.MULTISTEP
+        if (spec instanceof DpmSolver d) {
+            return d.method() == DpmSolver.Method.MULTISTEP
                     ? multistep(s, st, d.order(), d.prediction(), d.solverType(), prediction)
                     : singlestep(s, st, d, prediction);
         }
-        if (spec instanceof SolverSpec.UniPc u) {
+        if (spec instanceof UniPc u) {
             return uniPc(s, st, u, prediction);
         }
-        if (spec instanceof SolverSpec.EdmHeun) {
+        if (spec instanceof EdmHeun) {
             return refused("HeunDiscreteScheduler takes no sigmas and always appends sigma 0, so its last step is an "
                     + "Euler step to 0 instead of this config's Heun step to its end time.");
         }
@@ -205,7 +208,7 @@ final class DiffusersRule {
     }
 
     private static ExportSupport multistep(ExportSubject s, ExportRules.Stock st, int order, PredictionType algo,
-                                           SolverSpec.SolverType type, String prediction) {
+                                           DpmSolver.SolverType type, String prediction) {
         EvaluationPlan plan = st.plan();
         boolean denoise = st.run().denoiseToZero();
         boolean flow = s.schedule() instanceof RectifiedFlowSchedule;
@@ -240,7 +243,7 @@ final class DiffusersRule {
         config.put("steps_offset", 0);
         config.put("algorithm_type", algo == PredictionType.DATA ? "dpmsolver++" : "dpmsolver");
         config.put("solver_order", order);
-        config.put("solver_type", type == SolverSpec.SolverType.TAYLOR ? "heun" : "midpoint");
+        config.put("solver_type", type == DpmSolver.SolverType.TAYLOR ? "heun" : "midpoint");
         config.put("prediction_type", prediction);
         config.put("lower_order_final", lof);
         config.put("euler_at_final", eaf);
@@ -309,7 +312,7 @@ final class DiffusersRule {
         return o.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    private static ExportSupport singlestep(ExportSubject s, ExportRules.Stock st, SolverSpec.DpmSolver d,
+    private static ExportSupport singlestep(ExportSubject s, ExportRules.Stock st, DpmSolver d,
                                             String prediction) {
         EvaluationPlan plan = st.plan();
         if (st.run().denoiseToZero()) {
@@ -318,7 +321,7 @@ final class DiffusersRule {
         }
         int[] outer = plan.orders();
         boolean hasThird = Arrays.stream(outer).anyMatch(o -> o == 3);
-        if (hasThird && d.solverType() == SolverSpec.SolverType.DPMSOLVER) {
+        if (hasThird && d.solverType() == DpmSolver.SolverType.DPMSOLVER) {
             return refused("DPMSolverSinglestepScheduler computes the second inner point of a third-order step with "
                     + "its midpoint second-order update, while DPM-Solver-3 (this config, solver_type dpmsolver) uses "
                     + "the phi_2 form there; its solver_type='heun' matches only the taylor variant.");
@@ -345,7 +348,7 @@ final class DiffusersRule {
         config.put("_class_name", "DPMSolverSinglestepScheduler");
         config.put("algorithm_type", d.prediction() == PredictionType.DATA ? "dpmsolver++" : "dpmsolver");
         config.put("solver_order", d.order());
-        config.put("solver_type", d.solverType() == SolverSpec.SolverType.TAYLOR ? "heun" : "midpoint");
+        config.put("solver_type", d.solverType() == DpmSolver.SolverType.TAYLOR ? "heun" : "midpoint");
         config.put("prediction_type", prediction);
         config.put("lower_order_final", lof);
         config.put("final_sigmas_type", "sigma_min");
@@ -374,7 +377,7 @@ final class DiffusersRule {
 
     // ---- UniPCMultistepScheduler ----------------------------------------------------------------------------------
 
-    private static ExportSupport uniPc(ExportSubject s, ExportRules.Stock st, SolverSpec.UniPc u, String prediction) {
+    private static ExportSupport uniPc(ExportSubject s, ExportRules.Stock st, UniPc u, String prediction) {
         if (st.run().denoiseToZero()) {
             return refused("this config ends with denoise_to_zero, which UniPCMultistepScheduler has no step for.");
         }

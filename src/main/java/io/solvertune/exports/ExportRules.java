@@ -1,9 +1,12 @@
 package io.solvertune.exports;
 
+import io.solvertune.numerics.solver.ddim.Ddim;
+import io.solvertune.numerics.solver.dpm.DpmSolver;
+import io.solvertune.numerics.solver.edm.EdmEuler;
 import io.solvertune.numerics.schedule.NoiseSchedule;
 import io.solvertune.numerics.schedule.RectifiedFlowSchedule;
 import io.solvertune.numerics.schedule.VpDiscreteSchedule;
-import io.solvertune.numerics.solver.EvaluationPlan;
+import io.solvertune.numerics.solver.catalog.EvaluationPlan;
 import io.solvertune.numerics.solver.SamplerConfig;
 import io.solvertune.numerics.solver.SolverSpec;
 import java.util.ArrayList;
@@ -140,10 +143,10 @@ public final class ExportRules {
     /** Whether the run's solver is first order at every step (DDIM, Euler, first-order DPM-Solver). */
     static boolean firstOrder(SamplerConfig run, EvaluationPlan plan) {
         SolverSpec spec = run.solver();
-        if (spec instanceof SolverSpec.Ddim || spec instanceof SolverSpec.EdmEuler) {
+        if (spec instanceof Ddim || spec instanceof EdmEuler) {
             return true;
         }
-        if (spec instanceof SolverSpec.DpmSolver) {
+        if (spec instanceof DpmSolver) {
             for (int o : plan.orders()) {
                 if (o != 1) {
                     return false;

@@ -1,13 +1,14 @@
 package io.solvertune.exports;
 
+import io.solvertune.numerics.solver.v3.DpmSolverV3;
 import io.solvertune.numerics.model.PredictionType;
 import io.solvertune.numerics.schedule.NoiseSchedule;
 import io.solvertune.numerics.schedule.TimestepSpacing;
-import io.solvertune.numerics.solver.EvaluationPlan;
+import io.solvertune.numerics.solver.catalog.EvaluationPlan;
 import io.solvertune.numerics.solver.SamplerConfig;
 import io.solvertune.numerics.solver.SolverSpec;
-import io.solvertune.tuning.CoefficientSet;
-import io.solvertune.tuning.MethodCatalog;
+import io.solvertune.tuning.fit.CoefficientSet;
+import io.solvertune.tuning.fit.MethodCatalog;
 
 /**
  * What the export rules need to know about a config and its model: the exact run that was validated (solver,
@@ -61,7 +62,7 @@ public record ExportSubject(Kind kind, SamplerConfig run, double[] times, Coeffi
     }
 
     /** DPM-Solver-v3 with its statistics; the run covers the statistics' time range. */
-    public static ExportSubject dpmSolverV3(SolverSpec.DpmSolverV3 spec, TimestepSpacing spacing, int steps,
+    public static ExportSubject dpmSolverV3(DpmSolverV3 spec, TimestepSpacing spacing, int steps,
                                             boolean lowerOrderFinal, boolean denoiseToZero, double[] times,
                                             NoiseSchedule schedule, PredictionType prediction, boolean network,
                                             double guidance) {

@@ -1,5 +1,7 @@
 package io.solvertune.exports;
 
+import io.solvertune.numerics.solver.v3.DpmSolverV3;
+import io.solvertune.numerics.solver.unipc.UniPc;
 import static io.solvertune.exports.ExportRules.DC_SOLVER;
 import static io.solvertune.exports.ExportRules.DPM_SOLVER_V3;
 
@@ -11,9 +13,9 @@ import io.solvertune.numerics.schedule.ScheduleSpec;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.schedule.VpDiscreteSchedule;
 import io.solvertune.numerics.schedule.VpLinearSchedule;
-import io.solvertune.numerics.solver.EvaluationPlan;
+import io.solvertune.numerics.solver.catalog.EvaluationPlan;
 import io.solvertune.numerics.solver.SolverSpec;
-import io.solvertune.tuning.CoefficientSet;
+import io.solvertune.tuning.fit.CoefficientSet;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -51,7 +53,7 @@ final class OfficialRules {
             return refused(ExportFormat.DPMSOLVER_V3, "only DPM-Solver-v3 configs carry statistics (l.npz, sb.npz); "
                     + "this config is " + s.describe() + ".");
         }
-        SolverSpec.DpmSolverV3 spec = (SolverSpec.DpmSolverV3) s.run().solver();
+        DpmSolverV3 spec = (DpmSolverV3) s.run().solver();
         EmpiricalModelStatistics ems = spec.ems();
         NoiseSchedule ns = s.schedule();
         String schedule;
@@ -227,7 +229,7 @@ final class OfficialRules {
             return refused(ExportFormat.DC_RATIOS, "only DC-Solver configs have ratios; this config is "
                     + s.describe() + ".");
         }
-        if (!(set.base() instanceof SolverSpec.UniPc u) || u.order() != 3) {
+        if (!(set.base() instanceof UniPc u) || u.order() != 3) {
             return refused(ExportFormat.DC_RATIOS, "the official DCSolver runs UniPC with order 3 (its compensation "
                     + "interpolates the three newest buffered outputs, which lower orders do not keep); this set's "
                     + "base is " + set.base().label() + ".");

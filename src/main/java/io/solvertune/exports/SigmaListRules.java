@@ -1,5 +1,8 @@
 package io.solvertune.exports;
 
+import io.solvertune.numerics.solver.dpm.DpmSolver;
+import io.solvertune.numerics.solver.edm.EdmHeun;
+import io.solvertune.numerics.solver.unipc.UniPc;
 import static io.solvertune.exports.ExportRules.COMFYUI;
 import static io.solvertune.exports.ExportRules.K_DIFFUSION;
 
@@ -10,7 +13,7 @@ import io.solvertune.numerics.schedule.RectifiedFlowSchedule;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.schedule.VpDiscreteSchedule;
 import io.solvertune.numerics.schedule.VpSchedule;
-import io.solvertune.numerics.solver.EvaluationPlan;
+import io.solvertune.numerics.solver.catalog.EvaluationPlan;
 import io.solvertune.numerics.solver.SamplerConfig;
 import io.solvertune.numerics.solver.SolverSpec;
 import java.util.ArrayList;
@@ -75,15 +78,15 @@ final class SigmaListRules {
         } else if (flow) {
             return refuse(consumer + " runs a flow model in sigma = t, where only the Euler step coincides with "
                     + spec.label() + " (the higher-order updates use log sigma, not the flow's half log-SNR).");
-        } else if (spec instanceof SolverSpec.EdmHeun) {
+        } else if (spec instanceof EdmHeun) {
             out.add(new Stage("sample_heun", sig, Map.of()));
-        } else if (spec instanceof SolverSpec.DpmSolver d && d.method() == SolverSpec.Method.MULTISTEP) {
+        } else if (spec instanceof DpmSolver d && d.method() == DpmSolver.Method.MULTISTEP) {
             if (d.prediction() != PredictionType.DATA) {
                 return refuse(consumer + " has no deterministic multistep noise-prediction DPM-Solver (its multistep "
                         + "samplers are DPM-Solver++, data prediction).");
             }
             if (d.order() == 2) {
-                String fn = d.solverType() == SolverSpec.SolverType.TAYLOR ? "sample_dpmpp_2m_sde" : "sample_dpmpp_2m";
+                String fn = d.solverType() == DpmSolver.SolverType.TAYLOR ? "sample_dpmpp_2m_sde" : "sample_dpmpp_2m";
                 Map<String, Object> kw = fn.equals("sample_dpmpp_2m") ? Map.of()
                         : orderedMap("eta", 0.0, "solver_type", "heun");
                 boolean lowered = orders[n - 1] == 1;
@@ -100,7 +103,7 @@ final class SigmaListRules {
                             + "the last two sigmas (one model call, the same first-order update)");
                 }
             } else {
-                if (d.solverType() != SolverSpec.SolverType.TAYLOR) {
+                if (d.solverType() != DpmSolver.SolverType.TAYLOR) {
                     return refuse(consumer + "'s sample_dpmpp_3m_sde takes its second (warm-up) step with the phi_2 "
                             + "(taylor) update; this config's solver_type dpmsolver uses the midpoint one.");
                 }
@@ -110,7 +113,7 @@ final class SigmaListRules {
                 }
                 out.add(new Stage("sample_dpmpp_3m_sde", sig, orderedMap("eta", 0.0)));
             }
-        } else if (spec instanceof SolverSpec.DpmSolver d) {
+        } else if (spec instanceof DpmSolver d) {
             Stages single = singlestep(s, plan, d, sig, consumer);
             if (single.refusal() != null) {
                 return single;
@@ -119,7 +122,7 @@ final class SigmaListRules {
             notes.addAll(single.notes());
         } else {
             return refuse(consumer + " has no " + spec.label() + " sampler"
-                    + (spec instanceof SolverSpec.UniPc ? " with this grid and order plan (its UniPC samplers fix "
+                    + (spec instanceof UniPc ? " with this grid and order plan (its UniPC samplers fix "
                     + "order 3 and convert sigmas to times their own way)" : "") + ".");
         }
         if (run.denoiseToZero()) {
@@ -135,12 +138,12 @@ final class SigmaListRules {
         return new Stages(out, notes, null);
     }
 
-    private static Stages singlestep(ExportSubject s, EvaluationPlan plan, SolverSpec.DpmSolver d, double[] sig,
+    private static Stages singlestep(ExportSubject s, EvaluationPlan plan, DpmSolver d, double[] sig,
                                      String consumer) {
         int[] orders = plan.orders();
         int n = plan.steps();
         double[][] r = plan.innerRatios();
-        boolean midpoint = d.solverType() == SolverSpec.SolverType.DPMSOLVER;
+        boolean midpoint = d.solverType() == DpmSolver.SolverType.DPMSOLVER;
         boolean hasThird = Arrays.stream(orders).anyMatch(o -> o == 3);
         if (!midpoint) {
             return refuse(consumer + "'s singlestep samplers use the midpoint (dpmsolver) update; this config uses "

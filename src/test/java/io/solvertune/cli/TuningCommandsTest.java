@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.solvertune.numerics.coeff.EmpiricalModelStatistics;
 import io.solvertune.numerics.coeff.EmsNpz;
-import io.solvertune.tuning.TrajectorySet;
+import io.solvertune.tuning.teacher.TrajectorySet;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -66,9 +66,9 @@ class TuningCommandsTest {
         // every method fits on the given rows, whatever its default sample count (IIA's is 128)
         assertTrue(!c.out().contains("no variant could be fitted"), c.out());
         assertTrue(Files.exists(fitOut.resolve("iia-ddim-nfe6.json")), c.out());
-        io.solvertune.tuning.CoefficientSet dode = io.solvertune.tuning.CoefficientSet.fromJson(
+        io.solvertune.tuning.fit.CoefficientSet dode = io.solvertune.tuning.fit.CoefficientSet.fromJson(
                 Files.readString(fitOut.resolve("dode-nfe6.json")));
-        assertEquals(io.solvertune.tuning.CoefficientSet.Method.DODE, dode.method());
+        assertEquals(io.solvertune.tuning.fit.CoefficientSet.Method.DODE, dode.method());
         assertEquals(6, dode.steps());
         assertEquals(32, dode.validation().seeds());
         assertEquals(16, dode.provenance().trainSeeds().length);

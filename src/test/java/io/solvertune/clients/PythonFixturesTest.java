@@ -1,5 +1,12 @@
 package io.solvertune.clients;
 
+import io.solvertune.numerics.solver.ddim.Ddim;
+import io.solvertune.numerics.solver.dpm.DpmSolver;
+import io.solvertune.numerics.solver.v3.DpmSolverV3;
+import io.solvertune.numerics.solver.edm.EdmEuler;
+import io.solvertune.numerics.solver.edm.EdmHeun;
+import io.solvertune.numerics.solver.iia.Iia;
+import io.solvertune.numerics.solver.unipc.UniPc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,16 +29,16 @@ import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.SampleResult;
 import io.solvertune.numerics.solver.Sampler;
 import io.solvertune.numerics.solver.SamplerConfig;
-import io.solvertune.numerics.solver.SolverCatalog;
+import io.solvertune.numerics.solver.catalog.SolverCatalog;
 import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.service.configs.CanonicalJson;
 import io.solvertune.service.configs.ConfigStore;
 import io.solvertune.service.configs.ConfigValues;
 import io.solvertune.testing.ReferenceProblem;
-import io.solvertune.tuning.Candidate;
-import io.solvertune.tuning.CoefficientSet;
+import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.Json;
-import io.solvertune.tuning.MethodCatalog;
+import io.solvertune.tuning.fit.MethodCatalog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -208,23 +215,23 @@ class PythonFixturesTest {
 
     private List<Case> baselines(ReferenceProblem p) {
         List<SolverSpec> solvers = new ArrayList<>();
-        solvers.add(new SolverSpec.Ddim());
+        solvers.add(new Ddim());
         for (PredictionType pred : List.of(PredictionType.NOISE, PredictionType.DATA)) {
-            for (SolverSpec.Method method : SolverSpec.Method.values()) {
+            for (DpmSolver.Method method : DpmSolver.Method.values()) {
                 for (int order = 1; order <= 3; order++) {
-                    for (SolverSpec.SolverType type : SolverSpec.SolverType.values()) {
-                        solvers.add(new SolverSpec.DpmSolver(pred, method, order, type));
+                    for (DpmSolver.SolverType type : DpmSolver.SolverType.values()) {
+                        solvers.add(new DpmSolver(pred, method, order, type));
                     }
                 }
             }
-            for (SolverSpec.Variant v : SolverSpec.Variant.values()) {
+            for (UniPc.Variant v : UniPc.Variant.values()) {
                 for (int order = 1; order <= 3; order++) {
-                    solvers.add(new SolverSpec.UniPc(pred, v, order));
+                    solvers.add(new UniPc(pred, v, order));
                 }
             }
         }
-        solvers.add(new SolverSpec.EdmEuler());
-        solvers.add(new SolverSpec.EdmHeun());
+        solvers.add(new EdmEuler());
+        solvers.add(new EdmHeun());
         int[] stepChoices = {5, 6, 8, 12, 7};
         List<Case> out = new ArrayList<>();
         int k = 0;
@@ -240,13 +247,13 @@ class PythonFixturesTest {
         // an explicit grid (learned timesteps), a shorter time range and the heun/euler pair on karras
         double[] explicit = new TimestepSpacing.LogSnr().times(p.schedule, p.tStart, p.tEnd, 7);
         explicit[3] = 0.5 * (explicit[2] + explicit[4]);
-        out.add(baseline(p, SolverSpec.DpmSolver.plusPlusMultistep(3), new TimestepSpacing.Explicit(explicit), 7,
+        out.add(baseline(p, DpmSolver.plusPlusMultistep(3), new TimestepSpacing.Explicit(explicit), 7,
                 true, false, p.tStart, p.tEnd));
-        out.add(baseline(p, new SolverSpec.UniPc(PredictionType.DATA, SolverSpec.Variant.BH2, 2),
+        out.add(baseline(p, new UniPc(PredictionType.DATA, UniPc.Variant.BH2, 2),
                 new TimestepSpacing.Explicit(explicit), 7, true, false, p.tStart, p.tEnd));
-        out.add(baseline(p, SolverSpec.DpmSolver.plusPlusMultistep(2), new TimestepSpacing.TimeUniform(), 6, true,
+        out.add(baseline(p, DpmSolver.plusPlusMultistep(2), new TimestepSpacing.TimeUniform(), 6, true,
                 false, 0.9, 2e-3));
-        out.add(baseline(p, new SolverSpec.EdmHeun(), new TimestepSpacing.Karras(7.0), 5, true, true, p.tStart,
+        out.add(baseline(p, new EdmHeun(), new TimestepSpacing.Karras(7.0), 5, true, true, p.tStart,
                 p.tEnd));
         return out;
     }
@@ -298,14 +305,14 @@ class PythonFixturesTest {
     private List<Case> dc(ReferenceProblem p) {
         List<SolverSpec> bases = new ArrayList<>();
         for (PredictionType pred : List.of(PredictionType.DATA, PredictionType.NOISE)) {
-            for (SolverSpec.Variant v : SolverSpec.Variant.values()) {
+            for (UniPc.Variant v : UniPc.Variant.values()) {
                 for (int order = 1; order <= 3; order++) {
-                    bases.add(new SolverSpec.UniPc(pred, v, order));
+                    bases.add(new UniPc(pred, v, order));
                 }
             }
         }
         for (int order = 1; order <= 3; order++) {
-            bases.add(SolverSpec.DpmSolver.plusPlusMultistep(order));
+            bases.add(DpmSolver.plusPlusMultistep(order));
         }
         double[] planted = {1.0, 1.0, 0.82, 1.17, 0.93, 1.08, 0.76, 1.21, 0.97, 1.04};
         List<Case> out = new ArrayList<>();
@@ -326,20 +333,20 @@ class PythonFixturesTest {
 
     private List<Case> dode(ReferenceProblem p) {
         List<SolverSpec> bases = new ArrayList<>();
-        bases.add(new SolverSpec.Ddim());
+        bases.add(new Ddim());
         for (PredictionType pred : List.of(PredictionType.NOISE, PredictionType.DATA)) {
             for (int order = 1; order <= 3; order++) {
-                bases.add(new SolverSpec.DpmSolver(pred, SolverSpec.Method.MULTISTEP, order,
-                        SolverSpec.SolverType.DPMSOLVER));
+                bases.add(new DpmSolver(pred, DpmSolver.Method.MULTISTEP, order,
+                        DpmSolver.SolverType.DPMSOLVER));
             }
-            for (SolverSpec.Variant v : SolverSpec.Variant.values()) {
+            for (UniPc.Variant v : UniPc.Variant.values()) {
                 for (int order = 2; order <= 3; order++) {
-                    bases.add(new SolverSpec.UniPc(pred, v, order));
+                    bases.add(new UniPc(pred, v, order));
                 }
             }
         }
-        bases.add(new SolverSpec.DpmSolver(PredictionType.DATA, SolverSpec.Method.MULTISTEP, 2,
-                SolverSpec.SolverType.TAYLOR));
+        bases.add(new DpmSolver(PredictionType.DATA, DpmSolver.Method.MULTISTEP, 2,
+                DpmSolver.SolverType.TAYLOR));
         double[] planted = {0.12, 0.08, -0.05, 0.21, 0.0, 0.15, -0.11, 0.06, 0.09, -0.03};
         List<Case> out = new ArrayList<>();
         int k = 0;
@@ -347,8 +354,8 @@ class PythonFixturesTest {
             TimestepSpacing spacing = SPACINGS.get(k % 4);
             int steps = k % 2 == 0 ? 5 : 7;
             k++;
-            boolean data = !(base instanceof SolverSpec.DpmSolver d && d.prediction() == PredictionType.NOISE
-                    || base instanceof SolverSpec.UniPc u && u.prediction() == PredictionType.NOISE);
+            boolean data = !(base instanceof DpmSolver d && d.prediction() == PredictionType.NOISE
+                    || base instanceof UniPc u && u.prediction() == PredictionType.NOISE);
             double[][] values = new double[steps][];
             for (int i = 0; i < steps; i++) {
                 values[i] = new double[] {i == 0 && data ? 0.0 : planted[i]};
@@ -362,7 +369,7 @@ class PythonFixturesTest {
     private List<Case> iia(ReferenceProblem p) {
         List<Case> out = new ArrayList<>();
         int k = 0;
-        for (SolverSpec.Iia.Form form : SolverSpec.Iia.Form.values()) {
+        for (Iia.Form form : Iia.Form.values()) {
             for (int r = form.defaultR(); r <= form.defaultR() + 1; r++) {
                 TimestepSpacing spacing = SPACINGS.get(k % 4);
                 int steps = form.nfePerStep() == 2 ? 4 + k % 2 : 6 + k % 3;
@@ -375,7 +382,7 @@ class PythonFixturesTest {
                     }
                 }
                 SolverSpec base = form.base();
-                CoefficientSet.Method kind = form == SolverSpec.Iia.Form.BIIA_EDM ? CoefficientSet.Method.BIIA
+                CoefficientSet.Method kind = form == Iia.Form.BIIA_EDM ? CoefficientSet.Method.BIIA
                         : CoefficientSet.Method.IIA;
                 out.add(coefficientCase(p, form.id().replace('_', '-'), kind, base, spacing, steps,
                         steps * form.nfePerStep(), grid(p, base, spacing, steps), form.columnNames(r), values));
@@ -412,7 +419,7 @@ class PythonFixturesTest {
                 for (int order = 2; order <= 4; order++, k++) {
                     TimestepSpacing spacing = SPACINGS.get(k % 4);
                     int steps = 5 + k % 3;
-                    double[] times = grid(p, new SolverSpec.Ddim(), spacing, steps);
+                    double[] times = grid(p, new Ddim(), spacing, steps);
                     double[][] values = new double[steps][];
                     for (int i = 0; i < steps; i++) {
                         values[i] = new double[Math.min(i, order - 1)];
@@ -459,7 +466,7 @@ class PythonFixturesTest {
             if ((Boolean) s[10]) {
                 explicit = new int[] {0, 30, 70, 120, 180, ems.gridSteps()};
             }
-            SolverSpec.DpmSolverV3 spec = new SolverSpec.DpmSolverV3(ems, (Integer) s[0], (Boolean) s[1],
+            DpmSolverV3 spec = new DpmSolverV3(ems, (Integer) s[0], (Boolean) s[1],
                     (Boolean) s[2], (Boolean) s[3], (Boolean) s[4], (Boolean) s[5], explicit);
             boolean lof = (Boolean) s[8];
             boolean denoise = (Boolean) s[9];

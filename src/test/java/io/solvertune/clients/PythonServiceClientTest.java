@@ -1,5 +1,10 @@
 package io.solvertune.clients;
 
+import io.solvertune.numerics.solver.dpm.DpmSolver;
+import io.solvertune.numerics.solver.edm.EdmHeun;
+import io.solvertune.numerics.solver.unipc.UniPc;
+
+import io.solvertune.numerics.solver.v3.DpmSolverV3;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,7 +31,7 @@ import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.SampleResult;
 import io.solvertune.numerics.solver.Sampler;
 import io.solvertune.numerics.solver.SamplerConfig;
-import io.solvertune.numerics.solver.SolverCatalog;
+import io.solvertune.numerics.solver.catalog.SolverCatalog;
 import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.service.configs.ConfigCandidate;
 import io.solvertune.service.configs.ConfigPublisher;
@@ -34,10 +39,10 @@ import io.solvertune.service.configs.ConfigValues;
 import io.solvertune.service.security.Role;
 import io.solvertune.service.security.TokenService;
 import io.solvertune.testing.ReferenceProblem;
-import io.solvertune.tuning.Candidate;
-import io.solvertune.tuning.CoefficientSet;
+import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.Json;
-import io.solvertune.tuning.MethodCatalog;
+import io.solvertune.tuning.fit.MethodCatalog;
 import jakarta.inject.Inject;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -133,25 +138,25 @@ class PythonServiceClientTest {
         int nfe = 6;
         TimestepSpacing logSnr = new TimestepSpacing.LogSnr();
         List<ConfigCandidate> cs = new ArrayList<>();
-        SolverSpec dpm2 = SolverSpec.DpmSolver.plusPlusMultistep(2);
+        SolverSpec dpm2 = DpmSolver.plusPlusMultistep(2);
         double[] grid = dpm2.create().grid(s, new SamplerConfig(dpm2, logSnr, nfe, null, null, true, false),
                 s.defaultTStart(), s.defaultTEnd());
         cs.add(candidate(modelId, "baseline", dpm2, nfe, logSnr, grid, ConfigValues.ofBaseline(Candidate.of(dpm2,
                 logSnr), nfe, grid), 0.05));
-        SolverSpec unipc = new SolverSpec.UniPc(PredictionType.DATA, SolverSpec.Variant.BH2, 3);
+        SolverSpec unipc = new UniPc(PredictionType.DATA, UniPc.Variant.BH2, 3);
         double[][] ratios = {{1.0}, {1.0}, {0.85}, {1.12}, {0.94}, {1.03}};
         cs.add(candidate(modelId, "dc", unipc, nfe, logSnr, grid, ConfigValues.of(set(CoefficientSet.Method.DC, unipc,
                 logSnr, nfe, nfe, grid, List.of("ratio"), ratios)), 0.03));
         double[][] lambdas = {{0.0}, {0.1}, {-0.05}, {0.12}, {0.02}, {0.07}};
         cs.add(candidate(modelId, "dode", dpm2, nfe, logSnr, grid, ConfigValues.of(set(CoefficientSet.Method.DODE,
                 dpm2, logSnr, nfe, nfe, grid, List.of("lambda"), lambdas)), 0.035));
-        SolverSpec heun = new SolverSpec.EdmHeun();
+        SolverSpec heun = new EdmHeun();
         double[] heunGrid = logSnr.times(s, s.defaultTStart(), s.defaultTEnd(), 3);
         double[][] biia = {{0.04}, {-0.03}, {0.02}};
         cs.add(candidate(modelId, "biia-edm", heun, nfe, logSnr, heunGrid, ConfigValues.of(set(
                 CoefficientSet.Method.BIIA, heun, logSnr, 3, nfe, heunGrid, List.of("avg_0"), biia)), 0.045));
         JsonNode v3meta = JSON.readTree(ReferenceProblem.resource("v3_" + PROBLEM + ".json").toFile());
-        SolverSpec.DpmSolverV3 v3 = SolverSpec.DpmSolverV3.of(EmsNpz.read(ReferenceProblem.resource("ems_" + PROBLEM),
+        DpmSolverV3 v3 = DpmSolverV3.of(EmsNpz.read(ReferenceProblem.resource("ems_" + PROBLEM),
                 v3meta.get("t_start").asDouble(), v3meta.get("t_end").asDouble()), 2);
         SamplerConfig v3cfg = new SamplerConfig(v3, logSnr, nfe, null, null, true, false);
         double[] v3grid = v3.create().grid(s, v3cfg, s.defaultTStart(), s.defaultTEnd());

@@ -1,5 +1,7 @@
 package io.solvertune.exports;
 
+import io.solvertune.numerics.solver.dpm.DpmSolver;
+import io.solvertune.numerics.solver.unipc.UniPc;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,8 +18,8 @@ import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.Sampler;
 import io.solvertune.numerics.solver.SamplerConfig;
 import io.solvertune.numerics.solver.SolverSpec;
-import io.solvertune.tuning.CoefficientSet;
-import io.solvertune.tuning.MethodCatalog;
+import io.solvertune.tuning.fit.CoefficientSet;
+import io.solvertune.tuning.fit.MethodCatalog;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -33,7 +35,7 @@ import org.junit.jupiter.api.Test;
  */
 class CoefficientExportsTest {
 
-    static final SolverSpec UNIPC3 = new SolverSpec.UniPc(PredictionType.DATA, SolverSpec.Variant.BH2, 3);
+    static final SolverSpec UNIPC3 = new UniPc(PredictionType.DATA, UniPc.Variant.BH2, 3);
 
     static CoefficientSet set(CoefficientSet.Method method, SolverSpec base, TimestepSpacing spacing, int steps,
                               List<String> columns, double[][] values) {
@@ -66,7 +68,7 @@ class CoefficientExportsTest {
             assertTrue(e.reason().contains("would run plain unipc data bh2 o3"), e.reason());
             assertEquals(List.of(ExportFormat.JSON, ExportFormat.DC_RATIOS), e.alternatives());
         }
-        CoefficientSet dode = set(CoefficientSet.Method.DODE, SolverSpec.DpmSolver.plusPlusMultistep(2),
+        CoefficientSet dode = set(CoefficientSet.Method.DODE, DpmSolver.plusPlusMultistep(2),
                 new TimestepSpacing.LogSnr(), 5, List.of("lambda"), new double[][] {{0.0}, {0.1}, {-0.2}, {0.1}, {0.0}});
         ExportSupport e = ExportRules.decide(ExportFormat.DIFFUSERS, subject(dode, false));
         assertFalse(e.isSupported());
@@ -115,12 +117,12 @@ class CoefficientExportsTest {
                 + "variant='bh2', dc_order=2)"), e.call().code());
         assertTrue(e.call().code().contains("reshape(x_T.shape[0], -1, 1, 1)"), e.call().code());
 
-        ExportSupport dpm = ExportRules.decide(ExportFormat.DC_RATIOS, subject(dc(SolverSpec.DpmSolver
+        ExportSupport dpm = ExportRules.decide(ExportFormat.DC_RATIOS, subject(dc(DpmSolver
                 .plusPlusMultistep(2), new TimestepSpacing.TimeUniform(), 6, 0.05), false));
         assertFalse(dpm.isSupported());
         assertTrue(dpm.reason().contains("UniPC with order 3"), dpm.reason());
-        ExportSupport order2 = ExportRules.decide(ExportFormat.DC_RATIOS, subject(dc(new SolverSpec.UniPc(
-                PredictionType.DATA, SolverSpec.Variant.BH2, 2), new TimestepSpacing.TimeUniform(), 6, 0.05), false));
+        ExportSupport order2 = ExportRules.decide(ExportFormat.DC_RATIOS, subject(dc(new UniPc(
+                PredictionType.DATA, UniPc.Variant.BH2, 2), new TimestepSpacing.TimeUniform(), 6, 0.05), false));
         assertFalse(order2.isSupported());
         ExportSupport karras = ExportRules.decide(ExportFormat.DC_RATIOS, subject(dc(UNIPC3,
                 new TimestepSpacing.Karras(7.0), 6, 0.05), false));

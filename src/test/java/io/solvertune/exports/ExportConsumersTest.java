@@ -1,5 +1,10 @@
 package io.solvertune.exports;
 
+import io.solvertune.numerics.solver.ddim.Ddim;
+import io.solvertune.numerics.solver.dpm.DpmSolver;
+import io.solvertune.numerics.solver.edm.EdmEuler;
+import io.solvertune.numerics.solver.edm.EdmHeun;
+import io.solvertune.numerics.solver.unipc.UniPc;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -18,7 +23,7 @@ import io.solvertune.numerics.schedule.RectifiedFlowSchedule;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.schedule.VpDiscreteSchedule;
 import io.solvertune.numerics.schedule.VpLinearSchedule;
-import io.solvertune.numerics.solver.EvaluationPlan;
+import io.solvertune.numerics.solver.catalog.EvaluationPlan;
 import io.solvertune.numerics.solver.Sampler;
 import io.solvertune.numerics.solver.SamplerConfig;
 import io.solvertune.numerics.solver.SolverSpec;
@@ -112,23 +117,23 @@ class ExportConsumersTest {
     static final PredictionType N = PredictionType.NOISE;
 
     static List<SolverSpec> solvers() {
-        return List.of(new SolverSpec.Ddim(), new SolverSpec.EdmEuler(), new SolverSpec.EdmHeun(),
-                new SolverSpec.DpmSolver(D, SolverSpec.Method.MULTISTEP, 1, SolverSpec.SolverType.DPMSOLVER),
-                new SolverSpec.DpmSolver(D, SolverSpec.Method.MULTISTEP, 2, SolverSpec.SolverType.DPMSOLVER),
-                new SolverSpec.DpmSolver(D, SolverSpec.Method.MULTISTEP, 2, SolverSpec.SolverType.TAYLOR),
-                new SolverSpec.DpmSolver(D, SolverSpec.Method.MULTISTEP, 3, SolverSpec.SolverType.DPMSOLVER),
-                new SolverSpec.DpmSolver(D, SolverSpec.Method.MULTISTEP, 3, SolverSpec.SolverType.TAYLOR),
-                new SolverSpec.DpmSolver(N, SolverSpec.Method.MULTISTEP, 2, SolverSpec.SolverType.DPMSOLVER),
-                new SolverSpec.DpmSolver(N, SolverSpec.Method.MULTISTEP, 3, SolverSpec.SolverType.TAYLOR),
-                new SolverSpec.DpmSolver(D, SolverSpec.Method.SINGLESTEP, 2, SolverSpec.SolverType.DPMSOLVER),
-                new SolverSpec.DpmSolver(D, SolverSpec.Method.SINGLESTEP, 2, SolverSpec.SolverType.TAYLOR),
-                new SolverSpec.DpmSolver(D, SolverSpec.Method.SINGLESTEP, 3, SolverSpec.SolverType.DPMSOLVER),
-                new SolverSpec.DpmSolver(D, SolverSpec.Method.SINGLESTEP, 3, SolverSpec.SolverType.TAYLOR),
-                new SolverSpec.DpmSolver(N, SolverSpec.Method.SINGLESTEP, 2, SolverSpec.SolverType.DPMSOLVER),
-                new SolverSpec.DpmSolver(N, SolverSpec.Method.SINGLESTEP, 3, SolverSpec.SolverType.DPMSOLVER),
-                new SolverSpec.DpmSolver(N, SolverSpec.Method.SINGLESTEP, 3, SolverSpec.SolverType.TAYLOR),
-                new SolverSpec.UniPc(D, SolverSpec.Variant.BH1, 3), new SolverSpec.UniPc(D, SolverSpec.Variant.BH2, 2),
-                new SolverSpec.UniPc(D, SolverSpec.Variant.BH2, 1), new SolverSpec.UniPc(N, SolverSpec.Variant.BH2, 3));
+        return List.of(new Ddim(), new EdmEuler(), new EdmHeun(),
+                new DpmSolver(D, DpmSolver.Method.MULTISTEP, 1, DpmSolver.SolverType.DPMSOLVER),
+                new DpmSolver(D, DpmSolver.Method.MULTISTEP, 2, DpmSolver.SolverType.DPMSOLVER),
+                new DpmSolver(D, DpmSolver.Method.MULTISTEP, 2, DpmSolver.SolverType.TAYLOR),
+                new DpmSolver(D, DpmSolver.Method.MULTISTEP, 3, DpmSolver.SolverType.DPMSOLVER),
+                new DpmSolver(D, DpmSolver.Method.MULTISTEP, 3, DpmSolver.SolverType.TAYLOR),
+                new DpmSolver(N, DpmSolver.Method.MULTISTEP, 2, DpmSolver.SolverType.DPMSOLVER),
+                new DpmSolver(N, DpmSolver.Method.MULTISTEP, 3, DpmSolver.SolverType.TAYLOR),
+                new DpmSolver(D, DpmSolver.Method.SINGLESTEP, 2, DpmSolver.SolverType.DPMSOLVER),
+                new DpmSolver(D, DpmSolver.Method.SINGLESTEP, 2, DpmSolver.SolverType.TAYLOR),
+                new DpmSolver(D, DpmSolver.Method.SINGLESTEP, 3, DpmSolver.SolverType.DPMSOLVER),
+                new DpmSolver(D, DpmSolver.Method.SINGLESTEP, 3, DpmSolver.SolverType.TAYLOR),
+                new DpmSolver(N, DpmSolver.Method.SINGLESTEP, 2, DpmSolver.SolverType.DPMSOLVER),
+                new DpmSolver(N, DpmSolver.Method.SINGLESTEP, 3, DpmSolver.SolverType.DPMSOLVER),
+                new DpmSolver(N, DpmSolver.Method.SINGLESTEP, 3, DpmSolver.SolverType.TAYLOR),
+                new UniPc(D, UniPc.Variant.BH1, 3), new UniPc(D, UniPc.Variant.BH2, 2),
+                new UniPc(D, UniPc.Variant.BH2, 1), new UniPc(N, UniPc.Variant.BH2, 3));
     }
 
     /**
@@ -154,9 +159,9 @@ class ExportConsumersTest {
             for (Map.Entry<TimestepSpacing, int[]> g : grids.entrySet()) {
                 TimestepSpacing sp = g.getKey();
                 for (int nfe : g.getValue()) {
-                    int steps = s instanceof SolverSpec.EdmHeun ? nfe / 2 : nfe;
+                    int steps = s instanceof EdmHeun ? nfe / 2 : nfe;
                     if (sp instanceof TimestepSpacing.Explicit e) {
-                        if (s instanceof SolverSpec.DpmSolver d && d.method() == SolverSpec.Method.SINGLESTEP) {
+                        if (s instanceof DpmSolver d && d.method() == DpmSolver.Method.SINGLESTEP) {
                             continue;
                         }
                         steps = e.timesteps().length - 1;
@@ -165,8 +170,8 @@ class ExportConsumersTest {
                     Double t0 = p.schedule() instanceof RectifiedFlowSchedule ? 0.999 : null;
                     for (boolean lof : vp ? new boolean[] {true, false} : new boolean[] {true}) {
                         out.add(new SamplerConfig(s, sp, steps, t0, null, lof, false));
-                        boolean denoisable = s instanceof SolverSpec.Ddim || s instanceof SolverSpec.EdmHeun
-                                || s instanceof SolverSpec.DpmSolver d && d.method() == SolverSpec.Method.MULTISTEP
+                        boolean denoisable = s instanceof Ddim || s instanceof EdmHeun
+                                || s instanceof DpmSolver d && d.method() == DpmSolver.Method.MULTISTEP
                                 && d.prediction() == D;
                         if (denoisable && vp) {
                             out.add(new SamplerConfig(s, sp, steps, t0, null, lof, true));
@@ -390,8 +395,8 @@ class ExportConsumersTest {
     @Test
     void dpmSolverPlusPlus2sAtNfe6RunsInDiffusersWithItsInnerPointsAndNoLoweredFinalStep() {
         Problem p = vpDiscrete();
-        SamplerConfig cfg = new SamplerConfig(new SolverSpec.DpmSolver(D, SolverSpec.Method.SINGLESTEP, 2,
-                SolverSpec.SolverType.DPMSOLVER), new TimestepSpacing.TimeUniform(), 6, null, null, true, false);
+        SamplerConfig cfg = new SamplerConfig(new DpmSolver(D, DpmSolver.Method.SINGLESTEP, 2,
+                DpmSolver.SolverType.DPMSOLVER), new TimestepSpacing.TimeUniform(), 6, null, null, true, false);
         EvaluationPlan plan = EvaluationPlan.of(cfg, p.schedule());
         ExportSubject s = ExportSubject.baseline(cfg, plan.grid(), p.schedule(), N, false, 1.0);
         ExportSupport e = ExportRules.decide(ExportFormat.DIFFUSERS, s);
@@ -428,7 +433,7 @@ class ExportConsumersTest {
     @Test
     void comfyUiRefusesGridsBetweenIntegerTimestepsAndNamesKDiffusion() {
         Problem p = vpDiscrete();
-        SamplerConfig cfg = new SamplerConfig(SolverSpec.DpmSolver.plusPlusMultistep(2), new TimestepSpacing.LogSnr(),
+        SamplerConfig cfg = new SamplerConfig(DpmSolver.plusPlusMultistep(2), new TimestepSpacing.LogSnr(),
                 6, null, null, true, false);
         ExportSubject s = ExportSubject.baseline(cfg, EvaluationPlan.of(cfg, p.schedule()).grid(), p.schedule(), N,
                 false, 1.0);
@@ -446,7 +451,7 @@ class ExportConsumersTest {
         for (TimestepSpacing sp : List.of(new TimestepSpacing.TimeUniform(), integerGrid((VpDiscreteSchedule)
                 p.schedule()), new TimestepSpacing.Karras(7.0))) {
             for (int steps : new int[] {5, 9}) {
-                SamplerConfig cfg = new SamplerConfig(SolverSpec.DpmSolver.plusPlusMultistep(2), sp,
+                SamplerConfig cfg = new SamplerConfig(DpmSolver.plusPlusMultistep(2), sp,
                         sp instanceof TimestepSpacing.Explicit e ? e.timesteps().length - 1 : steps, null, null, true,
                         false);
                 double[] grid = EvaluationPlan.of(cfg, p.schedule()).grid();

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
-import io.solvertune.numerics.solver.SolverCatalog;
+import io.solvertune.numerics.solver.catalog.SolverCatalog;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,11 @@
 package io.solvertune.tuning;
 
+import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.fit.CoefficientSet;
+import io.solvertune.numerics.solver.ddim.Ddim;
+import io.solvertune.numerics.solver.dpm.DpmSolver;
+import io.solvertune.tuning.teacher.TeacherSettings;
+import io.solvertune.tuning.teacher.TrajectorySetMeta;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -37,7 +43,7 @@ class ProvenanceRoundTripTest {
 
     static Stream<Arguments> records() {
         ScheduleSpec schedule = new ScheduleSpec.VpDiscrete("scaled_linear", 1000, null, null, null, null, null);
-        TeacherSettings teacher = new TeacherSettings(SolverSpec.DpmSolver.plusPlusMultistep(3),
+        TeacherSettings teacher = new TeacherSettings(DpmSolver.plusPlusMultistep(3),
                 new TimestepSpacing.LogSnr(), 500, 1.0, 0.001, 5, false, 64, "float64", 1e-4, 0);
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("classLabel", 0);
@@ -46,7 +52,7 @@ class ProvenanceRoundTripTest {
         CoefficientSet.Provenance prov = new CoefficientSet.Provenance("0".repeat(64), schedule, CLASS_0, teacher,
                 new long[] {0, 1}, "0.1.0+abc", "2026-12-06T00:00:00Z", settings);
         CoefficientSet set = new CoefficientSet(CoefficientSet.FORMAT_VERSION, CoefficientSet.Method.DC,
-                SolverSpec.DpmSolver.plusPlusMultistep(2), new TimestepSpacing.LogSnr(), 2, 2,
+                DpmSolver.plusPlusMultistep(2), new TimestepSpacing.LogSnr(), 2, 2,
                 new double[] {1.0, 0.5, 0.001}, List.of("ratio"), new double[][] {{1.0}, {0.0}},
                 new CoefficientSet.FitReport(0, new double[] {0.0, 0.0}, new double[] {0.0, 0.0}, new int[] {0, 0},
                         0.0, List.of()),
@@ -64,7 +70,7 @@ class ProvenanceRoundTripTest {
                 new double[][] {{0.0}}, new double[] {0.0}, new int[] {0}, 0, null), CLASS_0, "float64");
         EmsMetadata ems = new EmsMetadata(EmsMetadata.FORMAT_VERSION, 2, new long[] {8}, 1.0, 0.001, null, null,
                 schedule, "");
-        Candidate candidate = new Candidate("ddim logSNR", new SolverSpec.Ddim(), new TimestepSpacing.LogSnr(),
+        Candidate candidate = new Candidate("ddim logSNR", new Ddim(), new TimestepSpacing.LogSnr(),
                 false, false, 0.0, 0.0);
         return Stream.of(
                 Arguments.of("Guidance class 0", CLASS_0, Guidance.class, Json.MAPPER),

@@ -20,7 +20,7 @@ public final class History {
     private final java.util.List<NDArray> pending = new java.util.ArrayList<>(2);
     private final java.util.List<NDArray> retired = new java.util.ArrayList<>(1);
 
-    History(int capacity, NDManager owner) {
+    public History(int capacity, NDManager owner) {
         this.capacity = capacity;
         this.owner = owner;
     }
@@ -54,7 +54,7 @@ public final class History {
      * Adds an output, visible at once as the newest entry. It is moved to the run's manager, and entries beyond
      * the capacity are evicted and closed, when the step {@link #commit commits}.
      */
-    void add(double t, NDArray value) {
+    public void add(double t, NDArray value) {
         entries.addFirst(new Entry(t, value));
         pending.add(value);
     }
@@ -64,7 +64,7 @@ public final class History {
      * like an added one; the old one is closed when the step commits (or with the step's scope if it was added in
      * this step).
      */
-    void replaceNewest(NDArray value) {
+    public void replaceNewest(NDArray value) {
         Entry old = entries.removeFirst();
         entries.addFirst(new Entry(old.t(), value));
         if (!pending.removeIf(v -> v == old.value())) {
@@ -77,7 +77,7 @@ public final class History {
      * A scratch copy sharing this history's outputs, for a trial step that must leave this history as it is. It is
      * never committed: what a trial adds lives and dies in the trial's scope, and nothing of this history is closed.
      */
-    History fork() {
+    public History fork() {
         History f = new History(capacity, null);
         f.entries.addAll(entries);
         return f;
@@ -87,7 +87,7 @@ public final class History {
      * A deep copy owned by {@code newOwner}: every output is duplicated, so the copy and this history can go on
      * independently (a committed history only; a step in progress has pending outputs).
      */
-    History copy(NDManager newOwner) {
+    public History copy(NDManager newOwner) {
         if (!pending.isEmpty() || !retired.isEmpty()) {
             throw new IllegalStateException("history: cannot copy in the middle of a step");
         }
@@ -100,7 +100,7 @@ public final class History {
         return h;
     }
 
-    void commit() {
+    public void commit() {
         for (NDArray v : pending) {
             v.attach(owner);
         }
@@ -114,7 +114,7 @@ public final class History {
         }
     }
 
-    void tempAttach(NDManager scope) {
+    public void tempAttach(NDManager scope) {
         for (Entry e : entries) {
             e.value().tempAttach(scope);
         }

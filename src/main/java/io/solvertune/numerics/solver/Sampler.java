@@ -1,5 +1,6 @@
 package io.solvertune.numerics.solver;
 
+import io.solvertune.numerics.solver.dode.DodeSolver;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.solvertune.numerics.model.ModelFunction;
@@ -27,7 +28,7 @@ public final class Sampler {
     }
 
     /** The loop with a given solver instance (per-run solvers built by a fitter, e.g. {@link DodeSolver}). */
-    static SampleResult run(SamplerConfig config, Solver solver, ModelFunction model, NDArray xT, StepListener listener) {
+    public static SampleResult run(SamplerConfig config, Solver solver, ModelFunction model, NDArray xT, StepListener listener) {
         NoiseSchedule schedule = model.schedule();
         double tStart = config.tStart() != null ? config.tStart() : schedule.defaultTStart();
         double tEnd = config.tEnd() != null ? config.tEnd() : schedule.defaultTEnd();

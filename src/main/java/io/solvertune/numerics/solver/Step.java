@@ -20,7 +20,7 @@ public final class Step {
     private final SamplerConfig config;
     private NDArray outputAtStart;
 
-    Step(int index, double[] grid, NoiseSchedule schedule, ModelFunction model, PredictionType type, History history,
+    public Step(int index, double[] grid, NoiseSchedule schedule, ModelFunction model, PredictionType type, History history,
          SamplerConfig config) {
         this.index = index;
         this.grid = grid;
@@ -103,11 +103,11 @@ public final class Step {
     }
 
     /** The model output at the start of the step, if the solver asked for it. */
-    NDArray outputAtStart() {
+    public NDArray outputAtStart() {
         return outputAtStart;
     }
 
-    void commit() {
+    public void commit() {
         history.commit();
     }
 }

@@ -1,6 +1,6 @@
 package io.solvertune.service.api;
 
-import io.solvertune.numerics.solver.SolverCatalog;
+import io.solvertune.numerics.solver.catalog.SolverCatalog;
 import io.solvertune.service.api.problem.Problem;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;

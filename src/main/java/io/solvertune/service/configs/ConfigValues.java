@@ -10,10 +10,11 @@ import io.solvertune.numerics.coeff.EmsGrid;
 import io.solvertune.numerics.coeff.EmsMetadata;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.SolverSpec;
-import io.solvertune.tuning.Candidate;
-import io.solvertune.tuning.CascadePolynomialRegression;
-import io.solvertune.tuning.CoefficientSet;
+import io.solvertune.numerics.solver.dpm.DpmSolver;
 import io.solvertune.tuning.Json;
+import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.fit.CascadePolynomialRegression;
+import io.solvertune.tuning.fit.CoefficientSet;
 import java.util.Arrays;
 import java.util.Set;
 
@@ -110,7 +111,7 @@ public sealed interface ConfigValues {
             if (candidate == null) {
                 throw new IllegalArgumentException("values.candidate: required");
             }
-            if (candidate.solver() instanceof SolverSpec.DpmSolverV3) {
+            if (candidate.solver() instanceof io.solvertune.numerics.solver.v3.DpmSolverV3) {
                 throw new IllegalArgumentException("values.candidate.solver: DPM-Solver-v3 configs use type "
                         + DPMSOLVER_V3);
             }
@@ -119,8 +120,8 @@ public sealed interface ConfigValues {
             }
             // singlestep DPM-Solver counts steps in model calls (DPM-Solver's convention) and groups them into
             // fewer intervals of order <= 3 ("fast" plan): its grid has between steps/3 + 1 and steps + 1 times
-            int intervals = candidate.solver() instanceof SolverSpec.DpmSolver d
-                    && d.method() == SolverSpec.Method.SINGLESTEP && times != null ? times.length - 1 : steps;
+            int intervals = candidate.solver() instanceof DpmSolver d
+                    && d.method() == DpmSolver.Method.SINGLESTEP && times != null ? times.length - 1 : steps;
             if (intervals < (steps + 2) / 3 || intervals > steps) {
                 throw new IllegalArgumentException("values.times: a singlestep grid for " + steps + " steps has "
                         + (steps + 2) / 3 + " to " + steps + " intervals, got " + intervals);
@@ -160,7 +161,7 @@ public sealed interface ConfigValues {
     }
 
     /** DPM-Solver-v3 with its statistics. */
-    record DpmSolverV3(SolverSpec.DpmSolverV3 spec, TimestepSpacing spacing, int steps, boolean lowerOrderFinal,
+    record DpmSolverV3(io.solvertune.numerics.solver.v3.DpmSolverV3 spec, TimestepSpacing spacing, int steps, boolean lowerOrderFinal,
                        boolean denoiseToZero, double[] times) implements ConfigValues {
         public DpmSolverV3 {
             if (spec == null) {
@@ -247,7 +248,7 @@ public sealed interface ConfigValues {
     }
 
     /** DPM-Solver-v3 with the statistics in {@code spec}. */
-    static ConfigValues ofDpmSolverV3(SolverSpec.DpmSolverV3 spec, TimestepSpacing spacing, int steps,
+    static ConfigValues ofDpmSolverV3(io.solvertune.numerics.solver.v3.DpmSolverV3 spec, TimestepSpacing spacing, int steps,
                                       boolean lowerOrderFinal, boolean denoiseToZero, double[] times) {
         return new DpmSolverV3(spec, spacing, steps, lowerOrderFinal, denoiseToZero, times);
     }
@@ -293,7 +294,7 @@ public sealed interface ConfigValues {
                     double[] d = doublesOf(v.get("explicitIndexes"), "values.explicitIndexes");
                     idx = Arrays.stream(d).mapToInt(x -> (int) x).toArray();
                 }
-                SolverSpec.DpmSolverV3 spec = new SolverSpec.DpmSolverV3(ems, intOf(v, "order"),
+                io.solvertune.numerics.solver.v3.DpmSolverV3 spec = new io.solvertune.numerics.solver.v3.DpmSolverV3(ems, intOf(v, "order"),
                         v.path("pPseudo").asBoolean(false), v.path("useCorrector").asBoolean(true),
                         v.path("cPseudo").asBoolean(false), v.path("half").asBoolean(false),
                         v.path("degenerated").asBoolean(false), idx);

@@ -6,8 +6,8 @@ import io.solvertune.numerics.coeff.EmpiricalModelStatistics;
 import io.solvertune.numerics.coeff.EmsNpz;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.SolverSpec;
-import io.solvertune.tuning.Candidate;
 import io.solvertune.tuning.Json;
+import io.solvertune.tuning.eval.Candidate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -75,7 +75,7 @@ public final class PipelineValues {
         verify(sb, sbFile.path("sha256").asText());
         EmpiricalModelStatistics ems = EmsNpz.read(l.getParent());
         JsonNode o = v.path("options");
-        SolverSpec.DpmSolverV3 spec = new SolverSpec.DpmSolverV3(ems, o.path("order").asInt(),
+        io.solvertune.numerics.solver.v3.DpmSolverV3 spec = new io.solvertune.numerics.solver.v3.DpmSolverV3(ems, o.path("order").asInt(),
                 o.path("p_pseudo").asBoolean(false), o.path("use_corrector").asBoolean(true),
                 o.path("c_pseudo").asBoolean(false), false, false, null);
         TimestepSpacing spacing = Json.MAPPER.treeToValue(v.get("spacing"), TimestepSpacing.class);

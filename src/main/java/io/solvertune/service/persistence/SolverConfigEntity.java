@@ -40,7 +40,7 @@ public class SolverConfigEntity extends PanacheEntityBase {
     @Column(name = "method", nullable = false, length = 40)
     public String method;
 
-    /** {@link io.solvertune.numerics.solver.SolverCatalog} name. */
+    /** {@link io.solvertune.numerics.solver.catalog.SolverCatalog} name. */
     @Column(name = "solver", nullable = false, length = 40)
     public String solver;
 

@@ -1,5 +1,7 @@
 package io.solvertune.tuning.job;
 
+import io.solvertune.numerics.solver.dpm.DpmSolver;
+import io.solvertune.numerics.solver.v3.DpmSolverV3;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.solvertune.numerics.coeff.EmpiricalModelStatistics;
@@ -8,12 +10,12 @@ import io.solvertune.numerics.model.Denoiser;
 import io.solvertune.numerics.model.Guidance;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.SolverSpec;
-import io.solvertune.tuning.BaselineSweep;
-import io.solvertune.tuning.Candidate;
-import io.solvertune.tuning.CoefficientSet;
-import io.solvertune.tuning.Evaluation;
+import io.solvertune.tuning.eval.BaselineSweep;
+import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.fit.CoefficientSet;
+import io.solvertune.tuning.eval.Evaluation;
 import io.solvertune.tuning.Json;
-import io.solvertune.tuning.TrajectorySet;
+import io.solvertune.tuning.teacher.TrajectorySet;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,7 +62,7 @@ final class DpmSolverV3Stage extends CheckpointedStage {
         List<BaselineSweep.Choice> baselines = Scores.readBaselines(
                 StageRuntime.dependencyPath(ctx, p.baseline(), "file")).choices();
         List<Candidate> cands = new ArrayList<>();
-        for (SolverSpec.DpmSolverV3 v : variants(ems)) {
+        for (DpmSolverV3 v : variants(ems)) {
             for (TimestepSpacing sp : spacings(e.spacings())) {
                 cands.add(new Candidate(v.label() + " " + sp.id(), v, sp, true, false, ems.tStart(), ems.tEnd()));
             }
@@ -73,8 +75,8 @@ final class DpmSolverV3Stage extends CheckpointedStage {
             for (int i = 0; i < chosen.size(); i++) {
                 StageRuntime.checkCancelled(ctx);
                 BaselineSweep.Choice c = chosen.get(i);
-                SolverSpec.DpmSolverV3 v = (SolverSpec.DpmSolverV3) c.best().solver();
-                SolverSpec base0 = SolverSpec.DpmSolver.plusPlusMultistep(v.order());
+                DpmSolverV3 v = (DpmSolverV3) c.best().solver();
+                SolverSpec base0 = DpmSolver.plusPlusMultistep(v.order());
                 Candidate baseCand = new Candidate(base0.label() + " " + c.best().spacing().id(), base0,
                         c.best().spacing(), true, false, ems.tStart(), ems.tEnd());
                 Evaluation.Result base = Evaluation.evaluate(d, g, ho, baseCand, c.nfe(), e.batch(),
@@ -110,13 +112,13 @@ final class DpmSolverV3Stage extends CheckpointedStage {
     }
 
     /** The official code's combinations (order 2/3, corrector, pseudo orders), as {@code sweep --v3}. */
-    static List<SolverSpec.DpmSolverV3> variants(EmpiricalModelStatistics ems) {
+    static List<DpmSolverV3> variants(EmpiricalModelStatistics ems) {
         return List.of(
-                new SolverSpec.DpmSolverV3(ems, 2, false, true, true, false, false, null),
-                new SolverSpec.DpmSolverV3(ems, 2, false, false, false, false, false, null),
-                new SolverSpec.DpmSolverV3(ems, 3, false, true, false, false, false, null),
-                new SolverSpec.DpmSolverV3(ems, 3, true, true, false, false, false, null),
-                new SolverSpec.DpmSolverV3(ems, 3, false, false, false, false, false, null));
+                new DpmSolverV3(ems, 2, false, true, true, false, false, null),
+                new DpmSolverV3(ems, 2, false, false, false, false, false, null),
+                new DpmSolverV3(ems, 3, false, true, false, false, false, null),
+                new DpmSolverV3(ems, 3, true, true, false, false, false, null),
+                new DpmSolverV3(ems, 3, false, false, false, false, false, null));
     }
 
     /** time_uniform and logSNR (the spacings v3 is swept on) among the job's, else the job's. */

@@ -12,7 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param solverOptions the solver's catalog options
  * @param spacing       the timestep spacing's id
  * @param values        baseline: solver settings and the explicit sampling times; coefficient methods: the
- *                      {@link io.solvertune.tuning.CoefficientSet}; DPM-Solver-v3: the variant, the times and the
+ *                      {@link io.solvertune.tuning.fit.CoefficientSet}; DPM-Solver-v3: the variant, the times and the
  *                      statistics files (paths relative to the job's work directory, with sha256)
  * @param metrics       held-out MSE (± s.e.) vs the base solver and vs the best untuned baseline, with verdicts
  * @param provenance    job id, model hash, schedule, guidance, NFE, timestep grid, teacher settings, seeds, code

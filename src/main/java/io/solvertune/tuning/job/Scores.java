@@ -2,11 +2,11 @@ package io.solvertune.tuning.job;
 
 import io.solvertune.numerics.model.Denoiser;
 import io.solvertune.numerics.solver.SamplerConfig;
-import io.solvertune.tuning.BaselineSweep;
-import io.solvertune.tuning.Candidate;
-import io.solvertune.tuning.Evaluation;
+import io.solvertune.tuning.eval.BaselineSweep;
+import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.eval.Evaluation;
 import io.solvertune.tuning.Json;
-import io.solvertune.tuning.TrajectorySet;
+import io.solvertune.tuning.teacher.TrajectorySet;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -50,8 +50,8 @@ final class Scores {
      * @param selectRows     training rows the choices were made on ({@code [from, to)})
      */
     record Baselines(List<BaselinePick> picks, io.solvertune.numerics.model.Guidance guidance,
-                     io.solvertune.tuning.TeacherSettings trainTeacher,
-                     io.solvertune.tuning.TeacherSettings heldOutTeacher, long[] trainSeeds, long[] heldOutSeeds,
+                     io.solvertune.tuning.teacher.TeacherSettings trainTeacher,
+                     io.solvertune.tuning.teacher.TeacherSettings heldOutTeacher, long[] trainSeeds, long[] heldOutSeeds,
                      int[] selectRows) {
         List<BaselineSweep.Choice> choices() {
             return picks.stream().map(BaselinePick::choice).toList();

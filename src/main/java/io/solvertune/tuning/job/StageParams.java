@@ -1,11 +1,12 @@
 package io.solvertune.tuning.job;
 
+import io.solvertune.numerics.solver.dpm.DpmSolver;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.tuning.Json;
-import io.solvertune.tuning.TeacherSettings;
+import io.solvertune.tuning.teacher.TeacherSettings;
 import java.util.List;
 
 /**
@@ -41,7 +42,7 @@ final class StageParams {
 
         /** DPM-Solver++ 3M on a logSNR grid, the schedule's time range, as the benchmark scripts. */
         TeacherSettings settings(String modelDtype) {
-            return new TeacherSettings(SolverSpec.DpmSolver.plusPlusMultistep(3), new TimestepSpacing.LogSnr(), steps,
+            return new TeacherSettings(DpmSolver.plusPlusMultistep(3), new TimestepSpacing.LogSnr(), steps,
                     null, null, recordEvery, false, shardSize, dtype != null ? dtype : modelDtype, tolerance, checkSeeds);
         }
     }

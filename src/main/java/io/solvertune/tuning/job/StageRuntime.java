@@ -6,7 +6,7 @@ import io.solvertune.numerics.model.Denoiser;
 import io.solvertune.numerics.model.Guidance;
 import io.solvertune.tuning.Presets;
 import io.solvertune.tuning.Progress;
-import io.solvertune.tuning.TrajectorySet;
+import io.solvertune.tuning.teacher.TrajectorySet;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.CancellationException;

@@ -3,9 +3,9 @@ package io.solvertune.tuning.job;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.solvertune.tuning.Hashing;
 import io.solvertune.tuning.Json;
-import io.solvertune.tuning.TeacherSettings;
-import io.solvertune.tuning.TrajectorySet;
-import io.solvertune.tuning.TrajectorySetMeta;
+import io.solvertune.tuning.teacher.TeacherSettings;
+import io.solvertune.tuning.teacher.TrajectorySet;
+import io.solvertune.tuning.teacher.TrajectorySetMeta;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Assembles a split's teacher shards into one trajectory set, through {@link io.solvertune.tuning.Teacher}'s own
+ * Assembles a split's teacher shards into one trajectory set, through {@link io.solvertune.tuning.teacher.Teacher}'s own
  * resume: the shard files are linked (or copied) into the stage directory under the names and indexes an unsharded
  * run would have given them, with a manifest listing them (and the first shard's half-step check), so that
  * {@code Teacher.run} over all the seeds finds every shard done and only assembles {@code trajectories.npz}.

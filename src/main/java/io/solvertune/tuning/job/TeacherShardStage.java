@@ -5,10 +5,10 @@ import io.solvertune.numerics.model.Denoiser;
 import io.solvertune.numerics.model.Guidance;
 import io.solvertune.tuning.Json;
 import io.solvertune.tuning.Seeds;
-import io.solvertune.tuning.Teacher;
-import io.solvertune.tuning.TeacherSettings;
-import io.solvertune.tuning.TrajectorySet;
-import io.solvertune.tuning.TrajectorySetMeta;
+import io.solvertune.tuning.teacher.Teacher;
+import io.solvertune.tuning.teacher.TeacherSettings;
+import io.solvertune.tuning.teacher.TrajectorySet;
+import io.solvertune.tuning.teacher.TrajectorySetMeta;
 import java.nio.file.Path;
 import java.util.List;
 

@@ -2,7 +2,7 @@ package io.solvertune.tuning.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.numerics.schedule.TimestepSpacing;
-import io.solvertune.tuning.MethodCatalog;
+import io.solvertune.tuning.fit.MethodCatalog;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;

@@ -1,5 +1,6 @@
 package io.solvertune.numerics.model;
 
+import io.solvertune.numerics.solver.ddim.Ddim;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -495,7 +496,7 @@ class TorchScriptDenoiserTest {
 
     @Test
     void ddimSamplingMatchesTheSameFormulaAndLeaksNothing() {
-        SamplerConfig cfg = SamplerConfig.of(new SolverSpec.Ddim(), new TimestepSpacing.TimeUniform(), 5);
+        SamplerConfig cfg = SamplerConfig.of(new Ddim(), new TimestepSpacing.TimeUniform(), 5);
         Random r = new Random(5);
         int b = 4;
         double[] xv = randn(r, b * 18);

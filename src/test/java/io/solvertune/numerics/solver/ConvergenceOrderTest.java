@@ -1,5 +1,10 @@
 package io.solvertune.numerics.solver;
 
+import io.solvertune.numerics.solver.ddim.Ddim;
+import io.solvertune.numerics.solver.dpm.DpmSolver;
+import io.solvertune.numerics.solver.edm.EdmEuler;
+import io.solvertune.numerics.solver.edm.EdmHeun;
+import io.solvertune.numerics.solver.unipc.UniPc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -138,21 +143,21 @@ class ConvergenceOrderTest {
         return (n * sxy - sx * sy) / (n * sxx - sx * sx);
     }
 
-    static SolverSpec dpm(PredictionType p, SolverSpec.Method m, int order, SolverSpec.SolverType type) {
-        return new SolverSpec.DpmSolver(p, m, order, type);
+    static SolverSpec dpm(PredictionType p, DpmSolver.Method m, int order, DpmSolver.SolverType type) {
+        return new DpmSolver(p, m, order, type);
     }
 
     static Stream<Arguments> cases() {
         PredictionType data = PredictionType.DATA;
         PredictionType noise = PredictionType.NOISE;
-        SolverSpec.Method ms = SolverSpec.Method.MULTISTEP;
-        SolverSpec.Method ss = SolverSpec.Method.SINGLESTEP;
-        SolverSpec.SolverType dpmType = SolverSpec.SolverType.DPMSOLVER;
-        SolverSpec.SolverType taylor = SolverSpec.SolverType.TAYLOR;
+        DpmSolver.Method ms = DpmSolver.Method.MULTISTEP;
+        DpmSolver.Method ss = DpmSolver.Method.SINGLESTEP;
+        DpmSolver.SolverType dpmType = DpmSolver.SolverType.DPMSOLVER;
+        DpmSolver.SolverType taylor = DpmSolver.SolverType.TAYLOR;
         return Stream.of(
                 // first-order exponential integrators: local O(h^2) -> global order 1
-                Arguments.of("DDIM", new SolverSpec.Ddim(), 1, 1.0),
-                Arguments.of("Euler (EDM form)", new SolverSpec.EdmEuler(), 1, 1.0),
+                Arguments.of("DDIM", new Ddim(), 1, 1.0),
+                Arguments.of("Euler (EDM form)", new EdmEuler(), 1, 1.0),
                 Arguments.of("DPM-Solver++ 1", dpm(data, ms, 1, dpmType), 1, 1.0),
                 Arguments.of("DPM-Solver 1", dpm(noise, ms, 1, dpmType), 1, 1.0),
                 // 2M: order 2; its single order-1 warm-up step adds O(h^2): still order 2
@@ -173,15 +178,15 @@ class ConvergenceOrderTest {
                 Arguments.of("DPM-Solver++ 3S taylor", dpm(data, ss, 3, taylor), 1, 3.0),
                 // UniPC-p: predictor order p, the corrector UniC raises it to p+1. The final step has no corrector
                 // (local O(h^{p+1}), harmless). Warm-up step 1 is UniPC-1 (local O(h^3)): caps the order at 3.
-                Arguments.of("UniPC bh1 o1 (data)", new SolverSpec.UniPc(data, SolverSpec.Variant.BH1, 1), 1, 2.0),
-                Arguments.of("UniPC bh2 o1 (noise)", new SolverSpec.UniPc(noise, SolverSpec.Variant.BH2, 1), 1, 2.0),
-                Arguments.of("UniPC bh1 o2 (data)", new SolverSpec.UniPc(data, SolverSpec.Variant.BH1, 2), 1, 3.0),
-                Arguments.of("UniPC bh2 o2 (data)", new SolverSpec.UniPc(data, SolverSpec.Variant.BH2, 2), 1, 3.0),
-                Arguments.of("UniPC bh2 o2 (noise)", new SolverSpec.UniPc(noise, SolverSpec.Variant.BH2, 2), 1, 3.0),
-                Arguments.of("UniPC bh1 o3 (data)", new SolverSpec.UniPc(data, SolverSpec.Variant.BH1, 3), 1, 3.0),
-                Arguments.of("UniPC bh2 o3 (data)", new SolverSpec.UniPc(data, SolverSpec.Variant.BH2, 3), 1, 3.0),
+                Arguments.of("UniPC bh1 o1 (data)", new UniPc(data, UniPc.Variant.BH1, 1), 1, 2.0),
+                Arguments.of("UniPC bh2 o1 (noise)", new UniPc(noise, UniPc.Variant.BH2, 1), 1, 2.0),
+                Arguments.of("UniPC bh1 o2 (data)", new UniPc(data, UniPc.Variant.BH1, 2), 1, 3.0),
+                Arguments.of("UniPC bh2 o2 (data)", new UniPc(data, UniPc.Variant.BH2, 2), 1, 3.0),
+                Arguments.of("UniPC bh2 o2 (noise)", new UniPc(noise, UniPc.Variant.BH2, 2), 1, 3.0),
+                Arguments.of("UniPC bh1 o3 (data)", new UniPc(data, UniPc.Variant.BH1, 3), 1, 3.0),
+                Arguments.of("UniPC bh2 o3 (data)", new UniPc(data, UniPc.Variant.BH2, 3), 1, 3.0),
                 // Heun: order 2 per step, 2 NFE per step -> order 2 in NFE
-                Arguments.of("Heun (EDM form)", new SolverSpec.EdmHeun(), 2, 2.0));
+                Arguments.of("Heun (EDM form)", new EdmHeun(), 2, 2.0));
     }
 
     @ParameterizedTest(name = "{0}: expected order {3}")
@@ -195,9 +200,9 @@ class ConvergenceOrderTest {
     @Test
     void dpmSolverPlusPlusOrderOneEqualsDdim() {
         for (int steps : new int[] {5, 17}) {
-            double[] ddim = run(new SolverSpec.Ddim(), steps);
-            double[] pp1 = run(dpm(PredictionType.DATA, SolverSpec.Method.MULTISTEP, 1, SolverSpec.SolverType.DPMSOLVER), steps);
-            double[] p1 = run(dpm(PredictionType.NOISE, SolverSpec.Method.MULTISTEP, 1, SolverSpec.SolverType.DPMSOLVER), steps);
+            double[] ddim = run(new Ddim(), steps);
+            double[] pp1 = run(dpm(PredictionType.DATA, DpmSolver.Method.MULTISTEP, 1, DpmSolver.SolverType.DPMSOLVER), steps);
+            double[] p1 = run(dpm(PredictionType.NOISE, DpmSolver.Method.MULTISTEP, 1, DpmSolver.SolverType.DPMSOLVER), steps);
             for (int i = 0; i < ddim.length; i++) {
                 // the same update in three algebraic forms: agreement to rounding
                 assertEquals(ddim[i], pp1[i], 1e-12 * Math.max(1, Math.abs(ddim[i])));
@@ -209,7 +214,7 @@ class ConvergenceOrderTest {
     @Test
     void errorDecreasesAndIsNotTrivial() {
         // test of the test: at 17 NFE every method is visibly inexact, so the slopes above measure truncation error
-        double e = rmsError(new SolverSpec.UniPc(PredictionType.DATA, SolverSpec.Variant.BH2, 3), 17);
+        double e = rmsError(new UniPc(PredictionType.DATA, UniPc.Variant.BH2, 3), 17);
         assertTrue(e > 1e-9 && e < 1e-2, "UniPC-3 error at 17 NFE: " + e);
     }
 

@@ -1,5 +1,7 @@
 package io.solvertune.numerics.solver;
 
+import io.solvertune.numerics.solver.dpm.DpmSolver;
+import io.solvertune.numerics.solver.unipc.UniPc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -51,11 +53,11 @@ class OfficialReferenceTest {
         SolverSpec spec;
         if (p[0].equals("dpm")) {
             PredictionType pred = p[1].equals("dpmsolver++") ? PredictionType.DATA : PredictionType.NOISE;
-            SolverSpec.Method method = SolverSpec.Method.valueOf(p[2].toUpperCase());
-            spec = new SolverSpec.DpmSolver(pred, method, order, SolverSpec.SolverType.DPMSOLVER);
+            DpmSolver.Method method = DpmSolver.Method.valueOf(p[2].toUpperCase());
+            spec = new DpmSolver(pred, method, order, DpmSolver.SolverType.DPMSOLVER);
         } else {
             PredictionType pred = p[1].equals("data_prediction") ? PredictionType.DATA : PredictionType.NOISE;
-            spec = new SolverSpec.UniPc(pred, SolverSpec.Variant.valueOf(p[6].toUpperCase()), order);
+            spec = new UniPc(pred, UniPc.Variant.valueOf(p[6].toUpperCase()), order);
         }
         return new SamplerConfig(spec, spacing, steps, tStart, tEnd, true, false);
     }

@@ -1,5 +1,10 @@
 package io.solvertune.service.configs;
 
+import io.solvertune.numerics.solver.ddim.Ddim;
+import io.solvertune.numerics.solver.dpm.DpmSolver;
+import io.solvertune.numerics.solver.v3.DpmSolverV3;
+import io.solvertune.numerics.solver.edm.EdmEuler;
+import io.solvertune.numerics.solver.unipc.UniPc;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -20,11 +25,11 @@ import io.solvertune.numerics.schedule.NoiseSchedule;
 import io.solvertune.numerics.schedule.RectifiedFlowSchedule;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.schedule.VpDiscreteSchedule;
-import io.solvertune.numerics.solver.EvaluationPlan;
+import io.solvertune.numerics.solver.catalog.EvaluationPlan;
 import io.solvertune.numerics.solver.SamplerConfig;
 import io.solvertune.numerics.solver.SolverSpec;
-import io.solvertune.tuning.Candidate;
-import io.solvertune.tuning.CoefficientSet;
+import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.fit.CoefficientSet;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -118,7 +123,7 @@ class ConfigExportsTest {
     @Test
     void dpmSolverV3StatisticsAreFourDimensionalAndTheCallStatesEveryArgument() throws IOException {
         EmpiricalModelStatistics ems = ems(12, 4);
-        SolverSpec.DpmSolverV3 spec = new SolverSpec.DpmSolverV3(ems, 3, false, true, true, false, false, null);
+        DpmSolverV3 spec = new DpmSolverV3(ems, 3, false, true, true, false, false, null);
         TimestepSpacing sp = new TimestepSpacing.TimeUniform();
         SamplerConfig cfg = new SamplerConfig(spec, sp, 5, ems.tStart(), ems.tEnd(), false, false);
         double[] grid = EvaluationPlan.of(cfg, SD).grid();
@@ -173,7 +178,7 @@ class ConfigExportsTest {
 
     @Test
     void sigmaListExportsEndAtTheConfigsEndLevelAndStateTheCall() throws IOException {
-        ConfigValues v = baseline(SolverSpec.DpmSolver.plusPlusMultistep(2), new TimestepSpacing.LogSnr(), 6, SD);
+        ConfigValues v = baseline(DpmSolver.plusPlusMultistep(2), new TimestepSpacing.LogSnr(), 6, SD);
         double[] times = v.times();
         JsonNode k = JSON.readTree(export(ExportFormat.K_DIFFUSION, v, SD_SPEC).body());
         JsonNode sig = k.get("sigmas");
@@ -199,7 +204,7 @@ class ConfigExportsTest {
         }
         t[5] = 1e-3;
         TimestepSpacing sp = new TimestepSpacing.Explicit(t);
-        ConfigValues v = baseline(new SolverSpec.Ddim(), sp, 5, SD);
+        ConfigValues v = baseline(new Ddim(), sp, 5, SD);
         JsonNode c = JSON.readTree(export(ExportFormat.COMFYUI, v, SD_SPEC).body());
         String manual = c.get("manualSigmas").asText();
         assertFalse(manual.contains("E"), manual);
@@ -213,8 +218,8 @@ class ConfigExportsTest {
 
     @Test
     void diffusersZipHoldsTheSchedulerTheScheduleAndTheCall() throws IOException {
-        SolverSpec s = new SolverSpec.DpmSolver(PredictionType.DATA, SolverSpec.Method.SINGLESTEP, 2,
-                SolverSpec.SolverType.DPMSOLVER);
+        SolverSpec s = new DpmSolver(PredictionType.DATA, DpmSolver.Method.SINGLESTEP, 2,
+                DpmSolver.SolverType.DPMSOLVER);
         ConfigValues v = baseline(s, new TimestepSpacing.TimeUniform(), 6, SD);
         Map<String, byte[]> files = unzip(export(ExportFormat.DIFFUSERS, v, SD_SPEC).body());
         assertEquals(List.of("scheduler/scheduler_config.json", "schedule.json", "call.json", "guider_config.json"),
@@ -240,7 +245,7 @@ class ConfigExportsTest {
             values[i] = new double[] {i < 2 ? 1.0 : 1.1};
         }
         CoefficientSet set = new CoefficientSet(CoefficientSet.FORMAT_VERSION, CoefficientSet.Method.DC,
-                new SolverSpec.UniPc(PredictionType.DATA, SolverSpec.Variant.BH2, 3), new TimestepSpacing.LogSnr(), 6,
+                new UniPc(PredictionType.DATA, UniPc.Variant.BH2, 3), new TimestepSpacing.LogSnr(), 6,
                 6, times, List.of("ratio"), values, null, null, null);
         ConfigValues v = ConfigValues.of(set);
         ConfigExports.NotApplicable e = assertThrows(ConfigExports.NotApplicable.class,
@@ -258,7 +263,7 @@ class ConfigExportsTest {
     @Test
     void flowsExportToDiffusersAsTheFirstOrderDpmSolverOnTheExactFlowSigmas() throws IOException {
         RectifiedFlowSchedule flow = new RectifiedFlowSchedule(3.0);
-        SolverSpec euler = new SolverSpec.EdmEuler();
+        SolverSpec euler = new EdmEuler();
         SamplerConfig cfg = new SamplerConfig(euler, new TimestepSpacing.TimeUniform(), 8, 0.999, null, true, false);
         double[] grid = EvaluationPlan.of(cfg, flow).grid();
         ConfigValues v = ConfigValues.ofBaseline(new Candidate(null, euler, new TimestepSpacing.TimeUniform(), true,

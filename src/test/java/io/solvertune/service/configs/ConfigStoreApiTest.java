@@ -1,5 +1,9 @@
 package io.solvertune.service.configs;
 
+import io.solvertune.numerics.solver.dpm.DpmSolver;
+import io.solvertune.numerics.solver.v3.DpmSolverV3;
+import io.solvertune.numerics.solver.edm.EdmEuler;
+import io.solvertune.numerics.solver.unipc.UniPc;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -32,9 +36,9 @@ import io.solvertune.service.persistence.ModelEntity;
 import io.solvertune.service.persistence.SolverConfigEntity;
 import io.solvertune.service.security.Role;
 import io.solvertune.service.security.TokenService;
-import io.solvertune.tuning.Candidate;
-import io.solvertune.tuning.CascadePolynomialRegression;
-import io.solvertune.tuning.CoefficientSet;
+import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.fit.CascadePolynomialRegression;
+import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.job.ResolvedModel;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
@@ -128,7 +132,7 @@ class ConfigStoreApiTest {
 
     private static ConfigCandidate baseline(long modelId, NoiseSchedule s, int nfe, double guidance, double mse,
                                             TimestepSpacing spacing) {
-        SolverSpec spec = SolverSpec.DpmSolver.plusPlusMultistep(2);
+        SolverSpec spec = DpmSolver.plusPlusMultistep(2);
         Candidate c = Candidate.of(spec, spacing);
         ConfigValues v = ConfigValues.ofBaseline(c, nfe, grid(s, spacing, nfe));
         return candidate(modelId, "baseline", "dpmsolver++", JSON.valueToTree(Map.of("method", "multistep",
@@ -141,7 +145,7 @@ class ConfigStoreApiTest {
             values[i] = new double[] {i < 2 ? 1.0 : 1.0 + wobble * (i % 2 == 0 ? 1 : -1)};
         }
         return new CoefficientSet(CoefficientSet.FORMAT_VERSION, CoefficientSet.Method.DC,
-                new SolverSpec.UniPc(PredictionType.DATA, SolverSpec.Variant.BH2, 3), new TimestepSpacing.LogSnr(),
+                new UniPc(PredictionType.DATA, UniPc.Variant.BH2, 3), new TimestepSpacing.LogSnr(),
                 nfe, nfe, grid(s, new TimestepSpacing.LogSnr(), nfe), List.of("ratio"), values, null, null, null);
     }
 
@@ -169,7 +173,7 @@ class ConfigStoreApiTest {
     }
 
     private static ConfigCandidate v3(long modelId, NoiseSchedule s, int nfe, double guidance, double mse) {
-        SolverSpec.DpmSolverV3 spec = SolverSpec.DpmSolverV3.of(ems(s), 2);
+        DpmSolverV3 spec = DpmSolverV3.of(ems(s), 2);
         ConfigValues v = ConfigValues.ofDpmSolverV3(spec, new TimestepSpacing.LogSnr(), nfe, true, false,
                 grid(s, new TimestepSpacing.LogSnr(), nfe));
         return candidate(modelId, "dpmsolver-v3", "dpmsolver-v3", JSON.createObjectNode().put("order", "2"), nfe,
@@ -634,7 +638,7 @@ class ConfigStoreApiTest {
     void flowsExportToDiffusersWithFlowSigmasAndToSigmaLists() throws IOException {
         long m = model(FLOW_SPEC, false);
         NoiseSchedule s = schedule(m);
-        SolverSpec euler = new SolverSpec.EdmEuler();
+        SolverSpec euler = new EdmEuler();
         TimestepSpacing sp = new TimestepSpacing.TimeUniform();
         ConfigValues v = ConfigValues.ofBaseline(Candidate.of(euler, sp), 6, grid(s, sp, 6));
         long id = publisher.publish(JOBS.incrementAndGet(), List.of(candidate(m, "baseline", "euler",

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.cli.Cli;
 import io.solvertune.numerics.CodeVersion;
-import io.solvertune.tuning.CoefficientSet;
+import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.Json;
 import java.io.PrintWriter;
 import java.io.StringWriter;

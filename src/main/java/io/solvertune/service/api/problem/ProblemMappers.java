@@ -12,8 +12,6 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import io.solvertune.service.db.DatabaseOutage;
-import io.solvertune.service.limits.RequestTooLargeException;
-import io.solvertune.service.security.TokenService;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
@@ -324,17 +322,6 @@ public class ProblemMappers {
     }
 
     // ---- everything else -----------------------------------------------------------------------------------------
-
-    @ServerExceptionMapper
-    public Response tooLarge(RequestTooLargeException e, HttpServerRequest req) {
-        return e.response(req.path());
-    }
-
-    @ServerExceptionMapper
-    public Response lookupBudget(TokenService.LookupBudgetExceeded e, HttpServerRequest req) {
-        return Response.fromResponse(Problems.response(Problems.of(503, e.getMessage(), req.path())))
-                .header(HttpHeaders.RETRY_AFTER, "1").build();
-    }
 
     @ServerExceptionMapper
     public Response unexpected(Throwable e, HttpServerRequest req) {

@@ -1,5 +1,6 @@
 package io.solvertune.service.jobs.testing;
 
+import io.solvertune.numerics.solver.dpm.DpmSolver;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -189,8 +190,8 @@ public final class TestStages {
             for (int i = 0; i <= nfe; i++) {
                 times[i] = Math.exp(Math.log(1e-3) * Math.pow((double) i / nfe, p));
             }
-            io.solvertune.tuning.Candidate cand = io.solvertune.tuning.Candidate.of(
-                    io.solvertune.numerics.solver.SolverSpec.DpmSolver.plusPlusMultistep(2),
+            io.solvertune.tuning.eval.Candidate cand = io.solvertune.tuning.eval.Candidate.of(
+                    io.solvertune.numerics.solver.dpm.DpmSolver.plusPlusMultistep(2),
                     new io.solvertune.numerics.schedule.TimestepSpacing.LogSnr());
             c.set("values", io.solvertune.service.configs.ConfigValues.ofBaseline(cand, nfe, times).toJson());
             c.set("metrics", JSON.createObjectNode().put("heldOutMse", v.get("mse").asDouble() / nfe));

@@ -1,0 +1,4 @@
+/**
+ * DDIM (eta = 0): its spec record and solver.
+ */
+package io.solvertune.numerics.solver.ddim;

@@ -1,0 +1,15 @@
+package io.solvertune.numerics.solver.edm;
+
+import io.solvertune.numerics.solver.SolverFamily;
+import io.solvertune.numerics.solver.SolverSpec;
+import java.util.Map;
+
+/** The JSON names of this family's solver specs (a {@link SolverFamily} service). */
+public final class EdmFamily implements SolverFamily {
+    @Override
+    public Map<String, Class<? extends SolverSpec>> specs() {
+        return Map.of(
+            "euler", EdmEuler.class,
+            "heun", EdmHeun.class);
+    }
+}

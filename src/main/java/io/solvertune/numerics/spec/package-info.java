@@ -1,0 +1,4 @@
+/**
+ * Model spec files (schedule, model, default guidance, dtype) as JSON records.
+ */
+package io.solvertune.numerics.spec;

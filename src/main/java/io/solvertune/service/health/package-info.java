@@ -1,0 +1,4 @@
+/**
+ * Health checks (the DJL engine).
+ */
+package io.solvertune.service.health;

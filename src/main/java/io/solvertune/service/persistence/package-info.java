@@ -1,0 +1,4 @@
+/**
+ * Panache entities of the models and configs tables.
+ */
+package io.solvertune.service.persistence;
