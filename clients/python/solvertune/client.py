@@ -257,10 +257,17 @@ class Client:
         """Points the config's key's ``stable`` alias at it (admin)."""
         return self.request("PUT", f"/api/v1/configs/{int(config_id)}/stable").json()
 
+    def exports(self, config_id: int) -> dict:
+        """Every export format of a config with its verdict: supported formats carry the consumer call that reproduces
+        the validated run (``consumer``, ``entryPoint``, ``code``, ``notes``); refused ones the ``reason`` and the
+        ``alternatives`` that work. :meth:`download` of a refused format raises :class:`ApiError` with status 409."""
+        return self.request("GET", f"/api/v1/configs/{int(config_id)}/exports", cached=True).json()
+
     def download(self, config_id: int, format: str = "json", path: str | os.PathLike | None = None) -> bytes | Path:
         """An export (``json``, ``diffusers``, ``k-diffusion``, ``comfyui``, ``dpmsolver-v3``, ``dc-ratios``,
         ``dc-cpr``): its bytes, or -- with ``path`` (a file, or a directory for the server's file name) -- the file
-        written. ETag-cached."""
+        written. ETag-cached. A format whose consumer would not reproduce the config raises :class:`ApiError` (409;
+        its ``problem["errors"]`` name the formats that do; :meth:`exports` lists every verdict)."""
         r = self.request("GET", f"/api/v1/configs/{int(config_id)}/export/{_seg(format)}", cached=True)
         if path is None:
             return r.body

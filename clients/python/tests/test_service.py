@@ -146,8 +146,8 @@ def test_etag_cache_and_304(tmp_path):
     again = c.config(str(CONFIGS["dc"]))
     assert c.last_response.status == 304 and c.last_response.from_cache
     assert again.document == first.document
-    body = c.download(CONFIGS["dc"], "k-diffusion")
-    c.download(CONFIGS["dc"], "k-diffusion")
+    body = c.download(CONFIGS["dc"], "dc-ratios")
+    c.download(CONFIGS["dc"], "dc-ratios")
     assert c.last_response.status == 304 and c.last_response.body == body
     # a damaged cache entry is ignored, not trusted
     for f in tmp_path.glob("*.body"):
@@ -177,12 +177,23 @@ def test_exports(tmp_path):
     cfg = c.config(CONFIGS["dc"])
     doc = c.download(CONFIGS["dc"], "json")
     assert json.loads(doc) == cfg.document
-    kd = json.loads(c.download(CONFIGS["dc"], "k-diffusion"))
-    assert np.allclose(kd["sigmas"], solvertune_sigmas(cfg), rtol=1e-12, atol=0)
-    path = c.download(CONFIGS["dc"], "diffusers", tmp_path)
+    # a stock consumer would run plain UniPC on the DC grid: refused with the formats that work
+    listing = {f["format"]: f for f in c.exports(CONFIGS["dc"])["formats"]}
+    assert listing["json"]["supported"] and listing["dc-ratios"]["supported"]
+    for refused in ("k-diffusion", "diffusers", "comfyui"):
+        assert not listing[refused]["supported"] and "json" in listing[refused]["alternatives"]
+        with pytest.raises(ApiError) as e:
+            c.download(CONFIGS["dc"], refused)
+        assert e.value.status == 409
+        assert any(err["field"] == "alternatives" and "json" in err["message"] for err in e.value.problem["errors"])
+    # the plain baseline runs in k-diffusion on exactly our sigmas, and diffusers gets a stock scheduler config
+    base = c.config(CONFIGS["baseline"])
+    kd = json.loads(c.download(CONFIGS["baseline"], "k-diffusion"))
+    assert np.allclose(kd["sigmas"], solvertune_sigmas(base, terminal_zero=False), rtol=1e-12, atol=0)
+    path = c.download(CONFIGS["baseline"], "diffusers", tmp_path)
     with zipfile.ZipFile(path) as z:
         sc = json.loads(z.read("scheduler/scheduler_config.json"))
-        assert "coefficients.json" in z.namelist()
+        assert "call.json" in z.namelist()
     # the exported stock scheduler config carries the model's betas: the tuned scheduler accepts it
     scheduler = SolvertuneScheduler.from_config(sc, solvertune_config=cfg)
     assert scheduler.nfe == 6

@@ -228,12 +228,14 @@ public class ConfigsResource {
     @Produces({MediaType.APPLICATION_JSON, "application/zip", MediaType.APPLICATION_OCTET_STREAM})
     @RequiresRole(value = Role.READER, anonymousIfModelAllows = true)
     @Operation(summary = "Export a config for another ecosystem",
-            description = "json (native); diffusers (zip: scheduler/scheduler_config.json of a stock class with the "
-                    + "model's betas and prediction type, schedule.json with timesteps and sigmas and their "
-                    + "conventions, guider_config.json, coefficients.json for tuned methods); k-diffusion (sigma "
-                    + "list ending in 0, with its sigma space); comfyui (ManualSigmas string and sigma list); "
-                    + "dpmsolver-v3 (zip with the official l.npz and sb.npz); dc-ratios (the JSON list DC-Solver's "
-                    + "sampler loads); dc-cpr (cascade polynomial regression .npy). Exports are immutable too.")
+            description = "json (native; always reproduces the config with solvertune's own samplers); diffusers "
+                    + "(zip: scheduler/scheduler_config.json of a stock class with the model's betas and prediction "
+                    + "type, schedule.json with the exact timesteps and sigmas, call.json with the consumer call, "
+                    + "guider_config.json); k-diffusion and comfyui (the sigma list the named sampler runs, in the "
+                    + "model's sigma space, with the call); dpmsolver-v3 (zip with the official l.npz and sb.npz, "
+                    + "4-D, and the official call); dc-ratios (the list the official DC-Solver sampler loads); dc-cpr. "
+                    + "Every format other than json is offered only where its consumer reproduces the validated "
+                    + "run (else 409). Exports are immutable too.")
     @APIResponse(responseCode = "200", description = "the export; Content-Disposition names the file")
     @APIResponse(responseCode = "404", description = "no such config, or an unknown format (the detail lists them)",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
