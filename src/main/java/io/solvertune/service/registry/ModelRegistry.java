@@ -14,8 +14,10 @@ import io.solvertune.service.artifacts.ArtifactTooLargeException;
 import io.solvertune.service.persistence.ModelEntity;
 import io.solvertune.tuning.Presets;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.persistence.TypedQuery;
@@ -71,6 +73,10 @@ public class ModelRegistry {
     private final EntityManager em;
     private final ArtifactStore store;
     private final Instance<ModelUsage> usages;
+
+    /** Fired after a committed anonymousRead change (the download path's flag cache drops the model). */
+    @Inject
+    Event<ModelReadAccessChanged> readAccessChanged;
 
     public ModelRegistry(EntityManager em, ArtifactStore store, @Any Instance<ModelUsage> usages) {
         this.em = em;
@@ -379,7 +385,7 @@ public class ModelRegistry {
         if (anon != null && !anon.isBoolean()) {
             throw InvalidRequestException.field("anonymousRead", "expected true or false");
         }
-        return QuarkusTransaction.requiringNew().call(() -> {
+        ModelView v = QuarkusTransaction.requiringNew().call(() -> {
             ModelEntity m = lookup(idOrName).orElseThrow(() -> notFound(idOrName));
             if (patch.has("description")) {
                 m.description = description;
@@ -389,6 +395,10 @@ public class ModelRegistry {
             }
             return view(m, true);
         });
+        if (anon != null) {
+            readAccessChanged.fire(new ModelReadAccessChanged(v.id()));
+        }
+        return v;
     }
 
     /**
