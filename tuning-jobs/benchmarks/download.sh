@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
 # Download API throughput and latency against nginx serving the same bytes, measured in the same run (issue 5,
-# "Results"): GET one config by id with a reader token, the token checked on every request.
+# "Results"; issue 14, section 4): the three ways an inference client fetches a config, with a reader token checked on
+# every request —
+#   id      GET /api/v1/configs/{id}
+#   latest  GET /api/v1/models/{model}/configs/latest?method=dc&nfe=6&guidance=7.5   (alias resolution)
+#   best    GET /api/v1/configs/best?model={model}&nfe=6&guidance=7.5                  (the recommended config)
 #
 #   tuning-jobs/benchmarks/download.sh
 #
 # 1. creates a reader token (`token create`, against the service's database) and seeds one model and one published
-#    config (a DC-Solver NFE-6 document as the store writes it: canonical JSON, sha256 ETag) with psql;
+#    config (a DC-Solver NFE-6 document as the store writes it: canonical JSON, sha256 ETag) with psql, with its key's
+#    `latest` alias and the (model, NFE 6, guidance 7.5) recommendation pointing at it, as a publish leaves them;
 # 2. starts the packaged app (JAR) on APP_PORT, and nginx as the current user with a temporary config on NGINX_PORT
-#    serving the exact bytes the app returns for that config;
-# 3. warms both up (WARMUP seconds each), then runs `wrk -t2 -c64 -d${DURATION}s --latency` ROUNDS times against
-#    each, alternating app / nginx, and prints requests/s and p99 per run, their means, and app/nginx ratios.
+#    serving the exact bytes the app returns, at one location per endpoint with the app's extra headers;
+# 3. warms both up (WARMUP seconds per endpoint each), then runs `wrk -t2 -c64 -d${DURATION}s --latency` ROUNDS times
+#    per endpoint against each, alternating app / nginx, and prints requests/s and p99 per run, and per endpoint the
+#    means and the app/nginx ratios (a markdown table).
 #
 # Environment (defaults in brackets):
 #   JAR [target/quarkus-app/quarkus-run.jar]   the packaged service (mvn -B -q package -DskipTests)
 #   PGHOST [127.0.0.1] PGPORT [5432] PGDATABASE [solvertune] PGUSER [solvertune] PGPASSWORD [solvertune]
 #       a PostgreSQL the app may migrate (Flyway, no clean); the seeded rows stay (model name bench-download-*)
 #   APP_PORT [18080] NGINX_PORT [18081] DURATION [20] WARMUP [15] ROUNDS [2] THREADS [2] CONNECTIONS [64]
-#   JAVA_OPTS [-Xmx1g]
+#   ENDPOINTS ["id latest best"] JAVA_OPTS [-Xmx1g]
 # Needs java, psql, wrk and nginx (Debian: apt-get install -y nginx wrk postgresql-client).
-# Issue target: app requests/s >= 50% of nginx's, app p99 <= 2x nginx's. Run it on a quiet machine.
+# Issue target, per endpoint: app requests/s >= 50% of nginx's, app p99 <= 2x nginx's. Run it on a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
@@ -29,6 +35,7 @@ NGINX_PORT=${NGINX_PORT:-18081}
 DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-15}
 ROUNDS=${ROUNDS:-2}
+ENDPOINTS=${ENDPOINTS:-id latest best}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 JAVA_OPTS=${JAVA_OPTS:--Xmx1g}
@@ -105,24 +112,57 @@ CONFIG_ID=$(echo "$CONFIG_ID" | head -n 1 | tr -d '[:space:]')
 [[ "$CONFIG_ID" =~ ^[0-9]+$ ]] || { echo "download.sh: seeding failed: $CONFIG_ID" >&2; exit 1; }
 echo "config $CONFIG_ID of model $NAME"
 
+# the key's `latest` alias and the (model, NFE 6, guidance 7.5) recommendation point at the config, as a publish sets them
+psql -X -q -v ON_ERROR_STOP=1 -v id="$CONFIG_ID" <<'SQL'
+INSERT INTO config_aliases (id, model_id, key_hash, alias, config_id, updated_at, updated_by)
+SELECT nextval('config_aliases_seq'), model_id, key_hash, 'latest', id, now(), 'job 1'
+FROM solver_configs WHERE id = :id;
+INSERT INTO config_recommendations (id, model_id, nfe, guidance, config_id, held_out_mse, candidates, job_id,
+                                    updated_at)
+SELECT nextval('config_recommendations_seq'), model_id, nfe, guidance, id, held_out_mse, 1, job_id, now()
+FROM solver_configs WHERE id = :id;
+SQL
+
 # ---- 2. the app and nginx ------------------------------------------------------------------------------------------
+QUERY="nfe=6&guidance=7.5"
+declare -A APP_URL NGINX_URL
+APP="http://127.0.0.1:$APP_PORT"
+APP_URL[id]="$APP/api/v1/configs/$CONFIG_ID"
+APP_URL[latest]="$APP/api/v1/models/$NAME/configs/latest?method=dc&$QUERY"
+APP_URL[best]="$APP/api/v1/configs/best?model=$NAME&$QUERY"
+for e in $ENDPOINTS; do
+    [[ -n "${APP_URL[$e]:-}" ]] || { echo "download.sh: unknown endpoint '$e' (id, latest, best)" >&2; exit 2; }
+done
+AUTH="Authorization: Bearer $TOKEN"
+
 echo "== starting the app on :$APP_PORT"
 QUARKUS_HTTP_PORT=$APP_PORT java $JAVA_OPTS -jar "$JAR" > "$TMP/app.log" 2>&1 &
 APP_PID=$!
-APP_URL="http://127.0.0.1:$APP_PORT/api/v1/configs/$CONFIG_ID"
 for _ in $(seq 1 120); do
-    curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "$APP_URL" 2> /dev/null && break
+    curl -fsS -o /dev/null -H "$AUTH" "${APP_URL[id]}" 2> /dev/null && break
     kill -0 "$APP_PID" 2> /dev/null || { echo "download.sh: the app exited:" >&2; tail -n 30 "$TMP/app.log" >&2; exit 1; }
     sleep 1
 done
 mkdir -p "$TMP/www"
-curl -fsS -D "$TMP/app.headers" -H "Authorization: Bearer $TOKEN" "$APP_URL" -o "$TMP/www/config.json"
+curl -fsS -D "$TMP/app-id.headers" -H "$AUTH" "${APP_URL[id]}" -o "$TMP/www/config.json"
 BYTES=$(wc -c < "$TMP/www/config.json")
 chmod 755 "$TMP" "$TMP/www" && chmod 644 "$TMP/www/config.json" # nginx workers of a root master run as nobody
-echo "app serves $BYTES bytes, $(grep -i '^etag' "$TMP/app.headers" | tr -d '\r')"
+echo "app serves $BYTES bytes, $(grep -i '^etag' "$TMP/app-id.headers" | tr -d '\r')"
+for e in latest best; do # the alias and the recommendation resolve to that document
+    curl -fsS -D "$TMP/app-$e.headers" -H "$AUTH" "${APP_URL[$e]}" -o "$TMP/app-$e.json"
+    cmp -s "$TMP/www/config.json" "$TMP/app-$e.json" || { echo "download.sh: $e serves other bytes" >&2; exit 1; }
+    grep -qi "^x-config-id: $CONFIG_ID" "$TMP/app-$e.headers" || {
+        echo "download.sh: $e resolved to another config:" >&2; cat "$TMP/app-$e.headers" >&2; exit 1; }
+done
 
 echo "== starting nginx on :$NGINX_PORT"
-cat > "$TMP/nginx.conf" <<EOF
+# the alias answers' extra headers, as the app sends them (nginx adds its own ETag, Last-Modified, Accept-Ranges)
+alias_headers() {
+    echo "add_header Cache-Control \"private, max-age=60\"; add_header X-Config-Id $CONFIG_ID;" \
+        "add_header X-Config-Version 1; add_header X-Config-Alias $1;" \
+        "add_header Content-Location /api/v1/configs/$CONFIG_ID;"
+}
+cat > "$TMP/nginx.conf" <<CONF
 worker_processes auto;
 daemon off;
 pid $TMP/nginx.pid;
@@ -136,18 +176,27 @@ http {
     uwsgi_temp_path $TMP/uwsgi;
     scgi_temp_path $TMP/scgi;
     types { application/json json; }
+    default_type application/json;
     server {
         listen 127.0.0.1:$NGINX_PORT;
         root $TMP/www;
-        location = /config.json { add_header Cache-Control "public, max-age=31536000, immutable"; }
+        location = /config.json { add_header Cache-Control "private, max-age=31536000, immutable"; }
+        location = /latest { alias $TMP/www/config.json; $(alias_headers latest) }
+        location = /best { alias $TMP/www/config.json; $(alias_headers recommended) }
     }
 }
-EOF
+CONF
 nginx -e "$TMP/nginx-error.log" -p "$TMP" -c "$TMP/nginx.conf" &
 NGINX_PID=$!
-NGINX_URL="http://127.0.0.1:$NGINX_PORT/config.json"
-for _ in $(seq 1 50); do curl -fsS -o /dev/null "$NGINX_URL" 2> /dev/null && break; sleep 0.2; done
-cmp -s "$TMP/www/config.json" <(curl -fsS "$NGINX_URL") || { echo "download.sh: nginx bytes differ" >&2; exit 1; }
+NGINX="http://127.0.0.1:$NGINX_PORT"
+NGINX_URL[id]="$NGINX/config.json"
+NGINX_URL[latest]="$NGINX/latest?method=dc&$QUERY"
+NGINX_URL[best]="$NGINX/best?model=$NAME&$QUERY"
+for _ in $(seq 1 50); do curl -fsS -o /dev/null "${NGINX_URL[id]}" 2> /dev/null && break; sleep 0.2; done
+for e in $ENDPOINTS; do
+    cmp -s "$TMP/www/config.json" <(curl -fsS "${NGINX_URL[$e]}") || {
+        echo "download.sh: nginx $e serves other bytes" >&2; exit 1; }
+done
 
 # ---- 3. measure ----------------------------------------------------------------------------------------------------
 # wrk's latency to milliseconds: 850.00us, 3.21ms, 1.02s
@@ -159,7 +208,6 @@ run() { # name url seconds [header] -> "rps p99ms"
     else
         out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3"s --latency "$2")
     fi
-    echo "$out" >> "$TMP/wrk.log"
     if echo "$out" | grep -q "Non-2xx"; then
         echo "download.sh: $1 answered non-2xx:" >&2
         echo "$out" >&2
@@ -170,26 +218,39 @@ run() { # name url seconds [header] -> "rps p99ms"
     p99=$(echo "$out" | awk '$1 == "99%" { print $2 }')
     echo "$rps $(to_ms "$p99")"
 }
-AUTH="Authorization: Bearer $TOKEN"
-echo "== warm-up (${WARMUP}s each)"
-run app "$APP_URL" "$WARMUP" "$AUTH" > /dev/null
-run nginx "$NGINX_URL" "$WARMUP" > /dev/null
-echo "== wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS rounds alternating"
-printf '%-6s %-6s %14s %10s\n' round server requests/s p99_ms
-APP_RPS=(); APP_P99=(); NGX_RPS=(); NGX_P99=()
-for r in $(seq 1 "$ROUNDS"); do
-    read -r rps p99 < <(run app "$APP_URL" "$DURATION" "$AUTH")
-    APP_RPS+=("$rps"); APP_P99+=("$p99")
-    printf '%-6s %-6s %14s %10s\n' "$r" app "$rps" "$p99"
-    read -r rps p99 < <(run nginx "$NGINX_URL" "$DURATION")
-    NGX_RPS+=("$rps"); NGX_P99+=("$p99")
-    printf '%-6s %-6s %14s %10s\n' "$r" nginx "$rps" "$p99"
+load() { uptime | sed 's/.*load average/load average/'; }
+echo "== $(load) before the warm-up"
+echo "== warm-up (${WARMUP}s per endpoint each)"
+for e in $ENDPOINTS; do
+    run "app $e" "${APP_URL[$e]}" "$WARMUP" "$AUTH" > /dev/null
+    run "nginx $e" "${NGINX_URL[$e]}" "$WARMUP" > /dev/null
 done
-mean() { printf '%s\n' "$@" | awk '{ s += $1 } END { printf "%.2f", s / NR }'; }
-A_RPS=$(mean "${APP_RPS[@]}"); A_P99=$(mean "${APP_P99[@]}")
-N_RPS=$(mean "${NGX_RPS[@]}"); N_P99=$(mean "${NGX_P99[@]}")
+echo "== $(load) after the warm-up"
+echo "== wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS rounds, app / nginx alternating per endpoint"
+printf '%-6s %-8s %-6s %14s %10s\n' round endpoint server requests/s p99_ms
+declare -A RPS P99
+for r in $(seq 1 "$ROUNDS"); do
+    for e in $ENDPOINTS; do
+        for server in app nginx; do
+            if [[ $server == app ]]; then
+                res=$(run "app $e" "${APP_URL[$e]}" "$DURATION" "$AUTH") # a failed run ends the script (set -e)
+            else
+                res=$(run "nginx $e" "${NGINX_URL[$e]}" "$DURATION")
+            fi
+            read -r rps p99 <<< "$res"
+            RPS[$server,$e]+="$rps "
+            P99[$server,$e]+="$p99 "
+            printf '%-6s %-8s %-6s %14s %10s\n' "$r" "$e" "$server" "$rps" "$p99"
+        done
+    done
+done
+echo "== $(load) at the end"
+mean() { printf '%s\n' $1 | awk '{ s += $1 } END { printf "%.3f", s / NR }'; }
 echo "== result (means over $ROUNDS rounds, $BYTES-byte body, $(nproc) cores shared with wrk)"
-printf 'app:   %12s requests/s   p99 %8s ms\n' "$A_RPS" "$A_P99"
-printf 'nginx: %12s requests/s   p99 %8s ms\n' "$N_RPS" "$N_P99"
-awk -v ar="$A_RPS" -v nr="$N_RPS" -v ap="$A_P99" -v np="$N_P99" 'BEGIN {
-    printf "app/nginx requests/s: %.3f (target >= 0.5)   app/nginx p99: %.3f (target <= 2)\n", ar / nr, ap / np }'
+echo "| endpoint | app requests/s | nginx requests/s | ratio (target >= 0.5) | app p99 | nginx p99 | ratio (target <= 2) |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for e in $ENDPOINTS; do
+    awk -v e="$e" -v ar="$(mean "${RPS[app,$e]}")" -v nr="$(mean "${RPS[nginx,$e]}")" \
+        -v ap="$(mean "${P99[app,$e]}")" -v np="$(mean "${P99[nginx,$e]}")" 'BEGIN {
+        printf "| %s | %.0f | %.0f | %.2f | %.2f ms | %.2f ms | %.2f |\n", e, ar, nr, ar / nr, ap, np, ap / np }'
+done

@@ -3,9 +3,11 @@ package io.solvertune.service.configs;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.solvertune.service.persistence.ModelEntity;
+import io.solvertune.service.registry.ModelReadAccessChanged;
 import io.solvertune.service.security.CacheRefresher;
 import io.solvertune.service.security.RefreshAheadCache;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.TypedQuery;
 import jakarta.ws.rs.NotFoundException;
@@ -23,7 +25,9 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 /**
  * The config store, read side. Fetching one config by id is the hot path: its serialized bytes and ETag come from a
  * bounded in-memory cache (config rows are immutable, so a cached body never goes stale), and the model's
- * anonymous-read flag from a cache with a short TTL; a miss costs one indexed query.
+ * anonymous-read flag from a cache with a short TTL (dropped at once when this process changes the flag); a miss
+ * costs one indexed query. Alias and recommendation pointers for the in-memory alias path are read here too
+ * ({@link #pointers}) and kept by {@link ConfigPointers}.
  */
 @ApplicationScoped
 public class ConfigReader {
@@ -129,6 +133,11 @@ public class ConfigReader {
         return anonymous.get(modelId);
     }
 
+    /** A committed anonymousRead change of this process is honoured at once (other processes: within the TTL). */
+    void readAccessChanged(@Observes ModelReadAccessChanged event) {
+        anonymous.invalidate(event.modelId());
+    }
+
     private Boolean loadAnonymousRead(long modelId) {
         return QuarkusTransaction.requiringNew().call(() -> {
             List<Boolean> r = em.createQuery("SELECT m.anonymousRead FROM ModelEntity m WHERE m.id = :id",
@@ -146,13 +155,7 @@ public class ConfigReader {
         }
         String s = idOrName.strip();
         return QuarkusTransaction.requiringNew().call(() -> {
-            ModelEntity m = null;
-            if (s.matches("\\d{1,18}")) {
-                m = em.find(ModelEntity.class, Long.parseLong(s));
-            }
-            if (m == null) {
-                m = ModelEntity.findByName(s).orElse(null);
-            }
+            ModelEntity m = find(s);
             if (m == null) {
                 throw new NotFoundException("no model '" + s + "' (give a registered model's id or name)");
             }
@@ -160,9 +163,61 @@ public class ConfigReader {
         });
     }
 
+    /** The model a stripped reference names: digits are an id first, then a name (the one rule for every lookup). */
+    private ModelEntity find(String s) {
+        ModelEntity m = null;
+        if (s.matches("\\d{1,18}")) {
+            m = em.find(ModelEntity.class, Long.parseLong(s));
+        }
+        if (m == null) {
+            m = ModelEntity.findByName(s).orElse(null);
+        }
+        return m;
+    }
+
     /** The model a config belongs to. */
     public ModelRef model(long modelId) {
         return model(Long.toString(modelId));
+    }
+
+    // ---- pointers (aliases and recommendations) -----------------------------------------------------------------------
+
+    /**
+     * Every alias and recommendation of the model with this id or name, read in one statement (one snapshot), for the
+     * in-memory alias path ({@link ConfigPointers}); {@link ModelPointers#tooLarge} if the model has more than
+     * {@code maxRows} of them, {@link ModelPointers#unknownModel} if there is no such model.
+     */
+    public ModelPointers pointers(String idOrName, int maxRows) {
+        String s = idOrName.strip();
+        return QuarkusTransaction.requiringNew().call(() -> {
+            ModelEntity m = s.isEmpty() ? null : find(s);
+            if (m == null) {
+                return ModelPointers.unknownModel();
+            }
+            List<?> rows = em.createNativeQuery("SELECT a.alias, a.config_id, c.method, c.solver, c.nfe, c.guidance, "
+                    + "c.spacing FROM config_aliases a JOIN solver_configs c ON c.id = a.config_id WHERE a.model_id = :m "
+                    + "UNION ALL SELECT NULL, r.config_id, NULL, NULL, r.nfe, r.guidance, NULL "
+                    + "FROM config_recommendations r WHERE r.model_id = :m LIMIT :limit")
+                    .setParameter("m", m.id).setParameter("limit", maxRows + 1).getResultList();
+            if (rows.size() > maxRows) {
+                return ModelPointers.tooLarge(m.id);
+            }
+            List<ModelPointers.AliasRow> aliases = new ArrayList<>();
+            List<ModelPointers.Recommendation> recommendations = new ArrayList<>();
+            for (Object o : rows) {
+                Object[] r = (Object[]) o;
+                long config = ((Number) r[1]).longValue();
+                int nfe = ((Number) r[4]).intValue();
+                double guidance = ((Number) r[5]).doubleValue();
+                if (r[0] == null) {
+                    recommendations.add(new ModelPointers.Recommendation(nfe, guidance, config));
+                } else {
+                    aliases.add(new ModelPointers.AliasRow((String) r[0], config, (String) r[2], (String) r[3], nfe,
+                            guidance, (String) r[6]));
+                }
+            }
+            return ModelPointers.of(m.id, aliases, recommendations);
+        });
     }
 
     // ---- queries -----------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.solvertune.service.persistence.ModelEntity;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -30,9 +32,12 @@ public class ConfigStore implements ConfigPublisher {
     public static final int DOCUMENT_FORMAT = 1;
 
     private final EntityManager em;
+    /** Observed after the commit by {@link ConfigPointers}, which then drops the models' in-memory pointers. */
+    private final Event<ConfigPointers.Moved> moved;
 
-    public ConfigStore(EntityManager em) {
+    public ConfigStore(EntityManager em, Event<ConfigPointers.Moved> moved) {
         this.em = em;
+        this.moved = moved;
     }
 
     @Override
@@ -83,6 +88,9 @@ public class ConfigStore implements ConfigPublisher {
                 }
             }
             recommend(best, g.size(), jobId);
+        }
+        if (!ids.isEmpty()) {
+            moved.fire(new ConfigPointers.Moved(Set.copyOf(modelIds))); // latest and recommended moved
         }
         return ids;
     }
@@ -245,6 +253,7 @@ public class ConfigStore implements ConfigPublisher {
                 + "updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by")
                 .setParameter("m", rows.get(0)[0]).setParameter("k", rows.get(0)[1]).setParameter("c", configId)
                 .setParameter("by", by).executeUpdate();
+        moved.fire(new ConfigPointers.Moved(Set.of(((Number) rows.get(0)[0]).longValue())));
         return (String) rows.get(0)[1];
     }
 

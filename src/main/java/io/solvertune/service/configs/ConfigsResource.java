@@ -149,7 +149,9 @@ public class ConfigsResource {
                     + ", guidance " + scale + (have.isEmpty() ? "; no publish has covered this model yet"
                     : "; recommended configs exist for: " + String.join(", ", have)));
         });
-        return responses.resolved(id, ifNoneMatch, "recommended", m.anonymousRead());
+        Response answer = responses.resolved(id, ifNoneMatch, "recommended", m.anonymousRead());
+        responses.warm(model, m.id());
+        return answer;
     }
 
     @GET

@@ -76,6 +76,8 @@ public class ModelConfigAliasesResource {
                     ? "+" : "") + " keys (their '" + alias + "' configs: " + hits.stream().map(h -> "" + h[0])
                     .collect(Collectors.joining(", ")) + "); add method, solver, nfe, guidance or spacing");
         }
-        return configs.resolved(hits.get(0)[0], ifNoneMatch, alias, m.anonymousRead());
+        Response answer = configs.resolved(hits.get(0)[0], ifNoneMatch, alias, m.anonymousRead());
+        configs.warm(model, m.id());
+        return answer;
     }
 }

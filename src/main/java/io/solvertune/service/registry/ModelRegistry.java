@@ -15,8 +15,10 @@ import io.solvertune.service.limits.Limits;
 import io.solvertune.service.persistence.ModelEntity;
 import io.solvertune.tuning.Presets;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.persistence.TypedQuery;
@@ -73,6 +75,10 @@ public class ModelRegistry {
     private final ArtifactStore store;
     private final Instance<ModelUsage> usages;
     private final int maxScheduleLength;
+
+    /** Fired after a committed anonymousRead change (the download path's flag cache drops the model). */
+    @Inject
+    Event<ModelReadAccessChanged> readAccessChanged;
 
     public ModelRegistry(EntityManager em, ArtifactStore store, @Any Instance<ModelUsage> usages, Limits limits) {
         this.em = em;
@@ -395,7 +401,7 @@ public class ModelRegistry {
         if (anon != null && !anon.isBoolean()) {
             throw InvalidRequestException.field("anonymousRead", "expected true or false");
         }
-        return QuarkusTransaction.requiringNew().call(() -> {
+        ModelView v = QuarkusTransaction.requiringNew().call(() -> {
             ModelEntity m = lookup(idOrName).orElseThrow(() -> notFound(idOrName));
             if (patch.has("description")) {
                 m.description = description;
@@ -405,6 +411,10 @@ public class ModelRegistry {
             }
             return view(m, true);
         });
+        if (anon != null) {
+            readAccessChanged.fire(new ModelReadAccessChanged(v.id()));
+        }
+        return v;
     }
 
     /**
