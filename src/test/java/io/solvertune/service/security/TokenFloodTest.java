@@ -49,9 +49,11 @@ class TokenFloodTest {
                 busy++;
             }
             if (i % 1000 == 0) {
-                long before = tokens.lookups();
+                // remembered (peek never queries): authenticate answers it from the cache; a refresh-ahead reload of
+                // the entry may run in the background meanwhile, by design, so the lookup counter is not the test
+                assertTrue(tokens.peek(valid).orElseThrow().isPresent(),
+                        "the valid token was answered from the cache during the flood");
                 assertEquals("flood-victim", tokens.authenticate(valid).orElseThrow().name());
-                assertEquals(before, tokens.lookups(), "the valid token was answered from the cache during the flood");
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
