@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * One fitted set of per-step solver coefficients (IIA, BIIA, D-ODE, DC-Solver), with the grid it was fitted on, how
+ * One fitted set of per-step solver coefficients (IIA, BIIA, D-ODE, DC-Solver, ConsistencySolver), with the grid it was fitted on, how
  * the fit went, how it validated on held-out seeds and where it came from. Immutable; the JSON form is the artifact
  * (round trip via {@link #toJson()} / {@link #fromJson(String)}).
  *
@@ -42,8 +42,8 @@ public record CoefficientSet(int formatVersion, Method method, SolverSpec base, 
 
     public static final int FORMAT_VERSION = 1;
 
-    /** The fitted methods. */
-    public enum Method { IIA, BIIA, DODE, DC }
+    /** The fitted methods (CONSISTENCY: the materialised per-NFE table of a trained ConsistencySolver). */
+    public enum Method { IIA, BIIA, DODE, DC, CONSISTENCY }
 
     /** The outcome of a held-out comparison at two standard errors of the paired difference. */
     public enum Verdict {
