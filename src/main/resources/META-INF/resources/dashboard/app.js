@@ -46,6 +46,11 @@ function append(el, children) {
   return el;
 }
 
+function replace(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
+}
+
 function svg(tag, attrs, ...children) {
   const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
   for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
@@ -58,7 +63,7 @@ const main = () => document.getElementById('main');
 function page(title, ...children) {
   document.title = title + ' · solvertune';
   const m = main();
-  m.replaceChildren(h('h1', {}, title), ...children.flat());
+  replace(m, h('h1', {}, title), children);
   return m;
 }
 
@@ -80,8 +85,8 @@ function fmtTime(iso) {
 function fmtDuration(sec) {
   if (sec === null || sec === undefined || !isFinite(sec)) return '—';
   sec = Math.max(0, Math.round(sec));
-  const m = Math.floor(sec / 60), s = sec % 60;
-  return m > 0 ? `${m} min ${s} s` : `${s} s`;
+  const hr = Math.floor(sec / 3600), m = Math.floor(sec / 60) % 60, s = sec % 60;
+  return hr > 0 ? `${hr} h ${m} min` : m > 0 ? `${m} min ${s} s` : `${s} s`;
 }
 
 function fmtNum(x, digits = 4) {
@@ -106,9 +111,13 @@ function signOut(message) {
   sessionStorage.removeItem(WHO);
   stopStreams();
   renderChrome();
-  location.hash = '#/signin';
-  if (message) say(message, 'problem');
+  flash = message ? [message, 'problem'] : null;
+  if (location.hash === '#/signin') route();
+  else location.hash = '#/signin';
 }
+
+// a message for the next page (shown after the route change that clears the status line)
+let flash = null;
 
 class ApiError extends Error {
   constructor(status, problem) {
@@ -246,6 +255,7 @@ function renderChrome() {
 async function route() {
   stopStreams();
   clearStatus();
+  if (flash) { say(...flash); flash = null; }
   let hash = location.hash || '';
   if (!token() && hash !== '#/signin') { location.hash = '#/signin'; return; }
   if (!hash || hash === '#' || hash === '#/') { location.hash = can('submitter') ? '#/overview' : '#/models'; return; }
@@ -257,7 +267,13 @@ async function route() {
       page('Not allowed', h('p', {}, `This page needs the role ${role}; your token has ${whoami().role}.`));
       return;
     }
+    const t0 = performance.now();
+    delete document.body.dataset.rendered;
+    delete document.body.dataset.plotDrawn;
     await guarded(() => fn(...m.slice(1).map(decodeURIComponent)));
+    // for the browser test and the benchmark: which page finished rendering, and how long it took
+    document.body.dataset.renderMs = String(Math.round(performance.now() - t0));
+    document.body.dataset.rendered = hash;
     main().focus({preventScroll: true});
     return;
   }
@@ -417,7 +433,7 @@ async function jobPage(id) {
   const {data: job} = await api('GET', `/api/v1/jobs/${id}`);
   const stages = new Map((job.stages || []).map(s => [s.name, s]));
   const head = h('dl', {class: 'kv', id: 'job-head'});
-  const graph = h('div', {class: 'graph', id: 'stage-graph'});
+  const graph = h('div', {class: 'graph', id: 'stage-graph', tabindex: 0, 'aria-label': 'stage graph (scrollable)'});
   const table = h('tbody', {});
   const logs = h('pre', {class: 'logs', id: 'logs', tabindex: 0, 'aria-label': 'job log'});
   const actions = h('div', {class: 'actions'});
@@ -427,7 +443,7 @@ async function jobPage(id) {
 
   function renderHead() {
     const p = current.progress || {};
-    head.replaceChildren(
+    replace(head, 
       h('dt', {}, 'State'), h('dd', {id: 'job-state'}, stateBadge(current.state)),
       h('dt', {}, 'Model'), h('dd', {}, current.model?.id ? h('a', {href: '#/models/' + current.model.id}, current.model.name) : current.model?.name),
       h('dt', {}, 'Progress'), h('dd', {}, h('div', {class: 'bar'}, h('progress', {max: 1, value: p.fraction || 0,
@@ -612,7 +628,7 @@ async function submitPage() {
     const key = fields.get('idempotencyKey').value.trim();
     try {
       const {data, status} = await api('POST', '/api/v1/jobs', collect(), key ? {'Idempotency-Key': key} : {});
-      say(status === 202 ? `Submitted job ${data.id}.` : `Job ${data.id} was submitted earlier with this key.`);
+      flash = [status === 202 ? `Submitted job ${data.id}.` : `Job ${data.id} was submitted earlier with this key.`, 'ok'];
       location.hash = '#/jobs/' + data.id;
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) return;
@@ -679,7 +695,7 @@ function registerForm() {
       if (anon.checked) body.anonymousRead = true;
       try {
         const {data} = await api('POST', '/api/v1/models', body);
-        say(`Registered model ${data.name}.`);
+        flash = [`Registered model ${data.name}.`, 'ok'];
         route();
       } catch (e) { if (!(e instanceof ApiError && e.status === 401)) out.replaceChildren(problemBox(e)); }
     }},
@@ -747,13 +763,13 @@ async function modelPage(ref) {
         ['Usage', usage ? `${usage.versions} config versions, ${usage.configs.length} current` : '—']]
         .flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))])),
     h('p', {}, h('a', {href: `#/models/${m.id}/configs`, id: 'to-configs'}, 'Configs: error vs NFE')),
-    h('h2', {}, 'Schedule'), h('pre', {}, JSON.stringify(m.schedule, null, 2)),
-    m.spec ? [h('h2', {}, 'Spec'), h('pre', {}, JSON.stringify(m.spec, null, 2).slice(0, 20000))] : null,
+    h('h2', {}, 'Schedule'), h('pre', {tabindex: 0, 'aria-label': 'schedule'}, JSON.stringify(m.schedule, null, 2)),
+    m.spec ? [h('h2', {}, 'Spec'), h('pre', {tabindex: 0, 'aria-label': 'spec'}, JSON.stringify(m.spec, null, 2).slice(0, 20000))] : null,
     can('admin') ? h('div', {class: 'actions'}, h('button', {type: 'button', class: 'danger', id: 'delete-model', onclick: async () => {
       out.replaceChildren();
       try {
         await api('DELETE', '/api/v1/models/' + m.id);
-        say(`Deleted model ${m.name}.`);
+        flash = [`Deleted model ${m.name}.`, 'ok'];
         location.hash = '#/models';
       } catch (e) { if (!(e instanceof ApiError && e.status === 401)) out.replaceChildren(problemBox(e)); }
     }}, 'Delete model')) : null, out);
@@ -786,6 +802,13 @@ function errorPlot(container, configs, onDrawn) {
     value: (u, v) => (v == null ? '—' : v.toExponential(3)),
   }))];
   const recommended = configs.filter(c => c.recommended);
+  // the y range holds every point and error bar (a lower bar below zero is cut at a hundredth of its mean)
+  let yLo = Infinity, yHi = 0;
+  for (const c of best.values()) {
+    yLo = Math.min(yLo, Math.max(c.heldOutMse - se(c), c.heldOutMse / 100));
+    yHi = Math.max(yHi, c.heldOutMse + se(c));
+  }
+  if (!(yHi > 0)) { yLo = 1e-6; yHi = 1; }
   const draw = u => {
     const ctx = u.ctx;
     ctx.save();
@@ -820,8 +843,10 @@ function errorPlot(container, configs, onDrawn) {
   let first = true;
   const opts = Object.assign(plotSize(container), {
     title: 'Held-out MSE vs NFE (± s.e.; ring = recommended)',
-    scales: {x: {time: false}, y: {distr: 3, log: 10}},
-    axes: [{label: 'NFE (model evaluations)', stroke: '#1b1f24'}, {label: 'held-out MSE vs teacher (log)', stroke: '#1b1f24',
+    scales: {x: {time: false, range: (u, mn, mx) => [mn - 0.5, mx + 0.5]},
+      y: {distr: 3, log: 10, range: () => uPlot.rangeLog(yLo, yHi, 10, true)}},
+    axes: [{label: 'NFE (model evaluations)', stroke: '#1b1f24', incrs: [1, 2, 5, 10, 20],
+      values: (u, vals) => vals.map(v => (Number.isInteger(v) ? String(v) : ''))}, {label: 'held-out MSE vs teacher (log)', stroke: '#1b1f24',
       size: 70, values: (u, vals) => vals.map(v => (v == null ? '' : v.toExponential(0)))}],
     series,
     hooks: {draw: [u => { draw(u); if (first) { first = false; onDrawn && onDrawn(); } }]},
@@ -925,6 +950,24 @@ function fitReportPlot(container, fit) {
   container.querySelector('canvas')?.setAttribute('aria-label', 'fit residuals per step, before and after');
 }
 
+/** Reward per training iteration of a learned solver (provenance.settings.rewardCurve: {iteration, nfe, reward, ratioToNeutral}). */
+function trainingCurvePlot(container, curve) {
+  const pts = [...curve].sort((a, b) => a.iteration - b.iteration);
+  const opts = Object.assign(plotSize(container), {
+    title: 'Training curve: reward per iteration (reward = minus the MSE to the teacher)',
+    scales: {x: {time: false}, y: {}, r: {}},
+    axes: [{label: 'iteration', stroke: '#1b1f24'}, {label: 'reward', stroke: '#1b1f24', size: 70,
+      values: (u, vals) => vals.map(v => (v == null ? '' : v.toPrecision(2)))},
+    {scale: 'r', side: 1, label: 'MSE ratio to the neutral table', stroke: '#b2182b', grid: {show: false}, size: 60}],
+    series: [{label: 'iteration'}, {label: 'reward', stroke: '#0b5cad', points: {show: pts.length < 60}},
+      {label: 'MSE ÷ neutral (DDIM)', stroke: '#b2182b', scale: 'r', dash: [5, 4]}],
+  });
+  container.replaceChildren();
+  new uPlot(opts, [pts.map(p => p.iteration), pts.map(p => p.reward), pts.map(p => p.ratioToNeutral ?? null)], container);
+  container.querySelector('canvas')?.setAttribute('role', 'img');
+  container.querySelector('canvas')?.setAttribute('aria-label', `training reward over ${pts.length} iterations`);
+}
+
 async function configPage(id) {
   const {data: c} = await api('GET', '/api/v1/configs/' + id);
   let exportsList = null;
@@ -934,6 +977,8 @@ async function configPage(id) {
   const formats = (exportsList?.formats || exportsList?.exports || []);
   const fit = c.values?.coefficientSet?.fit;
   const fitBox = h('div', {class: 'plot', id: 'fit-plot'});
+  const curve = c.values?.coefficientSet?.provenance?.settings?.rewardCurve;
+  const curveBox = h('div', {class: 'plot', id: 'training-curve'});
   page(`Config ${c.id}: ${c.method} @ NFE ${c.nfe}`,
     h('dl', {class: 'kv', id: 'config-detail'}, [['Model', c.model?.name], ['Method', c.method], ['Solver', c.solver],
       ['Options', JSON.stringify(c.solverOptions || {})], ['NFE', c.nfe], ['Guidance', c.guidance], ['Spacing', c.spacing],
@@ -941,13 +986,13 @@ async function configPage(id) {
       ['Held-out MSE', `${fmtNum(m.heldOutMse ?? c.heldOutMse)} ± ${fmtNum(m.heldOutStdErr, 2)} (${m.heldOutSeeds ?? '?'} seeds)`]]
       .flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v ?? '—'))])),
     h('h2', {}, 'Exports'),
-    h('div', {class: 'actions', id: 'exports'}, formats.map(f => {
-      const ok = f.supported !== false && !f.reason;
-      return h('div', {class: 'fieldrow'}, h('button', {type: 'button', class: ok ? '' : 'secondary', disabled: !ok,
-        'data-format': f.format || f.id, 'aria-describedby': ok ? null : `why-${f.format || f.id}`,
-        onclick: () => download(c.id, f.format || f.id, out).catch(e => { if (e.status !== 401) out.replaceChildren(problemBox(e)); })},
-      `Download ${f.format || f.id}`), ok ? null : h('small', {class: 'muted', id: `why-${f.format || f.id}`}, f.reason || 'not available'));
-    })),
+    h('div', {class: 'actions', id: 'exports'}, formats.filter(f => f.supported).map(f =>
+      h('button', {type: 'button', 'data-format': f.format, title: f.consumer || null,
+        onclick: () => download(c.id, f.format, out).catch(e => { if (e.status !== 401) out.replaceChildren(problemBox(e)); })},
+      `Download ${f.format}`))),
+    formats.some(f => !f.supported) ? h('details', {id: 'refused-exports'}, h('summary', {},
+      `Not offered for this config: ${formats.filter(f => !f.supported).map(f => f.format).join(', ')}`),
+      h('ul', {}, formats.filter(f => !f.supported).map(f => h('li', {}, h('strong', {}, f.format), ': ', f.reason || '')))) : null,
     can('admin') ? h('div', {class: 'actions'}, h('button', {type: 'button', id: 'promote', onclick: async () => {
       try {
         const {data} = await api('PUT', `/api/v1/configs/${c.id}/stable`);
@@ -957,10 +1002,12 @@ async function configPage(id) {
     out,
     h('h2', {}, 'Metrics'), h('table', {id: 'metrics'}, h('tbody', {}, Object.entries(m).map(([k, v]) =>
       h('tr', {}, h('th', {scope: 'row'}, k), h('td', {class: typeof v === 'number' ? 'num' : ''}, typeof v === 'number' ? fmtNum(v, 6) : JSON.stringify(v)))))),
-    fit ? [h('h2', {}, 'Fit report'), fitBox, fit.warnings?.length ? h('ul', {}, fit.warnings.map(w => h('li', {}, w))) : null] : null,
-    h('h2', {}, 'Values'), h('pre', {id: 'values'}, truncate(JSON.stringify(c.values, null, 1), 20000)),
-    h('h2', {}, 'Provenance'), h('pre', {id: 'provenance'}, JSON.stringify(c.provenance, null, 2)));
+    Array.isArray(curve) && curve.length ? [h('h2', {}, 'Training curve'), curveBox] : null,
+    fit && fit.residuals ? [h('h2', {}, 'Fit report'), fitBox, fit.warnings?.length ? h('ul', {}, fit.warnings.map(w => h('li', {}, w))) : null] : null,
+    h('h2', {}, 'Values'), h('pre', {id: 'values', tabindex: 0, 'aria-label': 'values'}, truncate(JSON.stringify(c.values, null, 1), 20000)),
+    h('h2', {}, 'Provenance'), h('pre', {id: 'provenance', tabindex: 0, 'aria-label': 'provenance'}, JSON.stringify(c.provenance, null, 2)));
   if (fit && fit.residuals && fit.residuals.length) fitReportPlot(fitBox, fit);
+  if (Array.isArray(curve) && curve.length) trainingCurvePlot(curveBox, curve);
 }
 
 function truncate(s, n) { return s.length > n ? s.slice(0, n) + `\n… (${s.length - n} more characters; download the json export)` : s; }

@@ -90,6 +90,45 @@ final class DashboardFixtures {
         return publisher.publish(JOBS.incrementAndGet(), cs);
     }
 
+    /**
+     * Publishes one DC-Solver config (UniPC bh2 order 3, logSNR) whose coefficient set carries a fit report (residual
+     * per step before and after) and a reward curve in its provenance settings, the shape a learned solver's trainer
+     * writes ({iteration, nfe, reward, ratioToNeutral}). Returns its id.
+     */
+    static long publishFitted(ConfigPublisher publisher, long modelId, int nfe, int iterations) {
+        NoiseSchedule s = QuarkusTransaction.requiringNew().call(() ->
+                ResolvedModel.specOf(ModelEntity.<ModelEntity>findById(modelId).spec).schedule().build());
+        TimestepSpacing sp = new TimestepSpacing.LogSnr();
+        double[][] values = new double[nfe][];
+        double[] after = new double[nfe];
+        double[] before = new double[nfe];
+        for (int i = 0; i < nfe; i++) {
+            values[i] = new double[] {1.0 + 0.01 * (i % 3)};
+            before[i] = 1e-3 * (i + 1);
+            after[i] = before[i] * 0.4;
+        }
+        List<Map<String, Object>> curve = new ArrayList<>();
+        for (int it = 0; it < iterations; it++) {
+            curve.add(Map.of("iteration", it, "nfe", nfe, "reward", -0.02 * Math.exp(-it / 30.0) - 0.004,
+                    "ratioToNeutral", 0.55 + 0.45 * Math.exp(-it / 30.0)));
+        }
+        io.solvertune.tuning.fit.CoefficientSet set = new io.solvertune.tuning.fit.CoefficientSet(
+                io.solvertune.tuning.fit.CoefficientSet.FORMAT_VERSION, io.solvertune.tuning.fit.CoefficientSet.Method.DC,
+                new io.solvertune.numerics.solver.unipc.UniPc(io.solvertune.numerics.model.PredictionType.DATA,
+                        io.solvertune.numerics.solver.unipc.UniPc.Variant.BH2, 3), sp, nfe, nfe,
+                sp.times(s, s.defaultTStart(), s.defaultTEnd(), nfe), List.of("ratio"), values,
+                new io.solvertune.tuning.fit.CoefficientSet.FitReport(128, after, before, new int[nfe], 1.5, List.of()),
+                null, new io.solvertune.tuning.fit.CoefficientSet.Provenance(null, null, null, null, null,
+                        "dashboard-test", null, Map.of("trainer", "dashboard-test", "rewardCurve", curve)));
+        ObjectNode metrics = JsonNodeFactory.instance.objectNode().put("heldOutMse", 1e-4)
+                .put("heldOutStdErr", 1e-5).put("heldOutSeeds", 1024).put("heldOutMedian", 8e-5)
+                .put("heldOutP99", 4e-4).put("vsBase", "BEATS").put("ratioToBase", 0.5);
+        ObjectNode prov = JsonNodeFactory.instance.objectNode().put("codeVersion", "dashboard-test");
+        return publisher.publish(JOBS.incrementAndGet(), List.of(new ConfigCandidate(modelId, "dc", "unipc",
+                JSON.valueToTree(Map.of("prediction", "data", "variant", "bh2", "order", "3")), nfe, 1.0, sp.id(),
+                s.defaultTStart(), s.defaultTEnd(), ConfigValues.of(set).toJson(), metrics, prov, true, 1e-4))).get(0);
+    }
+
     /** Inserts finished, failed and running jobs with stages straight into the tables (overview load). */
     static void jobs(AgroalDataSource ds, long tokenId, String tokenName, String model, int count, int stagesPerJob)
             throws SQLException {
@@ -101,7 +140,7 @@ final class DashboardFixtures {
              PreparedStatement stage = c.prepareStatement("INSERT INTO job_stages (job_id, name, seq, kind, "
                      + "depends_on, state, attempts, max_attempts, lease_owner, lease_expires_at, heartbeat_at, "
                      + "progress_done, progress_total) VALUES (?, ?, ?, 'teacher-shard', ?, ?, 1, 3, ?, "
-                     + "CASE WHEN ? = 'RUNNING' THEN now() + interval '30 seconds' END, now(), ?, 100)")) {
+                     + "CASE WHEN ? = 'RUNNING' THEN now() + interval '1 hour' END, now(), ?, 100)")) {
             for (int j = 0; j < count; j++) {
                 String state = j % 10 == 0 ? "FAILED" : j % 25 == 1 ? "RUNNING" : "SUCCEEDED";
                 job.setString(1, "bench-" + System.nanoTime() + "-" + j);
