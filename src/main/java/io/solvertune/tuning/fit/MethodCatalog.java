@@ -82,6 +82,7 @@ public final class MethodCatalog {
             case IIA, BIIA -> IiaFitter.spec(set);
             case DODE -> DodeFitter.spec(set);
             case DC -> DcFitter.spec(set);
+            case TIMESTEPS -> set.base();
         };
     }
 
