@@ -84,6 +84,7 @@ public final class MethodCatalog {
             case DC -> DcFitter.spec(set);
             case CONSISTENCY -> io.solvertune.numerics.solver.consistency.Consistency.fromTable(set.base(),
                     set.columns().size() + 1, set.values(), set.times());
+            case TIMESTEPS -> set.base();
         };
     }
 
