@@ -112,6 +112,7 @@ class PythonFixturesTest {
         cases.addAll(iia(p));
         cases.addAll(dpmSolverV3(p));
         cases.addAll(consistency(p));
+        cases.addAll(learnedTimesteps(p));
 
         Map<String, NpyArray> outputs = new LinkedHashMap<>();
         ArrayNode index = JSON.createArrayNode();
@@ -327,6 +328,32 @@ class PythonFixturesTest {
             }
             out.add(coefficientCase(p, "dc", CoefficientSet.Method.DC, base, spacing, steps, steps,
                     grid(p, base, spacing, steps), List.of("ratio"), values));
+        }
+        return out;
+    }
+
+    /**
+     * Learned-timestep sets (method TIMESTEPS): the base solver itself on a grid off every named spacing, carried as
+     * an explicit spacing with empty rows. The grids move each interior time of a logSNR grid towards the next by up
+     * to 30 % of the gap, as a learned grid would.
+     */
+    private List<Case> learnedTimesteps(ReferenceProblem p) {
+        List<SolverSpec> bases = List.of(new Ddim(), DpmSolver.plusPlusMultistep(2), DpmSolver.plusPlusMultistep(3),
+                new UniPc(PredictionType.DATA, UniPc.Variant.BH2, 3), new UniPc(PredictionType.NOISE,
+                        UniPc.Variant.BH1, 2));
+        List<Case> out = new ArrayList<>();
+        int k = 0;
+        for (SolverSpec base : bases) {
+            for (int steps = 5; steps <= 6; steps++, k++) {
+                double[] t = grid(p, base, new TimestepSpacing.LogSnr(), steps);
+                for (int i = 1; i < steps; i++) {
+                    double s = Math.sin(i + k);
+                    t[i] = t[i] + 0.3 * s * s * (t[i + 1] - t[i]);
+                }
+                double[][] values = new double[steps][0];
+                out.add(coefficientCase(p, "timesteps", CoefficientSet.Method.TIMESTEPS, base,
+                        new TimestepSpacing.Explicit(t), steps, steps, t, List.of(), values));
+            }
         }
         return out;
     }
