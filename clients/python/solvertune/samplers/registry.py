@@ -22,7 +22,7 @@ from ..errors import ConfigError
 from ..spacing import Spacing
 from .baselines import Ddim, DpmSolverMultistep, DpmSolverSinglestep, EdmEuler, EdmHeun, UniPc
 from .coefficients import DcSolver, DodeSolver, IiaSolver, iia_column_names
-from .consistency import ConsistencySolver, form_of_columns
+from .consistency import ConsistencySolver, form_of_table
 
 
 @dataclass
@@ -148,7 +148,7 @@ def _consistency(spec, grid):
     table = spec.get("table", spec)
     form = str(table.get("form", "")).lower()
     order = table.get("order")
-    values = table.get("values")
+    values = table.get("values", table.get("coefficients"))
     if not isinstance(order, int) or values is None:
         raise ConfigError("consistency: the table needs form, order and values")
     return lambda: ConsistencySolver(form, order, values, table.get("times"))
@@ -219,7 +219,7 @@ def _dc_set(cs):
 
 
 def _consistency_set(cs):
-    form, order = form_of_columns(list(cs.get("columns") or []))
+    form, order = form_of_table(list(cs.get("columns") or []), cs.get("base"))
     return {"solver": "consistency", "table": {"form": form, "order": order, "values": _rows(cs),
                                                "times": cs.get("times")}}
 

@@ -1,6 +1,7 @@
 package io.solvertune.clients;
 
 import io.solvertune.numerics.solver.ddim.Ddim;
+import io.solvertune.numerics.solver.consistency.Consistency;
 import io.solvertune.numerics.solver.dpm.DpmSolver;
 import io.solvertune.numerics.solver.v3.DpmSolverV3;
 import io.solvertune.numerics.solver.edm.EdmEuler;
@@ -425,44 +426,25 @@ class PythonFixturesTest {
      * built on issue16-consolver): found by reflection, so this test compiles and runs without it and writes these
      * fixtures as soon as it lands. Published like a baseline whose solver is {@code SolverSpec.Consistency}.
      */
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private List<Case> consistency(ReferenceProblem p) throws IOException {
-        String pkg = "io.solvertune.numerics.solver.";
-        Class<?> table;
-        Class<?> form;
-        Class<?> spec;
-        try {
-            table = Class.forName(pkg + "consistency.ConsistencyTable");
-            form = Class.forName(pkg + "consistency.ConsistencyForm");
-            spec = Class.forName(pkg + "SolverSpec$Consistency");
-        } catch (ClassNotFoundException e) {
-            SUMMARY.add("python fixtures " + p.name + ": no ConsistencySolver on this branch, no consistency cases");
-            return List.of();
-        }
+    private List<Case> consistency(ReferenceProblem p) {
         List<Case> out = new ArrayList<>();
         int k = 0;
-        try {
-            for (String f : List.of("NOISE", "DATA", "FLOW_VELOCITY")) {
-                for (int order = 2; order <= 4; order++, k++) {
-                    TimestepSpacing spacing = SPACINGS.get(k % 4);
-                    int steps = 5 + k % 3;
-                    double[] times = grid(p, new Ddim(), spacing, steps);
-                    double[][] values = new double[steps][];
-                    for (int i = 0; i < steps; i++) {
-                        values[i] = new double[Math.min(i, order - 1)];
-                        for (int j = 0; j < values[i].length; j++) {
-                            values[i][j] = 0.25 - 0.15 * j + 0.04 * i * (k % 2 == 0 ? 1 : -1);
-                        }
+        for (Consistency.Form f : Consistency.Form.values()) {
+            for (int order = 2; order <= Consistency.MAX_ORDER; order++, k++) {
+                TimestepSpacing spacing = SPACINGS.get(k % 4);
+                int steps = 5 + k % 3;
+                SolverSpec base = f.base(order);
+                double[] times = grid(p, new Ddim(), spacing, steps);
+                double[][] values = new double[steps][];
+                for (int i = 0; i < steps; i++) {
+                    values[i] = new double[Consistency.columns(order, i)];
+                    for (int j = 0; j < values[i].length; j++) {
+                        values[i][j] = 0.25 - 0.15 * j + 0.04 * i * (k % 2 == 0 ? 1 : -1);
                     }
-                    Object t = table.getConstructor(form, int.class, double[][].class, double[].class)
-                            .newInstance(Enum.valueOf((Class<Enum>) form, f), order, values, times);
-                    SolverSpec s = (SolverSpec) spec.getConstructor(table).newInstance(t);
-                    String name = slug("consistency-" + f + "-o" + order + "-" + spacing.id() + "-s" + steps);
-                    out.add(baseline(p, name, s, spacing, steps, true, false, p.tStart, p.tEnd));
                 }
+                out.add(coefficientCase(p, "consistency-" + f.id() + "-o" + order, CoefficientSet.Method.CONSISTENCY,
+                        base, spacing, steps, steps, times, Consistency.columnNames(order), values));
             }
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("the ConsistencySolver's Java API changed; update PythonFixturesTest", e);
         }
         return out;
     }
