@@ -36,6 +36,7 @@ import io.solvertune.numerics.solver.Sampler;
 import io.solvertune.numerics.solver.SamplerConfig;
 import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.numerics.solver.catalog.SolverCatalog;
+import io.solvertune.numerics.solver.consistency.Consistency;
 import io.solvertune.numerics.solver.dpm.DpmSolver;
 import io.solvertune.numerics.solver.unipc.UniPc;
 import io.solvertune.numerics.solver.v3.DpmSolverV3;
@@ -66,7 +67,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Java client library ({@link SolvertuneClient}) and {@code sample --config} against the real service: configs
- * of three kinds (a baseline, a DC-Solver set, DPM-Solver-v3 with inline statistics) published through the real
+ * of every kind (a baseline, a DC-Solver set, a learned grid, a ConsistencySolver table, DPM-Solver-v3 with inline
+ * statistics) published through the real
  * {@link ConfigPublisher}; the client reads them byte for byte, by id, alias and recommendation, revalidates its disk
  * cache with a 304, lists export verdicts, turns refusals into problem details naming the fields; and
  * {@code sample --config} runs each config — from the server and from a downloaded file — to exactly the output of
@@ -329,6 +331,35 @@ class JavaClientTest {
                 logSnr, NFE, NFE, grid, List.of("ratio"), ratios, null, null, null);
         cs.add(candidate(modelId, "dc", unipc, logSnr, grid, ConfigValues.of(set), 0.03));
         runs.put("dc", new SamplerConfig(MethodCatalog.spec(set), logSnr, NFE, null, null, true, false));
+
+        // a learned grid (TIMESTEPS: the base solver on an explicit grid) and a ConsistencySolver table
+        double[] learned = grid.clone();
+        for (int i = 1; i < NFE; i++) {
+            learned[i] += 0.25 * (learned[i + 1] - learned[i]) * (i % 2 == 0 ? 1 : 0.5);
+        }
+        TimestepSpacing explicit = new TimestepSpacing.Explicit(learned);
+        CoefficientSet timesteps = new CoefficientSet(CoefficientSet.FORMAT_VERSION, CoefficientSet.Method.TIMESTEPS,
+                dpm2, explicit, NFE, NFE, learned, List.of(), new double[NFE][0], null, null, null);
+        cs.add(candidate(modelId, "timesteps", dpm2, explicit, learned, ConfigValues.of(timesteps), 0.045));
+        runs.put("timesteps", new SamplerConfig(MethodCatalog.spec(timesteps), explicit, NFE, null, null, true, false));
+        int order = 3;
+        SolverSpec ddimBase = Consistency.Form.DATA.base(order);
+        double[] ddimGrid = ddimBase.create().grid(s, new SamplerConfig(ddimBase, logSnr, NFE, null, null, true, false),
+                s.defaultTStart(), s.defaultTEnd());
+        double[][] table = new double[NFE][];
+        for (int i = 0; i < NFE; i++) {
+            table[i] = new double[Consistency.columns(order, i)];
+            for (int j = 0; j < table[i].length; j++) {
+                table[i][j] = 0.2 - 0.1 * j + 0.03 * i;
+            }
+        }
+        CoefficientSet consistency = new CoefficientSet(CoefficientSet.FORMAT_VERSION,
+                CoefficientSet.Method.CONSISTENCY, ddimBase, logSnr, NFE, NFE, ddimGrid,
+                Consistency.columnNames(order), table, null, null, null);
+        cs.add(candidate(modelId, "consistency-solver", ddimBase, logSnr, ddimGrid, ConfigValues.of(consistency),
+                0.06));
+        runs.put("consistency-solver", new SamplerConfig(MethodCatalog.spec(consistency), logSnr, NFE, null, null,
+                true, false));
 
         String problem = "public_gmm_sd_d32_cfg5";
         JsonNode v3meta = JSON.readTree(ReferenceProblem.resource("v3_" + problem + ".json").toFile());
