@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -31,14 +30,11 @@ public class WorkerPool {
     private final List<Thread> threads = new ArrayList<>();
     private ScheduledExecutorService heartbeats;
 
-    public WorkerPool(JobEngine engine,
-                      @ConfigProperty(name = "solvertune.workers.enabled", defaultValue = "true") boolean enabled,
-                      @ConfigProperty(name = "solvertune.workers.count", defaultValue = "1") int count,
-                      @ConfigProperty(name = "solvertune.workers.poll-interval", defaultValue = "1s") Duration poll) {
+    public WorkerPool(JobEngine engine, WorkersConfig config) {
         this.engine = engine;
-        this.enabled = enabled;
-        this.count = count;
-        this.poll = poll;
+        this.enabled = config.enabled();
+        this.count = config.count();
+        this.poll = config.pollInterval();
     }
 
     void onStart(@Observes StartupEvent e) {
