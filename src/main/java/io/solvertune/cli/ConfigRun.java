@@ -2,7 +2,7 @@ package io.solvertune.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.numerics.solver.SamplerConfig;
-import io.solvertune.service.configs.ConfigValues;
+import io.solvertune.tuning.publish.ConfigValues;
 import io.solvertune.tuning.eval.Candidate;
 import io.solvertune.tuning.fit.MethodCatalog;
 

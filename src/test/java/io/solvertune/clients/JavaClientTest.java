@@ -41,9 +41,11 @@ import io.solvertune.numerics.solver.dpm.DpmSolver;
 import io.solvertune.numerics.solver.unipc.UniPc;
 import io.solvertune.numerics.solver.v3.DpmSolverV3;
 import io.solvertune.numerics.spec.ModelSpec;
-import io.solvertune.service.configs.ConfigCandidate;
+import io.solvertune.tuning.publish.ConfigCandidate;
+import io.solvertune.tuning.publish.ConfigMetrics;
+import io.solvertune.tuning.publish.ConfigProvenance;
 import io.solvertune.service.configs.ConfigPublisher;
-import io.solvertune.service.configs.ConfigValues;
+import io.solvertune.tuning.publish.ConfigValues;
 import io.solvertune.service.security.Role;
 import io.solvertune.service.security.TokenService;
 import io.solvertune.testing.ReferenceProblem;
@@ -369,7 +371,7 @@ class JavaClientTest {
         double[] v3grid = v3.create().grid(s, v3run, s.defaultTStart(), s.defaultTEnd());
         cs.add(new ConfigCandidate(modelId, "dpmsolver-v3", "dpmsolver-v3",
                 JsonNodeFactory.instance.objectNode().put("order", 2), NFE, GUIDANCE, "logSNR", v3grid[0],
-                v3grid[v3grid.length - 1], ConfigValues.ofDpmSolverV3(v3, logSnr, NFE, true, false, v3grid).toJson(),
+                v3grid[v3grid.length - 1], ConfigValues.ofDpmSolverV3(v3, logSnr, NFE, true, false, v3grid),
                 metrics(0.04), provenance(), true, 0.04));
         runs.put("dpmsolver-v3", new SamplerConfig(v3, logSnr, NFE, v3grid[0], v3grid[v3grid.length - 1], true,
                 false));
@@ -386,14 +388,14 @@ class JavaClientTest {
                                              double[] times, ConfigValues v, double mse) {
         return new ConfigCandidate(modelId, method, SolverCatalog.nameOf(base),
                 Json.MAPPER.valueToTree(SolverCatalog.options(base)), NFE, GUIDANCE, spacing.id(), times[0],
-                times[times.length - 1], v.toJson(), metrics(mse), provenance(), true, mse);
+                times[times.length - 1], v, metrics(mse), provenance(), true, mse);
     }
 
-    private static ObjectNode metrics(double mse) {
-        return JsonNodeFactory.instance.objectNode().put("heldOutMse", mse);
+    private static ConfigMetrics metrics(double mse) {
+        return ConfigMetrics.heldOut(mse);
     }
 
-    private static ObjectNode provenance() {
-        return JsonNodeFactory.instance.objectNode().put("codeVersion", "java-client-test");
+    private static ConfigProvenance provenance() {
+        return ConfigProvenance.codeVersion("java-client-test");
     }
 }

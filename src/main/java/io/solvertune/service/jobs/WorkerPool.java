@@ -14,7 +14,6 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -37,18 +36,13 @@ public class WorkerPool {
     private final List<Thread> threads = new ArrayList<>();
     private ScheduledExecutorService heartbeats;
 
-    public WorkerPool(JobEngine engine,
-                      @ConfigProperty(name = "solvertune.workers.enabled", defaultValue = "true") boolean enabled,
-                      @ConfigProperty(name = "solvertune.workers.count", defaultValue = "1") int count,
-                      @ConfigProperty(name = "solvertune.workers.poll-interval", defaultValue = "1s") Duration poll,
-                      @ConfigProperty(name = "solvertune.workers.shutdown-grace", defaultValue = "30s") Duration grace,
-                      Instance<StageExecutorDecorator> decorators) {
+    public WorkerPool(JobEngine engine, WorkersConfig config, Instance<StageExecutorDecorator> decorators) {
         this.engine = engine;
-        this.grace = grace;
+        this.enabled = config.enabled();
+        this.count = config.count();
+        this.poll = config.pollInterval();
+        this.grace = config.shutdownGrace();
         this.decorators = decorators;
-        this.enabled = enabled;
-        this.count = count;
-        this.poll = poll;
     }
 
     void onStart(@Observes StartupEvent e) {
