@@ -93,6 +93,7 @@ function fmtNum(x, digits = 4) {
   if (x === null || x === undefined || x === '') return '—';
   const n = Number(x);
   if (!isFinite(n)) return String(x);
+  if (Number.isInteger(n) && Math.abs(n) < 1e7) return String(n);
   return Math.abs(n) >= 1e4 || (Math.abs(n) < 1e-3 && n !== 0) ? n.toExponential(digits - 1) : n.toPrecision(digits);
 }
 
@@ -1007,7 +1008,11 @@ function trainingCurvePlot(container, curve) {
 async function configPage(id) {
   const {data: c} = await api('GET', '/api/v1/configs/' + id);
   let exportsList = null;
-  try { exportsList = (await api('GET', `/api/v1/configs/${id}/exports`)).data; } catch (e) { if (e.status === 401) return; }
+  let exportsError = null;
+  try { exportsList = (await api('GET', `/api/v1/configs/${id}/exports`)).data; } catch (e) {
+    if (e.status === 401) return;
+    exportsError = e;
+  }
   const out = h('div', {id: 'config-actions-result'});
   const m = c.metrics || {};
   const formats = (exportsList?.formats || exportsList?.exports || []);
@@ -1021,7 +1026,7 @@ async function configPage(id) {
       ['t range', `${c.tStart} → ${c.tEnd}`], ['Version', c.version], ['Key', c.key], ['Job', c.jobId],
       ['Held-out MSE', `${fmtNum(m.heldOutMse ?? c.heldOutMse)} ± ${fmtNum(m.heldOutStdErr, 2)} (${m.heldOutSeeds ?? '?'} seeds)`]]
       .flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v ?? '—'))])),
-    h('h2', {}, 'Exports'),
+    h('h2', {}, 'Exports'), exportsError ? problemBox(exportsError) : null,
     h('div', {class: 'actions', id: 'exports'}, formats.filter(f => f.supported).map(f =>
       h('button', {type: 'button', 'data-format': f.format, title: f.consumer || null,
         onclick: () => download(c.id, f.format, out).catch(e => { if (e.status !== 401) out.replaceChildren(problemBox(e)); })},
