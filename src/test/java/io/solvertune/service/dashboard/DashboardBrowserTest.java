@@ -453,6 +453,8 @@ class DashboardBrowserTest {
         assertNotNull(el("#training-curve canvas"));
         assertNotNull(el("#fit-plot canvas"));
         assertTrue(el("#metrics").getText().contains("heldOutP99"));
+        assertNotNull(el("#exports button[data-format=dc-ratios]"), "a DC config exports its ratios");
+        assertTrue(driver.findElements(By.cssSelector("#config-detail ~ .problem")).isEmpty());
         shot("15-config-learned");
         axe("config of a learned solver");
         assertTrue(axeReport.isEmpty(), String.join("\n", axeReport));
