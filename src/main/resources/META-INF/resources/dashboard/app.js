@@ -93,6 +93,7 @@ function fmtNum(x, digits = 4) {
   if (x === null || x === undefined || x === '') return '—';
   const n = Number(x);
   if (!isFinite(n)) return String(x);
+  if (Number.isInteger(n) && Math.abs(n) < 1e7) return String(n);
   return Math.abs(n) >= 1e4 || (Math.abs(n) < 1e-3 && n !== 0) ? n.toExponential(digits - 1) : n.toPrecision(digits);
 }
 
@@ -905,6 +906,12 @@ async function configsPage(ref) {
     body.replaceChildren(frag);
   };
   sel.addEventListener('change', render);
+  let grids = null;
+  try {
+    const {data: model} = await api('GET', '/api/v1/models/' + data.modelId);
+    const shape = model.inputShape || [];
+    if (shape.length === 3 && (shape[0] === 1 || shape[0] === 3)) grids = sampleGridSection(data, sel);
+  } catch (e) { if (e.status === 401) return; }
   page(`Configs of ${data.model}`,
     h('div', {class: 'actions'}, h('label', {for: 'guidance'}, 'Guidance'), sel,
       h('a', {href: '#/models/' + data.modelId}, 'model details')),
@@ -912,8 +919,38 @@ async function configsPage(ref) {
     plotBox, note,
     h('table', {id: 'configs'}, h('caption', {}, `${data.configs.length} current configs (${data.versions} versions in all); MSE per seed vs the teacher on held-out seeds`),
       h('thead', {}, h('tr', {}, ['Id', 'Method', 'Solver', 'NFE', 'Spacing', 'Held-out MSE ± s.e.', 'Median', 'p99',
-        'vs base', 'vs best baseline', 'Aliases'].map(t => h('th', {scope: 'col'}, t)))), body));
+        'vs base', 'vs best baseline', 'Aliases'].map(t => h('th', {scope: 'col'}, t)))), body), grids);
   render();
+}
+
+/** Teacher | best untuned baseline | tuned configs on the same held-out seeds, rendered by the service on request. */
+function sampleGridSection(data, guidanceSel) {
+  const nfes = [...new Set(data.configs.map(c => c.nfe))].sort((a, b) => a - b);
+  const nfeSel = h('select', {id: 'grid-nfe'}, nfes.map(n => h('option', {value: String(n)}, String(n))));
+  const out = h('div', {id: 'sample-grid'});
+  const go = h('button', {type: 'button', id: 'show-grid', onclick: async () => {
+    go.disabled = true;
+    out.replaceChildren(h('p', {class: 'muted'}, 'Sampling the teacher and every config on the same seeds…'));
+    try {
+      const {data: g} = await api('GET', `/api/v1/dashboard/models/${data.modelId}/sample-grid?nfe=${nfeSel.value}&guidance=${guidanceSel.value}`);
+      const res = await fetch(g.href, {headers: {Authorization: 'Bearer ' + token()}, cache: 'no-store'});
+      if (!res.ok) { await handle(res); return; }
+      const url = URL.createObjectURL(await res.blob());
+      const cols = g.grid.columns;
+      const img = h('img', {src: url, class: 'grid-img', alt: `sample grid at NFE ${g.grid.nfe}, guidance ${g.grid.guidance}: ` +
+        `${cols.length} columns (${cols.join('; ')}), one row per seed (${g.grid.seeds.join(', ')})`});
+      img.addEventListener('load', () => { img.width = img.naturalWidth * 3; img.dataset.loaded = 'yes'; });
+      out.replaceChildren(h('figure', {},
+        img,
+        h('figcaption', {}, `NFE ${g.grid.nfe}, guidance ${g.grid.guidance}; rows: held-out seeds ${g.grid.seeds[0]}–${g.grid.seeds.at(-1)}; columns, left to right:`,
+          h('ol', {}, cols.map((c, i) => h('li', {}, g.grid.columnConfigIds[i] ? h('a', {href: '#/configs/' + g.grid.columnConfigIds[i]}, c) : c))))));
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 401)) out.replaceChildren(problemBox(e));
+    } finally { go.disabled = false; }
+  }}, 'Show sample grid');
+  return h('section', {'aria-labelledby': 'h-grid'}, h('h2', {id: 'h-grid'}, 'Sample grid'),
+    h('div', {class: 'actions'}, h('label', {for: 'grid-nfe'}, 'NFE'), nfeSel, go,
+      h('span', {class: 'muted'}, 'at the guidance chosen above')), out);
 }
 
 async function download(id, format, out) {
@@ -971,7 +1008,11 @@ function trainingCurvePlot(container, curve) {
 async function configPage(id) {
   const {data: c} = await api('GET', '/api/v1/configs/' + id);
   let exportsList = null;
-  try { exportsList = (await api('GET', `/api/v1/configs/${id}/exports`)).data; } catch (e) { if (e.status === 401) return; }
+  let exportsError = null;
+  try { exportsList = (await api('GET', `/api/v1/configs/${id}/exports`)).data; } catch (e) {
+    if (e.status === 401) return;
+    exportsError = e;
+  }
   const out = h('div', {id: 'config-actions-result'});
   const m = c.metrics || {};
   const formats = (exportsList?.formats || exportsList?.exports || []);
@@ -985,7 +1026,7 @@ async function configPage(id) {
       ['t range', `${c.tStart} → ${c.tEnd}`], ['Version', c.version], ['Key', c.key], ['Job', c.jobId],
       ['Held-out MSE', `${fmtNum(m.heldOutMse ?? c.heldOutMse)} ± ${fmtNum(m.heldOutStdErr, 2)} (${m.heldOutSeeds ?? '?'} seeds)`]]
       .flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v ?? '—'))])),
-    h('h2', {}, 'Exports'),
+    h('h2', {}, 'Exports'), exportsError ? problemBox(exportsError) : null,
     h('div', {class: 'actions', id: 'exports'}, formats.filter(f => f.supported).map(f =>
       h('button', {type: 'button', 'data-format': f.format, title: f.consumer || null,
         onclick: () => download(c.id, f.format, out).catch(e => { if (e.status !== 401) out.replaceChildren(problemBox(e)); })},

@@ -279,20 +279,6 @@ class PythonServiceClientTest {
 
     /** The run a published config stands for (what {@code sample --config} and the Python client both do). */
     static SamplerConfig samplerConfig(JsonNode values) {
-        ConfigValues v = ConfigValues.parse(values);
-        double[] t = v.times();
-        double tStart = t[0];
-        double tEnd = t[t.length - 1];
-        if (v instanceof ConfigValues.Baseline b) {
-            Candidate c = b.candidate();
-            return new SamplerConfig(c.solver(), c.spacing(), b.steps(), tStart, tEnd, c.lowerOrderFinal(),
-                    c.denoiseToZero());
-        }
-        if (v instanceof ConfigValues.Coefficients c) {
-            return new SamplerConfig(MethodCatalog.spec(c.set()), c.set().spacing(), c.set().steps(), tStart, tEnd, true,
-                    false);
-        }
-        ConfigValues.DpmSolverV3 d = (ConfigValues.DpmSolverV3) v;
-        return new SamplerConfig(d.spec(), d.spacing(), d.steps(), tStart, tEnd, d.lowerOrderFinal(), d.denoiseToZero());
+        return ConfigValues.parse(values).samplerConfig();
     }
 }

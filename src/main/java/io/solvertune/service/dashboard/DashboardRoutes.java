@@ -15,8 +15,8 @@ import jakarta.enterprise.event.Observes;
 @ApplicationScoped
 public class DashboardRoutes {
 
-    /** The policy of every dashboard response. {@code blob:} images: nothing; downloads navigate to blob: URLs. */
-    public static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    /** The policy of every dashboard response ({@code blob:} images: sample grids fetched with the bearer token). */
+    public static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
             + "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
     /** Before the static resources (which Quarkus registers at order 10000). */

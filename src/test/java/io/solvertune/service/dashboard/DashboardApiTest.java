@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -132,6 +133,85 @@ class DashboardApiTest {
 
         as(reader).get("/api/v1/dashboard/models/no-such-model/configs").then().statusCode(404);
         given().get("/api/v1/dashboard/models/" + name + "/configs").then().statusCode(401);
+    }
+
+    @Test
+    void sampleGridShowsTeacherBaselineAndTunedOnTheHeldOutSeeds() throws Exception {
+        assumeTrue(java.nio.file.Files.isDirectory(java.nio.file.Path.of("/usr/share/datasets/fashion-mnist")),
+                "SKIPPED: the sample-grid test needs Debian's dataset-fashion-mnist (an image model)");
+        String submitter = tokens.create("dash-grid", Role.SUBMITTER).token();
+        String name = "dash-fmnist-" + UUID.randomUUID().toString().substring(0, 8);
+        long model = as(submitter).contentType("application/json").body("{\"name\": \"" + name
+                + "\", \"spec\": {\"preset\": \"fmnist-empirical\"}}").post("/api/v1/models").then().statusCode(201)
+                .extract().jsonPath().getLong("id");
+        // baseline (logSNR and time-uniform variants) and "dc" with the same two: the tuned columns are the dc ones
+        List<Long> ids = DashboardFixtures.publish(publisher, model, 2, new int[] {5}, new double[] {1.0}, 2);
+        assertEquals(4, ids.size());
+        JsonPath g = as(submitter).get("/api/v1/dashboard/models/" + name + "/sample-grid?nfe=5").then()
+                .statusCode(200).extract().jsonPath();
+        List<String> columns = g.getList("grid.columns");
+        assertEquals(4, columns.size(), columns.toString());
+        assertTrue(columns.get(0).startsWith("teacher (DPM-Solver++ 3M, 100 steps)"), columns.toString());
+        assertEquals(List.of(ids.get(0), ids.get(2), ids.get(3)), g.getList("grid.columnConfigIds", Long.class)
+                .subList(1, 4), "baseline with the lowest MSE, then the tuned configs by MSE");
+        List<Long> seeds = g.getList("grid.seeds", Long.class);
+        assertEquals(1_000_000L, seeds.get(0));
+        assertEquals(SampleGrids.SEEDS, seeds.size());
+        byte[] png = as(submitter).get(g.getString("href")).then().statusCode(200).contentType("image/png")
+                .extract().asByteArray();
+        java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
+        assertEquals(4 * 30 + 2, img.getWidth());
+        assertEquals(SampleGrids.SEEDS * 30 + 2, img.getHeight());
+
+        // the baseline column is exactly the baseline config run on the held-out seeds' noise, drawn the same way
+        io.solvertune.numerics.spec.ModelSpec spec = io.solvertune.tuning.job.ResolvedModel.specOf(
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"preset\": \"fmnist-empirical\"}"));
+        com.fasterxml.jackson.databind.JsonNode doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                as(submitter).get("/api/v1/configs/" + ids.get(0)).then().statusCode(200).extract().asString());
+        io.solvertune.numerics.solver.SamplerConfig run = SampleGrids.samplerConfig(doc.get("values"));
+        long[] sd = seeds.stream().mapToLong(Long::longValue).toArray();
+        double[] noise = io.solvertune.tuning.Seeds.initialNoise(sd, 784, io.solvertune.tuning.Seeds.noiseScale(
+                spec.schedule().build(), run.tStart()));
+        double[] expected;
+        try (io.solvertune.numerics.model.Denoiser d = spec.build(io.solvertune.tuning.Presets.baseDir());
+             ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+            io.solvertune.numerics.model.Guidance gd = d.numClasses() > 0
+                    ? io.solvertune.numerics.model.Guidance.perSeed(1.0)
+                    : new io.solvertune.numerics.model.Guidance(null, 1.0);
+            expected = io.solvertune.numerics.nd.Nd.toDoubles(io.solvertune.numerics.solver.Sampler.sample(run,
+                    new io.solvertune.numerics.model.ModelFunction(d, gd, gd.rowLabels(sd, d.numClasses())),
+                    io.solvertune.numerics.nd.Nd.create(m, noise, new ai.djl.ndarray.types.Shape(8, 1, 28, 28),
+                            spec.dataType())).x());
+        }
+        java.nio.file.Path one = java.nio.file.Files.createTempFile("grid-", ".png");
+        io.solvertune.tuning.eval.ImageGrid.write(one, List.of(expected), 8, new long[] {1, 28, 28}, 2);
+        java.awt.image.BufferedImage ref = javax.imageio.ImageIO.read(one.toFile());
+        java.nio.file.Files.delete(one);
+        int differentFromTeacher = 0;
+        int differentFromTimeUniform = 0;
+        for (int y = 0; y < ref.getHeight(); y++) {
+            for (int x = 2; x < 30; x++) {
+                assertEquals(ref.getRGB(x, y), img.getRGB(30 + x, y), "baseline tile pixel " + x + "," + y);
+                assertEquals(img.getRGB(30 + x, y), img.getRGB(60 + x, y), "dc logSNR runs the same grid");
+                differentFromTeacher += img.getRGB(x, y) != img.getRGB(30 + x, y) ? 1 : 0;
+                differentFromTimeUniform += img.getRGB(90 + x, y) != img.getRGB(30 + x, y) ? 1 : 0;
+            }
+        }
+        assertTrue(differentFromTeacher > 100, "5 steps are not the teacher: " + differentFromTeacher);
+        assertTrue(differentFromTimeUniform > 100, "another grid, other samples: " + differentFromTimeUniform);
+
+        // stored once: asking again answers the same artifact
+        assertEquals(g.getString("grid.sha256"), as(submitter).get("/api/v1/dashboard/models/" + name
+                + "/sample-grid?nfe=5").then().statusCode(200).extract().jsonPath().getString("grid.sha256"));
+        as(submitter).get("/api/v1/dashboard/models/" + name + "/sample-grid?nfe=6").then().statusCode(409);
+        as(submitter).get("/api/v1/dashboard/models/" + name + "/sample-grid?nfe=0").then().statusCode(400)
+                .body("errors[0].field", org.hamcrest.Matchers.equalTo("nfe"));
+        // a non-image model has no grid; artifacts of other kinds are not served here
+        long gmm = DashboardFixtures.model("dash-gmm-" + UUID.randomUUID().toString().substring(0, 8), null);
+        DashboardFixtures.publish(publisher, gmm, 1, new int[] {5}, new double[] {1.0}, 1);
+        as(submitter).get("/api/v1/dashboard/models/" + gmm + "/sample-grid?nfe=5").then().statusCode(409)
+                .body("detail", containsString("not images"));
+        as(submitter).get("/api/v1/dashboard/sample-grids/" + "0".repeat(64)).then().statusCode(404);
     }
 
     @Test

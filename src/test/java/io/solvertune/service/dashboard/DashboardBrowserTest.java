@@ -453,9 +453,31 @@ class DashboardBrowserTest {
         assertNotNull(el("#training-curve canvas"));
         assertNotNull(el("#fit-plot canvas"));
         assertTrue(el("#metrics").getText().contains("heldOutP99"));
+        assertNotNull(el("#exports button[data-format=dc-ratios]"), "a DC config exports its ratios");
+        assertTrue(driver.findElements(By.cssSelector("#config-detail ~ .problem")).isEmpty());
         shot("15-config-learned");
         axe("config of a learned solver");
         assertTrue(axeReport.isEmpty(), String.join("\n", axeReport));
+
+        // an image model's sample grid, rendered on request and shown from the artifact store
+        if (Files.isDirectory(Path.of("/usr/share/datasets/fashion-mnist"))) {
+            String fm = "fmnist-" + UUID.randomUUID().toString().substring(0, 6);
+            long fmId = given().header("Authorization", "Bearer " + admin.token()).contentType("application/json")
+                    .body("{\"name\": \"" + fm + "\", \"spec\": {\"preset\": \"fmnist-empirical\"}}")
+                    .post("/api/v1/models").then().statusCode(201).extract().jsonPath().getLong("id");
+            DashboardFixtures.publish(publisher, fmId, 3, new int[] {5, 6}, new double[] {1.0}, 2);
+            open("#/models/" + fmId + "/configs");
+            el("#show-grid").click();
+            waiting(300).until(d -> "yes".equals(js("const i = document.querySelector('#sample-grid img');"
+                    + " return i ? i.dataset.loaded || null : null")));
+            assertEquals(6L, js("return document.querySelectorAll('#sample-grid figcaption li').length"));
+            js("document.getElementById('h-grid').scrollIntoView()");
+            shot("16-sample-grid");
+            axe("sample grid");
+            assertTrue(axeReport.isEmpty(), String.join("\n", axeReport));
+        } else {
+            System.out.println("DASHBOARD-BROWSER sample grid not shown: dataset-fashion-mnist is not installed");
+        }
 
         System.out.printf("DASHBOARD-BENCH 1000 configs (500 at the shown guidance), 200 jobs x 20 stages, %d runs, "
                 + "headless chromium %s%n", runs, driver.getCapabilities().getBrowserVersion());

@@ -81,10 +81,14 @@ final class DashboardFixtures {
                                 .put("ratioToBase", mse / (base * 1.6)).put("vsBase", "BEATS")
                                 .put("baselineMse", 0.5 * Math.pow(nfe, -2.0) * (1 + 0.1 * g))
                                 .put("vsBaseline", mi == 0 ? "TIE" : "BEATS");
+                        ObjectNode prov = JsonNodeFactory.instance.objectNode().put("codeVersion", "dashboard-test");
+                        // as the publish stage writes them: the held-out teacher's steps and the held-out seeds
+                        prov.putObject("teacher").putObject("heldOut").put("steps", 100);
+                        prov.putObject("seeds").putObject("heldOut").put("first", 1_000_000).put("count", 1024);
                         cs.add(new ConfigCandidate(modelId, METHODS[mi % METHODS.length], "dpmsolver++",
                                 JSON.valueToTree(Map.of("method", "multistep", "order", "2", "variant", v)), nfe, g,
                                 sp.id(), s.defaultTStart(), s.defaultTEnd(), values, typed(metrics),
-                                ConfigProvenance.codeVersion("dashboard-test"), true, mse));
+                                typed(prov, ConfigProvenance.class), true, mse));
                     }
                 }
             }
@@ -105,7 +109,7 @@ final class DashboardFixtures {
         double[] after = new double[nfe];
         double[] before = new double[nfe];
         for (int i = 0; i < nfe; i++) {
-            values[i] = new double[] {1.0 + 0.01 * (i % 3)};
+            values[i] = new double[] {i < 2 ? 1.0 : 1.0 + 0.01 * (i % 3)}; // UniPC order 3 warms up on steps 1-2
             before[i] = 1e-3 * (i + 1);
             after[i] = before[i] * 0.4;
         }
@@ -132,8 +136,12 @@ final class DashboardFixtures {
     }
 
     private static ConfigMetrics typed(ObjectNode metrics) {
+        return typed(metrics, ConfigMetrics.class);
+    }
+
+    private static <T> T typed(ObjectNode n, Class<T> type) {
         try {
-            return Json.MAPPER.treeToValue(metrics, ConfigMetrics.class);
+            return Json.MAPPER.treeToValue(n, type);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalArgumentException(e);
         }
