@@ -62,6 +62,11 @@ final class LearnTimestepsCommand implements Callable<Integer> {
             description = "training rows the baseline and the published grid are chosen on (default: the rows after --fit-rows)")
     SeedRange select;
 
+    @CommandLine.Option(names = "--heldout-rows", paramLabel = "FROM:COUNT", converter = SeedRange.Converter.class,
+            description = "rows of --heldout to validate on (default: all); --heldout may be the training set itself "
+                    + "if these rows overlap neither --fit-rows nor --select")
+    SeedRange heldoutRows;
+
     @CommandLine.Option(names = "--nfe", split = ",", defaultValue = "5", description = "NFE list (default ${DEFAULT-VALUE})")
     int[] nfes;
 
@@ -149,7 +154,16 @@ final class LearnTimestepsCommand implements Callable<Integer> {
         ModelOptions.Loaded m = model.load();
         TrajectorySet tr = TrajectorySet.open(train);
         TrajectorySet ho = TrajectorySet.open(heldout);
-        ModelOptions.checkTrainHeldOut(tr, ho, m);
+        boolean sameSet = java.util.Arrays.equals(ho.seeds(), tr.seeds());
+        if (sameSet) {
+            if (heldoutRows == null) {
+                throw new IllegalArgumentException("--heldout: is the training set; give --heldout-rows outside "
+                        + "--fit-rows and --select");
+            }
+            ModelOptions.checkTeacher(tr, m, "--train");
+        } else {
+            ModelOptions.checkTrainHeldOut(tr, ho, m);
+        }
         int fitFrom = (int) fitRows.first();
         int fitTo = fitFrom + fitRows.count();
         if (fitFrom < 0 || fitTo > tr.size()) {
@@ -166,7 +180,16 @@ final class LearnTimestepsCommand implements Callable<Integer> {
         }
         Evaluation.Targets fitT = Evaluation.Targets.load(tr, fitFrom, fitTo);
         Evaluation.Targets selT = Evaluation.Targets.load(tr, selFrom, selTo);
-        Evaluation.Targets hoT = Evaluation.Targets.load(ho, 0, ho.size());
+        int hoFrom = heldoutRows == null ? 0 : (int) heldoutRows.first();
+        int hoTo = heldoutRows == null ? ho.size() : (int) Math.min(ho.size(), heldoutRows.first() + heldoutRows.count());
+        if (hoFrom < 0 || hoTo <= hoFrom) {
+            throw new IllegalArgumentException("--heldout-rows: no rows of the held-out set's " + ho.size() + " selected");
+        }
+        if (sameSet && (hoFrom < fitTo && hoTo > fitFrom || hoFrom < selTo && hoTo > selFrom)) {
+            throw new IllegalArgumentException("--heldout-rows: --heldout is the training set and rows " + hoFrom + ".."
+                    + (hoTo - 1) + " overlap --fit-rows or --select");
+        }
+        Evaluation.Targets hoT = Evaluation.Targets.load(ho, hoFrom, hoTo);
         Files.createDirectories(out);
         Path sum = out.resolve("summary.json");
         Map<String, Object> summary = new LinkedHashMap<>();
@@ -177,7 +200,8 @@ final class LearnTimestepsCommand implements Callable<Integer> {
         }
         summary.put("fitRows", List.of(fitFrom, fitTo));
         summary.put("selectRows", List.of(selFrom, selTo));
-        summary.put("heldOutSeeds", ho.size());
+        summary.put("heldOutSeeds", hoTo - hoFrom);
+        summary.put("heldOut", heldout.toString() + " rows " + hoFrom + ".." + (hoTo - 1));
         summary.put("settings", Map.of("evaluations", evaluations, "sigma", sigma, "gitsPoints", gitsPoints,
                 "gitsRows", gitsRows, "teacherSteps", teacherSteps, "variants", variants, "seed", seed));
         try (Denoiser d = m.build()) {
