@@ -59,11 +59,26 @@ public final class BaselineSweep {
         return out;
     }
 
+    /** The choice at one NFE with every candidate's training result, best first. */
+    public record Ranked(Choice choice, List<Candidate> candidates, List<Evaluation.Result> train) {
+    }
+
     /** Chooses per NFE on {@code train}, then scores the choice on {@code heldOut}. */
     public static List<Choice> run(Denoiser model, Guidance guidance, Evaluation.Targets train,
                                    Evaluation.Targets heldOut, List<Candidate> candidates, int[] nfes, int batch,
                                    DataType dtype, Progress progress) {
         List<Choice> out = new ArrayList<>();
+        for (Ranked r : runRanked(model, guidance, train, heldOut, candidates, nfes, batch, dtype, progress)) {
+            out.add(r.choice());
+        }
+        return out;
+    }
+
+    /** {@link #run} keeping every candidate's training score, ranked best first (for starts of tuned methods). */
+    public static List<Ranked> runRanked(Denoiser model, Guidance guidance, Evaluation.Targets train,
+                                         Evaluation.Targets heldOut, List<Candidate> candidates, int[] nfes, int batch,
+                                         DataType dtype, Progress progress) {
+        List<Ranked> out = new ArrayList<>();
         for (int nfe : nfes) {
             List<Evaluation.Result> scores = new ArrayList<>();
             List<Candidate> tried = new ArrayList<>();
@@ -83,7 +98,18 @@ public final class BaselineSweep {
             }
             Candidate winner = tried.get(best);
             Evaluation.Result held = Evaluation.evaluate(model, guidance, heldOut, winner, nfe, batch, dtype, 0).result();
-            out.add(new Choice(nfe, winner, scores.get(best), held, tried.size()));
+            Integer[] order = new Integer[tried.size()];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            java.util.Arrays.sort(order, Comparator.comparingDouble(i -> scores.get(i).meanMse()));
+            List<Candidate> rc = new ArrayList<>();
+            List<Evaluation.Result> rr = new ArrayList<>();
+            for (int i : order) {
+                rc.add(tried.get(i));
+                rr.add(scores.get(i));
+            }
+            out.add(new Ranked(new Choice(nfe, winner, scores.get(best), held, tried.size()), rc, rr));
         }
         return out;
     }
