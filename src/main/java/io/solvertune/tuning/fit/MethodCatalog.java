@@ -82,6 +82,9 @@ public final class MethodCatalog {
             case IIA, BIIA -> IiaFitter.spec(set);
             case DODE -> DodeFitter.spec(set);
             case DC -> DcFitter.spec(set);
+            case CONSISTENCY -> io.solvertune.numerics.solver.consistency.Consistency.fromTable(set.base(),
+                    set.columns().size() + 1, set.values(), set.times());
+            case TIMESTEPS -> set.base();
         };
     }
 

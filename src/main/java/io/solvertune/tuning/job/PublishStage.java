@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.solvertune.numerics.CodeVersion;
+import io.solvertune.numerics.Platform;
 import io.solvertune.numerics.solver.catalog.SolverCatalog;
 import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.tuning.fit.CoefficientSet;
@@ -158,7 +159,7 @@ final class PublishStage extends CheckpointedStage {
                 pk.heldOut().meanMse());
     }
 
-    /** Model, schedule, guidance, NFE, grid, teacher, seeds, code version, metrics and job of a candidate. */
+    /** Model, schedule, guidance, NFE, grid, teacher, seeds, code version and platform, metrics and job of a candidate. */
     private static JsonNode provenance(StageContext ctx, StageParams.Publish p, Scores.Baselines base, int nfe,
                                        double[] times, JsonNode metrics, Map<String, String> extra) {
         ObjectNode pr = Json.MAPPER.createObjectNode();
@@ -181,6 +182,7 @@ final class PublishStage extends CheckpointedStage {
         seeds.set("selectRows", Json.MAPPER.valueToTree(base.selectRows()));
         seeds.put("publishableHeldOut", base.heldOutSeeds()[1] >= TuningJobSpec.PUBLISHABLE_HELD_OUT);
         pr.put("codeVersion", CodeVersion.get());
+        pr.set("platform", Json.MAPPER.valueToTree(Platform.current()));
         pr.set("metrics", metrics.deepCopy());
         extra.forEach(pr::put);
         return pr;

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.cli.Cli;
 import io.solvertune.numerics.CodeVersion;
+import io.solvertune.numerics.Platform;
 import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.Json;
 import java.io.PrintWriter;
@@ -110,6 +111,7 @@ class RunJobTest {
             JsonNode p = c.get("provenance");
             assertEquals(64, p.get("modelHash").asText().length());
             assertEquals(CodeVersion.get(), p.get("codeVersion").asText());
+            assertEquals(Json.MAPPER.valueToTree(Platform.current()), p.get("platform"), "java, os, djl, pytorch, device");
             assertEquals(0, p.get("jobId").asLong());
             assertEquals(7.5, p.get("guidance").get("scale").asDouble());
             assertTrue(p.get("guidance").get("perSeedClass").asBoolean());
