@@ -69,15 +69,16 @@ public class WorkerPool {
         });
         List<StageExecutorDecorator> wrappers = decorators.stream()
                 .sorted(Comparator.comparingInt(StageExecutorDecorator::order)).toList();
-        java.util.function.Function<String, Optional<StageExecutor>> lookup = kind -> engine.executors().forKind(kind)
-                .map(e -> {
-                    StageExecutor x = e;
-                    for (StageExecutorDecorator d : wrappers) {
-                        x = d.decorate(kind, x);
-                    }
-                    return x;
-                });
         for (int i = 0; i < count; i++) {
+            int worker = i;
+            java.util.function.Function<String, Optional<StageExecutor>> lookup = kind -> engine.executors()
+                    .forKind(kind).map(e -> {
+                        StageExecutor x = e;
+                        for (StageExecutorDecorator d : wrappers) {
+                            x = d.decorate(worker, kind, x);
+                        }
+                        return x;
+                    });
             StageWorker w = new StageWorker(engine.store(), lookup, engine.finisher(),
                     engine.workDir(), poll, heartbeats);
             Thread t = new Thread(w, "job-worker-" + i);
