@@ -49,45 +49,54 @@ class MetricsTest {
     void queueStagesWorkersLeaseExpiriesDownloadsAndTeacherAppearAtQMetrics() throws Exception {
         OpsSupport s = new OpsSupport(tokens, true);
 
+        // the registry and the database are shared with the other tests of this profile: every count is a change
+        // from its value before this test, every database gauge a change from its value with the workers stopped
+        String m0 = metrics();
+
         // a job run by the two in-process workers: stage run times and attempts per kind
         pool.start();
         long done = s.submit("\"shards\": 2, \"steps\": 2, \"stepMillis\": 5");
         assertEquals("SUCCEEDED", s.await(done, 30_000, "SUCCEEDED", "FAILED").getString("state"));
         String m = metrics();
-        assertEquals(2.0, value(m, "solvertune_stage_duration_seconds_count", "kind=\"test-shard\"",
+        assertEquals(2.0, delta(m, m0, "solvertune_stage_duration_seconds_count", "kind=\"test-shard\"",
                 "outcome=\"succeeded\""), m);
-        assertEquals(1.0, value(m, "solvertune_stage_duration_seconds_count", "kind=\"test-fit\"",
+        assertEquals(1.0, delta(m, m0, "solvertune_stage_duration_seconds_count", "kind=\"test-fit\"",
                 "outcome=\"succeeded\""));
         assertTrue(m.contains("solvertune_stage_duration_seconds_bucket{kind=\"test-shard\""), "a histogram");
-        assertEquals(2.0, value(m, "solvertune_stage_attempts_count", "kind=\"test-shard\""));
-        assertEquals(2.0, value(m, "solvertune_stage_attempts_sum", "kind=\"test-shard\""), "first attempts");
+        assertEquals(2.0, delta(m, m0, "solvertune_stage_attempts_count", "kind=\"test-shard\""));
+        assertEquals(2.0, delta(m, m0, "solvertune_stage_attempts_sum", "kind=\"test-shard\""), "first attempts");
         assertEquals(2.0, value(m, "solvertune_workers", "state=\"running\""));
         assertEquals(0.0, value(m, "solvertune_workers", "state=\"busy\""));
 
         // queued stages per kind, read from the database (workers stopped: nothing claims them)
         pool.stop();
         assertEquals(0.0, value(metrics(), "solvertune_workers", "state=\"running\""));
+        String idle = settled();
+        double shards0 = value(idle, "solvertune_stages_queued", "kind=\"test-shard\"");
+        double fits0 = value(idle, "solvertune_stages_queued", "kind=\"test-fit\"");
+        double queuedJobs0 = value(idle, "solvertune_jobs_active", "state=\"queued\"");
+        double running0 = value(idle, "solvertune_stages_running", "kind=\"test-shard\"");
+        double expired0 = value(idle, "solvertune_stages_lease_expired");
         long queued = s.submit("\"shards\": 3, \"steps\": 2, \"stepMillis\": 5");
-        awaitValue(() -> value(metrics(), "solvertune_stages_queued", "kind=\"test-shard\""), 3.0);
+        awaitValue(() -> value(metrics(), "solvertune_stages_queued", "kind=\"test-shard\""), shards0 + 3.0);
         m = metrics();
-        assertEquals(0.0, value(m, "solvertune_stages_queued", "kind=\"test-fit\""), "fit is PENDING, not READY");
-        assertEquals(1.0, value(m, "solvertune_jobs_active", "state=\"queued\""));
+        assertEquals(fits0, value(m, "solvertune_stages_queued", "kind=\"test-fit\""), "fit is PENDING, not READY");
+        assertEquals(queuedJobs0 + 1.0, value(m, "solvertune_jobs_active", "state=\"queued\""));
 
         // a stage whose worker vanished: RUNNING with an expired lease, then reclaimed (one lease expiry)
         double before = value(m, "solvertune_stage_lease_expiries_total");
-        assertEquals(0.0, before);
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement("UPDATE job_stages SET "
                 + "state = 'RUNNING', attempts = 1, lease_owner = 'gone:1:x', lease_expires_at = now() - "
                 + "interval '1 second' WHERE job_id = ? AND name = 'shard-000'")) {
             ps.setLong(1, queued);
             assertEquals(1, ps.executeUpdate());
         }
-        awaitValue(() -> value(metrics(), "solvertune_stages_lease_expired"), 1.0);
+        awaitValue(() -> value(metrics(), "solvertune_stages_lease_expired"), expired0 + 1.0);
         m = metrics();
-        assertEquals(2.0, value(m, "solvertune_stages_queued", "kind=\"test-shard\""));
-        assertEquals(1.0, value(m, "solvertune_stages_running", "kind=\"test-shard\""));
-        assertEquals(1, engine.store().reclaimExpired());
-        awaitValue(() -> value(metrics(), "solvertune_stage_lease_expiries_total"), 1.0);
+        assertEquals(shards0 + 2.0, value(m, "solvertune_stages_queued", "kind=\"test-shard\""));
+        assertEquals(running0 + 1.0, value(m, "solvertune_stages_running", "kind=\"test-shard\""));
+        assertTrue(engine.store().reclaimExpired() >= 1);
+        awaitValue(() -> value(metrics(), "solvertune_stage_lease_expiries_total") - before >= 1.0 ? 1.0 : 0.0, 1.0);
         assertEquals(0.0, value(metrics(), "solvertune_stages_lease_expired"));
 
         // the download latency histogram, under the route's template (not the raw path)
@@ -103,14 +112,26 @@ class MetricsTest {
             Thread.sleep(20);
             return JSON.createObjectNode().put("count", 64).put("modelCalls", 64 * 30);
         });
+        String t0 = metrics();
         teacher.execute(context(queued));
         m = metrics();
-        assertEquals(64.0, value(m, "solvertune_teacher_trajectories_total"));
-        assertEquals(1920.0, value(m, "solvertune_teacher_model_calls_total"));
-        assertEquals(1.0, value(m, "solvertune_teacher_shard_duration_seconds_count"));
+        assertEquals(64.0, delta(m, t0, "solvertune_teacher_trajectories_total"));
+        assertEquals(1920.0, delta(m, t0, "solvertune_teacher_model_calls_total"));
+        assertEquals(1.0, delta(m, t0, "solvertune_teacher_shard_duration_seconds_count"));
         double rate = value(m, "solvertune_teacher_trajectories_per_second");
         assertTrue(rate > 0 && rate < 64 / 0.02, "rate " + rate);
         pool.start();
+    }
+
+    /** The change of a sample between two scrapes (a sample absent from {@code before} counts from 0). */
+    private static double delta(String after, String before, String name, String... labels) {
+        return value(after, name, labels) - value(before, name, labels);
+    }
+
+    /** A scrape after the database gauges have been refreshed with the workers stopped. */
+    private static String settled() throws InterruptedException {
+        Thread.sleep(1500);
+        return metrics();
     }
 
     private static String grep(String text, String needle) {
