@@ -114,7 +114,7 @@ final class CprCommand implements Callable<Integer> {
         }
         test.removeAll(train);
         ModelOptions.Loaded m = model.load();
-        String dt = m.dtype() == ai.djl.ndarray.types.DataType.FLOAT32 ? "float32" : "float64";
+        String dt = io.solvertune.tuning.job.Dtype.of(m.dtype()).id();
         TeacherSettings teacher = new TeacherSettings(DpmSolver.plusPlusMultistep(3),
                 new TimestepSpacing.LogSnr(), teacherSteps, null, null, teacherSteps, false, 64, dt, 1e-4, 16);
         SolverSpec base = new UniPc(PredictionType.DATA, variant, 3);

@@ -57,7 +57,8 @@ final class RunJobCommand implements Callable<Integer> {
             }
         }
         o.printf(Locale.ROOT, "run-job: %d candidates, %d validated, %.1f s; all candidates in %s%n", candidates.size(),
-                validated, (System.nanoTime() - t0) / 1e9, work.resolve("publish").resolve("candidates.json"));
+                validated, (System.nanoTime() - t0) / 1e9, work.resolve(io.solvertune.tuning.job.StageKind.PUBLISH.id()).resolve(
+                        io.solvertune.tuning.publish.CandidateFile.NAME));
         o.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(shown));
         return 0;
     }

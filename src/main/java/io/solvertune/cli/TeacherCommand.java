@@ -79,7 +79,7 @@ final class TeacherCommand implements Callable<Integer> {
             opts.put("order", order);
         }
         SolverSpec spec = SolverCatalog.parse(solver, opts);
-        String dt = dtype != null ? dtype : (m.dtype() == ai.djl.ndarray.types.DataType.FLOAT32 ? "float32" : "float64");
+        String dt = dtype != null ? dtype : io.solvertune.tuning.job.Dtype.of(m.dtype()).id();
         TeacherSettings st = new TeacherSettings(spec, TimestepSpacing.named(spacing, 7.0), steps, tStart, tEnd,
                 recordEvery, recordModelOutput, shard, dt, tolerance, checkSeeds);
         long t0 = System.nanoTime();

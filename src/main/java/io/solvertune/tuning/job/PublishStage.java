@@ -1,7 +1,7 @@
 package io.solvertune.tuning.job;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.solvertune.numerics.CodeVersion;
 import io.solvertune.numerics.Platform;
 import io.solvertune.numerics.coeff.EmpiricalModelStatistics;
@@ -35,7 +35,7 @@ import java.util.Map;
  * and resumed job gives the same bytes as an uninterrupted one.
  */
 final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateFile.Row>> {
-    static final String FILE = "candidates.json";
+    static final String FILE = CandidateFile.NAME;
 
     PublishStage() {
         super(StageParams.Publish.class);
@@ -112,11 +112,8 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
 
     private static ConfigCandidate v3(StageContext ctx, StageParams.Publish p, StageParams.Group g,
                                       Scores.Baselines base, DpmSolverV3Stage.Pick pk, EmpiricalModelStatistics ems) {
-        ObjectNode opts = Json.MAPPER.createObjectNode();
-        opts.put("order", pk.order());
-        opts.put("p_pseudo", pk.pPseudo());
-        opts.put("use_corrector", pk.useCorrector());
-        opts.put("c_pseudo", pk.cPseudo());
+        JsonNode opts = Json.MAPPER.valueToTree(new V3Options(pk.order(), pk.pPseudo(), pk.useCorrector(),
+                pk.cPseudo()));
         var spec = new io.solvertune.numerics.solver.v3.DpmSolverV3(ems, pk.order(), pk.pPseudo(), pk.useCorrector(),
                 pk.cPseudo(), false, false, null);
         ConfigMetrics metrics = new ConfigMetrics(pk.name(), pk.heldOut().meanMse(), pk.heldOut().stdErr(),
@@ -128,6 +125,11 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                 ConfigValues.ofDpmSolverV3(spec, pk.spacing(), pk.times().length - 1, true, false, pk.times()),
                 metrics, provenance(ctx, p, base, pk.nfe(), pk.times(), metrics, g.v3()), pk.publishable(),
                 pk.heldOut().meanMse());
+    }
+
+    /** DPM-Solver-v3's options in a config's key, named as the official code's arguments. */
+    record V3Options(int order, @JsonProperty("p_pseudo") boolean pPseudo,
+                     @JsonProperty("use_corrector") boolean useCorrector, @JsonProperty("c_pseudo") boolean cPseudo) {
     }
 
     /** The statistics a fit-ems stage wrote (l.npz, sb.npz), checked against the sha256 it recorded. */

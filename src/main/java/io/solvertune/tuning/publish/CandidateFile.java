@@ -16,6 +16,9 @@ import java.util.List;
  * guidance, spacing, validated, heldOutMse, file, sha256}}.
  */
 public final class CandidateFile {
+    /** The file's name in the publish stage's directory. */
+    public static final String NAME = "candidates.json";
+
     private CandidateFile() {
     }
 
