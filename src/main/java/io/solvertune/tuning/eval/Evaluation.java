@@ -63,6 +63,28 @@ public final class Evaluation {
             return Math.sqrt(stdErr * stdErr + other.stdErr * other.stdErr);
         }
 
+        /** Median per-seed error (NaN without per-seed errors). */
+        @com.fasterxml.jackson.annotation.JsonIgnore
+        public double median() {
+            return quantile(perSeed, 0.5);
+        }
+
+        /** 99th percentile of the per-seed error (NaN without per-seed errors). */
+        @com.fasterxml.jackson.annotation.JsonIgnore
+        public double p99() {
+            return quantile(perSeed, 0.99);
+        }
+
+        /**
+         * The paired difference {@code meanMse - other.meanMse} in units of its standard error (negative: this one
+         * is better); the verdicts use -2 / +2.
+         */
+        public double pairedZ(Result other) {
+            double se = diffStdErr(other);
+            double d = meanMse - other.meanMse;
+            return se > 0 ? d / se : d == 0 ? 0 : Math.copySign(Double.POSITIVE_INFINITY, d);
+        }
+
         /** "yes", "no (worse)" or "tie" against {@code other} at two standard errors. */
         public String verdict(Result other) {
             return beats(other) ? "yes" : other.beats(this) ? "no (worse)" : "tie";
@@ -139,6 +161,25 @@ public final class Evaluation {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         return new Scored(summarize(cand.name(), nfe, mse, secs), mse, kept);
+    }
+
+    /**
+     * The {@code q}-quantile of {@code values} with linear interpolation between order statistics (numpy's default
+     * {@code linear} method); NaN for null or empty input.
+     */
+    public static double quantile(double[] values, double q) {
+        if (values == null || values.length == 0) {
+            return Double.NaN;
+        }
+        if (!(q >= 0 && q <= 1)) {
+            throw new IllegalArgumentException("quantile must be in [0, 1], got " + q);
+        }
+        double[] v = values.clone();
+        java.util.Arrays.sort(v);
+        double pos = q * (v.length - 1);
+        int lo = (int) Math.floor(pos);
+        int hi = Math.min(v.length - 1, lo + 1);
+        return v[lo] + (pos - lo) * (v[hi] - v[lo]);
     }
 
     /** Mean, standard deviation and standard error of per-seed MSEs. */

@@ -34,16 +34,29 @@ import java.util.Objects;
  * @param validation    held-out comparison with the base solver and the best untuned baseline ({@code null} until
  *                      validated)
  * @param provenance    model, schedule, guidance, teacher, seeds, code version, settings
+ * @param baseSpacing   the untuned spacing the set's grid was learned from ({@code null}: the set's spacing is its base
+ *                      solver's own); the base solver on it is the set's own base in its validation
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record CoefficientSet(int formatVersion, Method method, SolverSpec base, TimestepSpacing spacing, int steps,
                              int nfe, double[] times, List<String> columns, double[][] values, FitReport fit,
-                             Validation validation, Provenance provenance) {
+                             Validation validation, Provenance provenance, TimestepSpacing baseSpacing) {
 
     public static final int FORMAT_VERSION = 1;
 
-    /** The fitted methods (CONSISTENCY: the materialised per-NFE table of a trained ConsistencySolver). */
-    public enum Method { IIA, BIIA, DODE, DC, CONSISTENCY }
+    /** A set on its base solver's own spacing ({@code baseSpacing} null). */
+    public CoefficientSet(int formatVersion, Method method, SolverSpec base, TimestepSpacing spacing, int steps, int nfe,
+                          double[] times, List<String> columns, double[][] values, FitReport fit, Validation validation,
+                          Provenance provenance) {
+        this(formatVersion, method, base, spacing, steps, nfe, times, columns, values, fit, validation, provenance, null);
+    }
+
+    /**
+     * The fitted methods. {@code TIMESTEPS}: the base solver itself on a learned grid (no per-step values; every row
+     * is empty and the set is neutral, so it samples exactly as its base on its explicit grid). {@code CONSISTENCY}:
+     * the materialised per-NFE table of a trained ConsistencySolver.
+     */
+    public enum Method { IIA, BIIA, DODE, DC, TIMESTEPS, CONSISTENCY }
 
     /** The outcome of a held-out comparison at two standard errors of the paired difference. */
     public enum Verdict {
@@ -126,8 +139,12 @@ public record CoefficientSet(int formatVersion, Method method, SolverSpec base, 
         if (values == null || values.length != steps) {
             throw new IllegalArgumentException("coefficient set: values must have one row per step (" + steps + ")");
         }
-        if (columns == null || columns.isEmpty()) {
+        if (columns == null || columns.isEmpty() && method != Method.TIMESTEPS) {
             throw new IllegalArgumentException("coefficient set: columns are required");
+        }
+        if (baseSpacing != null && !(spacing instanceof TimestepSpacing.Explicit)) {
+            throw new IllegalArgumentException("coefficient set: a base spacing belongs to a learned (explicit) grid, "
+                    + "but the spacing is " + spacing.id());
         }
         double[][] copy = new double[steps][];
         for (int i = 0; i < steps; i++) {
@@ -150,7 +167,7 @@ public record CoefficientSet(int formatVersion, Method method, SolverSpec base, 
     /** The same set with its held-out validation. */
     public CoefficientSet withValidation(Validation v) {
         return new CoefficientSet(formatVersion, method, base, spacing, steps, nfe, times, columns, values, fit, v,
-                provenance);
+                provenance, baseSpacing);
     }
 
     /** The neutral value of every coefficient of this method: DC ratios 1, IIA / BIIA / D-ODE coefficients 0. */
@@ -176,7 +193,13 @@ public record CoefficientSet(int formatVersion, Method method, SolverSpec base, 
             f = new FitReport(f.samples(), f.residuals(), f.baseResiduals(), f.iterations(), f.seconds(), w);
         }
         return new CoefficientSet(formatVersion, method, base, spacing, steps, nfe, times, columns, v, f, null,
-                provenance);
+                provenance, baseSpacing);
+    }
+
+    /** The same set on a learned grid: its spacing is that grid's, {@code baseSpacing} the untuned one it left. */
+    public CoefficientSet withBaseSpacing(TimestepSpacing untuned) {
+        return new CoefficientSet(formatVersion, method, base, spacing, steps, nfe, times, columns, values, fit,
+                validation, provenance, untuned);
     }
 
     /** Whether every value is this method's neutral value (the set samples exactly as its base solver). */

@@ -53,6 +53,17 @@ public final class TunedMethods {
         }
     }
 
+    /** How the variant is chosen on the selection rows. */
+    public enum Selection {
+        /** Among the sets that gain over their own base there ({@link GainTest}), the lowest error; else the best base. */
+        GAIN_OVER_BASE,
+        /**
+         * The lowest absolute error among every fitted set and every variant's base (a base that wins is published as
+         * its neutral set): the comparison with the best untuned solver decides, not the gain over a base of its own.
+         */
+        ABSOLUTE_ERROR
+    }
+
     /** A base solver and a spacing. */
     public record Variant(SolverSpec base, TimestepSpacing spacing) {
         public Variant {
@@ -118,6 +129,15 @@ public final class TunedMethods {
                                     Evaluation.Targets select, Evaluation.Targets heldOut, int[] nfes,
                                     List<BaselineSweep.Choice> baselines, int batch, DataType dtype, Progress progress,
                                     GainTest gainTest) {
+        return run(method, fit, model, guidance, select, heldOut, nfes, baselines, batch, dtype, progress, gainTest,
+                Selection.GAIN_OVER_BASE);
+    }
+
+    /** {@link #run} with the given gain test and variant choice. */
+    public static List<Outcome> run(Method method, FitContext fit, Denoiser model, Guidance guidance,
+                                    Evaluation.Targets select, Evaluation.Targets heldOut, int[] nfes,
+                                    List<BaselineSweep.Choice> baselines, int batch, DataType dtype, Progress progress,
+                                    GainTest gainTest, Selection selection) {
         if (baselines != null && baselines.size() != nfes.length) {
             throw new IllegalArgumentException("baselines: one choice per NFE expected");
         }
@@ -153,7 +173,8 @@ public final class TunedMethods {
                 progress.report(method.name(), done, method.variants().size(),
                         String.format(java.util.Locale.ROOT, "NFE %d %s: select MSE %.4g (base %.4g, %s)", nfe,
                                 name(method.name(), set), r.meanMse(), b.meanMse(), gains ? "gain" : "no gain"));
-                if (gains && (bestSel == null || r.meanMse() < bestSel.meanMse())) {
+                boolean eligible = gains || selection == Selection.ABSOLUTE_ERROR;
+                if (eligible && (bestSel == null || r.meanMse() < bestSel.meanMse())) {
                     best = set;
                     bestSel = r;
                 }
@@ -163,9 +184,15 @@ public final class TunedMethods {
                 }
             }
             if (best == null && fallback != null) {
-                best = fallback.reset(String.format(java.util.Locale.ROOT, "reset to neutral: no variant gained over "
+                best = neutralOnBase(model, fallback, String.format(java.util.Locale.ROOT, "reset to neutral: no variant gained over "
                         + "its base on the %d selection rows (this variant's base had the lowest selection error, "
                         + "%.5g)", fallbackSel.seeds(), fallbackSel.meanMse()));
+                bestSel = fallbackSel;
+            } else if (selection == Selection.ABSOLUTE_ERROR && fallback != null
+                    && fallbackSel.meanMse() < bestSel.meanMse()) {
+                best = neutralOnBase(model, fallback, String.format(java.util.Locale.ROOT, "reset to neutral: a variant's base had "
+                        + "a lower error on the %d selection rows (%.5g) than every fitted set (best %.5g)",
+                        fallbackSel.seeds(), fallbackSel.meanMse(), bestSel.meanMse()));
                 bestSel = fallbackSel;
             }
             double fitSeconds = (System.nanoTime() - t0) / 1e9;
@@ -185,6 +212,21 @@ public final class TunedMethods {
             out.add(new Outcome(nfe, best.withValidation(val), bestSel, held, base, sets, fitSeconds, failures));
         }
         return out;
+    }
+
+    /**
+     * The set reset to neutral on the grid of its own base: for a set on a learned grid, the untuned spacing it was
+     * learned from (so the reset samples exactly as the base that was scored), otherwise its own grid.
+     */
+    static CoefficientSet neutralOnBase(Denoiser model, CoefficientSet set, String reason) {
+        CoefficientSet r = set.reset(reason);
+        if (set.baseSpacing() == null) {
+            return r;
+        }
+        double[] t = set.times();
+        double[] base = set.baseSpacing().times(model.schedule(), t[0], t[t.length - 1], set.steps());
+        return new CoefficientSet(r.formatVersion(), r.method(), r.base(), set.baseSpacing(), r.steps(), r.nfe(), base,
+                r.columns(), r.values(), r.fit(), null, r.provenance(), null);
     }
 
     /** Whether a fitted set gains over its base on the same rows, by {@code test}. */
@@ -220,10 +262,13 @@ public final class TunedMethods {
         return mean < -2 * se;
     }
 
-    /** The set's base solver on the set's grid, untuned. */
+    /**
+     * The set's own base: its base solver, untuned, on the set's grid, or, for a set on a learned grid, on the
+     * untuned spacing the grid was learned from.
+     */
     public static Candidate baseCandidate(CoefficientSet set) {
-        return new Candidate(set.base().label() + " " + set.spacing().id(), set.base(), set.spacing(), true, false,
-                null, null);
+        TimestepSpacing sp = set.baseSpacing() != null ? set.baseSpacing() : set.spacing();
+        return new Candidate(set.base().label() + " " + sp.id(), set.base(), sp, true, false, null, null);
     }
 
     /** The fitted set as an evaluation candidate (the schedule's default time range, as the fit's). */
