@@ -40,7 +40,10 @@ import java.util.SplittableRandom;
  */
 public final class ConsistencyTrainer {
 
-    /** One point of the reward curve. */
+    /**
+     * One point of the reward curve: the iteration's mean reward (RL: of the sampled rollouts; DIRECT: minus the
+     * loss) and the mean over its noises of each noise's MSE divided by plain DDIM's on the same noise and grid.
+     */
     public record CurvePoint(int iteration, int nfe, double reward, double ratioToNeutral) {
     }
 
@@ -306,13 +309,14 @@ public final class ConsistencyTrainer {
         try (NDManager m = NDManager.newBaseManager()) {
             ModelFunction fn = new ModelFunction(ctx.model(), ctx.guidance(),
                     ctx.guidance().rowLabels(seeds, ctx.model().numClasses()));
-            double neutral;
+            double[] neutral;
             try (NDManager nm = m.newSubManager()) {
                 NDArray xT = Nd.create(nm, x0, new Shape(shape), ctx.dtype());
                 double[][][] zero = new double[b][steps][policy.dims()];
-                neutral = mean(Rollouts.mse(Rollouts.run(st.form(), st.order(), grid, fn, xT,
-                        Rollouts.host(nm, zero, shape.length, ctx.dtype())), target));
+                neutral = Rollouts.mse(Rollouts.run(st.form(), st.order(), grid, fn, xT,
+                        Rollouts.host(nm, zero, shape.length, ctx.dtype())), target);
             }
+            double[] tuned;
             try (NDManager gm = m.newSubManager(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray[] p = net.arrays(gm, true);
                 NDArray x = Nd.create(gm, flat, new Shape(steps, st.inputs()), DataType.FLOAT64);
@@ -322,6 +326,7 @@ public final class ConsistencyTrainer {
                 NDArray tgt = Nd.create(gm, target, new Shape(shape), ctx.dtype());
                 NDArray l = fin.sub(tgt).square().mean().toType(DataType.FLOAT64, false);
                 loss = l.getDouble();
+                tuned = Rollouts.mse(fin, target);
                 gc.backward(l);
                 for (int i = 0; i < p.length; i++) {
                     // the Gaussian's log standard deviations take no part in the deterministic run
@@ -329,16 +334,13 @@ public final class ConsistencyTrainer {
                 }
             }
             adam.step(net.params, grads, st.learningRate(), st.maxGradNorm());
-            return new CurvePoint(it, nfe, -loss, loss / Math.max(neutral, 1e-300));
+            double ratio = 0;
+            for (int r = 0; r < b; r++) {
+                ratio += tuned[r] / Math.max(neutral[r], 1e-300);
+            }
+            // as the RL curve: the mean over the noises of each noise's MSE ratio to DDIM
+            return new CurvePoint(it, nfe, -loss, ratio / b);
         }
-    }
-
-    private static double mean(double[] v) {
-        double s = 0;
-        for (double x : v) {
-            s += x;
-        }
-        return s / v.length;
     }
 
     /** Final-state MSE of every row to its target. */
