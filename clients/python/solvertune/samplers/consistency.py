@@ -4,14 +4,17 @@
 Step ``i`` from ``s`` to ``t`` evaluates the model once at ``(x, s)``, combines the ``m = min(i + 1, order)`` newest
 outputs ``u_n, u_{n-1}, ...`` with weights summing to 1 -- ``c_0 = 1 + a_0``, ``c_j = a_j`` (``0 < j < m - 1``),
 ``c_{m-1} = 1 - sum_{j < m-1} c_j`` from the step's learned values ``a`` -- and takes the DDIM step with the
-combination. Written as DDIM on the newest output plus a correction,
+combination. The noise and data forms take the DDIM step, written as DDIM on the newest output plus a correction,
 ``x_t = (sigma_t/sigma_s) x + (alpha_t - alpha_s sigma_t/sigma_s) x0_n + kappa sum_{j>=1} c_j (u_{n-j} - u_n)``, with
 ``u`` and ``kappa`` of the form: ``noise`` (the reference code; ``u = eps``, ``kappa = sigma_t - alpha_t
-sigma_s/alpha_s``), ``data`` (``u = x0``, ``kappa`` = DDIM's x0 coefficient) or ``flow_velocity`` (``u = alpha' x0 +
-sigma' eps``, ``kappa = t - s``). A step whose values are all zero (and step 0) is exactly DDIM.
+sigma_s/alpha_s``) or ``data`` (``u = x0``, ``kappa`` = DDIM's x0 coefficient); a step whose values are all zero (and
+step 0) is exactly DDIM. The ``flow_velocity`` form (the reference's FLUX variant) takes the Euler step on the combined
+velocity ``u = alpha' x0 + sigma' eps``: ``x_t = x + (t - s) (u_n + sum_{j>=1} c_j (u_{n-j} - u_n))``.
 
-Its coefficient set (``method`` ``CONSISTENCY``) has columns ``<eps|x0|v>_a0 .. _a{order-2}``; row ``i`` holds
-``min(i, order - 1)`` values.
+Its coefficient set (``method`` ``CONSISTENCY``, as the Java trainer publishes it) has columns ``a0 .. a{order-2}``
+and names the form by its base solver: ``ddim`` (data), DPM-Solver-1 multistep in noise form (noise), or
+``{"solver": "consistency", "form": "FLOW_VELOCITY"}`` (flow velocity); the older column names
+``<eps|x0|v>_a0 ..`` name the form themselves. Row ``i`` holds ``min(i, order - 1)`` values.
 """
 
 from __future__ import annotations
@@ -39,6 +42,35 @@ def weights(a: Sequence[float]) -> list[float]:
         total += c[j]
     c[m - 1] = 1.0 - total
     return c
+
+
+def form_of_base(base: Any) -> str:
+    """The form whose neutral solver is ``base`` (a solver spec mapping), as the Java ``Consistency.Form.ofBase``."""
+    if not isinstance(base, dict):
+        raise ConfigError("consistency: the coefficient set names no base solver")
+    name = base.get("solver")
+    if name == "ddim":
+        return "data"
+    if (name == "dpmsolver" and str(base.get("prediction", "")).upper() == "NOISE"
+            and str(base.get("method", "")).upper() == "MULTISTEP" and base.get("order") == 1):
+        return "noise"
+    if name == "consistency" and base.get("coefficients") is None and base.get("form"):
+        form = str(base.get("form")).lower()
+        if form in FORM_PREFIXES.values():
+            return form
+    raise ConfigError(f"consistency: base {base} is not the base of a form (ddim, dpmsolver multistep order 1 in "
+                      "noise form, or the neutral flow form)")
+
+
+def form_of_table(columns: Sequence[str], base: Any) -> tuple[str, int]:
+    """``(form, order)`` of a coefficient set: columns ``a0 ..`` with the form named by ``base``, or the older
+    ``<prefix>_a0 ..`` columns that name it themselves."""
+    if columns and columns[0] == "a0":
+        want = [f"a{j}" for j in range(len(columns))]
+        if list(columns) != want:
+            raise ConfigError(f"consistency: columns must be {want}, got {list(columns)}")
+        return form_of_base(base), len(columns) + 1
+    return form_of_columns(columns)
 
 
 def form_of_columns(columns: Sequence[str]) -> tuple[str, int]:
@@ -96,7 +128,8 @@ class ConsistencySolver:
         base_data = ns.alpha(t) - ns.alpha(s) * ratio
         k = m - 1
         row = self.values[i]
-        if k == 0 or all(row[j] == 0.0 for j in range(k)):
+        flow = self.form == "flow_velocity"
+        if not flow and (k == 0 or all(row[j] == 0.0 for j in range(k))):
             return lin(ratio, x, base_data, x0)
         size = 2 * m
         basis: list[Any] = [None] * size
@@ -113,9 +146,12 @@ class ConsistencySolver:
             kappa = base_data
         else:
             kappa = t - s
-        base = Combo.basis(size, 0).times(ratio) + Combo.basis(size, 1).times(base_data)
         u0 = self._output(ns, size, 0, at[0])
-        c = weights(row)
+        if flow:
+            base = Combo.basis(size, 0) + u0.times(t - s)
+        else:
+            base = Combo.basis(size, 0).times(ratio) + Combo.basis(size, 1).times(base_data)
+        c = weights(row[:k]) if k > 0 else [1.0]
         u = base
         for j in range(1, m):
             if c[j] != 0.0:

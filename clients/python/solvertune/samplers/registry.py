@@ -4,8 +4,9 @@ Two tables, both open for extension:
 
 * :data:`SOLVERS` maps a solver spec's ``"solver"`` name (the service's ``SolverSpec`` JSON, e.g.
   ``{"solver": "unipc", "prediction": "DATA", "variant": "BH2", "order": 3}``) to a builder;
-* :data:`METHODS` maps a coefficient set's ``method`` (``IIA``, ``BIIA``, ``DODE``, ``DC``, ``CONSISTENCY``) to a
-  builder that turns the set's table into a solver spec.
+* :data:`METHODS` maps a coefficient set's ``method`` (``IIA``, ``BIIA``, ``DODE``, ``DC``, ``CONSISTENCY``,
+  ``TIMESTEPS``) to a builder that turns the set's table into a solver spec (``TIMESTEPS``: the base solver itself on
+  the set's learned grid, which arrives as an explicit spacing).
 
 A builder gets the spec (a mapping) and a :class:`GridInfo` (spacing, steps, times) and returns a zero-argument
 factory of fresh per-run solvers. A new method (say a learned solver whose table is a coefficient set) slots in with
@@ -21,7 +22,7 @@ from ..errors import ConfigError
 from ..spacing import Spacing
 from .baselines import Ddim, DpmSolverMultistep, DpmSolverSinglestep, EdmEuler, EdmHeun, UniPc
 from .coefficients import DcSolver, DodeSolver, IiaSolver, iia_column_names
-from .consistency import ConsistencySolver, form_of_columns
+from .consistency import ConsistencySolver, form_of_table
 
 
 @dataclass
@@ -147,7 +148,7 @@ def _consistency(spec, grid):
     table = spec.get("table", spec)
     form = str(table.get("form", "")).lower()
     order = table.get("order")
-    values = table.get("values")
+    values = table.get("values", table.get("coefficients"))
     if not isinstance(order, int) or values is None:
         raise ConfigError("consistency: the table needs form, order and values")
     return lambda: ConsistencySolver(form, order, values, table.get("times"))
@@ -218,7 +219,7 @@ def _dc_set(cs):
 
 
 def _consistency_set(cs):
-    form, order = form_of_columns(list(cs.get("columns") or []))
+    form, order = form_of_table(list(cs.get("columns") or []), cs.get("base"))
     return {"solver": "consistency", "table": {"form": form, "order": order, "values": _rows(cs),
                                                "times": cs.get("times")}}
 
@@ -228,3 +229,16 @@ register_method("BIIA", _iia_set)
 register_method("DODE", _dode_set)
 register_method("DC", _dc_set)
 register_method("CONSISTENCY", _consistency_set)
+
+
+def _timesteps_set(cs):
+    rows = _rows(cs)
+    if any(rows):
+        raise ConfigError("timesteps: a learned-timesteps set carries no per-step values (every row is empty)")
+    base = cs.get("base")
+    if not isinstance(base, Mapping):
+        raise ConfigError("timesteps: the coefficient set has no base solver")
+    return base
+
+
+register_method("TIMESTEPS", _timesteps_set)

@@ -50,7 +50,7 @@ public final class CliErrors {
                     + (jp.getLocation() != null ? " (line " + jp.getLocation().getLineNr() + ", column "
                     + jp.getLocation().getColumnNr() + ")" : "");
         }
-        if (ex instanceof io.solvertune.cli.client.ApiClient.ApiException api) {
+        if (ex instanceof io.solvertune.client.ApiException api) {
             return api.getMessage();
         }
         if (ex instanceof NoSuchFileException nf) {
@@ -68,7 +68,7 @@ public final class CliErrors {
 
     /** 2: bad input or a refused request; 3: the server did not answer; 1: anything else. */
     public static int exitCode(Throwable ex) {
-        if (ex instanceof io.solvertune.cli.client.ApiClient.ApiException api) {
+        if (ex instanceof io.solvertune.client.ApiException api) {
             // 2: the request was refused (4xx); 3: no answer; 1: the server failed
             return api.status() == 0 ? 3 : api.status() < 500 ? 2 : 1;
         }

@@ -28,9 +28,14 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 
-/** {@code solvertune sample}: runs a baseline solver on a model spec from given initial noise. */
+/**
+ * {@code solvertune sample}: runs a baseline solver, or any published config ({@code --config}: baselines,
+ * DPM-Solver-v3, DC-Solver, IIA/BIIA, D-ODE, every fitted method the service publishes), on a model spec from given
+ * initial noise.
+ */
 @CommandLine.Command(name = "sample", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Run a solver on a model spec from initial noise (.npy) and write the result (.npy).")
+        description = "Run a solver or a published config on a model spec from initial noise (.npy) and write the "
+                + "result (.npy).")
 final class SampleCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -38,6 +43,19 @@ final class SampleCommand implements Callable<Integer> {
 
     @CommandLine.Option(names = "--spec", required = true, paramLabel = "FILE", description = "model spec (JSON)")
     Path spec;
+
+    @CommandLine.Option(names = "--config", paramLabel = "FILE|ID|REF",
+            description = "run a published config: a downloaded document (download --format json), a config id, "
+                    + "MODEL:latest, MODEL:stable (filters as ?method=dc&nfe=6) or MODEL:recommended?nfe=N&guidance=W "
+                    + "(fetched from --server); replaces the solver, grid and guidance options")
+    String config;
+
+    @CommandLine.Mixin
+    io.solvertune.cli.client.ServerOptions server = new io.solvertune.cli.client.ServerOptions();
+
+    @CommandLine.Option(names = "--any-model", description = "with --config: run it even if it was validated for "
+            + "another model (content hash)")
+    boolean anyModel;
 
     @CommandLine.Option(names = "--noise", paramLabel = "FILE[.npz:KEY]",
             description = "initial noise x_T: a .npy file, or KEY of an .npz (e.g. ref.npz:x_T)")
@@ -112,8 +130,10 @@ final class SampleCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter o = cmd.commandLine().getOut();
         ModelSpec ms = ModelSpec.read(spec);
-        SamplerConfig config = config();
-        Guidance guidance = guidance(ms);
+        Path base = spec.toAbsolutePath().getParent();
+        PublishedRun published = this.config == null ? null : published(ms, base);
+        SamplerConfig config = published != null ? published.config() : config();
+        Guidance guidance = published != null ? published.guidance() : guidance(ms);
         if ((noise == null) == (seed == null)) {
             throw new IllegalArgumentException("give exactly one of --noise FILE or --seed N");
         }
@@ -121,7 +141,6 @@ final class SampleCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
         }
         NpyArray reference = compare == null ? null : ArrayFiles.read(compare, "--compare");
-        Path base = spec.toAbsolutePath().getParent();
         try (Denoiser model = ms.build(base); NDManager m = NDManager.newBaseManager()) {
             DataType dt = ms.dataType();
             NDArray xT = initialNoise(m, model, dt, config);
@@ -134,6 +153,13 @@ final class SampleCommand implements Callable<Integer> {
                     result, null));
             if (rec != null) {
                 writeTrajectory(rec, dt);
+            }
+            if (published != null) {
+                o.println(published.describe());
+                if (r.nfe() != published.document().nfe()) {
+                    throw new IllegalStateException("config " + published.document().id() + " is validated at NFE "
+                            + published.document().nfe() + " but ran " + r.nfe() + " model evaluations");
+                }
             }
             o.printf(Locale.ROOT, "%s, %s spacing, %d steps: NFE %d, wall %.1f ms (model %.1f ms)%n",
                     config.solver().label(), config.spacing().id(), config.steps(), r.nfe(),
@@ -157,6 +183,51 @@ final class SampleCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** A published config resolved to the run it stands for, with the guidance it was validated at. */
+    private PublishedRun published(ModelSpec ms, Path base) throws java.io.IOException {
+        String given = given(cmd.commandLine().getParseResult(), "--solver", "--order", "--method", "--solver-type",
+                "--variant", "--prediction", "--steps", "--spacing", "--rho", "--timesteps", "--t-start", "--t-end",
+                "--no-lower-order-final", "--denoise-to-zero", "--guidance");
+        if (given != null) {
+            throw new IllegalArgumentException(given + ": not with --config (the config fixes the solver, its grid "
+                    + "and the guidance it was validated at)");
+        }
+        io.solvertune.client.ConfigDocument doc = ConfigRef.resolve(config, server);
+        String hash = io.solvertune.tuning.ModelHash.of(ms, base);
+        if (!anyModel && doc.modelHash() != null && !doc.modelHash().equals(hash)) {
+            throw new IllegalArgumentException("--config: validated for model " + doc.modelName() + " (hash "
+                    + abbrev(doc.modelHash()) + "), not this spec (hash " + abbrev(hash) + "); --any-model runs it "
+                    + "anyway");
+        }
+        Guidance g = ms.guidanceOrNone();
+        Integer c = classLabel != null ? classLabel : g.classLabel();
+        return new PublishedRun(doc, ConfigRun.samplerConfig(doc.values()), new Guidance(c, doc.guidance()));
+    }
+
+    private static String abbrev(String h) {
+        return h.length() > 12 ? h.substring(0, 12) : h;
+    }
+
+    /** The first of {@code names} given on the command line, or null. */
+    private static String given(CommandLine.ParseResult pr, String... names) {
+        for (String n : names) {
+            if (pr.hasMatchedOption(n)) {
+                return n;
+            }
+        }
+        return null;
+    }
+
+    /** A config document and the run it stands for. */
+    record PublishedRun(io.solvertune.client.ConfigDocument document, SamplerConfig config, Guidance guidance) {
+        String describe() {
+            com.fasterxml.jackson.databind.JsonNode mse = document.metrics().get("heldOutMse");
+            return "config " + (document.id() == null ? "(file)" : document.id()) + ": " + document.method()
+                    + ", NFE " + document.nfe() + ", guidance " + document.guidance()
+                    + (mse == null ? "" : String.format(Locale.ROOT, ", validated held-out MSE %.4g", mse.asDouble()));
+        }
     }
 
     private SamplerConfig config() {

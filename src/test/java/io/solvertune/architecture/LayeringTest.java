@@ -69,6 +69,16 @@ class LayeringTest {
                 .should().dependOnClassesThat().resideInAPackage("io.solvertune.cli..").check(main);
     }
 
+    /** The Java client library is for other JVM programs: HTTP and Jackson only, none of the service's code. */
+    @Test
+    void theClientLibraryStandsAlone() {
+        noClasses().that().resideInAPackage("io.solvertune.client..")
+                .should().dependOnClassesThat().resideInAnyPackage(concat(FRAMEWORKS, "io.solvertune.numerics..",
+                        "io.solvertune.tuning..", "io.solvertune.service..", "io.solvertune.cli..",
+                        "io.solvertune.exports.."))
+                .check(main);
+    }
+
     @Test
     void noPackageCycles() {
         slices().matching("io.solvertune.(**)").should().beFreeOfCycles().check(main);

@@ -1,6 +1,7 @@
 package io.solvertune.clients;
 
 import io.solvertune.numerics.solver.ddim.Ddim;
+import io.solvertune.numerics.solver.consistency.Consistency;
 import io.solvertune.numerics.solver.dpm.DpmSolver;
 import io.solvertune.numerics.solver.v3.DpmSolverV3;
 import io.solvertune.numerics.solver.edm.EdmEuler;
@@ -31,9 +32,9 @@ import io.solvertune.numerics.solver.Sampler;
 import io.solvertune.numerics.solver.SamplerConfig;
 import io.solvertune.numerics.solver.catalog.SolverCatalog;
 import io.solvertune.numerics.solver.SolverSpec;
-import io.solvertune.service.configs.CanonicalJson;
+import io.solvertune.tuning.publish.CanonicalJson;
 import io.solvertune.service.configs.ConfigStore;
-import io.solvertune.service.configs.ConfigValues;
+import io.solvertune.tuning.publish.ConfigValues;
 import io.solvertune.testing.ReferenceProblem;
 import io.solvertune.tuning.eval.Candidate;
 import io.solvertune.tuning.fit.CoefficientSet;
@@ -112,6 +113,7 @@ class PythonFixturesTest {
         cases.addAll(iia(p));
         cases.addAll(dpmSolverV3(p));
         cases.addAll(consistency(p));
+        cases.addAll(learnedTimesteps(p));
 
         Map<String, NpyArray> outputs = new LinkedHashMap<>();
         ArrayNode index = JSON.createArrayNode();
@@ -331,6 +333,32 @@ class PythonFixturesTest {
         return out;
     }
 
+    /**
+     * Learned-timestep sets (method TIMESTEPS): the base solver itself on a grid off every named spacing, carried as
+     * an explicit spacing with empty rows. The grids move each interior time of a logSNR grid towards the next by up
+     * to 30 % of the gap, as a learned grid would.
+     */
+    private List<Case> learnedTimesteps(ReferenceProblem p) {
+        List<SolverSpec> bases = List.of(new Ddim(), DpmSolver.plusPlusMultistep(2), DpmSolver.plusPlusMultistep(3),
+                new UniPc(PredictionType.DATA, UniPc.Variant.BH2, 3), new UniPc(PredictionType.NOISE,
+                        UniPc.Variant.BH1, 2));
+        List<Case> out = new ArrayList<>();
+        int k = 0;
+        for (SolverSpec base : bases) {
+            for (int steps = 5; steps <= 6; steps++, k++) {
+                double[] t = grid(p, base, new TimestepSpacing.LogSnr(), steps);
+                for (int i = 1; i < steps; i++) {
+                    double s = Math.sin(i + k);
+                    t[i] = t[i] + 0.3 * s * s * (t[i + 1] - t[i]);
+                }
+                double[][] values = new double[steps][0];
+                out.add(coefficientCase(p, "timesteps", CoefficientSet.Method.TIMESTEPS, base,
+                        new TimestepSpacing.Explicit(t), steps, steps, t, List.of(), values));
+            }
+        }
+        return out;
+    }
+
     private List<Case> dode(ReferenceProblem p) {
         List<SolverSpec> bases = new ArrayList<>();
         bases.add(new Ddim());
@@ -398,44 +426,25 @@ class PythonFixturesTest {
      * built on issue16-consolver): found by reflection, so this test compiles and runs without it and writes these
      * fixtures as soon as it lands. Published like a baseline whose solver is {@code SolverSpec.Consistency}.
      */
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private List<Case> consistency(ReferenceProblem p) throws IOException {
-        String pkg = "io.solvertune.numerics.solver.";
-        Class<?> table;
-        Class<?> form;
-        Class<?> spec;
-        try {
-            table = Class.forName(pkg + "consistency.ConsistencyTable");
-            form = Class.forName(pkg + "consistency.ConsistencyForm");
-            spec = Class.forName(pkg + "SolverSpec$Consistency");
-        } catch (ClassNotFoundException e) {
-            SUMMARY.add("python fixtures " + p.name + ": no ConsistencySolver on this branch, no consistency cases");
-            return List.of();
-        }
+    private List<Case> consistency(ReferenceProblem p) {
         List<Case> out = new ArrayList<>();
         int k = 0;
-        try {
-            for (String f : List.of("NOISE", "DATA", "FLOW_VELOCITY")) {
-                for (int order = 2; order <= 4; order++, k++) {
-                    TimestepSpacing spacing = SPACINGS.get(k % 4);
-                    int steps = 5 + k % 3;
-                    double[] times = grid(p, new Ddim(), spacing, steps);
-                    double[][] values = new double[steps][];
-                    for (int i = 0; i < steps; i++) {
-                        values[i] = new double[Math.min(i, order - 1)];
-                        for (int j = 0; j < values[i].length; j++) {
-                            values[i][j] = 0.25 - 0.15 * j + 0.04 * i * (k % 2 == 0 ? 1 : -1);
-                        }
+        for (Consistency.Form f : Consistency.Form.values()) {
+            for (int order = 2; order <= Consistency.MAX_ORDER; order++, k++) {
+                TimestepSpacing spacing = SPACINGS.get(k % 4);
+                int steps = 5 + k % 3;
+                SolverSpec base = f.base(order);
+                double[] times = grid(p, new Ddim(), spacing, steps);
+                double[][] values = new double[steps][];
+                for (int i = 0; i < steps; i++) {
+                    values[i] = new double[Consistency.columns(order, i)];
+                    for (int j = 0; j < values[i].length; j++) {
+                        values[i][j] = 0.25 - 0.15 * j + 0.04 * i * (k % 2 == 0 ? 1 : -1);
                     }
-                    Object t = table.getConstructor(form, int.class, double[][].class, double[].class)
-                            .newInstance(Enum.valueOf((Class<Enum>) form, f), order, values, times);
-                    SolverSpec s = (SolverSpec) spec.getConstructor(table).newInstance(t);
-                    String name = slug("consistency-" + f + "-o" + order + "-" + spacing.id() + "-s" + steps);
-                    out.add(baseline(p, name, s, spacing, steps, true, false, p.tStart, p.tEnd));
                 }
+                out.add(coefficientCase(p, "consistency-" + f.id() + "-o" + order, CoefficientSet.Method.CONSISTENCY,
+                        base, spacing, steps, steps, times, Consistency.columnNames(order), values));
             }
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("the ConsistencySolver's Java API changed; update PythonFixturesTest", e);
         }
         return out;
     }

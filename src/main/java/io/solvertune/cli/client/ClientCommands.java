@@ -8,9 +8,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
+import io.solvertune.client.SolvertuneClient;
 import picocli.CommandLine;
 
 /** The HTTP client commands: {@code submit}, {@code status}, {@code wait}, {@code download}. */
@@ -68,15 +67,10 @@ public final class ClientCommands {
             if (model != null) {
                 ((com.fasterxml.jackson.databind.node.ObjectNode) body).put("model", model);
             }
-            Map<String, String> headers = new LinkedHashMap<>();
-            if (key != null) {
-                headers.put("Idempotency-Key", key);
-            }
-            ApiClient.Reply r = server.client().postJson("/api/v1/jobs", JSON.writeValueAsString(body), headers);
+            SolvertuneClient.Submitted r = server.client().submit(body, key);
             PrintWriter out = cmd.commandLine().getOut();
-            out.println((r.status() == 200 ? "existing job " : "submitted job ") + r.body().path("id").asLong()
-                    + " (" + r.body().path("state").asText() + ", model " + r.body().path("model").path("name").asText()
-                    + ")");
+            out.println((r.created() ? "submitted job " : "existing job ") + r.job().id() + " (" + r.job().state()
+                    + ", model " + r.job().modelName() + ")");
             return 0;
         }
     }
@@ -99,7 +93,7 @@ public final class ClientCommands {
 
         @Override
         public Integer call() {
-            JsonNode j = server.client().get("/api/v1/jobs/" + jobId(job)).body();
+            JsonNode j = server.client().job(Long.parseLong(jobId(job))).json();
             PrintWriter out = cmd.commandLine().getOut();
             if (json) {
                 out.println(pretty(j));
@@ -150,14 +144,14 @@ public final class ClientCommands {
             if (!(interval > 0) || interval > 3600) {
                 throw new IllegalArgumentException("--interval: must be in (0, 3600] seconds");
             }
-            ApiClient client = server.client();
+            SolvertuneClient client = server.client();
             PrintWriter err = cmd.commandLine().getErr();
             PrintWriter out = cmd.commandLine().getOut();
             boolean tty = System.console() != null;
             long t0 = System.nanoTime();
             String last = "";
             while (true) {
-                JsonNode j = client.get("/api/v1/jobs/" + jobId(job)).body();
+                JsonNode j = client.job(Long.parseLong(jobId(job))).json();
                 String line = JobLine.progress(j, 30);
                 if (!line.equals(last)) {
                     if (tty) {
@@ -228,7 +222,7 @@ public final class ClientCommands {
             if (!format.matches("[a-z0-9-]{1,40}")) {
                 throw new IllegalArgumentException("--format: not a format name: '" + format + "'");
             }
-            long n = server.client().download("/api/v1/configs/" + config + "/export/" + format, out);
+            long n = server.client().download(Long.parseLong(config), format, out);
             cmd.commandLine().getOut().println("wrote " + out + " (" + n + " bytes, " + format + ")");
             return 0;
         }

@@ -1,5 +1,6 @@
 package io.solvertune.cli.client;
 
+import io.solvertune.client.SolvertuneClient;
 import picocli.CommandLine;
 
 /** Where the server is and which token to send: options, else SOLVERTUNE_URL / SOLVERTUNE_TOKEN. */
@@ -13,9 +14,19 @@ public final class ServerOptions {
             description = "bearer token (default: $SOLVERTUNE_TOKEN)")
     String token;
 
-    ApiClient client() {
-        String url = server != null ? server : System.getenv().getOrDefault("SOLVERTUNE_URL", "http://localhost:8080");
-        String t = token != null ? token : System.getenv("SOLVERTUNE_TOKEN");
-        return new ApiClient(url, t);
+    /** The client these options describe (the CLI keeps no document cache: every call asks the server). */
+    public SolvertuneClient client() {
+        SolvertuneClient.Builder b = SolvertuneClient.builder().noCache();
+        if (server != null) {
+            b.url(server);
+        }
+        if (token != null) {
+            b.token(token);
+        }
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--server: " + e.getMessage().replaceFirst("^url: ", ""));
+        }
     }
 }

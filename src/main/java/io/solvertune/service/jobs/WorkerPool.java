@@ -5,12 +5,15 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.time.Duration;
+import io.solvertune.tuning.job.StageExecutor;
+import jakarta.enterprise.inject.Instance;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -27,18 +30,19 @@ public class WorkerPool {
     private final boolean enabled;
     private final int count;
     private final Duration poll;
+    private final Duration grace;
+    private final Instance<StageExecutorDecorator> decorators;
     private final List<StageWorker> workers = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private ScheduledExecutorService heartbeats;
 
-    public WorkerPool(JobEngine engine,
-                      @ConfigProperty(name = "solvertune.workers.enabled", defaultValue = "true") boolean enabled,
-                      @ConfigProperty(name = "solvertune.workers.count", defaultValue = "1") int count,
-                      @ConfigProperty(name = "solvertune.workers.poll-interval", defaultValue = "1s") Duration poll) {
+    public WorkerPool(JobEngine engine, WorkersConfig config, Instance<StageExecutorDecorator> decorators) {
         this.engine = engine;
-        this.enabled = enabled;
-        this.count = count;
-        this.poll = poll;
+        this.enabled = config.enabled();
+        this.count = config.count();
+        this.poll = config.pollInterval();
+        this.grace = config.shutdownGrace();
+        this.decorators = decorators;
     }
 
     void onStart(@Observes StartupEvent e) {
@@ -63,8 +67,18 @@ public class WorkerPool {
             t.setDaemon(true);
             return t;
         });
+        List<StageExecutorDecorator> wrappers = decorators.stream()
+                .sorted(Comparator.comparingInt(StageExecutorDecorator::order)).toList();
+        java.util.function.Function<String, Optional<StageExecutor>> lookup = kind -> engine.executors().forKind(kind)
+                .map(e -> {
+                    StageExecutor x = e;
+                    for (StageExecutorDecorator d : wrappers) {
+                        x = d.decorate(kind, x);
+                    }
+                    return x;
+                });
         for (int i = 0; i < count; i++) {
-            StageWorker w = new StageWorker(engine.store(), engine.executors()::forKind, engine.finisher(),
+            StageWorker w = new StageWorker(engine.store(), lookup, engine.finisher(),
                     engine.workDir(), poll, heartbeats);
             Thread t = new Thread(w, "job-worker-" + i);
             t.setDaemon(true);
@@ -77,12 +91,16 @@ public class WorkerPool {
     }
 
     /**
-     * Stops the workers: each ends after its stage in flight, or is interrupted after a grace period (its stage's
-     * lease then expires and another worker reclaims it).
+     * Stops the workers: each stops claiming, and its stage in flight sees {@code cancelled()} and is handed back
+     * (READY for another worker) or finishes; after {@code solvertune.workers.shutdown-grace} a worker still running
+     * is interrupted (its stage's lease then expires and another worker reclaims it).
      */
     public synchronized void stop() {
+        if (!threads.isEmpty()) {
+            LOG.infof("stopping %d job worker(s), grace %s", threads.size(), grace);
+        }
         workers.forEach(StageWorker::stop);
-        long deadline = System.currentTimeMillis() + 10_000;
+        long deadline = System.currentTimeMillis() + grace.toMillis();
         for (Thread t : threads) {
             try {
                 t.join(Math.max(1, deadline - System.currentTimeMillis()));
@@ -104,6 +122,16 @@ public class WorkerPool {
             }
             heartbeats = null;
         }
+    }
+
+    /** Worker threads started and still alive (a worker that died of an Error is not). */
+    public synchronized long alive() {
+        return threads.stream().filter(Thread::isAlive).count();
+    }
+
+    /** Workers this pool starts when enabled. */
+    public int configured() {
+        return enabled ? count : 0;
     }
 
     /** The lease owner ids of the running workers. */

@@ -19,6 +19,13 @@ import java.util.List;
  * and spacing) chosen on the training seeds, and its error on the held-out seeds.
  */
 public final class BaselineSweep {
+    /**
+     * The grids untuned baselines are swept on, and so the spacings a tuning job may name (its default: all); Karras
+     * rho = 7 as the official EDM code.
+     */
+    public static final List<TimestepSpacing> SPACINGS = List.of(new TimestepSpacing.TimeUniform(),
+            new TimestepSpacing.LogSnr(), new TimestepSpacing.TimeQuadratic(), new TimestepSpacing.Karras(7.0));
+
 
     /** The chosen baseline at one NFE. */
     public record Choice(int nfe, Candidate best, Evaluation.Result train, Evaluation.Result heldOut,
@@ -43,11 +50,9 @@ public final class BaselineSweep {
                 new UniPc(d, UniPc.Variant.BH1, 3),
                 new UniPc(d, UniPc.Variant.BH2, 2),
                 new UniPc(d, UniPc.Variant.BH2, 3));
-        List<TimestepSpacing> spacings = List.of(new TimestepSpacing.TimeUniform(), new TimestepSpacing.LogSnr(),
-                new TimestepSpacing.TimeQuadratic(), new TimestepSpacing.Karras(7.0));
         List<Candidate> out = new ArrayList<>();
         for (SolverSpec s : solvers) {
-            for (TimestepSpacing sp : spacings) {
+            for (TimestepSpacing sp : SPACINGS) {
                 out.add(Candidate.of(s, sp));
             }
         }

@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * One fitted set of per-step solver coefficients (IIA, BIIA, D-ODE, DC-Solver), with the grid it was fitted on, how
+ * One fitted set of per-step solver coefficients (IIA, BIIA, D-ODE, DC-Solver, ConsistencySolver), with the grid it was fitted on, how
  * the fit went, how it validated on held-out seeds and where it came from. Immutable; the JSON form is the artifact
  * (round trip via {@link #toJson()} / {@link #fromJson(String)}).
  *
@@ -53,9 +53,10 @@ public record CoefficientSet(int formatVersion, Method method, SolverSpec base, 
 
     /**
      * The fitted methods. {@code TIMESTEPS}: the base solver itself on a learned grid (no per-step values; every row
-     * is empty and the set is neutral, so it samples exactly as its base on its explicit grid).
+     * is empty and the set is neutral, so it samples exactly as its base on its explicit grid). {@code CONSISTENCY}:
+     * the materialised per-NFE table of a trained ConsistencySolver.
      */
-    public enum Method { IIA, BIIA, DODE, DC, TIMESTEPS }
+    public enum Method { IIA, BIIA, DODE, DC, TIMESTEPS, CONSISTENCY }
 
     /** The outcome of a held-out comparison at two standard errors of the paired difference. */
     public enum Verdict {

@@ -1,0 +1,222 @@
+package io.solvertune.service.dashboard;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.solvertune.numerics.model.Denoiser;
+import io.solvertune.numerics.model.Guidance;
+import io.solvertune.numerics.model.ModelFunction;
+import io.solvertune.numerics.nd.Nd;
+import io.solvertune.numerics.schedule.NoiseSchedule;
+import io.solvertune.numerics.solver.SampleResult;
+import io.solvertune.numerics.solver.Sampler;
+import io.solvertune.numerics.solver.SamplerConfig;
+import io.solvertune.numerics.spec.ModelSpec;
+import io.solvertune.service.artifacts.ArtifactStore;
+import io.solvertune.tuning.publish.CanonicalJson;
+import io.solvertune.service.configs.ConfigReader;
+import io.solvertune.tuning.publish.ConfigValues;
+import io.solvertune.service.persistence.ModelEntity;
+import io.solvertune.tuning.Presets;
+import io.solvertune.tuning.Seeds;
+import io.solvertune.tuning.eval.ImageGrid;
+import io.solvertune.tuning.fit.MethodCatalog;
+import io.solvertune.tuning.job.ResolvedModel;
+import io.solvertune.tuning.teacher.TeacherSettings;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Sample grids of image models: for one (model, NFE, guidance), the teacher's samples, the best untuned baseline's and
+ * every current tuned config's, side by side on the same seeds (rows) — the seeds of the publishing job's held-out
+ * set, so the grid shows exactly what the held-out MSE was measured on. Each config runs its published document's
+ * values (the same run {@code sample --config} and the Python client do); the teacher is the publishing job's held-out
+ * teacher (DPM-Solver++ 3M, logSNR, its step count from the provenance). The PNG is stored content-addressed in the
+ * artifact store (kind {@code sample-grid}) the first time it is asked for; later requests for the same configs are
+ * answered from there. Rendering happens in the service on first view, not in a pipeline stage.
+ */
+@ApplicationScoped
+public class SampleGrids {
+
+    /** Rows of a grid (seeds). */
+    public static final int SEEDS = 8;
+    /** Tuned configs shown at most (columns after teacher and baseline). */
+    public static final int MAX_TUNED = 6;
+    /** Teacher steps at most (a grid is rendered within a request). */
+    public static final int MAX_TEACHER_STEPS = 1000;
+    static final String KIND = "sample-grid";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A rendered grid: its artifact, its columns (left to right) and rows (seeds). */
+    public record Grid(String sha256, long sizeBytes, int nfe, double guidance, List<String> columns,
+                       List<Long> columnConfigIds, List<Long> seeds, int teacherSteps, int tileWidth,
+                       int tileHeight) {
+    }
+
+    /** Asked for a grid that cannot exist (not an image model, no configs at this NFE and guidance). */
+    public static final class NoGrid extends RuntimeException {
+        public NoGrid(String message) {
+            super(message);
+        }
+    }
+
+    @Inject
+    EntityManager em;
+
+    @Inject
+    ArtifactStore artifacts;
+
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(SampleGrids.class);
+
+    private final ConcurrentHashMap<String, CompletableFuture<Grid>> grids = new ConcurrentHashMap<>();
+
+    /** The grid of the model's current configs at (nfe, guidance), rendered and stored on first use. */
+    public Grid grid(ConfigReader.ModelRef model, int nfe, double guidance) {
+        ModelSpec spec = ResolvedModel.specOf(model.spec());
+        int[] declared = QuarkusTransaction.requiringNew().call(() ->
+                ModelEntity.<ModelEntity>findByIdOptional(model.id()).map(e -> e.inputShape).orElse(new int[0]));
+        long[] shape = java.util.Arrays.stream(declared).asLongStream().toArray();
+        if (!ImageGrid.isImage(shape)) {
+            throw new NoGrid("model '" + model.name() + "' has samples of shape " + java.util.Arrays.toString(shape)
+                    + ", not images ([1|3, H, W]): no sample grid");
+        }
+        List<Object[]> rows = currentConfigs(model.id(), nfe, guidance);
+        Object[] baseline = rows.stream().filter(r -> "baseline".equals(r[1])).findFirst().orElseThrow(() ->
+                new NoGrid("model '" + model.name() + "' has no best untuned baseline at nfe " + nfe + ", guidance "
+                        + guidance));
+        List<Object[]> tuned = rows.stream().filter(r -> !"baseline".equals(r[1])).limit(MAX_TUNED).toList();
+        StringBuilder key = new StringBuilder(model.id() + "/" + nfe + "/" + guidance + "/" + baseline[0]);
+        tuned.forEach(r -> key.append(',').append(r[0]));
+        CompletableFuture<Grid> mine = new CompletableFuture<>();
+        CompletableFuture<Grid> f = grids.putIfAbsent(key.toString(), mine);
+        if (f == null) {
+            try {
+                mine.complete(render(model, spec, shape, nfe, guidance, baseline, tuned));
+            } catch (RuntimeException | Error e) {
+                grids.remove(key.toString());
+                mine.completeExceptionally(e);
+            }
+            f = mine;
+        }
+        try {
+            Grid g = f.get();
+            if (artifacts.path(g.sha256()).isPresent()) {
+                return g;
+            }
+            grids.remove(key.toString(), f); // the file went away: render again
+            return grid(model, nfe, guidance);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** Current (latest, stable or recommended) configs: id, method, document; baselines first, then by MSE. */
+    @SuppressWarnings("unchecked")
+    List<Object[]> currentConfigs(long modelId, int nfe, double guidance) {
+        return QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery("SELECT c.id, c.method, c.document "
+                + "FROM solver_configs c WHERE c.model_id = :m AND c.nfe = :n AND c.guidance = :g AND (EXISTS (SELECT "
+                + "1 FROM config_aliases a WHERE a.config_id = c.id AND a.alias = 'latest') OR EXISTS (SELECT 1 FROM "
+                + "config_recommendations r WHERE r.config_id = c.id)) ORDER BY (c.method <> 'baseline'), "
+                + "c.held_out_mse NULLS LAST, c.id").setParameter("m", modelId).setParameter("n", nfe)
+                .setParameter("g", guidance).getResultList());
+    }
+
+    private Grid render(ConfigReader.ModelRef model, ModelSpec spec, long[] shape, int nfe, double guidance,
+                        Object[] baseline, List<Object[]> tuned) {
+        long t0 = System.nanoTime();
+        try {
+            JsonNode base = JSON.readTree((String) baseline[2]);
+            JsonNode prov = base.path("provenance");
+            long first = prov.path("seeds").path("heldOut").path("first").asLong(1_000_000L);
+            int steps = Math.min(MAX_TEACHER_STEPS, prov.path("teacher").path("heldOut").path("steps").asInt(500));
+            long[] seeds = new long[SEEDS];
+            for (int i = 0; i < SEEDS; i++) {
+                seeds[i] = first + i;
+            }
+            NoiseSchedule schedule = spec.schedule().build();
+            SamplerConfig baseRun = samplerConfig(base.get("values"));
+            double tStart = baseRun.tStart();
+            double tEnd = baseRun.tEnd();
+            int per = 1;
+            for (long d : shape) {
+                per *= (int) d;
+            }
+            double[] noise = Seeds.initialNoise(seeds, per, Seeds.noiseScale(schedule, tStart));
+            long[] batch = new long[shape.length + 1];
+            batch[0] = SEEDS;
+            System.arraycopy(shape, 0, batch, 1, shape.length);
+
+            List<String> labels = new ArrayList<>();
+            List<Long> ids = new ArrayList<>();
+            List<SamplerConfig> runs = new ArrayList<>();
+            labels.add(String.format(Locale.ROOT, "teacher (DPM-Solver++ 3M, %d steps)", steps));
+            ids.add(null);
+            runs.add(TeacherSettings.defaults().withSteps(steps, steps).samplerConfig(steps).withTimeRange(tStart, tEnd));
+            labels.add("best untuned baseline: config " + baseline[0] + " (" + base.path("solver").asText() + ")");
+            ids.add(((Number) baseline[0]).longValue());
+            runs.add(baseRun);
+            for (Object[] t : tuned) {
+                JsonNode doc = JSON.readTree((String) t[2]);
+                labels.add(doc.path("method").asText() + ": config " + t[0]);
+                ids.add(((Number) t[0]).longValue());
+                runs.add(samplerConfig(doc.get("values")));
+            }
+            List<double[]> columns = new ArrayList<>();
+            try (Denoiser d = spec.build(Presets.baseDir()); NDManager m = NDManager.newBaseManager()) {
+                Guidance g = d.numClasses() > 0 ? Guidance.perSeed(guidance) : new Guidance(null, guidance);
+                for (SamplerConfig run : runs) {
+                    try (NDManager sm = m.newSubManager()) {
+                        NDArray xT = Nd.create(sm, noise, new Shape(batch), spec.dataType());
+                        SampleResult r = Sampler.sample(run, new ModelFunction(d, g, g.rowLabels(seeds, d.numClasses())),
+                                xT);
+                        columns.add(Nd.toDoubles(r.x()));
+                    }
+                }
+            }
+            Path tmp = Files.createTempFile("sample-grid-", ".png");
+            try {
+                ImageGrid.write(tmp, columns, SEEDS, shape, 2);
+                ArtifactStore.Stored s = artifacts.put(tmp, KIND);
+                LOG.infof("sample grid of model %d at nfe %d, guidance %s: %d columns x %d seeds, teacher %d steps, "
+                        + "rendered in %.1f s (sha256 %s)", model.id(), nfe, guidance, columns.size(), SEEDS, steps,
+                        (System.nanoTime() - t0) / 1e9, s.sha256().substring(0, 12));
+                List<Long> seedList = new ArrayList<>();
+                for (long sd : seeds) {
+                    seedList.add(sd);
+                }
+                return new Grid(s.sha256(), s.sizeBytes(), nfe, guidance, labels, ids, seedList, steps,
+                        (int) shape[2], (int) shape[1]);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The run a published config's values stand for (what {@code sample --config} and the Python client do). */
+    static SamplerConfig samplerConfig(JsonNode values) {
+        return ConfigValues.parse(values).samplerConfig();
+    }
+
+    static String sha(String s) {
+        return CanonicalJson.sha256(s);
+    }
+}

@@ -1,0 +1,19 @@
+package io.solvertune.service.jobs;
+
+import io.solvertune.tuning.job.StageExecutor;
+
+/**
+ * Wraps the executor of every stage the in-process workers run (metrics, the shared artifact store). The
+ * {@link WorkerPool} applies every CDI bean of this type, in ascending {@link #order()}: the lowest order is the
+ * innermost wrapper.
+ */
+public interface StageExecutorDecorator {
+
+    /** The executor to run for a stage of {@code kind} in place of {@code executor}. */
+    StageExecutor decorate(String kind, StageExecutor executor);
+
+    /** Lower runs closer to the stage. */
+    default int order() {
+        return 0;
+    }
+}

@@ -1,0 +1,478 @@
+package io.solvertune.tuning.fit.consistency;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import io.solvertune.numerics.model.ModelFunction;
+import io.solvertune.numerics.nd.Nd;
+import io.solvertune.numerics.schedule.NoiseSchedule;
+import io.solvertune.numerics.solver.consistency.Consistency;
+import io.solvertune.tuning.Json;
+import io.solvertune.tuning.fit.CoefficientSet;
+import io.solvertune.tuning.fit.FitContext;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Trains ConsistencySolver's coefficient network by reinforcement learning on DJL, as the reference
+ * ({@code train_ppo.py}) does, on a CPU budget: per iteration an NFE is drawn from [minNfe, maxNfe], {@code noises}
+ * training noises are drawn, and for each noise {@code group} rollouts sample their coefficients from the policy (one
+ * extra row per noise runs the neutral coefficients, plain DDIM, to report progress on a scale shared by every NFE).
+ * The reward of a rollout is minus the MSE of its final state to the teacher's final state for the same noise; the
+ * advantages are normalised within each group ({@code (r - mean)/std x advantageScale}, GRPO, no value network), every
+ * step of a rollout gets its rollout's advantage, and the policy is updated by the PPO clipped objective with an
+ * entropy bonus, through DJL autograd ({@link GradientCollector}), global-norm gradient clipping and Adam.
+ *
+ * <p>Deterministic given the seed: every iteration draws from its own generator derived from (seed, iteration), so a
+ * run resumed from a checkpoint continues exactly as an uninterrupted one. A checkpoint (network, Adam moments,
+ * reward curve, settings) is written atomically every {@code checkpointEvery} iterations and at the end.
+ */
+public final class ConsistencyTrainer {
+
+    /** One point of the reward curve. */
+    public record CurvePoint(int iteration, int nfe, double reward, double ratioToNeutral) {
+    }
+
+    /** The saved training state. */
+    public record Checkpoint(String settings, int iteration, double[][] params, double[][] adamM, double[][] adamV,
+                             long adamT, List<CurvePoint> curve, double seconds) {
+    }
+
+    /** How the network is trained. */
+    public enum Mode {
+        /** Reinforcement learning (GRPO advantages, PPO clip): needs no gradient of the model. */
+        RL,
+        /** Ablation: the deterministic coefficients' final-state MSE, differentiated through the unrolled solver and the
+         * model by DJL autograd (only where the model is differentiable in DJL). */
+        DIRECT
+    }
+
+    private final FitContext ctx;
+    private final Mode mode;
+    private final double[] teacherFinal;
+    private final TrainerSettings st;
+    private final Policy policy;
+    private final PolicyNet net;
+    private final Adam adam;
+    private final List<CurvePoint> curve = new ArrayList<>();
+    private int iteration;
+    private double seconds;
+
+    /**
+     * @param ctx          the model, guidance, training noises (rows) and time range
+     * @param teacherFinal the teacher's final state of every training row (row-major, {@code rows x perSample})
+     * @param settings     hyperparameters
+     */
+    public ConsistencyTrainer(FitContext ctx, double[] teacherFinal, TrainerSettings settings) {
+        this(ctx, teacherFinal, settings, Mode.RL);
+    }
+
+    /** A trainer of the given mode. */
+    public ConsistencyTrainer(FitContext ctx, double[] teacherFinal, TrainerSettings settings, Mode mode) {
+        this.ctx = ctx;
+        this.mode = mode;
+        this.st = settings;
+        if (teacherFinal == null || teacherFinal.length != ctx.initial().length) {
+            throw new IllegalArgumentException("teacher: expected " + ctx.initial().length + " final values (rows x "
+                    + "perSample), got " + (teacherFinal == null ? "none" : teacherFinal.length));
+        }
+        if (st.noises() > ctx.rows()) {
+            throw new IllegalArgumentException("noises: " + st.noises() + " noises per iteration but only "
+                    + ctx.rows() + " training rows");
+        }
+        this.teacherFinal = teacherFinal.clone();
+        this.policy = st.newPolicy();
+        this.net = PolicyNet.init(st.inputs(), st.hidden(), policy.headSize(), policy.extra(), policy.extraInit(),
+                st.seed());
+        this.adam = Adam.zeros(net.params);
+    }
+
+    /** Iterations done. */
+    public int iteration() {
+        return iteration;
+    }
+
+    /** The reward curve so far. */
+    public List<CurvePoint> curve() {
+        return List.copyOf(curve);
+    }
+
+    /** Training wall time so far (over every resumed part). */
+    public double seconds() {
+        return seconds;
+    }
+
+    public TrainerSettings settings() {
+        return st;
+    }
+
+    /** Restores the state of {@code file} if it exists (its settings must equal these); returns whether it did. */
+    public boolean resume(Path file) throws IOException {
+        if (file == null || !Files.isRegularFile(file)) {
+            return false;
+        }
+        Checkpoint c = Json.MAPPER.readValue(file.toFile(), Checkpoint.class);
+        String mine = settingsKey();
+        if (!mine.equals(c.settings())) {
+            throw new IllegalArgumentException("checkpoint: " + file + " was written with other settings " + c.settings()
+                    + ", not " + mine + " (use another checkpoint file, or the same settings)");
+        }
+        if (c.params().length != net.params.length) {
+            throw new IllegalArgumentException("checkpoint: " + file + " holds another network");
+        }
+        for (int i = 0; i < net.params.length; i++) {
+            if (c.params()[i].length != net.params[i].length) {
+                throw new IllegalArgumentException("checkpoint: " + file + " holds another network");
+            }
+            System.arraycopy(c.params()[i], 0, net.params[i], 0, net.params[i].length);
+            System.arraycopy(c.adamM()[i], 0, adam.m[i], 0, adam.m[i].length);
+            System.arraycopy(c.adamV()[i], 0, adam.v[i], 0, adam.v[i].length);
+        }
+        adam.t = c.adamT();
+        iteration = c.iteration();
+        curve.clear();
+        curve.addAll(c.curve());
+        seconds = c.seconds();
+        return true;
+    }
+
+    private String settingsKey() {
+        Map<String, Object> k = new java.util.LinkedHashMap<>(st.asMap());
+        k.put("mode", mode.name());
+        return Json.canonical(k);
+    }
+
+    /** Writes the state atomically. */
+    public void checkpoint(Path file) throws IOException {
+        Checkpoint c = new Checkpoint(settingsKey(), iteration, net.params, adam.m, adam.v, adam.t, curve,
+                seconds);
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, Json.MAPPER.writeValueAsString(c));
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Trains until {@code settings.iterations()} are done (or {@code stopAfter} more iterations, for tests that
+     * simulate a kill), checkpointing to {@code checkpoint} (optional).
+     */
+    public void train(Path checkpoint, int stopAfter) throws IOException {
+        int end = (int) Math.min(st.iterations(), (long) iteration + stopAfter);
+        double running = Double.NaN;
+        while (iteration < end) {
+            long t0 = System.nanoTime();
+            CurvePoint p = mode == Mode.RL ? iterate(iteration) : iterateDirect(iteration);
+            curve.add(p);
+            iteration++;
+            seconds += (System.nanoTime() - t0) / 1e9;
+            running = Double.isNaN(running) ? p.ratioToNeutral() : 0.9 * running + 0.1 * p.ratioToNeutral();
+            ctx.progress().report("consistency-train", iteration, st.iterations(), String.format(Locale.ROOT,
+                    "NFE %d reward %.4g (MSE x%.3f DDIM's), running x%.3f, %.1f s", p.nfe(), p.reward(),
+                    p.ratioToNeutral(), running, seconds));
+            if (checkpoint != null && (iteration % st.checkpointEvery() == 0 || iteration == end)) {
+                checkpoint(checkpoint);
+            }
+        }
+    }
+
+    /** The generator of iteration {@code it}. */
+    private SplittableRandom rng(int it) {
+        return new SplittableRandom(st.seed() * 0x9E3779B97F4A7C15L + it * 0xBF58476D1CE4E5B9L + 1);
+    }
+
+    /** The grid of an {@code nfe}-step run. */
+    public double[] grid(int nfe) {
+        return st.spacing().times(ctx.model().schedule(), ctx.tStart(), ctx.tEnd(), nfe);
+    }
+
+    /** Network inputs of steps 1..nfe-1: the start and end times of the step mapped to [0, 1] (and NFE / maxNfe). */
+    double[][] features(double[] grid) {
+        int n = grid.length - 1;
+        double span = ctx.tStart() - ctx.tEnd();
+        double[][] f = new double[n - 1][st.inputs()];
+        for (int i = 1; i < n; i++) {
+            f[i - 1][0] = (grid[i] - ctx.tEnd()) / span;
+            f[i - 1][1] = (grid[i + 1] - ctx.tEnd()) / span;
+            if (st.nfeInput()) {
+                f[i - 1][2] = n / (double) st.maxNfe();
+            }
+        }
+        return f;
+    }
+
+    /** Free coefficients used at steps 1..nfe-1. */
+    int[] used(int nfe) {
+        int[] u = new int[nfe - 1];
+        for (int i = 1; i < nfe; i++) {
+            u[i - 1] = Consistency.columns(st.order(), i);
+        }
+        return u;
+    }
+
+    private CurvePoint iterate(int it) {
+        SplittableRandom rng = rng(it);
+        int nfe = st.minNfe() + rng.nextInt(st.maxNfe() - st.minNfe() + 1);
+        double[] grid = grid(nfe);
+        double[][] feats = features(grid);
+        int[] used = used(nfe);
+        int[] rows = pick(rng, ctx.rows(), st.noises());
+        int g = st.group();
+        int per = ctx.perSample();
+        int total = rows.length * (g + 1);
+        try (NDManager m = NDManager.newBaseManager()) {
+            double[][] head = net.head(m, feats);
+            double[] extra = policy.extra() > 0 ? net.params[6] : null;
+            Policy.Sampled s = policy.sample(head, extra, rows.length * g, used, rng);
+            // rows: per noise, g sampled rollouts then one neutral (all-zero actions: plain DDIM)
+            double[][][] actions = new double[total][][];
+            double[] x0 = new double[total * per];
+            double[] target = new double[total * per];
+            long[] seeds = new long[total];
+            for (int b = 0; b < rows.length; b++) {
+                for (int r = 0; r <= g; r++) {
+                    int row = b * (g + 1) + r;
+                    actions[row] = r < g ? s.actions()[b * g + r] : new double[nfe - 1][policy.dims()];
+                    System.arraycopy(ctx.initial(), rows[b] * per, x0, row * per, per);
+                    System.arraycopy(teacherFinal, rows[b] * per, target, row * per, per);
+                    seeds[row] = ctx.seeds()[rows[b]];
+                }
+            }
+            double[] mse = rollout(m, grid, actions, x0, target, seeds, total);
+            double[] adv = new double[rows.length * g];
+            double reward = 0;
+            double ratio = 0;
+            for (int b = 0; b < rows.length; b++) {
+                double mean = 0;
+                for (int r = 0; r < g; r++) {
+                    mean += -mse[b * (g + 1) + r];
+                }
+                mean /= g;
+                double var = 0;
+                for (int r = 0; r < g; r++) {
+                    double d = -mse[b * (g + 1) + r] - mean;
+                    var += d * d;
+                }
+                double sd = Math.sqrt(var / (g - 1));
+                for (int r = 0; r < g; r++) {
+                    adv[b * g + r] = (-mse[b * (g + 1) + r] - mean) / (sd + 1e-8) * st.advantageScale();
+                }
+                reward += mean;
+                double neutral = mse[b * (g + 1) + g];
+                ratio += -mean / Math.max(neutral, 1e-300);
+            }
+            update(m, feats, used, s, adv);
+            return new CurvePoint(it, nfe, reward / rows.length, ratio / rows.length);
+        }
+    }
+
+    /**
+     * One direct-gradient step: the deterministic (expected) coefficients of {@code noises} training rows' runs, the
+     * mean final-state MSE to the teacher, its gradient through the unrolled solver and the model, Adam.
+     */
+    private CurvePoint iterateDirect(int it) {
+        SplittableRandom rng = rng(it);
+        int nfe = st.minNfe() + rng.nextInt(st.maxNfe() - st.minNfe() + 1);
+        double[] grid = grid(nfe);
+        double[][] feats = features(grid);
+        int[] rows = pick(rng, ctx.rows(), st.noises());
+        int per = ctx.perSample();
+        int b = rows.length;
+        double[] x0 = new double[b * per];
+        double[] target = new double[b * per];
+        long[] seeds = new long[b];
+        for (int r = 0; r < b; r++) {
+            System.arraycopy(ctx.initial(), rows[r] * per, x0, r * per, per);
+            System.arraycopy(teacherFinal, rows[r] * per, target, r * per, per);
+            seeds[r] = ctx.seeds()[rows[r]];
+        }
+        int steps = nfe - 1;
+        double[] flat = new double[steps * st.inputs()];
+        for (int i = 0; i < steps; i++) {
+            System.arraycopy(feats[i], 0, flat, i * st.inputs(), st.inputs());
+        }
+        long[] shape = shape(b);
+        double loss;
+        double[][] grads = new double[net.params.length][];
+        try (NDManager m = NDManager.newBaseManager()) {
+            ModelFunction fn = new ModelFunction(ctx.model(), ctx.guidance(),
+                    ctx.guidance().rowLabels(seeds, ctx.model().numClasses()));
+            double neutral;
+            try (NDManager nm = m.newSubManager()) {
+                NDArray xT = Nd.create(nm, x0, new Shape(shape), ctx.dtype());
+                double[][][] zero = new double[b][steps][policy.dims()];
+                neutral = mean(Rollouts.mse(Rollouts.run(st.form(), st.order(), grid, fn, xT,
+                        Rollouts.host(nm, zero, shape.length, ctx.dtype())), target));
+            }
+            try (NDManager gm = m.newSubManager(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray[] p = net.arrays(gm, true);
+                NDArray x = Nd.create(gm, flat, new Shape(steps, st.inputs()), DataType.FLOAT64);
+                NDArray a = policy.expectedNd(gm, PolicyNet.forward(p, x));
+                NDArray xT = Nd.create(gm, x0, new Shape(shape), ctx.dtype());
+                NDArray fin = Rollouts.run(st.form(), st.order(), grid, fn, xT, Rollouts.shared(a, ctx.dtype()));
+                NDArray tgt = Nd.create(gm, target, new Shape(shape), ctx.dtype());
+                NDArray l = fin.sub(tgt).square().mean().toType(DataType.FLOAT64, false);
+                loss = l.getDouble();
+                gc.backward(l);
+                for (int i = 0; i < p.length; i++) {
+                    // the Gaussian's log standard deviations take no part in the deterministic run
+                    grads[i] = i == 6 ? new double[net.params[i].length] : Nd.toDoubles(p[i].getGradient());
+                }
+            }
+            adam.step(net.params, grads, st.learningRate(), st.maxGradNorm());
+            return new CurvePoint(it, nfe, -loss, loss / Math.max(neutral, 1e-300));
+        }
+    }
+
+    private static double mean(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        return s / v.length;
+    }
+
+    /** Final-state MSE of every row to its target. */
+    private double[] rollout(NDManager m, double[] grid, double[][][] actions, double[] x0, double[] target,
+                             long[] seeds, int total) {
+        long[] shape = shape(total);
+        try (NDManager rm = m.newSubManager()) {
+            NDArray xT = Nd.create(rm, x0, new Shape(shape), ctx.dtype());
+            ModelFunction fn = new ModelFunction(ctx.model(), ctx.guidance(),
+                    ctx.guidance().rowLabels(seeds, ctx.model().numClasses()));
+            NDArray x = Rollouts.run(st.form(), st.order(), grid, fn, xT,
+                    Rollouts.host(rm, actions, shape.length, ctx.dtype()));
+            return Rollouts.mse(x, target);
+        }
+    }
+
+    long[] shape(int rows) {
+        long[] shape = new long[ctx.sampleShape().length + 1];
+        shape[0] = rows;
+        System.arraycopy(ctx.sampleShape(), 0, shape, 1, ctx.sampleShape().length);
+        return shape;
+    }
+
+    /** PPO epochs on one batch of rollouts. */
+    private void update(NDManager m, double[][] feats, int[] used, Policy.Sampled s, double[] adv) {
+        int rows = adv.length;
+        int steps = used.length;
+        double[] old = new double[rows * steps];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(s.logProb()[r], 0, old, r * steps, steps);
+        }
+        double[] flat = new double[steps * st.inputs()];
+        for (int i = 0; i < steps; i++) {
+            System.arraycopy(feats[i], 0, flat, i * st.inputs(), st.inputs());
+        }
+        for (int epoch = 0; epoch < st.ppoEpochs(); epoch++) {
+            double[][] grads = new double[net.params.length][];
+            try (NDManager gm = m.newSubManager(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray[] p = net.arrays(gm, true);
+                NDArray x = Nd.create(gm, flat, new Shape(steps, st.inputs()), DataType.FLOAT64);
+                NDArray head = PolicyNet.forward(p, x);
+                NDArray[] le = policy.logProbAndEntropy(gm, head, policy.extra() > 0 ? p[6] : null, s, used);
+                NDArray a = Nd.create(gm, adv, new Shape(rows, 1), DataType.FLOAT64);
+                NDArray ratio = le[0].sub(Nd.create(gm, old, new Shape(rows, steps), DataType.FLOAT64)).exp();
+                NDArray surr = a.mul(ratio).minimum(a.mul(ratio.clip(1 - st.clip(), 1 + st.clip())));
+                NDArray loss = surr.mean().neg().sub(le[1].mul(st.entropy()));
+                gc.backward(loss);
+                for (int i = 0; i < p.length; i++) {
+                    grads[i] = Nd.toDoubles(p[i].getGradient());
+                }
+            }
+            adam.step(net.params, grads, st.learningRate(), st.maxGradNorm());
+        }
+    }
+
+    private static int[] pick(SplittableRandom rng, int n, int k) {
+        int[] idx = new int[n];
+        for (int i = 0; i < n; i++) {
+            idx[i] = i;
+        }
+        for (int i = 0; i < k; i++) {
+            int j = i + rng.nextInt(n - i);
+            int t = idx[i];
+            idx[i] = idx[j];
+            idx[j] = t;
+        }
+        return Arrays.copyOf(idx, k);
+    }
+
+    /** The deterministic coefficients {@code [steps][]} of an {@code nfe}-step run (row 0 empty). */
+    public double[][] table(int nfe, Policy.Inference inference) {
+        double[] grid = grid(nfe);
+        double[][] values = new double[nfe][];
+        values[0] = new double[0];
+        if (nfe > 1) {
+            try (NDManager m = NDManager.newBaseManager()) {
+                double[][] a = policy.deterministic(net.head(m, features(grid)), inference);
+                for (int i = 1; i < nfe; i++) {
+                    values[i] = Arrays.copyOf(a[i - 1], Consistency.columns(st.order(), i));
+                }
+            }
+        }
+        return values;
+    }
+
+    /** The runnable solver of the table at {@code nfe} (exact grid times). */
+    public Consistency solver(int nfe, Policy.Inference inference) {
+        return new Consistency(st.form(), st.order(), table(nfe, inference), grid(nfe));
+    }
+
+    /**
+     * The materialised table at {@code nfe} as a coefficient set (unvalidated), with the trainer, policy,
+     * hyperparameters and reward curve in its provenance.
+     */
+    public CoefficientSet coefficientSet(int nfe, Policy.Inference inference, Map<String, Object> extra) {
+        Map<String, Object> settings = new java.util.LinkedHashMap<>();
+        settings.put("trainer", mode == Mode.RL ? "rl-grpo-ppo" : "direct-gradient-adam");
+        settings.put("policyId", policy.id());
+        settings.put("hyperparameters", st.asMap());
+        settings.put("inference", inference.name().toLowerCase(Locale.ROOT));
+        settings.put("iterationsDone", iteration);
+        settings.put("rewardCurve", curve);
+        if (extra != null) {
+            settings.putAll(extra);
+        }
+        CoefficientSet.FitReport report = new CoefficientSet.FitReport(ctx.rows(), null, null, null, seconds,
+                List.of());
+        return new CoefficientSet(CoefficientSet.FORMAT_VERSION, CoefficientSet.Method.CONSISTENCY,
+                st.form().base(st.order()), st.spacing(), nfe, nfe, grid(nfe), Consistency.columnNames(st.order()),
+                table(nfe, inference), report, null, ctx.provenanceWith(settings));
+    }
+
+    /** Network parameters (a copy), for tests and the ablations. */
+    double[][] params() {
+        return net.copy().params;
+    }
+
+    PolicyNet net() {
+        return net;
+    }
+
+    Policy policy() {
+        return policy;
+    }
+
+    FitContext context() {
+        return ctx;
+    }
+
+    double[] teacherFinal() {
+        return teacherFinal;
+    }
+
+    NoiseSchedule schedule() {
+        return ctx.model().schedule();
+    }
+}
