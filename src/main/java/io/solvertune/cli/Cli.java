@@ -10,14 +10,15 @@ import picocli.CommandLine;
  */
 @CommandLine.Command(name = "solvertune", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "Fits and serves per-model coefficients for fast diffusion ODE solvers.",
-        subcommands = {SampleCommand.class, BenchCommand.class, TeacherCommand.class, EvaluateCommand.class,
-            SweepCommand.class, FitEmsCommand.class, FitCommand.class, CprCommand.class, QualityCommand.class, RunJobCommand.class,
+        subcommands = {TrainConsistencyCommand.class, SampleCommand.class, BenchCommand.class, TeacherCommand.class, EvaluateCommand.class,
+            SweepCommand.class, FitEmsCommand.class, FitCommand.class, CprCommand.class, QualityCommand.class, RunJobCommand.class, ExportCommand.class,
+            LearnTimestepsCommand.class,
             io.solvertune.cli.client.ClientCommands.Submit.class, io.solvertune.cli.client.ClientCommands.Status.class,
             io.solvertune.cli.client.ClientCommands.Wait.class, io.solvertune.cli.client.ClientCommands.Download.class})
 public final class Cli implements Runnable {
 
     /** Commands handled here rather than by the service. */
-    private static final Set<String> COMMANDS = Set.of("sample", "bench", "teacher", "evaluate", "sweep", "fit-ems", "fit", "quality", "run-job", "submit", "status", "wait", "download", "help", "-h",
+    private static final Set<String> COMMANDS = Set.of("train-consistency", "sample", "bench", "teacher", "evaluate", "sweep", "fit-ems", "fit", "quality", "run-job", "export", "learn-timesteps", "submit", "status", "wait", "download", "help", "-h",
             "--help", "-V", "--version");
 
     /** Whether {@code args} name a CLI command (otherwise the service should start). */

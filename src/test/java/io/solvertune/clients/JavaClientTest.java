@@ -36,13 +36,16 @@ import io.solvertune.numerics.solver.Sampler;
 import io.solvertune.numerics.solver.SamplerConfig;
 import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.numerics.solver.catalog.SolverCatalog;
+import io.solvertune.numerics.solver.consistency.Consistency;
 import io.solvertune.numerics.solver.dpm.DpmSolver;
 import io.solvertune.numerics.solver.unipc.UniPc;
 import io.solvertune.numerics.solver.v3.DpmSolverV3;
 import io.solvertune.numerics.spec.ModelSpec;
-import io.solvertune.service.configs.ConfigCandidate;
+import io.solvertune.tuning.publish.ConfigCandidate;
+import io.solvertune.tuning.publish.ConfigMetrics;
+import io.solvertune.tuning.publish.ConfigProvenance;
 import io.solvertune.service.configs.ConfigPublisher;
-import io.solvertune.service.configs.ConfigValues;
+import io.solvertune.tuning.publish.ConfigValues;
 import io.solvertune.service.security.Role;
 import io.solvertune.service.security.TokenService;
 import io.solvertune.testing.ReferenceProblem;
@@ -66,7 +69,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Java client library ({@link SolvertuneClient}) and {@code sample --config} against the real service: configs
- * of three kinds (a baseline, a DC-Solver set, DPM-Solver-v3 with inline statistics) published through the real
+ * of every kind (a baseline, a DC-Solver set, a learned grid, a ConsistencySolver table, DPM-Solver-v3 with inline
+ * statistics) published through the real
  * {@link ConfigPublisher}; the client reads them byte for byte, by id, alias and recommendation, revalidates its disk
  * cache with a 304, lists export verdicts, turns refusals into problem details naming the fields; and
  * {@code sample --config} runs each config — from the server and from a downloaded file — to exactly the output of
@@ -330,6 +334,35 @@ class JavaClientTest {
         cs.add(candidate(modelId, "dc", unipc, logSnr, grid, ConfigValues.of(set), 0.03));
         runs.put("dc", new SamplerConfig(MethodCatalog.spec(set), logSnr, NFE, null, null, true, false));
 
+        // a learned grid (TIMESTEPS: the base solver on an explicit grid) and a ConsistencySolver table
+        double[] learned = grid.clone();
+        for (int i = 1; i < NFE; i++) {
+            learned[i] += 0.25 * (learned[i + 1] - learned[i]) * (i % 2 == 0 ? 1 : 0.5);
+        }
+        TimestepSpacing explicit = new TimestepSpacing.Explicit(learned);
+        CoefficientSet timesteps = new CoefficientSet(CoefficientSet.FORMAT_VERSION, CoefficientSet.Method.TIMESTEPS,
+                dpm2, explicit, NFE, NFE, learned, List.of(), new double[NFE][0], null, null, null);
+        cs.add(candidate(modelId, "timesteps", dpm2, explicit, learned, ConfigValues.of(timesteps), 0.045));
+        runs.put("timesteps", new SamplerConfig(MethodCatalog.spec(timesteps), explicit, NFE, null, null, true, false));
+        int order = 3;
+        SolverSpec ddimBase = Consistency.Form.DATA.base(order);
+        double[] ddimGrid = ddimBase.create().grid(s, new SamplerConfig(ddimBase, logSnr, NFE, null, null, true, false),
+                s.defaultTStart(), s.defaultTEnd());
+        double[][] table = new double[NFE][];
+        for (int i = 0; i < NFE; i++) {
+            table[i] = new double[Consistency.columns(order, i)];
+            for (int j = 0; j < table[i].length; j++) {
+                table[i][j] = 0.2 - 0.1 * j + 0.03 * i;
+            }
+        }
+        CoefficientSet consistency = new CoefficientSet(CoefficientSet.FORMAT_VERSION,
+                CoefficientSet.Method.CONSISTENCY, ddimBase, logSnr, NFE, NFE, ddimGrid,
+                Consistency.columnNames(order), table, null, null, null);
+        cs.add(candidate(modelId, "consistency-solver", ddimBase, logSnr, ddimGrid, ConfigValues.of(consistency),
+                0.06));
+        runs.put("consistency-solver", new SamplerConfig(MethodCatalog.spec(consistency), logSnr, NFE, null, null,
+                true, false));
+
         String problem = "public_gmm_sd_d32_cfg5";
         JsonNode v3meta = JSON.readTree(ReferenceProblem.resource("v3_" + problem + ".json").toFile());
         DpmSolverV3 v3 = DpmSolverV3.of(EmsNpz.read(ReferenceProblem.resource("ems_" + problem),
@@ -338,7 +371,7 @@ class JavaClientTest {
         double[] v3grid = v3.create().grid(s, v3run, s.defaultTStart(), s.defaultTEnd());
         cs.add(new ConfigCandidate(modelId, "dpmsolver-v3", "dpmsolver-v3",
                 JsonNodeFactory.instance.objectNode().put("order", 2), NFE, GUIDANCE, "logSNR", v3grid[0],
-                v3grid[v3grid.length - 1], ConfigValues.ofDpmSolverV3(v3, logSnr, NFE, true, false, v3grid).toJson(),
+                v3grid[v3grid.length - 1], ConfigValues.ofDpmSolverV3(v3, logSnr, NFE, true, false, v3grid),
                 metrics(0.04), provenance(), true, 0.04));
         runs.put("dpmsolver-v3", new SamplerConfig(v3, logSnr, NFE, v3grid[0], v3grid[v3grid.length - 1], true,
                 false));
@@ -355,14 +388,14 @@ class JavaClientTest {
                                              double[] times, ConfigValues v, double mse) {
         return new ConfigCandidate(modelId, method, SolverCatalog.nameOf(base),
                 Json.MAPPER.valueToTree(SolverCatalog.options(base)), NFE, GUIDANCE, spacing.id(), times[0],
-                times[times.length - 1], v.toJson(), metrics(mse), provenance(), true, mse);
+                times[times.length - 1], v, metrics(mse), provenance(), true, mse);
     }
 
-    private static ObjectNode metrics(double mse) {
-        return JsonNodeFactory.instance.objectNode().put("heldOutMse", mse);
+    private static ConfigMetrics metrics(double mse) {
+        return ConfigMetrics.heldOut(mse);
     }
 
-    private static ObjectNode provenance() {
-        return JsonNodeFactory.instance.objectNode().put("codeVersion", "java-client-test");
+    private static ConfigProvenance provenance() {
+        return ConfigProvenance.codeVersion("java-client-test");
     }
 }

@@ -1,5 +1,7 @@
 package io.solvertune.clients;
 
+import io.solvertune.tuning.publish.ConfigProvenance;
+import io.solvertune.tuning.publish.ConfigMetrics;
 import io.solvertune.numerics.solver.dpm.DpmSolver;
 import io.solvertune.numerics.solver.edm.EdmHeun;
 import io.solvertune.numerics.solver.unipc.UniPc;
@@ -33,9 +35,9 @@ import io.solvertune.numerics.solver.Sampler;
 import io.solvertune.numerics.solver.SamplerConfig;
 import io.solvertune.numerics.solver.catalog.SolverCatalog;
 import io.solvertune.numerics.solver.SolverSpec;
-import io.solvertune.service.configs.ConfigCandidate;
+import io.solvertune.tuning.publish.ConfigCandidate;
 import io.solvertune.service.configs.ConfigPublisher;
-import io.solvertune.service.configs.ConfigValues;
+import io.solvertune.tuning.publish.ConfigValues;
 import io.solvertune.service.security.Role;
 import io.solvertune.service.security.TokenService;
 import io.solvertune.testing.ReferenceProblem;
@@ -162,8 +164,8 @@ class PythonServiceClientTest {
         double[] v3grid = v3.create().grid(s, v3cfg, s.defaultTStart(), s.defaultTEnd());
         ObjectNode v3opts = JsonNodeFactory.instance.objectNode().put("order", 2);
         cs.add(new ConfigCandidate(modelId, "dpmsolver-v3", "dpmsolver-v3", v3opts, nfe, GUIDANCE, "logSNR",
-                v3grid[0], v3grid[v3grid.length - 1], ConfigValues.ofDpmSolverV3(v3, logSnr, nfe, true, false, v3grid)
-                .toJson(), metrics(0.04), provenance(), true, 0.04));
+                v3grid[0], v3grid[v3grid.length - 1], ConfigValues.ofDpmSolverV3(v3, logSnr, nfe, true, false, v3grid),
+                metrics(0.04), provenance(), true, 0.04));
         List<Long> ids = publisher.publish(System.nanoTime(), cs);
         assertEquals(cs.size(), ids.size());
         Map<String, Long> out = new LinkedHashMap<>();
@@ -183,16 +185,16 @@ class PythonServiceClientTest {
                                              TimestepSpacing spacing, double[] times, ConfigValues v, double mse) {
         return new ConfigCandidate(modelId, method, SolverCatalog.nameOf(base),
                 Json.MAPPER.valueToTree(SolverCatalog.options(base)), nfe, GUIDANCE, spacing.id(), times[0],
-                times[times.length - 1], v.toJson(), metrics(mse), provenance(), true, mse);
+                times[times.length - 1], v, metrics(mse), provenance(), true, mse);
     }
 
-    private static ObjectNode metrics(double mse) {
-        return JsonNodeFactory.instance.objectNode().put("heldOutMse", mse);
+    private static ConfigMetrics metrics(double mse) {
+        return ConfigMetrics.heldOut(mse);
     }
 
     /** Like the publishing tests': no schedule in the provenance, so the client takes the model's. */
-    private static ObjectNode provenance() {
-        return JsonNodeFactory.instance.objectNode().put("codeVersion", "python-client-test");
+    private static ConfigProvenance provenance() {
+        return ConfigProvenance.codeVersion("python-client-test");
     }
 
     // ---- README "Use a tuned config", Java client ----------------------------------------------------------------------
@@ -277,20 +279,6 @@ class PythonServiceClientTest {
 
     /** The run a published config stands for (what {@code sample --config} and the Python client both do). */
     static SamplerConfig samplerConfig(JsonNode values) {
-        ConfigValues v = ConfigValues.parse(values);
-        double[] t = v.times();
-        double tStart = t[0];
-        double tEnd = t[t.length - 1];
-        if (v instanceof ConfigValues.Baseline b) {
-            Candidate c = b.candidate();
-            return new SamplerConfig(c.solver(), c.spacing(), b.steps(), tStart, tEnd, c.lowerOrderFinal(),
-                    c.denoiseToZero());
-        }
-        if (v instanceof ConfigValues.Coefficients c) {
-            return new SamplerConfig(MethodCatalog.spec(c.set()), c.set().spacing(), c.set().steps(), tStart, tEnd, true,
-                    false);
-        }
-        ConfigValues.DpmSolverV3 d = (ConfigValues.DpmSolverV3) v;
-        return new SamplerConfig(d.spec(), d.spacing(), d.steps(), tStart, tEnd, d.lowerOrderFinal(), d.denoiseToZero());
+        return ConfigValues.parse(values).samplerConfig();
     }
 }

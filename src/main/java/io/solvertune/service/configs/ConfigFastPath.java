@@ -13,7 +13,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The download hot paths on the Vert.x event loop, answered straight from memory when everything they need is already
@@ -69,13 +68,11 @@ public class ConfigFastPath {
     private final boolean enabled;
     private final LongAdder answered = new LongAdder();
 
-    public ConfigFastPath(ConfigReader reader, ConfigPointers pointers, TokenService tokens,
-                          @ConfigProperty(name = "solvertune.configs.fast-path.enabled", defaultValue = "true")
-                          boolean enabled) {
+    public ConfigFastPath(ConfigReader reader, ConfigPointers pointers, TokenService tokens, ConfigsConfig config) {
         this.reader = reader;
         this.pointers = pointers;
         this.tokens = tokens;
-        this.enabled = enabled;
+        this.enabled = config.fastPath().enabled();
     }
 
     void register(@Observes Router router) {

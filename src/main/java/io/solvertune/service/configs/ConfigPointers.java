@@ -6,7 +6,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
 import java.time.Duration;
 import java.util.Set;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -43,17 +42,10 @@ public class ConfigPointers {
 
     private final PointerCache cache;
 
-    public ConfigPointers(ConfigReader reader, CacheRefresher refresher,
-                          @ConfigProperty(name = "solvertune.configs.pointer-cache.ttl", defaultValue = "5S")
-                          Duration ttl,
-                          @ConfigProperty(name = "solvertune.configs.pointer-cache.max-models", defaultValue = "1024")
-                          int maxModels,
-                          @ConfigProperty(name = "solvertune.configs.pointer-cache.max-bytes", defaultValue = "16777216")
-                          long maxBytes,
-                          @ConfigProperty(name = "solvertune.configs.pointer-cache.max-rows-per-model",
-                                  defaultValue = "4096") int maxRows) {
-        this.cache = new PointerCache(ref -> reader.pointers(ref, maxRows), refresher.executor(), ttl.toNanos(),
-                maxModels, maxBytes, System::nanoTime);
+    public ConfigPointers(ConfigReader reader, CacheRefresher refresher, ConfigsConfig config) {
+        ConfigsConfig.PointerCache c = config.pointerCache();
+        this.cache = new PointerCache(ref -> reader.pointers(ref, c.maxRowsPerModel()), refresher.executor(),
+                c.ttl().toNanos(), c.maxModels(), c.maxBytes(), System::nanoTime);
     }
 
     /** The pointers of the model with this id or name if they were read within the TTL, else null (never blocks). */

@@ -1,5 +1,6 @@
 package io.solvertune.service.configs;
 
+import io.solvertune.tuning.publish.ConfigCandidate;
 import java.util.List;
 
 /** Publishes the validated results of a tuning job as immutable config versions. */

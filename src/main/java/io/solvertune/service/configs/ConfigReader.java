@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The config store, read side. Fetching one config by id is the hot path: its serialized bytes and ETag come from a
@@ -63,19 +62,12 @@ public class ConfigReader {
     private final int maxEntries;
     private final long maxBytes;
 
-    public ConfigReader(EntityManager em,
-                        @ConfigProperty(name = "solvertune.configs.cache.max-entries", defaultValue = "10000")
-                        int maxEntries,
-                        @ConfigProperty(name = "solvertune.configs.cache.max-bytes", defaultValue = "268435456")
-                        long maxBytes,
-                        @ConfigProperty(name = "solvertune.configs.model-cache-ttl", defaultValue = "5S")
-                        Duration modelTtl,
-                        CacheRefresher refresher) {
+    public ConfigReader(EntityManager em, ConfigsConfig config, CacheRefresher refresher) {
         this.em = em;
-        this.maxEntries = maxEntries;
-        this.maxBytes = maxBytes;
-        this.anonymous = new RefreshAheadCache<>(this::loadAnonymousRead, refresher.executor(), modelTtl.toNanos(),
-                maxEntries);
+        this.maxEntries = config.cache().maxEntries();
+        this.maxBytes = config.cache().maxBytes();
+        this.anonymous = new RefreshAheadCache<>(this::loadAnonymousRead, refresher.executor(),
+                config.modelCacheTtl().toNanos(), maxEntries);
     }
 
     // ---- one config --------------------------------------------------------------------------------------------------

@@ -4,6 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.solvertune.service.persistence.ModelEntity;
+import io.solvertune.tuning.Json;
+import io.solvertune.tuning.publish.CanonicalJson;
+import io.solvertune.tuning.publish.ConfigCandidate;
+import io.solvertune.tuning.publish.ConfigDocument;
+import io.solvertune.tuning.publish.ConfigProvenance;
+import io.solvertune.tuning.publish.ConfigValues;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.persistence.EntityManager;
@@ -19,7 +25,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The versioned config store, write side: every validated candidate of a job becomes the next version of its key
+ * The versioned config store, write side: every validated (typed) candidate of a job becomes the next version of its key
  * (model x method x solver/options x NFE x guidance x spacing x t-range), with its canonical document and sha256
  * computed once; the key's {@code latest} alias moves to it; and per (model, NFE, guidance) covered by the publish the
  * {@code recommended} config becomes the validated candidate with the lowest held-out MSE among all of the publish's
@@ -29,7 +35,7 @@ import java.util.TreeSet;
 public class ConfigStore implements ConfigPublisher {
 
     /** Version of the served document layout. */
-    public static final int DOCUMENT_FORMAT = 1;
+    public static final int DOCUMENT_FORMAT = ConfigDocument.FORMAT;
 
     private final EntityManager em;
     /** Observed after the commit by {@link ConfigPointers}, which then drops the models' in-memory pointers. */
@@ -67,22 +73,23 @@ public class ConfigStore implements ConfigPublisher {
             return already; // idempotent per job
         }
         List<Long> ids = new ArrayList<>();
-        Map<String, List<Row>> groups = new LinkedHashMap<>();
+        Map<String, List<ConfigDocument>> groups = new LinkedHashMap<>();
         for (int i = 0; i < candidates.size(); i++) {
             ConfigCandidate c = candidates.get(i);
             if (!c.validated()) {
                 continue;
             }
-            Row e = insert(jobId, i, c, models.get(c.modelId()));
+            ConfigDocument e = insert(jobId, i, c, models.get(c.modelId()));
             ids.add(e.id());
             moveAlias(e, "latest", "job " + jobId);
             if (e.heldOutMse() != null && e.heldOutMse() >= 0) {
-                groups.computeIfAbsent(e.model().id + "/" + e.nfe() + "/" + e.guidance(), k -> new ArrayList<>()).add(e);
+                groups.computeIfAbsent(e.model().id() + "/" + e.nfe() + "/" + e.guidance(), k -> new ArrayList<>())
+                        .add(e);
             }
         }
-        for (List<Row> g : groups.values()) {
-            Row best = g.get(0);
-            for (Row e : g) {
+        for (List<ConfigDocument> g : groups.values()) {
+            ConfigDocument best = g.get(0);
+            for (ConfigDocument e : g) {
                 if (e.heldOutMse() < best.heldOutMse()) {
                     best = e;
                 }
@@ -95,7 +102,7 @@ public class ConfigStore implements ConfigPublisher {
         return ids;
     }
 
-    private Row insert(long jobId, int index, ConfigCandidate c, ModelEntity model) {
+    private ConfigDocument insert(long jobId, int index, ConfigCandidate c, ModelEntity model) {
         String at = "candidates[" + index + "].";
         require(c.method() != null && c.method().matches("[a-z0-9][a-z0-9+._-]{0,39}"), at + "method",
                 "expected a lower-case method name (baseline, dc, iia-ddim, dpmsolver-v3, ...), got " + c.method());
@@ -110,12 +117,8 @@ public class ConfigStore implements ConfigPublisher {
                 "tStart and tEnd must be finite and differ");
         require(c.solverOptions() == null || c.solverOptions().isObject(), at + "solverOptions",
                 "expected a JSON object");
-        ConfigValues values;
-        try {
-            values = ConfigValues.parse(c.values());
-        } catch (IllegalArgumentException ex) {
-            throw new IllegalArgumentException(at + ex.getMessage(), ex);
-        }
+        require(c.values() != null, at + "values", "required");
+        ConfigValues values = c.values();
         require(values.nfe() == c.nfe(), at + "nfe", "is " + c.nfe() + " but the values spend " + values.nfe()
                 + " model evaluations");
         JsonNode options = CanonicalJson.sorted(c.solverOptions() == null
@@ -134,12 +137,16 @@ public class ConfigStore implements ConfigPublisher {
         Integer max = em.createQuery("SELECT max(c.version) FROM SolverConfigEntity c WHERE c.keyHash = :k",
                 Integer.class).setParameter("k", keyHash).getSingleResult();
 
-        Row e = new Row(nextId(), model, c.method(), c.solver(), options, c.nfe(), c.guidance(), c.spacing(),
-                c.tStart(), c.tEnd(), max == null ? 1 : max + 1, values.toJson(),
-                CanonicalJson.sorted(c.metrics() == null ? JsonNodeFactory.instance.objectNode() : c.metrics()),
-                provenance(c.provenance(), jobId), keyHash, jobId,
-                Double.isFinite(c.heldOutMse()) ? c.heldOutMse() : null, Instant.now().truncatedTo(ChronoUnit.MICROS));
-        String document = CanonicalJson.write(document(e));
+        ConfigDocument e = new ConfigDocument(nextId(), max == null ? 1 : max + 1, new ConfigDocument.Model(model.id,
+                model.name, model.contentHash, model.predictionType), c.method(), c.solver(), options, c.nfe(),
+                c.guidance(), c.spacing(), c.tStart(), c.tEnd(), keyHash, jobId,
+                Double.isFinite(c.heldOutMse()) ? c.heldOutMse() : null, values,
+                CanonicalJson.sorted(c.metrics() == null ? JsonNodeFactory.instance.objectNode()
+                        : Json.MAPPER.valueToTree(c.metrics())),
+                CanonicalJson.sorted(Json.MAPPER.valueToTree((c.provenance() == null
+                        ? ConfigProvenance.codeVersion(null) : c.provenance()).withJobId(jobId))),
+                Instant.now().truncatedTo(ChronoUnit.MICROS));
+        String document = e.write();
         // a native INSERT: the document quotes the id, which Hibernate would only assign while queueing its insert
         em.createNativeQuery("INSERT INTO solver_configs (id, model_id, method, solver, solver_options, nfe, guidance, "
                 + "spacing, t_start, t_end, version, values, metrics, provenance, created_at, key_hash, job_id, sha256, "
@@ -150,7 +157,7 @@ public class ConfigStore implements ConfigPublisher {
                 .setParameter("solver", e.solver()).setParameter("options", CanonicalJson.write(e.solverOptions()))
                 .setParameter("nfe", e.nfe()).setParameter("guidance", e.guidance()).setParameter("spacing", e.spacing())
                 .setParameter("tStart", e.tStart()).setParameter("tEnd", e.tEnd()).setParameter("version", e.version())
-                .setParameter("values", CanonicalJson.write(e.values()))
+                .setParameter("values", CanonicalJson.write(e.values().toJson()))
                 .setParameter("metrics", CanonicalJson.write(e.metrics()))
                 .setParameter("provenance", CanonicalJson.write(e.provenance()))
                 .setParameter("createdAt", java.time.OffsetDateTime.ofInstant(e.createdAt(), java.time.ZoneOffset.UTC))
@@ -158,13 +165,6 @@ public class ConfigStore implements ConfigPublisher {
                 .setParameter("sha256", CanonicalJson.sha256(document)).setParameter("document", document)
                 .setParameter("mse", e.heldOutMse()).executeUpdate();
         return e;
-    }
-
-    /** A config as inserted. */
-    record Row(long id, ModelEntity model, String method, String solver, JsonNode solverOptions, int nfe,
-               double guidance, String spacing, double tStart, double tEnd, int version, JsonNode values,
-               JsonNode metrics, JsonNode provenance, String keyHash, long jobId, Double heldOutMse,
-               Instant createdAt) {
     }
 
     /**
@@ -176,61 +176,22 @@ public class ConfigStore implements ConfigPublisher {
         return ((Number) em.createNativeQuery("SELECT nextval('solver_configs_seq')").getSingleResult()).longValue();
     }
 
-    private static JsonNode provenance(JsonNode given, long jobId) {
-        ObjectNode prov = given != null && given.isObject()
-                ? ((ObjectNode) given).deepCopy() : JsonNodeFactory.instance.objectNode();
-        prov.put("jobId", jobId);
-        return CanonicalJson.sorted(prov);
-    }
-
-    /** The document served for a config: key, version, values, metrics, provenance. */
-    static ObjectNode document(Row e) {
-        ModelEntity model = e.model();
-        ObjectNode d = JsonNodeFactory.instance.objectNode();
-        d.put("formatVersion", DOCUMENT_FORMAT);
-        d.put("id", e.id());
-        ObjectNode m = d.putObject("model");
-        m.put("id", model.id);
-        m.put("name", model.name);
-        m.put("contentHash", model.contentHash);
-        m.put("predictionType", model.predictionType);
-        d.put("method", e.method());
-        d.put("solver", e.solver());
-        d.set("solverOptions", e.solverOptions());
-        d.put("nfe", e.nfe());
-        d.put("guidance", e.guidance());
-        d.put("spacing", e.spacing());
-        d.put("tStart", e.tStart());
-        d.put("tEnd", e.tEnd());
-        d.put("version", e.version());
-        d.put("key", e.keyHash());
-        d.put("jobId", e.jobId());
-        if (e.heldOutMse() != null) {
-            d.put("heldOutMse", e.heldOutMse());
-        }
-        d.set("values", e.values());
-        d.set("metrics", e.metrics());
-        d.set("provenance", e.provenance());
-        d.put("createdAt", e.createdAt().toString());
-        return d;
-    }
-
-    private void moveAlias(Row e, String alias, String by) {
+    private void moveAlias(ConfigDocument e, String alias, String by) {
         em.createNativeQuery("INSERT INTO config_aliases (id, model_id, key_hash, alias, config_id, updated_at, "
                 + "updated_by) VALUES (nextval('config_aliases_seq'), :m, :k, :a, :c, now(), :by) "
                 + "ON CONFLICT (key_hash, alias) DO UPDATE SET config_id = EXCLUDED.config_id, "
                 + "updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by")
-                .setParameter("m", e.model().id).setParameter("k", e.keyHash()).setParameter("a", alias)
+                .setParameter("m", e.model().id()).setParameter("k", e.key()).setParameter("a", alias)
                 .setParameter("c", e.id()).setParameter("by", by).executeUpdate();
     }
 
-    private void recommend(Row best, int among, long jobId) {
+    private void recommend(ConfigDocument best, int among, long jobId) {
         em.createNativeQuery("INSERT INTO config_recommendations (id, model_id, nfe, guidance, config_id, held_out_mse, "
                 + "candidates, job_id, updated_at) VALUES (nextval('config_recommendations_seq'), :m, :n, :g, :c, "
                 + ":mse, :among, :job, now()) ON CONFLICT (model_id, nfe, guidance) DO UPDATE SET "
                 + "config_id = EXCLUDED.config_id, held_out_mse = EXCLUDED.held_out_mse, "
                 + "candidates = EXCLUDED.candidates, job_id = EXCLUDED.job_id, updated_at = EXCLUDED.updated_at")
-                .setParameter("m", best.model().id).setParameter("n", best.nfe()).setParameter("g", best.guidance())
+                .setParameter("m", best.model().id()).setParameter("n", best.nfe()).setParameter("g", best.guidance())
                 .setParameter("c", best.id()).setParameter("mse", best.heldOutMse()).setParameter("among", among)
                 .setParameter("job", jobId).executeUpdate();
     }

@@ -1,5 +1,6 @@
 package io.solvertune.service.configs;
 
+import io.solvertune.exports.ConfigExports;
 import io.solvertune.service.api.problem.Problem;
 import io.solvertune.service.api.problem.Problems;
 import io.vertx.core.http.HttpServerRequest;

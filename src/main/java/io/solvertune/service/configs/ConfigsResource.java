@@ -1,5 +1,8 @@
 package io.solvertune.service.configs;
 
+import io.solvertune.exports.ConfigExports;
+import io.solvertune.tuning.publish.CanonicalJson;
+import io.solvertune.tuning.publish.ConfigDocument;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.service.api.problem.InvalidRequestException;
 import io.solvertune.service.api.problem.Problem;
@@ -217,12 +220,7 @@ public class ConfigsResource {
     public ConfigExports.Listing exports(@Parameter(description = "config id") @PathParam("id") String id) {
         ConfigReader.Served s = responses.served(configId(id));
         caller.requireRead(reader.anonymousRead(s.modelId()));
-        try {
-            return ConfigExports.listing(s.id(), CanonicalJson.MAPPER.readTree(s.body()),
-                    reader.model(s.modelId()).spec());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ConfigExports.listing(s.id(), ConfigDocument.parse(s.body()), reader.model(s.modelId()).spec());
     }
 
     @GET
@@ -256,13 +254,8 @@ public class ConfigsResource {
         ConfigReader.Served s = responses.served(configId(id));
         boolean anonymous = reader.anonymousRead(s.modelId());
         caller.requireRead(anonymous);
-        JsonNode document;
-        try {
-            document = CanonicalJson.MAPPER.readTree(s.body());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        ConfigExports.Export x = ConfigExports.export(f, document, reader.model(s.modelId()).spec(), s.body());
+        ConfigExports.Export x = ConfigExports.export(f, ConfigDocument.parse(s.body()),
+                reader.model(s.modelId()).spec(), s.body());
         String etag = "\"" + CanonicalJson.sha256(x.body()) + "\"";
         String cache = anonymous ? IMMUTABLE_PUBLIC : IMMUTABLE_PRIVATE;
         if (ETags.matches(ifNoneMatch, etag)) {

@@ -16,9 +16,9 @@ import io.solvertune.numerics.solver.Sampler;
 import io.solvertune.numerics.solver.SamplerConfig;
 import io.solvertune.numerics.spec.ModelSpec;
 import io.solvertune.service.artifacts.ArtifactStore;
-import io.solvertune.service.configs.CanonicalJson;
+import io.solvertune.tuning.publish.CanonicalJson;
 import io.solvertune.service.configs.ConfigReader;
-import io.solvertune.service.configs.ConfigValues;
+import io.solvertune.tuning.publish.ConfigValues;
 import io.solvertune.service.persistence.ModelEntity;
 import io.solvertune.tuning.Presets;
 import io.solvertune.tuning.Seeds;
@@ -213,21 +213,7 @@ public class SampleGrids {
 
     /** The run a published config's values stand for (what {@code sample --config} and the Python client do). */
     static SamplerConfig samplerConfig(JsonNode values) {
-        ConfigValues v = ConfigValues.parse(values);
-        double[] t = v.times();
-        double tStart = t[0];
-        double tEnd = t[t.length - 1];
-        if (v instanceof ConfigValues.Baseline b) {
-            return new SamplerConfig(b.candidate().solver(), b.candidate().spacing(), b.steps(), tStart, tEnd,
-                    b.candidate().lowerOrderFinal(), b.candidate().denoiseToZero());
-        }
-        if (v instanceof ConfigValues.Coefficients c) {
-            return new SamplerConfig(MethodCatalog.spec(c.set()), c.set().spacing(), c.set().steps(), tStart, tEnd,
-                    true, false);
-        }
-        ConfigValues.DpmSolverV3 d = (ConfigValues.DpmSolverV3) v;
-        return new SamplerConfig(d.spec(), d.spacing(), d.steps(), tStart, tEnd, d.lowerOrderFinal(),
-                d.denoiseToZero());
+        return ConfigValues.parse(values).samplerConfig();
     }
 
     static String sha(String s) {

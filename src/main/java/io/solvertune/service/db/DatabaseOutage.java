@@ -17,7 +17,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -45,13 +44,10 @@ public class DatabaseOutage {
         return t;
     });
 
-    public DatabaseOutage(AgroalDataSource ds,
-                          @ConfigProperty(name = "solvertune.db.retry-after", defaultValue = "5S") Duration retryAfter,
-                          @ConfigProperty(name = "solvertune.db.outage-probe-interval", defaultValue = "2S")
-                          Duration probeInterval) {
+    public DatabaseOutage(AgroalDataSource ds, DbConfig config) {
         this.ds = ds;
-        this.retryAfter = retryAfter;
-        this.probeInterval = probeInterval;
+        this.retryAfter = config.retryAfter();
+        this.probeInterval = config.outageProbeInterval();
     }
 
     void onStop(@Observes ShutdownEvent e) {

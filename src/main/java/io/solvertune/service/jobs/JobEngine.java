@@ -25,11 +25,11 @@ public class JobEngine {
     private final int maxAttempts;
     private final ObjectMapper json = mapper();
 
-    public JobEngine(AgroalDataSource ds, StageExecutors executors, ConfigPublisher publisher,
-                     @ConfigProperty(name = "solvertune.jobs.lease", defaultValue = "30s") Duration lease,
-                     @ConfigProperty(name = "solvertune.jobs.max-attempts", defaultValue = "3") int maxAttempts,
+    public JobEngine(AgroalDataSource ds, StageExecutors executors, ConfigPublisher publisher, JobsConfig config,
                      @ConfigProperty(name = "solvertune.work-dir", defaultValue = "${user.home}/.solvertune/jobs")
                      Path workDir) {
+        Duration lease = config.lease();
+        int maxAttempts = config.maxAttempts();
         if (lease.toMillis() < 300) {
             throw new IllegalArgumentException("solvertune.jobs.lease: at least 300 ms");
         }
@@ -39,8 +39,7 @@ public class JobEngine {
         this.store = new JobStore(ds, json, lease);
         this.executors = executors;
         this.workDir = workDir.toAbsolutePath();
-        this.finisher = new PublishingFinisher(publisher, json,
-                new io.solvertune.service.configs.PipelineValues(this.workDir));
+        this.finisher = new PublishingFinisher(publisher, json, this.workDir);
         this.maxAttempts = maxAttempts;
     }
 

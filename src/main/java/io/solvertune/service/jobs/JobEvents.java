@@ -29,7 +29,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -65,13 +64,11 @@ public class JobEvents {
         return t;
     });
 
-    public JobEvents(JobService jobs, TokenService tokens, ObjectMapper json, Limits limits,
-                     @ConfigProperty(name = "solvertune.jobs.events-interval", defaultValue = "500ms")
-                     Duration interval) {
+    public JobEvents(JobService jobs, TokenService tokens, ObjectMapper json, Limits limits, JobsConfig config) {
         this.jobs = jobs;
         this.tokens = tokens;
         this.json = json;
-        this.interval = interval;
+        this.interval = config.eventsInterval();
         this.limits = limits.events();
     }
 

@@ -30,6 +30,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import static io.solvertune.service.jobs.JobStore.q;
 
 /**
  * Submission, status, cancel, retry and logs of tuning jobs (the API side of the job tables; workers use
@@ -43,7 +44,6 @@ public class JobService {
 
     /** Largest page of the job list. */
     public static final int MAX_PAGE = 200;
-    private static final Set<String> STATES = Set.of("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED");
 
     private final JobEngine engine;
     private final JobStore store;
@@ -94,44 +94,8 @@ public class JobService {
                     .map(f -> new Problem.FieldError(f.field(), f.message())).toList());
         }
         checkPlan(plan);
-        Long id = store.tx("submit a job", c -> {
-            long jobId;
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO jobs (idempotency_key, created_by, "
-                    + "created_by_name, model_id, model_name, spec) VALUES (?, ?, ?, ?, ?, ?::jsonb) "
-                    + "ON CONFLICT (created_by, idempotency_key) DO NOTHING RETURNING id")) {
-                ps.setString(1, key);
-                ps.setLong(2, who.tokenId());
-                ps.setString(3, who.name());
-                ps.setLong(4, model.id());
-                ps.setString(5, model.name());
-                ps.setString(6, store.write(spec));
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (!rs.next()) {
-                        return null; // a concurrent request with the same key won
-                    }
-                    jobId = rs.getLong(1);
-                }
-            }
-            clearStaleWorkDir(jobId); // before any worker can claim a stage of the job
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO job_stages (job_id, name, seq, kind, "
-                    + "depends_on, params, state, max_attempts) VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?)")) {
-                int seq = 0;
-                for (PlannedStage s : plan) {
-                    ps.setLong(1, jobId);
-                    ps.setString(2, s.name());
-                    ps.setInt(3, seq++);
-                    ps.setString(4, s.kind());
-                    ps.setArray(5, c.createArrayOf("text", s.dependsOn().toArray()));
-                    ps.setString(6, s.params() == null ? "{}" : store.write(s.params()));
-                    ps.setString(7, s.dependsOn().isEmpty() ? "READY" : "PENDING");
-                    ps.setInt(8, engine.maxAttempts());
-                    ps.addBatch();
-                }
-                ps.executeBatch();
-            }
-            JobStore.log(c, jobId, null, "INFO", "submitted by " + who.name() + ": " + plan.size() + " stages");
-            return jobId;
-        });
+        Long id = store.insert(new JobStore.NewJob(key, who.tokenId(), who.name(), model.id(), model.name(), spec,
+                plan, engine.maxAttempts()), this::clearStaleWorkDir);
         if (id == null) {
             return existing(who, key, spec).orElseThrow(() -> new IllegalStateException("lost idempotent job"));
         }
@@ -324,8 +288,9 @@ public class JobService {
         String st = null;
         if (state != null && !state.isBlank()) {
             st = state.strip().toUpperCase(Locale.ROOT);
-            if (!STATES.contains(st)) {
-                throw InvalidRequestException.field("state", "one of QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED");
+            if (JobState.of(st) == null) {
+                throw InvalidRequestException.field("state", "one of " + java.util.Arrays.stream(JobState.values())
+                        .map(JobState::name).collect(java.util.stream.Collectors.joining(", ")));
             }
         }
         List<Object> args = new ArrayList<>();
@@ -397,19 +362,8 @@ public class JobService {
      */
     public JobView cancel(long id, Principal who) {
         get(id, who);
-        int n = store.tx("cancel a job", c -> {
-            JobStore.lockJob(c, id);
-            int changed = JobStore.update(c, "UPDATE jobs SET state = 'CANCELLED', finished_at = now(), "
-                    + "updated_at = now() WHERE id = ? AND state IN ('QUEUED', 'RUNNING')", id);
-            if (changed == 1) {
-                JobStore.update(c, "UPDATE job_stages SET state = 'CANCELLED', lease_owner = NULL, "
-                        + "lease_expires_at = NULL, finished_at = coalesce(finished_at, now()) WHERE job_id = ? "
-                        + "AND state IN ('PENDING', 'READY', 'RUNNING')", id);
-                JobStore.log(c, id, null, "INFO", "cancelled by " + who.name());
-            }
-            return changed;
-        });
-        if (n == 0) {
+        boolean n = store.cancel(id, "cancelled by " + who.name());
+        if (!n) {
             throw new ClientErrorException("job " + id + " is already finished", 409);
         }
         return get(id, who);
@@ -421,21 +375,8 @@ public class JobService {
      */
     public JobView retry(long id, Principal who) {
         get(id, who);
-        int n = store.tx("retry a job", c -> {
-            JobStore.lockJob(c, id);
-            int changed = JobStore.update(c, "UPDATE jobs SET state = 'QUEUED', error = NULL, result = NULL, "
-                    + "finished_at = NULL, updated_at = now() WHERE id = ? AND state IN ('FAILED', 'CANCELLED')", id);
-            if (changed == 1) {
-                JobStore.update(c, "UPDATE job_stages SET state = 'PENDING', attempts = 0, lease_owner = NULL, "
-                        + "lease_expires_at = NULL, error = NULL, started_at = NULL, finished_at = NULL, "
-                        + "progress_done = 0, progress_total = 0, progress_message = NULL, output = NULL "
-                        + "WHERE job_id = ? AND state <> 'SUCCEEDED'", id);
-                JobStore.promoteReady(c, id);
-                JobStore.log(c, id, null, "INFO", "retried by " + who.name());
-            }
-            return changed;
-        });
-        if (n == 0) {
+        boolean n = store.retry(id, "retried by " + who.name());
+        if (!n) {
             throw new ClientErrorException("only FAILED or CANCELLED jobs can be retried", 409);
         }
         return get(id, who);
@@ -446,7 +387,7 @@ public class JobService {
         return store.read("find a model's active jobs", c -> {
             List<Long> ids = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT id FROM jobs WHERE model_id = ? "
-                    + "AND state IN ('QUEUED', 'RUNNING') ORDER BY id")) {
+                    + "AND state IN (" + q(JobState.QUEUED) + ", " + q(JobState.RUNNING) + ") ORDER BY id")) {
                 ps.setLong(1, modelId);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
@@ -523,10 +464,10 @@ public class JobService {
             return out;
         }
         try (PreparedStatement ps = c.prepareStatement("SELECT job_id, count(*), "
-                + "count(*) FILTER (WHERE state = 'SUCCEEDED'), "
-                + "coalesce(sum(CASE WHEN state = 'RUNNING' AND progress_total > 0 "
+                + "count(*) FILTER (WHERE state = " + q(StageState.SUCCEEDED) + "), "
+                + "coalesce(sum(CASE WHEN state = " + q(StageState.RUNNING) + " AND progress_total > 0 "
                 + "THEN least(1.0, progress_done::float8 / progress_total) END), 0), "
-                + "(array_agg(name ORDER BY seq) FILTER (WHERE state = 'RUNNING'))[1:" + JobView.Progress.MAX_RUNNING
+                + "(array_agg(name ORDER BY seq) FILTER (WHERE state = " + q(StageState.RUNNING) + "))[1:" + JobView.Progress.MAX_RUNNING
                 + "] FROM job_stages WHERE job_id = ANY (?) GROUP BY job_id")) {
             ps.setArray(1, c.createArrayOf("bigint", jobs.stream().map(JobView::id).toArray()));
             try (ResultSet rs = ps.executeQuery()) {
@@ -547,7 +488,8 @@ public class JobService {
     static JobView.Progress progress(JobView job, int total, int succeeded, double runningDone, List<String> running) {
         double fraction = total == 0 ? 0 : (succeeded + runningDone) / total;
         Long eta = null;
-        if (("RUNNING".equals(job.state()) || "QUEUED".equals(job.state())) && job.startedAt() != null
+        JobState state = JobState.of(job.state());
+        if (state != null && state.active() && job.startedAt() != null
                 && fraction > 0 && fraction < 1) {
             double elapsed = Duration.between(job.startedAt(), Instant.now()).toMillis() / 1000.0;
             eta = Math.round(elapsed * (1 - fraction) / fraction);

@@ -20,8 +20,10 @@ import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
- * The workers' side of the job tables over plain JDBC: claim, heartbeat, complete, fail, reclaim and finish. Shared by
- * the in-process workers and by worker processes without Quarkus; PostgreSQL is the only coordination point.
+ * The one repository that writes the job tables ({@code jobs}, {@code job_stages}, {@code job_logs}) over plain JDBC:
+ * insert a planned job, cancel, retry (the API's side, {@link JobService} calls them), claim, heartbeat, complete,
+ * fail, reclaim and finish (the workers' side). Plain JDBC because claims need {@code FOR UPDATE SKIP LOCKED} and
+ * worker processes run without Quarkus; PostgreSQL is the only coordination point.
  *
  * <p>Every state change is one short transaction. Leases use the database clock. A worker changes a stage it runs
  * only while it still holds its lease ({@code WHERE lease_owner = me AND state = 'RUNNING'}): a stage that was
@@ -35,7 +37,7 @@ public final class JobStore {
     public enum Lease { HELD, LOST }
 
     /** Terminal job states. */
-    public static final List<String> TERMINAL = List.of("SUCCEEDED", "FAILED", "CANCELLED");
+    public static final List<String> TERMINAL = JobState.TERMINAL.stream().map(JobState::name).toList();
 
     private final DataSource ds;
     private final ObjectMapper json;
@@ -51,14 +53,115 @@ public final class JobStore {
         return Duration.ofMillis(leaseMillis);
     }
 
+    /** A planned job to store: who submitted it for which model, its spec and stages. */
+    public record NewJob(String idempotencyKey, long createdBy, String createdByName, long modelId, String modelName,
+                         JsonNode spec, List<io.solvertune.tuning.job.PlannedStage> plan, int maxAttempts) {
+    }
+
+    /**
+     * Inserts a job and its stages (READY without dependencies, else PENDING) in one transaction.
+     *
+     * @param beforeStages runs with the new id before any stage exists (nothing can be claimed yet)
+     * @return the job id, or null when a job with the same (creator, idempotency key) exists
+     */
+    public Long insert(NewJob job, java.util.function.LongConsumer beforeStages) {
+        return tx("submit a job", c -> {
+            long jobId;
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO jobs (idempotency_key, created_by, "
+                    + "created_by_name, model_id, model_name, spec) VALUES (?, ?, ?, ?, ?, ?::jsonb) "
+                    + "ON CONFLICT (created_by, idempotency_key) DO NOTHING RETURNING id")) {
+                ps.setString(1, job.idempotencyKey());
+                ps.setLong(2, job.createdBy());
+                ps.setString(3, job.createdByName());
+                ps.setLong(4, job.modelId());
+                ps.setString(5, job.modelName());
+                ps.setString(6, write(job.spec()));
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return null; // a concurrent request with the same key won
+                    }
+                    jobId = rs.getLong(1);
+                }
+            }
+            beforeStages.accept(jobId);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO job_stages (job_id, name, seq, kind, "
+                    + "depends_on, params, state, max_attempts) VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?)")) {
+                int seq = 0;
+                for (io.solvertune.tuning.job.PlannedStage s : job.plan()) {
+                    ps.setLong(1, jobId);
+                    ps.setString(2, s.name());
+                    ps.setInt(3, seq++);
+                    ps.setString(4, s.kind());
+                    ps.setArray(5, c.createArrayOf("text", s.dependsOn().toArray()));
+                    ps.setString(6, s.params() == null ? "{}" : write(s.params()));
+                    ps.setString(7, StageState.initial(!s.dependsOn().isEmpty()).name());
+                    ps.setInt(8, job.maxAttempts());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            log(c, jobId, null, "INFO", "submitted by " + job.createdByName() + ": " + job.plan().size()
+                    + " stages");
+            return jobId;
+        });
+    }
+
+    /**
+     * Cancels a QUEUED or RUNNING job: its unfinished stages become CANCELLED (a running stage notices through its
+     * heartbeat).
+     *
+     * @return false when the job had finished already
+     */
+    public boolean cancel(long jobId, String logLine) {
+        return tx("cancel a job", c -> {
+            lockJob(c, jobId);
+            int changed = update(c, "UPDATE jobs SET state = ?, finished_at = now(), updated_at = now() "
+                    + "WHERE id = ? AND state IN (?, ?)", JobState.CANCELLED.name(), jobId, JobState.QUEUED.name(),
+                    JobState.RUNNING.name());
+            if (changed == 1) {
+                update(c, "UPDATE job_stages SET state = ?, lease_owner = NULL, lease_expires_at = NULL, "
+                        + "finished_at = coalesce(finished_at, now()) WHERE job_id = ? AND state IN (?, ?, ?)",
+                        StageState.CANCELLED.name(), jobId, StageState.PENDING.name(), StageState.READY.name(),
+                        StageState.RUNNING.name());
+                log(c, jobId, null, "INFO", logLine);
+            }
+            return changed == 1;
+        });
+    }
+
+    /**
+     * Queues a FAILED or CANCELLED job again: its failed and cancelled stages start over (attempts reset), the
+     * SUCCEEDED ones are kept.
+     *
+     * @return false when the job was neither FAILED nor CANCELLED
+     */
+    public boolean retry(long jobId, String logLine) {
+        return tx("retry a job", c -> {
+            lockJob(c, jobId);
+            int changed = update(c, "UPDATE jobs SET state = ?, error = NULL, result = NULL, finished_at = NULL, "
+                    + "updated_at = now() WHERE id = ? AND state IN (?, ?)", JobState.QUEUED.name(), jobId,
+                    JobState.FAILED.name(), JobState.CANCELLED.name());
+            if (changed == 1) {
+                update(c, "UPDATE job_stages SET state = ?, attempts = 0, lease_owner = NULL, "
+                        + "lease_expires_at = NULL, error = NULL, started_at = NULL, finished_at = NULL, "
+                        + "progress_done = 0, progress_total = 0, progress_message = NULL, output = NULL "
+                        + "WHERE job_id = ? AND state <> ?", StageState.PENDING.name(), jobId,
+                        StageState.SUCCEEDED.name());
+                promoteReady(c, jobId);
+                log(c, jobId, null, "INFO", logLine);
+            }
+            return changed == 1;
+        });
+    }
+
     /** Claims the first READY stage of an active job (job id, then plan order), or returns empty. */
     public Optional<ClaimedStage> claim(String owner) {
         return tx("claim a stage", c -> {
             long jobId;
             String name;
             try (PreparedStatement ps = c.prepareStatement("SELECT s.job_id, s.name FROM job_stages s "
-                    + "WHERE s.state = 'READY' AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = s.job_id "
-                    + "AND j.state IN ('QUEUED', 'RUNNING')) ORDER BY s.job_id, s.seq LIMIT 1 "
+                    + "WHERE s.state = " + q(StageState.READY) + " AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = s.job_id "
+                    + "AND j.state IN (" + q(JobState.QUEUED) + ", " + q(JobState.RUNNING) + ")) ORDER BY s.job_id, s.seq LIMIT 1 "
                     + "FOR UPDATE OF s SKIP LOCKED"); ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return Optional.empty();
@@ -71,7 +174,7 @@ public final class JobStore {
             List<String> deps;
             int attempt;
             int max;
-            try (PreparedStatement ps = c.prepareStatement("UPDATE job_stages SET state = 'RUNNING', "
+            try (PreparedStatement ps = c.prepareStatement("UPDATE job_stages SET state = " + q(StageState.RUNNING) + ", "
                     + "attempts = attempts + 1, lease_owner = ?, lease_expires_at = now() + ? * interval '1 millisecond', "
                     + "heartbeat_at = now(), started_at = now(), finished_at = NULL, error = NULL, progress_done = 0, "
                     + "progress_total = 0, progress_message = NULL WHERE job_id = ? AND name = ? "
@@ -89,8 +192,8 @@ public final class JobStore {
                     max = rs.getInt(5);
                 }
             }
-            update(c, "UPDATE jobs SET state = 'RUNNING', started_at = coalesce(started_at, now()), updated_at = now() "
-                    + "WHERE id = ? AND state = 'QUEUED'", jobId);
+            update(c, "UPDATE jobs SET state = " + q(JobState.RUNNING) + ", started_at = coalesce(started_at, now()), updated_at = now() "
+                    + "WHERE id = ? AND state = " + q(JobState.QUEUED), jobId);
             JsonNode spec;
             Long modelId;
             try (PreparedStatement ps = c.prepareStatement("SELECT spec::text, model_id FROM jobs WHERE id = ?")) {
@@ -124,7 +227,7 @@ public final class JobStore {
         return tx("heartbeat", c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE job_stages SET lease_expires_at = now() + "
                     + "? * interval '1 millisecond', heartbeat_at = now(), progress_done = ?, progress_total = ?, "
-                    + "progress_message = ? WHERE job_id = ? AND name = ? AND lease_owner = ? AND state = 'RUNNING'")) {
+                    + "progress_message = ? WHERE job_id = ? AND name = ? AND lease_owner = ? AND state = " + q(StageState.RUNNING))) {
                 ps.setLong(1, leaseMillis);
                 ps.setLong(2, done);
                 ps.setLong(3, total);
@@ -145,10 +248,10 @@ public final class JobStore {
     public boolean complete(String owner, long jobId, String stage, JsonNode output) {
         return tx("complete a stage", c -> {
             lockJob(c, jobId);
-            try (PreparedStatement ps = c.prepareStatement("UPDATE job_stages SET state = 'SUCCEEDED', "
+            try (PreparedStatement ps = c.prepareStatement("UPDATE job_stages SET state = " + q(StageState.SUCCEEDED) + ", "
                     + "output = ?::jsonb, finished_at = now(), lease_expires_at = NULL, error = NULL, "
                     + "progress_done = CASE WHEN progress_total > 0 THEN progress_total ELSE progress_done END "
-                    + "WHERE job_id = ? AND name = ? AND lease_owner = ? AND state = 'RUNNING'")) {
+                    + "WHERE job_id = ? AND name = ? AND lease_owner = ? AND state = " + q(StageState.RUNNING))) {
                 ps.setString(1, write(output));
                 ps.setLong(2, jobId);
                 ps.setString(3, stage);
@@ -175,9 +278,9 @@ public final class JobStore {
             lockJob(c, jobId);
             String state;
             try (PreparedStatement ps = c.prepareStatement("UPDATE job_stages SET state = CASE WHEN ? AND "
-                    + "attempts < max_attempts THEN 'READY' ELSE 'FAILED' END, error = ?, lease_owner = NULL, "
+                    + "attempts < max_attempts THEN " + q(StageState.READY) + " ELSE " + q(StageState.FAILED) + " END, error = ?, lease_owner = NULL, "
                     + "lease_expires_at = NULL, finished_at = now() "
-                    + "WHERE job_id = ? AND name = ? AND lease_owner = ? AND state = 'RUNNING' RETURNING state")) {
+                    + "WHERE job_id = ? AND name = ? AND lease_owner = ? AND state = " + q(StageState.RUNNING) + " RETURNING state")) {
                 ps.setBoolean(1, retryable);
                 ps.setString(2, error);
                 ps.setLong(3, jobId);
@@ -190,7 +293,7 @@ public final class JobStore {
                     state = rs.getString(1);
                 }
             }
-            if ("FAILED".equals(state)) {
+            if (StageState.FAILED.name().equals(state)) {
                 log(c, jobId, stage, "ERROR", "failed: " + error);
                 failJob(c, jobId, "stage " + stage + ": " + error);
             } else {
@@ -209,9 +312,9 @@ public final class JobStore {
     public boolean release(String owner, long jobId, String stage) {
         return tx("release a stage", c -> {
             lockJob(c, jobId);
-            int n = update(c, "UPDATE job_stages SET state = 'READY', attempts = greatest(attempts - 1, 0), "
+            int n = update(c, "UPDATE job_stages SET state = " + q(StageState.READY) + ", attempts = greatest(attempts - 1, 0), "
                     + "lease_owner = NULL, lease_expires_at = NULL WHERE job_id = ? AND name = ? AND lease_owner = ? "
-                    + "AND state = 'RUNNING'", jobId, stage, owner);
+                    + "AND state = " + q(StageState.RUNNING), jobId, stage, owner);
             if (n == 1) {
                 log(c, jobId, stage, "INFO", "handed back by " + owner + " (worker shutting down)");
             }
@@ -229,9 +332,9 @@ public final class JobStore {
         return tx("reclaim expired leases", c -> {
             List<Object[]> changed = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("WITH expired AS (SELECT job_id, name FROM job_stages "
-                    + "WHERE state = 'RUNNING' AND lease_expires_at < now() FOR UPDATE SKIP LOCKED) "
-                    + "UPDATE job_stages s SET state = CASE WHEN s.attempts >= s.max_attempts THEN 'FAILED' "
-                    + "ELSE 'READY' END, error = 'lease of ' || coalesce(s.lease_owner, '?') || ' expired during "
+                    + "WHERE state = " + q(StageState.RUNNING) + " AND lease_expires_at < now() FOR UPDATE SKIP LOCKED) "
+                    + "UPDATE job_stages s SET state = CASE WHEN s.attempts >= s.max_attempts THEN " + q(StageState.FAILED) + " "
+                    + "ELSE " + q(StageState.READY) + " END, error = 'lease of ' || coalesce(s.lease_owner, '?') || ' expired during "
                     + "attempt ' || s.attempts || ' (worker lost)', lease_owner = NULL, lease_expires_at = NULL, "
                     + "finished_at = CASE WHEN s.attempts >= s.max_attempts THEN now() END "
                     + "FROM expired e WHERE s.job_id = e.job_id AND s.name = e.name "
@@ -244,7 +347,7 @@ public final class JobStore {
                 long jobId = (Long) r[0];
                 String stage = (String) r[1];
                 String error = (String) r[3];
-                if ("FAILED".equals(r[2])) {
+                if (StageState.FAILED.name().equals(r[2])) {
                     log(c, jobId, stage, "ERROR", error + "; no attempts left");
                     failJob(c, jobId, "stage " + stage + ": " + error + "; no attempts left");
                 } else {
@@ -266,8 +369,8 @@ public final class JobStore {
             long jobId;
             Long modelId;
             try (PreparedStatement ps = c.prepareStatement("SELECT j.id, j.model_id FROM jobs j WHERE "
-                    + "j.state = 'RUNNING' AND NOT EXISTS (SELECT 1 FROM job_stages s WHERE s.job_id = j.id AND "
-                    + "s.state <> 'SUCCEEDED') ORDER BY j.id LIMIT 1 FOR UPDATE SKIP LOCKED");
+                    + "j.state = " + q(JobState.RUNNING) + " AND NOT EXISTS (SELECT 1 FROM job_stages s WHERE s.job_id = j.id AND "
+                    + "s.state <> " + q(StageState.SUCCEEDED) + ") ORDER BY j.id LIMIT 1 FOR UPDATE SKIP LOCKED");
                  ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return false;
@@ -293,13 +396,13 @@ public final class JobStore {
             try {
                 result = finisher.finish(jobId, modelId, lastKind, lastOutput);
             } catch (IllegalArgumentException e) {
-                update(c, "UPDATE job_stages SET state = 'FAILED', error = ? WHERE job_id = ? AND name = ?",
+                update(c, "UPDATE job_stages SET state = " + q(StageState.FAILED) + ", error = ? WHERE job_id = ? AND name = ?",
                         e.getMessage(), jobId, lastName);
                 log(c, jobId, lastName, "ERROR", "could not finish the job: " + e.getMessage());
                 failJob(c, jobId, "stage " + lastName + ": " + e.getMessage());
                 return true;
             }
-            try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET state = 'SUCCEEDED', result = ?::jsonb, "
+            try (PreparedStatement ps = c.prepareStatement("UPDATE jobs SET state = " + q(JobState.SUCCEEDED) + ", result = ?::jsonb, "
                     + "error = NULL, finished_at = now(), updated_at = now() WHERE id = ?")) {
                 ps.setString(1, write(result));
                 ps.setLong(2, jobId);
@@ -351,23 +454,28 @@ public final class JobStore {
 
     /** PENDING stages of the job whose dependencies all SUCCEEDED become READY. */
     static void promoteReady(Connection c, long jobId) throws SQLException {
-        update(c, "UPDATE job_stages s SET state = 'READY' WHERE s.job_id = ? AND s.state = 'PENDING' AND NOT EXISTS "
+        update(c, "UPDATE job_stages s SET state = " + q(StageState.READY) + " WHERE s.job_id = ? AND s.state = " + q(StageState.PENDING) + " AND NOT EXISTS "
                 + "(SELECT 1 FROM job_stages d WHERE d.job_id = s.job_id AND d.name = ANY (s.depends_on) "
-                + "AND d.state <> 'SUCCEEDED')", jobId);
+                + "AND d.state <> " + q(StageState.SUCCEEDED) + ")", jobId);
     }
 
     /** The job FAILS; its stages that have not finished are CANCELLED (a retry runs them again). */
     static void failJob(Connection c, long jobId, String error) throws SQLException {
-        update(c, "UPDATE jobs SET state = 'FAILED', error = ?, finished_at = now(), updated_at = now() "
-                + "WHERE id = ? AND state IN ('QUEUED', 'RUNNING')", error, jobId);
-        update(c, "UPDATE job_stages SET state = 'CANCELLED', lease_owner = NULL, lease_expires_at = NULL, "
-                + "finished_at = coalesce(finished_at, now()) WHERE job_id = ? AND state IN ('PENDING', 'READY', "
-                + "'RUNNING')", jobId);
+        update(c, "UPDATE jobs SET state = " + q(JobState.FAILED) + ", error = ?, finished_at = now(), updated_at = now() "
+                + "WHERE id = ? AND state IN (" + q(JobState.QUEUED) + ", " + q(JobState.RUNNING) + ")", error, jobId);
+        update(c, "UPDATE job_stages SET state = " + q(StageState.CANCELLED) + ", lease_owner = NULL, lease_expires_at = NULL, "
+                + "finished_at = coalesce(finished_at, now()) WHERE job_id = ? AND state IN (" + q(StageState.PENDING) + ", " + q(StageState.READY) + ", "
+                + q(StageState.RUNNING) + ")", jobId);
     }
 
     static void log(Connection c, long jobId, String stage, String level, String message) throws SQLException {
         update(c, "INSERT INTO job_logs (job_id, stage, level, message) VALUES (?, ?, ?, ?)", jobId, stage, level,
                 message);
+    }
+
+    /** A state as an SQL literal ({@code 'RUNNING'}): the enum's name, so a misspelt state does not compile. */
+    static String q(Enum<?> state) {
+        return "'" + state.name() + "'";
     }
 
     static int update(Connection c, String sql, Object... args) throws SQLException {

@@ -4,39 +4,40 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.solvertune.service.configs.ConfigCandidate;
 import io.solvertune.service.configs.ConfigPublisher;
-import java.util.ArrayList;
+import io.solvertune.tuning.job.StageKind;
+import io.solvertune.tuning.publish.CandidateFile;
+import io.solvertune.tuning.publish.ConfigCandidate;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The job result: the output of the last stage; when that stage's kind is {@value #PUBLISH_KIND} its output (a JSON
- * array of {@link ConfigCandidate} objects) is published through the {@link ConfigPublisher} (idempotent per job) and
- * the result is {@code {"configIds": [...], "output": <the stage output>}}.
+ * The job result: the output of the last stage; when that stage is a {@link StageKind#PUBLISH} stage its typed
+ * candidates ({@link CandidateFile#read}: the file its output rows name, sha256-checked) are published through the
+ * {@link ConfigPublisher} (idempotent per job) and the result is {@code {"configIds": [...], "output": <the stage
+ * output>}}.
  */
 public final class PublishingFinisher implements JobFinisher {
 
-    public static final String PUBLISH_KIND = "publish";
-
     private final ConfigPublisher publisher;
     private final ObjectMapper json;
-    private final io.solvertune.service.configs.PipelineValues values;
+    private final Path workRoot;
 
-    /** @param values turns the tuning pipeline's candidate values into self-contained config values */
-    public PublishingFinisher(ConfigPublisher publisher, ObjectMapper json,
-                              io.solvertune.service.configs.PipelineValues values) {
+    /** @param workRoot the jobs' work directory root ({@code <root>/job-<id>}) */
+    public PublishingFinisher(ConfigPublisher publisher, ObjectMapper json, Path workRoot) {
         this.publisher = publisher;
         this.json = json;
-        this.values = values;
+        this.workRoot = workRoot.toAbsolutePath();
     }
 
     @Override
     public JsonNode finish(long jobId, Long modelId, String lastStageKind, JsonNode lastStageOutput) {
-        if (!PUBLISH_KIND.equals(lastStageKind)) {
+        if (!StageKind.PUBLISH.id().equals(lastStageKind)) {
             return lastStageOutput;
         }
-        List<ConfigCandidate> candidates = candidates(jobId, lastStageOutput, modelId);
-        List<Long> ids = publisher.publish(jobId, candidates);
+        List<Long> ids = publisher.publish(jobId, candidates(jobId, lastStageOutput, modelId));
         ObjectNode result = json.createObjectNode();
         ArrayNode idArray = result.putArray("configIds");
         ids.forEach(idArray::add);
@@ -44,30 +45,16 @@ public final class PublishingFinisher implements JobFinisher {
         return result;
     }
 
-    /** The publish stage's output as candidates; a candidate without modelId gets the job's model. */
+    /** The publish stage's candidates; a candidate without a model id gets the job's model. */
     List<ConfigCandidate> candidates(long jobId, JsonNode output, Long modelId) {
-        if (output == null || !output.isArray()) {
-            throw new IllegalArgumentException("output: a publish stage must return a JSON array of config candidates");
+        try {
+            return CandidateFile.read(workRoot.resolve("job-" + jobId), output).stream()
+                    .map(c -> c.modelId() == 0 && modelId != null ? c.withModelId(modelId) : c).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("publish candidates of job " + jobId + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("output" + (e.getMessage().startsWith("[") ? "" : ": ")
+                    + e.getMessage(), e);
         }
-        List<ConfigCandidate> list = new ArrayList<>();
-        for (int i = 0; i < output.size(); i++) {
-            JsonNode n = output.get(i);
-            if (!n.isObject()) {
-                throw new IllegalArgumentException("output[" + i + "]: expected a config candidate object");
-            }
-            ObjectNode o = ((ObjectNode) n).deepCopy();
-            if ((!o.hasNonNull("modelId") || o.get("modelId").asLong() == 0) && modelId != null) {
-                o.put("modelId", modelId);
-            }
-            if (values != null) {
-                o.set("values", values.adapt(jobId, o.path("method").asText(), o.get("values"), o.get("metrics")));
-            }
-            try {
-                list.add(json.treeToValue(o, ConfigCandidate.class));
-            } catch (Exception e) {
-                throw new IllegalArgumentException("output[" + i + "]: not a config candidate: " + e.getMessage(), e);
-            }
-        }
-        return list;
     }
 }

@@ -12,6 +12,11 @@ public interface StageExecutorDecorator {
     /** The executor to run for a stage of {@code kind} in place of {@code executor}. */
     StageExecutor decorate(String kind, StageExecutor executor);
 
+    /** As {@link #decorate(String, StageExecutor)}, for the pool's worker number {@code worker} (0-based). */
+    default StageExecutor decorate(int worker, String kind, StageExecutor executor) {
+        return decorate(kind, executor);
+    }
+
     /** Lower runs closer to the stage. */
     default int order() {
         return 0;

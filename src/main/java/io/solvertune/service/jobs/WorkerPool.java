@@ -14,7 +14,6 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -37,18 +36,13 @@ public class WorkerPool {
     private final List<Thread> threads = new ArrayList<>();
     private ScheduledExecutorService heartbeats;
 
-    public WorkerPool(JobEngine engine,
-                      @ConfigProperty(name = "solvertune.workers.enabled", defaultValue = "true") boolean enabled,
-                      @ConfigProperty(name = "solvertune.workers.count", defaultValue = "1") int count,
-                      @ConfigProperty(name = "solvertune.workers.poll-interval", defaultValue = "1s") Duration poll,
-                      @ConfigProperty(name = "solvertune.workers.shutdown-grace", defaultValue = "30s") Duration grace,
-                      Instance<StageExecutorDecorator> decorators) {
+    public WorkerPool(JobEngine engine, WorkersConfig config, Instance<StageExecutorDecorator> decorators) {
         this.engine = engine;
-        this.grace = grace;
+        this.enabled = config.enabled();
+        this.count = config.count();
+        this.poll = config.pollInterval();
+        this.grace = config.shutdownGrace();
         this.decorators = decorators;
-        this.enabled = enabled;
-        this.count = count;
-        this.poll = poll;
     }
 
     void onStart(@Observes StartupEvent e) {
@@ -75,15 +69,16 @@ public class WorkerPool {
         });
         List<StageExecutorDecorator> wrappers = decorators.stream()
                 .sorted(Comparator.comparingInt(StageExecutorDecorator::order)).toList();
-        java.util.function.Function<String, Optional<StageExecutor>> lookup = kind -> engine.executors().forKind(kind)
-                .map(e -> {
-                    StageExecutor x = e;
-                    for (StageExecutorDecorator d : wrappers) {
-                        x = d.decorate(kind, x);
-                    }
-                    return x;
-                });
         for (int i = 0; i < count; i++) {
+            int worker = i;
+            java.util.function.Function<String, Optional<StageExecutor>> lookup = kind -> engine.executors()
+                    .forKind(kind).map(e -> {
+                        StageExecutor x = e;
+                        for (StageExecutorDecorator d : wrappers) {
+                            x = d.decorate(worker, kind, x);
+                        }
+                        return x;
+                    });
             StageWorker w = new StageWorker(engine.store(), lookup, engine.finisher(),
                     engine.workDir(), poll, heartbeats);
             Thread t = new Thread(w, "job-worker-" + i);

@@ -61,6 +61,11 @@ public class StageMetrics implements StageExecutorDecorator {
                 .description("Throughput of the last teacher shard this process finished").register(registry);
     }
 
+    /** Created at startup, so the worker gauges exist (0) in a process that runs no workers too. */
+    void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent e) {
+        // constructing registered the meters
+    }
+
     /** Wraps last (outermost): the time includes fetching inputs from and storing outputs in the artifact store. */
     @Override
     public int order() {

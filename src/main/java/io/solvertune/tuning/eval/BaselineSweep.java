@@ -19,6 +19,13 @@ import java.util.List;
  * and spacing) chosen on the training seeds, and its error on the held-out seeds.
  */
 public final class BaselineSweep {
+    /**
+     * The grids untuned baselines are swept on, and so the spacings a tuning job may name (its default: all); Karras
+     * rho = 7 as the official EDM code.
+     */
+    public static final List<TimestepSpacing> SPACINGS = List.of(new TimestepSpacing.TimeUniform(),
+            new TimestepSpacing.LogSnr(), new TimestepSpacing.TimeQuadratic(), new TimestepSpacing.Karras(7.0));
+
 
     /** The chosen baseline at one NFE. */
     public record Choice(int nfe, Candidate best, Evaluation.Result train, Evaluation.Result heldOut,
@@ -43,15 +50,17 @@ public final class BaselineSweep {
                 new UniPc(d, UniPc.Variant.BH1, 3),
                 new UniPc(d, UniPc.Variant.BH2, 2),
                 new UniPc(d, UniPc.Variant.BH2, 3));
-        List<TimestepSpacing> spacings = List.of(new TimestepSpacing.TimeUniform(), new TimestepSpacing.LogSnr(),
-                new TimestepSpacing.TimeQuadratic(), new TimestepSpacing.Karras(7.0));
         List<Candidate> out = new ArrayList<>();
         for (SolverSpec s : solvers) {
-            for (TimestepSpacing sp : spacings) {
+            for (TimestepSpacing sp : SPACINGS) {
                 out.add(Candidate.of(s, sp));
             }
         }
         return out;
+    }
+
+    /** The choice at one NFE with every candidate's training result, best first. */
+    public record Ranked(Choice choice, List<Candidate> candidates, List<Evaluation.Result> train) {
     }
 
     /** Chooses per NFE on {@code train}, then scores the choice on {@code heldOut}. */
@@ -59,6 +68,17 @@ public final class BaselineSweep {
                                    Evaluation.Targets heldOut, List<Candidate> candidates, int[] nfes, int batch,
                                    DataType dtype, Progress progress) {
         List<Choice> out = new ArrayList<>();
+        for (Ranked r : runRanked(model, guidance, train, heldOut, candidates, nfes, batch, dtype, progress)) {
+            out.add(r.choice());
+        }
+        return out;
+    }
+
+    /** {@link #run} keeping every candidate's training score, ranked best first (for starts of tuned methods). */
+    public static List<Ranked> runRanked(Denoiser model, Guidance guidance, Evaluation.Targets train,
+                                         Evaluation.Targets heldOut, List<Candidate> candidates, int[] nfes, int batch,
+                                         DataType dtype, Progress progress) {
+        List<Ranked> out = new ArrayList<>();
         for (int nfe : nfes) {
             List<Evaluation.Result> scores = new ArrayList<>();
             List<Candidate> tried = new ArrayList<>();
@@ -78,7 +98,18 @@ public final class BaselineSweep {
             }
             Candidate winner = tried.get(best);
             Evaluation.Result held = Evaluation.evaluate(model, guidance, heldOut, winner, nfe, batch, dtype, 0).result();
-            out.add(new Choice(nfe, winner, scores.get(best), held, tried.size()));
+            Integer[] order = new Integer[tried.size()];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            java.util.Arrays.sort(order, Comparator.comparingDouble(i -> scores.get(i).meanMse()));
+            List<Candidate> rc = new ArrayList<>();
+            List<Evaluation.Result> rr = new ArrayList<>();
+            for (int i : order) {
+                rc.add(tried.get(i));
+                rr.add(scores.get(i));
+            }
+            out.add(new Ranked(new Choice(nfe, winner, scores.get(best), held, tried.size()), rc, rr));
         }
         return out;
     }

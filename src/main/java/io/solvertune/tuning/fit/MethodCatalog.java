@@ -28,9 +28,19 @@ public final class MethodCatalog {
     private static final List<SolverSpec> DC_BASES = List.of(unipc(UniPc.Variant.BH1, 3),
             unipc(UniPc.Variant.BH2, 3), DpmSolver.plusPlusMultistep(2));
 
+    /** The method name of an IIA form (job specs, the CLI, published configs). */
+    static String methodName(Iia.Form form) {
+        return switch (form) {
+            case IIA_DDIM -> "iia-ddim";
+            case IIA_DPMSOLVER_2M -> "iia-dpmsolver++2m";
+            case IIA_EDM -> "iia-edm";
+            case BIIA_EDM -> "biia-edm";
+        };
+    }
+
     static {
         for (Iia.Form form : Iia.Form.values()) {
-            String name = form.id().replace('_', '-').replace("dpmsolver-2m", "dpmsolver++2m");
+            String name = methodName(form);
             add(new TunedMethods.Method(name,
                     (ctx, base, spacing, nfe) -> IiaFitter.fit(ctx, form, spacing, nfe,
                             IiaFitter.Settings.defaults().withSamples(ctx.rows())),
@@ -38,7 +48,7 @@ public final class MethodCatalog {
         }
         // ours: the same forms fitted against the teacher at the coarse times (as dode-teacher), not the fine local flow
         for (Iia.Form form : Iia.Form.values()) {
-            String name = form.id().replace('_', '-').replace("dpmsolver-2m", "dpmsolver++2m") + "-teacher";
+            String name = methodName(form) + "-teacher";
             add(new TunedMethods.Method(name,
                     (ctx, base, spacing, nfe) -> IiaFitter.fitToTeacher(ctx, form, spacing, nfe,
                             IiaFitter.Settings.defaults().withSamples(ctx.rows()), GridTeacher.DEFAULT_STEPS),

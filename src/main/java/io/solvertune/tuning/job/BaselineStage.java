@@ -18,12 +18,15 @@ import java.util.List;
  * the selection rows of the training teacher and scored on the held-out seeds. Writes {@code baseline.json} (with
  * per-seed held-out errors, for the paired verdicts of the methods).
  */
-final class BaselineStage extends CheckpointedStage {
+final class BaselineStage extends TypedStage<StageParams.Eval, StageOutputs.Baselines> {
     static final String FILE = "baseline.json";
 
+    BaselineStage() {
+        super(StageParams.Eval.class);
+    }
+
     @Override
-    protected Result run(StageContext ctx, Path dir) throws Exception {
-        StageParams.Eval p = StageParams.read(ctx.stage().params(), StageParams.Eval.class);
+    protected Output<StageOutputs.Baselines> run(StageContext ctx, StageParams.Eval p, Path dir) throws Exception {
         TrajectorySet train = StageRuntime.trajectories(ctx, p.train());
         TrajectorySet held = StageRuntime.trajectories(ctx, p.heldOut());
         Evaluation.Targets sel = Scores.targets(train, p.selectFrom(), p.selectTo());
@@ -48,14 +51,10 @@ final class BaselineStage extends CheckpointedStage {
         long[] hs = held.seeds();
         Scores.write(file, new Scores.Baselines(picks, g, train.meta().teacher(), held.meta().teacher(),
                 new long[] {ts[0], ts.length}, new long[] {hs[0], hs.length}, new int[] {p.selectFrom(), p.selectTo()}));
-        ObjectNode out = Json.MAPPER.createObjectNode();
-        out.put("file", StageRuntime.relative(ctx, file));
-        ArrayNode rows = out.putArray("baselines");
-        for (Scores.BaselinePick b : picks) {
-            rows.addObject().put("nfe", b.nfe()).put("config", b.candidate().name())
-                    .put("heldOutMse", b.heldOut().meanMse()).put("heldOutStdErr", b.heldOut().stdErr());
-        }
-        return new Result(out, List.of(StageRuntime.relative(ctx, file)));
+        List<StageOutputs.BaselineRow> rows = picks.stream().map(b -> new StageOutputs.BaselineRow(b.nfe(),
+                b.candidate().name(), b.heldOut().meanMse(), b.heldOut().stdErr())).toList();
+        return new Output<>(new StageOutputs.Baselines(StageRuntime.relative(ctx, file), rows),
+                List.of(StageRuntime.relative(ctx, file)));
     }
 
     /** The untuned candidates on the job's spacings. */

@@ -25,23 +25,24 @@ import java.util.Locale;
  * coefficient set per NFE (with its validation; wall times and creation time left out so that a rerun writes the
  * same bytes).
  */
-final class CoefficientFitStage extends CheckpointedStage {
+final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs.Fit> {
+
+    CoefficientFitStage() {
+        super(StageParams.Fit.class);
+    }
 
     @Override
-    protected Result run(StageContext ctx, Path dir) throws Exception {
-        StageParams.Fit p = StageParams.read(ctx.stage().params(), StageParams.Fit.class);
+    protected Output<StageOutputs.Fit> run(StageContext ctx, StageParams.Fit p, Path dir) throws Exception {
         StageParams.Eval e = p.eval();
         TunedMethods.Method all = MethodCatalog.method(p.method());
         List<TunedMethods.Variant> variants = all.variants().stream()
                 .filter(v -> e.spacings().contains(v.spacing().id())).toList();
-        ObjectNode out = Json.MAPPER.createObjectNode();
-        out.put("method", p.method());
-        ArrayNode rows = out.putArray("results");
+        List<StageOutputs.FitRow> rows = new ArrayList<>();
         List<String> files = new ArrayList<>();
         if (variants.isEmpty()) {
             ctx.log("WARN", ctx.stage().name() + ": " + p.method() + " is fitted on none of the job's spacings "
                     + e.spacings());
-            return new Result(out, files);
+            return new Output<>(new StageOutputs.Fit(p.method(), rows), files);
         }
         TunedMethods.Method method = new TunedMethods.Method(all.name(), all.fitter(), all.spec(), variants);
         TrajectorySet train = StageRuntime.trajectories(ctx, e.train());
@@ -49,7 +50,8 @@ final class CoefficientFitStage extends CheckpointedStage {
         Evaluation.Targets fitT = Scores.targets(train, 0, p.fitRows());
         Evaluation.Targets sel = Scores.targets(train, e.selectFrom(), e.selectTo());
         Evaluation.Targets ho = Scores.targets(held, 0, held.size());
-        Scores.Baselines base = Scores.readBaselines(StageRuntime.dependencyPath(ctx, p.baseline(), "file"));
+        Scores.Baselines base = Scores.readBaselines(file(ctx, input(ctx, p.baseline(), StageOutputs.Baselines.class)
+                .file()));
         List<TunedMethods.Outcome> outcomes;
         try (Denoiser d = StageRuntime.model(ctx)) {
             Guidance g = StageRuntime.guidance(d, e.classLabel(), e.guidance());
@@ -61,9 +63,8 @@ final class CoefficientFitStage extends CheckpointedStage {
                     StageRuntime.dtype(ctx), StageRuntime.progress(ctx));
         }
         for (TunedMethods.Outcome o : outcomes) {
-            ObjectNode row = rows.addObject().put("nfe", o.nfe());
             if (o.chosen() == null) {
-                row.set("failures", Json.MAPPER.valueToTree(o.failures()));
+                rows.add(new StageOutputs.FitRow(o.nfe(), o.failures(), null, null, null, null, null, null));
                 ctx.log("WARN", String.format(Locale.ROOT, "%s NFE %d: no variant fitted (%s)", ctx.stage().name(),
                         o.nfe(), String.join("; ", o.failures())));
                 continue;
@@ -73,17 +74,12 @@ final class CoefficientFitStage extends CheckpointedStage {
             Path file = dir.resolve(String.format(Locale.ROOT, "%s-nfe%d.json", p.method(), o.nfe()));
             StageCheckpoint.writeAtomically(file, set.toJson().getBytes(StandardCharsets.UTF_8));
             files.add(StageRuntime.relative(ctx, file));
-            row.put("file", StageRuntime.relative(ctx, file));
-            row.put("config", TunedMethods.name(p.method(), set));
-            row.put("selectMse", o.select().meanMse());
-            row.put("heldOutMse", v.mse());
-            row.put("baseMse", v.baseMse());
-            row.put("publishable", v.publishable());
-            row.set("failures", Json.MAPPER.valueToTree(o.failures()));
+            rows.add(new StageOutputs.FitRow(o.nfe(), o.failures(), StageRuntime.relative(ctx, file),
+                    TunedMethods.name(p.method(), set), o.select().meanMse(), v.mse(), v.baseMse(), v.publishable()));
             ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d: %s, held-out MSE %.5g vs base %.5g (%s)",
                     ctx.stage().name(), o.nfe(), TunedMethods.name(p.method(), set), v.mse(), v.baseMse(), v.vsBase()));
         }
-        return new Result(out, files);
+        return new Output<>(new StageOutputs.Fit(p.method(), rows), files);
     }
 
     /** The set without its wall time and creation instant (they differ between otherwise identical runs). */

@@ -28,7 +28,7 @@ import java.util.Locale;
  * same order on the same grid, what v3 reduces to without statistics) and the best untuned baseline. Writes
  * {@code v3.json}.
  */
-final class DpmSolverV3Stage extends CheckpointedStage {
+final class DpmSolverV3Stage extends TypedStage<StageParams.V3, StageOutputs.V3> {
     static final String FILE = "v3.json";
 
     /**
@@ -50,17 +50,21 @@ final class DpmSolverV3Stage extends CheckpointedStage {
     record Picks(List<Pick> picks, int gridSteps) {
     }
 
+    DpmSolverV3Stage() {
+        super(StageParams.V3.class);
+    }
+
     @Override
-    protected Result run(StageContext ctx, Path dir) throws Exception {
-        StageParams.V3 p = StageParams.read(ctx.stage().params(), StageParams.V3.class);
+    protected Output<StageOutputs.V3> run(StageContext ctx, StageParams.V3 p, Path dir) throws Exception {
         StageParams.Eval e = p.eval();
-        EmpiricalModelStatistics ems = EmsNpz.read(StageRuntime.dependencyPath(ctx, p.ems(), "dir"));
+        StageOutputs.Ems emsOutput = input(ctx, p.ems(), StageOutputs.Ems.class);
+        EmpiricalModelStatistics ems = EmsNpz.read(file(ctx, emsOutput.dir()));
         TrajectorySet train = StageRuntime.trajectories(ctx, e.train());
         TrajectorySet held = StageRuntime.trajectories(ctx, e.heldOut());
         Evaluation.Targets sel = Scores.targets(train, e.selectFrom(), e.selectTo());
         Evaluation.Targets ho = Scores.targets(held, 0, held.size());
         List<BaselineSweep.Choice> baselines = Scores.readBaselines(
-                StageRuntime.dependencyPath(ctx, p.baseline(), "file")).choices();
+                file(ctx, input(ctx, p.baseline(), StageOutputs.Baselines.class).file())).choices();
         List<Candidate> cands = new ArrayList<>();
         for (DpmSolverV3 v : variants(ems)) {
             for (TimestepSpacing sp : spacings(e.spacings())) {
@@ -95,16 +99,10 @@ final class DpmSolverV3Stage extends CheckpointedStage {
         }
         Path file = dir.resolve(FILE);
         Scores.write(file, new Picks(picks, ems.gridSteps()));
-        ObjectNode out = Json.MAPPER.createObjectNode();
-        out.put("file", StageRuntime.relative(ctx, file));
-        out.put("ems", p.ems());
-        out.set("emsOutput", ctx.dependencyOutputs().get(p.ems()));
-        ArrayNode rows = out.putArray("results");
-        for (Pick pk : picks) {
-            rows.addObject().put("nfe", pk.nfe()).put("config", pk.name()).put("heldOutMse", pk.heldOut().meanMse())
-                    .put("baseMse", pk.base().meanMse()).put("publishable", pk.publishable());
-        }
-        return new Result(out, List.of(StageRuntime.relative(ctx, file)));
+        List<StageOutputs.V3Row> rows = picks.stream().map(pk -> new StageOutputs.V3Row(pk.nfe(), pk.name(),
+                pk.heldOut().meanMse(), pk.base().meanMse(), pk.publishable())).toList();
+        return new Output<>(new StageOutputs.V3(StageRuntime.relative(ctx, file), p.ems(), emsOutput, rows),
+                List.of(StageRuntime.relative(ctx, file)));
     }
 
     static Picks read(Path file) throws java.io.IOException {

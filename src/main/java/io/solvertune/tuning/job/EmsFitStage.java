@@ -23,11 +23,14 @@ import java.util.Locale;
  * recorded logSNR grid: from the teacher's own states on the fit rows, or from noised data samples. Resumes from the
  * estimator's per-grid-point checkpoints; writes {@code ems/l.npz}, {@code ems/sb.npz}, {@code ems/ems.json}.
  */
-final class EmsFitStage extends CheckpointedStage {
+final class EmsFitStage extends TypedStage<StageParams.Ems, StageOutputs.Ems> {
+
+    EmsFitStage() {
+        super(StageParams.Ems.class);
+    }
 
     @Override
-    protected Result run(StageContext ctx, Path dir) throws Exception {
-        StageParams.Ems p = StageParams.read(ctx.stage().params(), StageParams.Ems.class);
+    protected Output<StageOutputs.Ems> run(StageContext ctx, StageParams.Ems p, Path dir) throws Exception {
         TrajectorySet train = StageRuntime.trajectories(ctx, p.train());
         double[] times = train.times();
         int k = times.length - 1;
@@ -37,8 +40,7 @@ final class EmsFitStage extends CheckpointedStage {
         try (Denoiser d = StageRuntime.model(ctx)) {
             Guidance g = StageRuntime.guidance(d, p.classLabel(), p.guidance());
             boolean f32 = StageRuntime.dtype(ctx) == ai.djl.ndarray.types.DataType.FLOAT32;
-            EmsEstimator.Source src = p.source().equals("data") ? EmsEstimator.Source.NOISED_DATA
-                    : EmsEstimator.Source.TEACHER_TRAJECTORY;
+            EmsEstimator.Source src = p.source().estimator();
             st = new EmsEstimator.Settings(k, src, p.samples(), p.firstSeed(), 1, lMethod(p.lMethod(), d),
                     f32 ? 1e-2 : 1e-4, p.batch(), 0);
             String key = Hashing.sha256(ctx.model().contentHash() + Json.canonical(g) + Json.canonical(st)
@@ -48,20 +50,14 @@ final class EmsFitStage extends CheckpointedStage {
                     : est.fromData(DataSampler.of(d), times[0], times[k], StageRuntime.progress(ctx));
             ems = ems.withProvenance(ctx.model().spec().schedule(), String.format(Locale.ROOT,
                     "model %s, guidance %s, source %s, K %d, %d samples, l %s, job %d", ctx.model().contentHash(),
-                    Json.canonical(g), p.source(), k, st.samples(), st.lMethod(), ctx.jobId()));
+                    Json.canonical(g), p.source().id(), k, st.samples(), st.lMethod(), ctx.jobId()));
         }
         Files.createDirectories(emsDir);
         EmsNpz.write(emsDir, ems);
         Files.deleteIfExists(dir.resolve("ems-progress.npz"));
         Files.deleteIfExists(dir.resolve("ems-progress.json"));
         List<String> files = new ArrayList<>();
-        ObjectNode out = Json.MAPPER.createObjectNode();
-        out.put("dir", StageRuntime.relative(ctx, emsDir));
-        out.put("gridSteps", k);
-        out.put("source", p.source());
-        out.put("samples", st.samples());
-        out.put("lMethod", st.lMethod().name().toLowerCase(Locale.ROOT));
-        ObjectNode sha = out.putObject("sha256");
+        java.util.Map<String, String> sha = new java.util.TreeMap<>();
         for (String f : List.of(EmsNpz.L_FILE, EmsNpz.SB_FILE, EmsNpz.METADATA_FILE)) {
             Path file = emsDir.resolve(f);
             if (Files.isRegularFile(file)) {
@@ -69,7 +65,8 @@ final class EmsFitStage extends CheckpointedStage {
                 sha.put(f, Hashing.sha256(file));
             }
         }
-        return new Result(out, files);
+        return new Output<>(new StageOutputs.Ems(StageRuntime.relative(ctx, emsDir), k, p.source().id(), st.samples(),
+                st.lMethod().name().toLowerCase(Locale.ROOT), sha), files);
     }
 
     /** {@code auto}: the exact Jacobian diagonal where the model has one, central differences for TorchScript, VJP. */

@@ -16,4 +16,14 @@ public record PlannedStage(String name, String kind, List<String> dependsOn, Jso
     public PlannedStage {
         dependsOn = List.copyOf(dependsOn);
     }
+
+    /** A stage of the tuning pipeline: its kind and its parameter record (stored as that record's JSON). */
+    public static PlannedStage of(String name, StageKind kind, List<String> dependsOn, Object params) {
+        return new PlannedStage(name, kind.id(), dependsOn, StageParams.tree(params));
+    }
+
+    /** The tuning pipeline's kind of this stage, or null (a kind of another planner). */
+    public StageKind stageKind() {
+        return StageKind.of(kind);
+    }
 }

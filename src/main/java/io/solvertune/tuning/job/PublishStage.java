@@ -1,14 +1,23 @@
 package io.solvertune.tuning.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.solvertune.numerics.CodeVersion;
 import io.solvertune.numerics.Platform;
-import io.solvertune.numerics.solver.catalog.SolverCatalog;
+import io.solvertune.numerics.coeff.EmpiricalModelStatistics;
+import io.solvertune.numerics.coeff.EmsNpz;
 import io.solvertune.numerics.solver.SolverSpec;
-import io.solvertune.tuning.fit.CoefficientSet;
+import io.solvertune.numerics.solver.catalog.SolverCatalog;
+import io.solvertune.tuning.Hashing;
 import io.solvertune.tuning.Json;
+import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.fit.CoefficientSet;
+import io.solvertune.tuning.publish.CandidateFile;
+import io.solvertune.tuning.publish.ConfigCandidate;
+import io.solvertune.tuning.publish.ConfigMetrics;
+import io.solvertune.tuning.publish.ConfigProvenance;
+import io.solvertune.tuning.publish.ConfigValues;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,175 +26,136 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Collects the job's results into {@link PublishCandidate}s, per guidance scale and NFE: the best untuned baseline
- * ({@code validated}), every chosen coefficient set ({@code validated} = {@link CoefficientSet.Validation#publishable()})
- * and DPM-Solver-v3 ({@code validated} = beats DPM-Solver++ of the same order on the same grid). The output (and {@code candidates.json})
- * is the JSON array of candidates; it holds no wall times or paths outside the work directory, so an interrupted and
- * resumed job gives the same bytes as an uninterrupted one.
+ * Collects the job's results into typed {@link ConfigCandidate}s (the publish contract), per guidance scale and NFE:
+ * the best untuned baseline ({@code validated}), every chosen coefficient set ({@code validated} =
+ * {@link CoefficientSet.Validation#publishable()}) and DPM-Solver-v3 with its statistics ({@code validated} = beats
+ * DPM-Solver++ of the same order on the same grid). Writes them to {@value #FILE} (a JSON array of
+ * {@link ConfigCandidate#toJson}); the output is a summary row per candidate naming the file and its sha256
+ * ({@link CandidateFile}), so the statistics stay out of the job tables. Holds no wall times or paths outside the work directory, so an interrupted
+ * and resumed job gives the same bytes as an uninterrupted one.
  */
-final class PublishStage extends CheckpointedStage {
+final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateFile.Row>> {
     static final String FILE = "candidates.json";
 
+    PublishStage() {
+        super(StageParams.Publish.class);
+    }
+
     @Override
-    protected Result run(StageContext ctx, Path dir) throws Exception {
-        StageParams.Publish p = StageParams.read(ctx.stage().params(), StageParams.Publish.class);
-        List<PublishCandidate> out = new ArrayList<>();
+    protected Output<List<CandidateFile.Row>> run(StageContext ctx, StageParams.Publish p, Path dir)
+            throws Exception {
+        List<ConfigCandidate> out = new ArrayList<>();
         for (StageParams.Group g : p.groups()) {
             StageRuntime.checkCancelled(ctx);
-            Scores.Baselines base = Scores.readBaselines(StageRuntime.dependencyPath(ctx, g.baseline(), "file"));
-            Map<Integer, List<PublishCandidate>> byNfe = new LinkedHashMap<>();
+            Scores.Baselines base = Scores.readBaselines(file(ctx, input(ctx, g.baseline(),
+                    StageOutputs.Baselines.class).file()));
+            Map<Integer, List<ConfigCandidate>> byNfe = new LinkedHashMap<>();
             for (Scores.BaselinePick b : base.picks()) {
                 byNfe.computeIfAbsent(b.nfe(), n -> new ArrayList<>()).add(baseline(ctx, p, g, base, b));
             }
             for (String fit : g.fits()) {
-                JsonNode fo = ctx.dependencyOutputs().get(fit);
-                for (JsonNode row : fo.path("results")) {
-                    if (!row.hasNonNull("file")) {
+                StageOutputs.Fit fo = input(ctx, fit, StageOutputs.Fit.class);
+                for (StageOutputs.FitRow row : fo.results()) {
+                    if (row.file() == null) {
                         continue;
                     }
-                    CoefficientSet set = CoefficientSet.fromJson(Files.readString(ctx.workDir().resolve(
-                            row.get("file").asText())));
+                    CoefficientSet set = CoefficientSet.fromJson(Files.readString(file(ctx, row.file())));
                     byNfe.computeIfAbsent(set.nfe(), n -> new ArrayList<>()).add(
-                            fitted(ctx, p, g, base, fo.get("method").asText(), set));
+                            fitted(ctx, p, g, base, fo.method(), fit, set));
                 }
             }
             if (g.v3() != null) {
-                JsonNode vo = ctx.dependencyOutputs().get(g.v3());
-                DpmSolverV3Stage.Picks picks = DpmSolverV3Stage.read(StageRuntime.dependencyPath(ctx, g.v3(), "file"));
-                JsonNode ems = vo.get("emsOutput");
+                StageOutputs.V3 vo = input(ctx, g.v3(), StageOutputs.V3.class);
+                DpmSolverV3Stage.Picks picks = DpmSolverV3Stage.read(file(ctx, vo.file()));
+                EmpiricalModelStatistics ems = statistics(ctx, vo.emsOutput());
                 for (DpmSolverV3Stage.Pick pk : picks.picks()) {
-                    byNfe.computeIfAbsent(pk.nfe(), n -> new ArrayList<>()).add(v3(ctx, p, g, base, pk, picks, ems));
+                    byNfe.computeIfAbsent(pk.nfe(), n -> new ArrayList<>()).add(v3(ctx, p, g, base, pk, ems));
                 }
             }
             byNfe.values().forEach(out::addAll);
         }
-        ArrayNode arr = Json.MAPPER.valueToTree(out);
         Path file = dir.resolve(FILE);
-        StageCheckpoint.writeAtomically(file, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(arr));
-        long validated = out.stream().filter(PublishCandidate::validated).count();
+        StageCheckpoint.writeAtomically(file, CandidateFile.bytes(out));
+        long validated = out.stream().filter(ConfigCandidate::validated).count();
         ctx.log("INFO", "publish: " + out.size() + " candidates, " + validated + " validated");
         ctx.progress(1, 1, out.size() + " candidates, " + validated + " validated");
-        return new Result(arr, List.of(StageRuntime.relative(ctx, file)));
+        return new Output<>(CandidateFile.rows(StageRuntime.relative(ctx, file), Hashing.sha256(file), out),
+                List.of(StageRuntime.relative(ctx, file)));
     }
 
-    private static PublishCandidate baseline(StageContext ctx, StageParams.Publish p, StageParams.Group g,
-                                             Scores.Baselines base, Scores.BaselinePick b) {
-        ObjectNode values = Json.MAPPER.createObjectNode();
-        values.set("solver", Json.MAPPER.valueToTree(b.candidate().solver()));
-        values.set("spacing", Json.MAPPER.valueToTree(b.candidate().spacing()));
-        values.put("steps", b.candidate().stepsFor(b.nfe()));
-        values.put("lowerOrderFinal", b.candidate().lowerOrderFinal());
-        values.put("denoiseToZero", b.candidate().denoiseToZero());
-        values.set("times", Json.MAPPER.valueToTree(b.times()));
-        ObjectNode metrics = Json.MAPPER.createObjectNode();
-        metrics.put("config", b.candidate().name());
-        metrics.put("heldOutMse", b.heldOut().meanMse());
-        metrics.put("heldOutStdErr", b.heldOut().stdErr());
-        metrics.put("heldOutSeeds", b.heldOut().seeds());
-        metrics.put("selectMse", b.select().meanMse());
-        metrics.put("candidatesTried", b.candidatesTried());
-        metrics.put("ratioToBaseline", 1.0);
-        SolverSpec s = b.candidate().solver();
-        return new PublishCandidate(ctx.model().id(), PublishCandidate.BASELINE, SolverCatalog.nameOf(s),
-                Json.MAPPER.valueToTree(SolverCatalog.options(s)), b.nfe(), g.guidance(), b.candidate().spacing().id(),
-                b.tStart(), b.tEnd(), values, metrics, provenance(ctx, p, base, b.nfe(), b.times(), metrics,
-                        Map.of("stage", g.baseline())), true, b.heldOut().meanMse());
+    private static ConfigCandidate baseline(StageContext ctx, StageParams.Publish p, StageParams.Group g,
+                                            Scores.Baselines base, Scores.BaselinePick b) {
+        Candidate c = b.candidate();
+        double[] times = b.times();
+        // the values run exactly the scored grid: its time range is the grid's
+        Candidate run = new Candidate(c.name(), c.solver(), c.spacing(), c.lowerOrderFinal(), c.denoiseToZero(),
+                times[0], times[times.length - 1]);
+        ConfigMetrics metrics = ConfigMetrics.baseline(c.name(), b.heldOut().meanMse(), b.heldOut().stdErr(),
+                b.heldOut().seeds(), b.select().meanMse(), b.candidatesTried());
+        SolverSpec s = c.solver();
+        return new ConfigCandidate(ctx.model().id(), ConfigCandidate.BASELINE, SolverCatalog.nameOf(s),
+                options(s), b.nfe(), g.guidance(), c.spacing().id(), b.tStart(), b.tEnd(),
+                ConfigValues.ofBaseline(run, c.stepsFor(b.nfe()), times), metrics,
+                provenance(ctx, p, base, b.nfe(), times, metrics, g.baseline()), true, b.heldOut().meanMse());
     }
 
-    private static PublishCandidate fitted(StageContext ctx, StageParams.Publish p, StageParams.Group g,
-                                           Scores.Baselines base, String method, CoefficientSet set)
-            throws java.io.IOException {
+    private static ConfigCandidate fitted(StageContext ctx, StageParams.Publish p, StageParams.Group g,
+                                          Scores.Baselines base, String method, String stage, CoefficientSet set) {
         CoefficientSet.Validation v = set.validation();
-        ObjectNode metrics = Json.MAPPER.createObjectNode();
-        metrics.put("heldOutMse", v.mse());
-        metrics.put("heldOutStdErr", v.stdErr());
-        metrics.put("heldOutSeeds", v.seeds());
-        metrics.put("baseMse", v.baseMse());
-        metrics.put("baseStdErr", v.baseStdErr());
-        metrics.put("ratioToBase", v.mse() / v.baseMse());
-        metrics.put("vsBase", String.valueOf(v.vsBase()));
-        if (v.baseline() != null) {
-            metrics.put("baseline", v.baseline());
-            metrics.put("baselineMse", v.baselineMse());
-            metrics.put("ratioToBaseline", v.mse() / v.baselineMse());
-            metrics.put("vsBaseline", String.valueOf(v.vsBaseline()));
-        }
+        ConfigMetrics metrics = ConfigMetrics.of(v);
         SolverSpec b = set.base();
         double[] times = set.times();
-        return new PublishCandidate(ctx.model().id(), method, catalogName(b), options(b), set.nfe(), g.guidance(),
-                set.spacing().id(), times[0], times[times.length - 1], Json.MAPPER.readTree(set.toJson()), metrics,
-                provenance(ctx, p, base, set.nfe(), times, metrics, Map.of("stage", g.fits().stream()
-                        .filter(f -> f.endsWith("/fit-" + method)).findFirst().orElse(""))),
-                v.publishable(), v.mse());
+        return new ConfigCandidate(ctx.model().id(), method, catalogName(b), options(b), set.nfe(), g.guidance(),
+                set.spacing().id(), times[0], times[times.length - 1], ConfigValues.of(set), metrics,
+                provenance(ctx, p, base, set.nfe(), times, metrics, stage), v.publishable(), v.mse());
     }
 
-    private static PublishCandidate v3(StageContext ctx, StageParams.Publish p, StageParams.Group g,
-                                       Scores.Baselines base, DpmSolverV3Stage.Pick pk, DpmSolverV3Stage.Picks picks,
-                                       JsonNode ems) {
+    private static ConfigCandidate v3(StageContext ctx, StageParams.Publish p, StageParams.Group g,
+                                      Scores.Baselines base, DpmSolverV3Stage.Pick pk, EmpiricalModelStatistics ems) {
         ObjectNode opts = Json.MAPPER.createObjectNode();
         opts.put("order", pk.order());
         opts.put("p_pseudo", pk.pPseudo());
         opts.put("use_corrector", pk.useCorrector());
         opts.put("c_pseudo", pk.cPseudo());
-        ObjectNode values = Json.MAPPER.createObjectNode();
-        values.set("options", opts.deepCopy());
-        values.set("spacing", Json.MAPPER.valueToTree(pk.spacing()));
-        values.put("steps", pk.times().length - 1);
-        values.set("times", Json.MAPPER.valueToTree(pk.times()));
-        ObjectNode emsNode = values.putObject("ems");
-        emsNode.put("gridSteps", picks.gridSteps());
-        emsNode.put("source", ems.path("source").asText());
-        emsNode.put("samples", ems.path("samples").asInt());
-        ObjectNode files = emsNode.putObject("files");
-        ems.path("sha256").fields().forEachRemaining(e -> files.putObject(e.getKey())
-                .put("path", ems.get("dir").asText() + "/" + e.getKey()).put("sha256", e.getValue().asText()));
-        ObjectNode metrics = Json.MAPPER.createObjectNode();
-        metrics.put("config", pk.name());
-        metrics.put("heldOutMse", pk.heldOut().meanMse());
-        metrics.put("heldOutStdErr", pk.heldOut().stdErr());
-        metrics.put("heldOutSeeds", pk.heldOut().seeds());
-        metrics.put("selectMse", pk.select().meanMse());
-        metrics.put("baseMse", pk.base().meanMse());
-        metrics.put("baseStdErr", pk.base().stdErr());
-        metrics.put("ratioToBase", pk.heldOut().meanMse() / pk.base().meanMse());
-        metrics.put("vsBase", String.valueOf(pk.vsBase()));
-        metrics.put("baseline", pk.baseline());
-        metrics.put("baselineMse", pk.baselineMse());
-        metrics.put("ratioToBaseline", pk.heldOut().meanMse() / pk.baselineMse());
-        metrics.put("vsBaseline", String.valueOf(pk.vsBaseline()));
-        return new PublishCandidate(ctx.model().id(), TuningJobSpec.DPM_SOLVER_V3, TuningJobSpec.DPM_SOLVER_V3, opts,
-                pk.nfe(), g.guidance(), pk.spacing().id(), pk.tStart(), pk.tEnd(), values, metrics,
-                provenance(ctx, p, base, pk.nfe(), pk.times(), metrics, Map.of("stage", g.v3())), pk.publishable(),
+        var spec = new io.solvertune.numerics.solver.v3.DpmSolverV3(ems, pk.order(), pk.pPseudo(), pk.useCorrector(),
+                pk.cPseudo(), false, false, null);
+        ConfigMetrics metrics = new ConfigMetrics(pk.name(), pk.heldOut().meanMse(), pk.heldOut().stdErr(),
+                pk.heldOut().seeds(), pk.select().meanMse(), null, pk.base().meanMse(), pk.base().stdErr(),
+                pk.heldOut().meanMse() / pk.base().meanMse(), pk.vsBase(), pk.baseline(), pk.baselineMse(),
+                pk.heldOut().meanMse() / pk.baselineMse(), pk.vsBaseline(), null, null);
+        return new ConfigCandidate(ctx.model().id(), TuningJobSpec.DPM_SOLVER_V3, TuningJobSpec.DPM_SOLVER_V3, opts,
+                pk.nfe(), g.guidance(), pk.spacing().id(), pk.tStart(), pk.tEnd(),
+                ConfigValues.ofDpmSolverV3(spec, pk.spacing(), pk.times().length - 1, true, false, pk.times()),
+                metrics, provenance(ctx, p, base, pk.nfe(), pk.times(), metrics, g.v3()), pk.publishable(),
                 pk.heldOut().meanMse());
     }
 
-    /** Model, schedule, guidance, NFE, grid, teacher, seeds, code version and platform, metrics and job of a candidate. */
-    private static JsonNode provenance(StageContext ctx, StageParams.Publish p, Scores.Baselines base, int nfe,
-                                       double[] times, JsonNode metrics, Map<String, String> extra) {
-        ObjectNode pr = Json.MAPPER.createObjectNode();
-        pr.put("jobId", ctx.jobId());
-        pr.put("modelId", ctx.model().id());
-        pr.put("modelName", ctx.model().name());
-        pr.put("modelHash", ctx.model().contentHash());
-        pr.set("schedule", Json.MAPPER.valueToTree(ctx.model().spec().schedule()));
-        pr.set("guidance", Json.MAPPER.valueToTree(base.guidance()));
-        pr.put("nfe", nfe);
-        pr.set("timesteps", Json.MAPPER.valueToTree(times));
-        ObjectNode teacher = pr.putObject("teacher");
-        teacher.set("train", Json.MAPPER.valueToTree(base.trainTeacher()));
-        teacher.set("heldOut", Json.MAPPER.valueToTree(base.heldOutTeacher()));
-        ObjectNode seeds = pr.putObject("seeds");
-        seeds.putObject("train").put("first", base.trainSeeds()[0]).put("count", base.trainSeeds()[1]);
-        seeds.putObject("heldOut").put("first", base.heldOutSeeds()[0]).put("count", base.heldOutSeeds()[1]);
-        seeds.set("fitRows", Json.MAPPER.valueToTree(new int[] {0, p.seeds().fitRows()}));
-        seeds.put("coefficientFitRows", p.seeds().coefficientFitRows());
-        seeds.set("selectRows", Json.MAPPER.valueToTree(base.selectRows()));
-        seeds.put("publishableHeldOut", base.heldOutSeeds()[1] >= TuningJobSpec.PUBLISHABLE_HELD_OUT);
-        pr.put("codeVersion", CodeVersion.get());
-        pr.set("platform", Json.MAPPER.valueToTree(Platform.current()));
-        pr.set("metrics", metrics.deepCopy());
-        extra.forEach(pr::put);
-        return pr;
+    /** The statistics a fit-ems stage wrote (l.npz, sb.npz), checked against the sha256 it recorded. */
+    private static EmpiricalModelStatistics statistics(StageContext ctx, StageOutputs.Ems emsOutput)
+            throws IOException {
+        Path dir = file(ctx, emsOutput.dir());
+        for (String f : List.of(EmsNpz.L_FILE, EmsNpz.SB_FILE)) {
+            String want = emsOutput.sha256().getOrDefault(f, "");
+            String got = Hashing.sha256(dir.resolve(f));
+            if (!got.equals(want)) {
+                throw new IOException(dir.resolve(f) + ": sha256 " + got + " differs from the recorded " + want);
+            }
+        }
+        return EmsNpz.read(dir);
+    }
+
+    /** Model, schedule, guidance, NFE, grid, teacher, seeds, code version and platform, metrics and stage. */
+    private static ConfigProvenance provenance(StageContext ctx, StageParams.Publish p, Scores.Baselines base,
+                                               int nfe, double[] times, ConfigMetrics metrics, String stage) {
+        ConfigProvenance.Seeds seeds = new ConfigProvenance.Seeds(
+                new ConfigProvenance.SeedRange(base.trainSeeds()[0], base.trainSeeds()[1]),
+                new ConfigProvenance.SeedRange(base.heldOutSeeds()[0], base.heldOutSeeds()[1]),
+                new int[] {0, p.seeds().fitRows()}, p.seeds().coefficientFitRows(), base.selectRows(),
+                base.heldOutSeeds()[1] >= TuningJobSpec.PUBLISHABLE_HELD_OUT);
+        return new ConfigProvenance(ctx.jobId(), ctx.model().id(), ctx.model().name(), ctx.model().contentHash(),
+                ctx.model().spec().schedule(), base.guidance(), nfe, times,
+                new ConfigProvenance.Teachers(base.trainTeacher(), base.heldOutTeacher()), seeds, CodeVersion.get(),
+                Platform.current(), metrics, stage);
     }
 
     private static String catalogName(SolverSpec s) {

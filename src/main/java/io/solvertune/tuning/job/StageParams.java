@@ -38,12 +38,13 @@ final class StageParams {
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Teacher(double guidance, Integer classLabel, String split, long firstSeed, int count, int shardSize,
-                   int steps, int recordEvery, double tolerance, int checkSeeds, String dtype) {
+                   int steps, int recordEvery, double tolerance, int checkSeeds, Dtype dtype) {
 
         /** DPM-Solver++ 3M on a logSNR grid, the schedule's time range, as the benchmark scripts. */
-        TeacherSettings settings(String modelDtype) {
+        TeacherSettings settings(Dtype modelDtype) {
             return new TeacherSettings(DpmSolver.plusPlusMultistep(3), new TimestepSpacing.LogSnr(), steps,
-                    null, null, recordEvery, false, shardSize, dtype != null ? dtype : modelDtype, tolerance, checkSeeds);
+                    null, null, recordEvery, false, shardSize, (dtype != null ? dtype : modelDtype).id(), tolerance,
+                    checkSeeds);
         }
     }
 
@@ -66,7 +67,7 @@ final class StageParams {
 
     /** DPM-Solver-v3 statistics. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Ems(double guidance, Integer classLabel, String train, String source, int samples, long firstSeed,
+    record Ems(double guidance, Integer classLabel, String train, EmsSource source, int samples, long firstSeed,
                String lMethod, int batch) {
     }
 

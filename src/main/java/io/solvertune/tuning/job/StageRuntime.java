@@ -27,18 +27,10 @@ final class StageRuntime {
                 .replace('\\', '/');
     }
 
-    /** The work directory's file named by a dependency's output field. */
-    static Path dependencyPath(StageContext ctx, String stage, String field) {
-        JsonNode out = ctx.dependencyOutputs().get(stage);
-        if (out == null || !out.hasNonNull(field)) {
-            throw new IllegalStateException(ctx.stage().name() + ": missing output '" + field + "' of stage " + stage);
-        }
-        return ctx.workDir().resolve(out.get(field).asText());
-    }
-
     /** Opens (and verifies) the trajectory set a teacher-merge dependency produced. */
     static TrajectorySet trajectories(StageContext ctx, String stage) throws IOException {
-        TrajectorySet set = TrajectorySet.open(dependencyPath(ctx, stage, "dir"));
+        TrajectorySet set = TrajectorySet.open(TypedStage.file(ctx, TypedStage.input(ctx, stage,
+                StageOutputs.TeacherSet.class).dir()));
         set.verify();
         if (!set.meta().modelHash().equals(ctx.model().contentHash())) {
             throw new IllegalStateException(stage + ": trajectories of another model");

@@ -20,13 +20,16 @@ import java.util.Locale;
  * run would have given them, with a manifest listing them (and the first shard's half-step check), so that
  * {@code Teacher.run} over all the seeds finds every shard done and only assembles {@code trajectories.npz}.
  */
-final class TeacherMergeStage extends CheckpointedStage {
+final class TeacherMergeStage extends TypedStage<StageParams.Merge, StageOutputs.TeacherSet> {
     /** {@code Teacher}'s resume manifest. */
     private static final String MANIFEST = "manifest.json";
 
+    TeacherMergeStage() {
+        super(StageParams.Merge.class);
+    }
+
     @Override
-    protected Result run(StageContext ctx, Path dir) throws Exception {
-        StageParams.Merge p = StageParams.read(ctx.stage().params(), StageParams.Merge.class);
+    protected Output<StageOutputs.TeacherSet> run(StageContext ctx, StageParams.Merge p, Path dir) throws Exception {
         StageParams.Teacher t = p.teacher();
         TeacherSettings st = t.settings(TeacherShardStage.modelDtype(ctx));
         List<TrajectorySetMeta.Shard> shards = new ArrayList<>();
@@ -35,7 +38,7 @@ final class TeacherMergeStage extends CheckpointedStage {
         for (int i = 0; i < p.shards().size(); i++) {
             StageRuntime.checkCancelled(ctx);
             String name = p.shards().get(i);
-            TrajectorySet part = TrajectorySet.open(StageRuntime.dependencyPath(ctx, name, "dir"));
+            TrajectorySet part = TrajectorySet.open(file(ctx, input(ctx, name, StageOutputs.TeacherShard.class).dir()));
             TrajectorySetMeta m = part.meta();
             if (m.shards().size() != 1 || m.seeds().length != Math.min(t.shardSize(), t.count() - from)
                     || m.seeds()[0] != t.firstSeed() + from) {
@@ -65,17 +68,9 @@ final class TeacherMergeStage extends CheckpointedStage {
                 Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest));
         TrajectorySet set = TeacherShardStage.solve(ctx, t, dir);
         ctx.progress(p.shards().size() + 1, p.shards().size() + 1, "assembled " + set.size() + " seeds");
-        ObjectNode out = Json.MAPPER.createObjectNode();
-        out.put("dir", StageRuntime.relative(ctx, dir));
-        out.put("split", t.split());
-        out.put("firstSeed", t.firstSeed());
-        out.put("count", t.count());
-        out.put("sha256", set.meta().sha256());
-        out.put("recordedTimes", set.times().length);
-        if (set.meta().accuracy() != null) {
-            out.set("accuracy", Json.MAPPER.valueToTree(set.meta().accuracy()));
-        }
-        return new Result(out, List.of(StageRuntime.relative(ctx, dir.resolve(set.meta().file()))));
+        StageOutputs.TeacherSet out = new StageOutputs.TeacherSet(StageRuntime.relative(ctx, dir), t.split(),
+                t.firstSeed(), t.count(), set.meta().sha256(), set.times().length, set.meta().accuracy());
+        return new Output<>(out, List.of(StageRuntime.relative(ctx, dir.resolve(set.meta().file()))));
     }
 
     /** A hard link where the filesystem allows it, else a copy (written under a temp name, then moved). */

@@ -17,26 +17,22 @@ import java.util.List;
  * the half-step check). Every seed's noise depends only on the seed, so the shards assembled by
  * {@link TeacherMergeStage} equal one unsharded teacher run over the same seeds with the same shard size.
  */
-final class TeacherShardStage extends CheckpointedStage {
+final class TeacherShardStage extends TypedStage<StageParams.Teacher, StageOutputs.TeacherShard> {
+
+    TeacherShardStage() {
+        super(StageParams.Teacher.class);
+    }
 
     @Override
-    protected Result run(StageContext ctx, Path dir) throws Exception {
-        StageParams.Teacher p = StageParams.read(ctx.stage().params(), StageParams.Teacher.class);
+    protected Output<StageOutputs.TeacherShard> run(StageContext ctx, StageParams.Teacher p, Path dir)
+            throws Exception {
         TrajectorySet set = solve(ctx, p, dir);
         TrajectorySetMeta m = set.meta();
         TrajectorySetMeta.Shard shard = m.shards().get(0);
-        ObjectNode out = Json.MAPPER.createObjectNode();
-        out.put("dir", StageRuntime.relative(ctx, dir));
-        out.put("split", p.split());
-        out.put("firstSeed", p.firstSeed());
-        out.put("count", p.count());
-        out.put("sha256", m.sha256());
-        out.put("shardFile", StageRuntime.relative(ctx, dir.resolve(shard.file())));
-        out.put("modelCalls", shard.modelCalls());
-        if (m.accuracy() != null && m.accuracy().seedsChecked() > 0) {
-            out.set("accuracy", Json.MAPPER.valueToTree(m.accuracy()));
-        }
-        return new Result(out, List.of(StageRuntime.relative(ctx, dir.resolve(m.file())),
+        StageOutputs.TeacherShard out = new StageOutputs.TeacherShard(StageRuntime.relative(ctx, dir), p.split(),
+                p.firstSeed(), p.count(), m.sha256(), StageRuntime.relative(ctx, dir.resolve(shard.file())),
+                shard.modelCalls(), m.accuracy() != null && m.accuracy().seedsChecked() > 0 ? m.accuracy() : null);
+        return new Output<>(out, List.of(StageRuntime.relative(ctx, dir.resolve(m.file())),
                 StageRuntime.relative(ctx, dir.resolve(shard.file()))));
     }
 
@@ -54,7 +50,7 @@ final class TeacherShardStage extends CheckpointedStage {
         }
     }
 
-    static String modelDtype(StageContext ctx) {
-        return StageRuntime.dtype(ctx) == ai.djl.ndarray.types.DataType.FLOAT32 ? "float32" : "float64";
+    static Dtype modelDtype(StageContext ctx) {
+        return Dtype.of(StageRuntime.dtype(ctx));
     }
 }

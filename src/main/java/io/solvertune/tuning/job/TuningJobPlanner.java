@@ -15,7 +15,7 @@ import java.util.Locale;
  *   <li>{@code fit-<method>} per coefficient method (fit, choice and held-out validation);
  *       {@code fit-dpmsolver-v3} (statistics) then {@code validate-dpmsolver-v3};</li>
  * </ol>
- * and one final {@code publish} stage whose output is the JSON array of {@link PublishCandidate}s.
+ * and one final {@code publish} stage whose output is the JSON array of {@link io.solvertune.tuning.publish.ConfigCandidate}s (written to {@code publish/candidates.json}).
  */
 public final class TuningJobPlanner implements JobPlanner {
     /** First seed of the data samples of DPM-Solver-v3 statistics from noised data (as {@code fit-ems}). */
@@ -55,33 +55,33 @@ public final class TuningJobPlanner implements JobPlanner {
             StageParams.Eval eval = new StageParams.Eval(w, spec.classLabel(), train, held, s.fitRows(), s.train(),
                     spec.nfe(), spec.spacings(), spec.batch());
             String baseline = g + "baseline";
-            stages.add(new PlannedStage(baseline, TuningStages.BASELINE, List.of(train, held), StageParams.tree(eval)));
+            stages.add(PlannedStage.of(baseline, StageKind.BASELINE, List.of(train, held), eval));
             publishDeps.add(baseline);
             List<String> fits = new ArrayList<>();
             for (String method : spec.coefficientMethods()) {
                 String name = g + "fit-" + method;
-                stages.add(new PlannedStage(name, TuningStages.FIT, List.of(train, held, baseline), StageParams.tree(
-                        new StageParams.Fit(eval, method, s.coefficientFitRows(), baseline))));
+                stages.add(PlannedStage.of(name, StageKind.FIT, List.of(train, held, baseline),
+                        new StageParams.Fit(eval, method, s.coefficientFitRows(), baseline)));
                 fits.add(name);
                 publishDeps.add(name);
             }
             String v3 = null;
             if (spec.wantsDpmSolverV3()) {
                 String ems = g + "fit-" + TuningJobSpec.DPM_SOLVER_V3;
-                boolean fromTeacher = spec.ems().source().equals("teacher");
-                stages.add(new PlannedStage(ems, TuningStages.FIT_EMS, List.of(train), StageParams.tree(
+                boolean fromTeacher = spec.ems().source() == EmsSource.TEACHER;
+                stages.add(PlannedStage.of(ems, StageKind.FIT_EMS, List.of(train),
                         new StageParams.Ems(w, spec.classLabel(), train, spec.ems().source(),
                                 fromTeacher ? s.fitRows() : spec.ems().samples(), EMS_DATA_FIRST_SEED,
-                                spec.ems().lMethod(), Math.max(spec.batch(), 256)))));
+                                spec.ems().lMethod(), Math.max(spec.batch(), 256))));
                 v3 = g + "validate-" + TuningJobSpec.DPM_SOLVER_V3;
-                stages.add(new PlannedStage(v3, TuningStages.VALIDATE, List.of(ems, train, held, baseline),
-                        StageParams.tree(new StageParams.V3(eval, ems, baseline))));
+                stages.add(PlannedStage.of(v3, StageKind.VALIDATE, List.of(ems, train, held, baseline),
+                        new StageParams.V3(eval, ems, baseline)));
                 publishDeps.add(v3);
             }
             groups.add(new StageParams.Group(w, baseline, fits, v3));
         }
-        stages.add(new PlannedStage("publish", TuningStages.PUBLISH, publishDeps,
-                StageParams.tree(new StageParams.Publish(groups, spec.teacher(), s))));
+        stages.add(PlannedStage.of(StageKind.PUBLISH.id(), StageKind.PUBLISH, publishDeps,
+                new StageParams.Publish(groups, spec.teacher(), s)));
         return List.copyOf(stages);
     }
 
@@ -95,15 +95,15 @@ public final class TuningJobPlanner implements JobPlanner {
         for (int i = 0; i < shards; i++) {
             int n = Math.min(size, count - i * size);
             String name = prefix + "teacher-" + split + "-" + String.format(Locale.ROOT, shards > 1000 ? "%04d" : "%03d", i);
-            stages.add(new PlannedStage(name, TuningStages.TEACHER, List.of(), StageParams.tree(new StageParams.Teacher(
+            stages.add(PlannedStage.of(name, StageKind.TEACHER, List.of(), new StageParams.Teacher(
                     w, spec.classLabel(), split, first + (long) i * size, n, n, t.steps(), recordEvery, t.tolerance(),
-                    i == 0 ? t.checkSeeds() : 0, t.dtype()))));
+                    i == 0 ? t.checkSeeds() : 0, t.dtype())));
             names.add(name);
         }
         String merge = prefix + "teacher-" + split;
-        stages.add(new PlannedStage(merge, TuningStages.TEACHER_MERGE, names, StageParams.tree(new StageParams.Merge(
+        stages.add(PlannedStage.of(merge, StageKind.TEACHER_MERGE, names, new StageParams.Merge(
                 new StageParams.Teacher(w, spec.classLabel(), split, first, count, size, t.steps(), recordEvery,
-                        t.tolerance(), t.checkSeeds(), t.dtype()), names))));
+                        t.tolerance(), t.checkSeeds(), t.dtype()), names)));
         return merge;
     }
 

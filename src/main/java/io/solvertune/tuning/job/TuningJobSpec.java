@@ -52,7 +52,8 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
     /** The DPM-Solver-v3 method name. */
     public static final String DPM_SOLVER_V3 = "dpmsolver-v3";
     /** Spacings tried when the spec names none. */
-    public static final List<String> ALL_SPACINGS = List.of("time_uniform", "logSNR", "time_quadratic", "karras");
+    public static final List<String> ALL_SPACINGS = io.solvertune.tuning.eval.BaselineSweep.SPACINGS.stream()
+            .map(io.solvertune.numerics.schedule.TimestepSpacing::id).toList();
 
     /**
      * Teacher settings: DPM-Solver++ 3M on a logSNR grid (as the benchmark scripts).
@@ -64,7 +65,7 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
      * @param checkSeeds  seeds of the half-step check (default 16, on the first training and held-out shard)
      * @param dtype       float64 | float32, or null: the model's
      */
-    public record Teacher(int steps, int recordEvery, double tolerance, int checkSeeds, String dtype) {
+    public record Teacher(int steps, int recordEvery, double tolerance, int checkSeeds, Dtype dtype) {
     }
 
     /**
@@ -90,7 +91,7 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
      * @param samples data samples for source data (default 1024)
      * @param lMethod auto (exact for analytic mixtures, finite differences for TorchScript, else vjp) | exact | vjp | fd
      */
-    public record Ems(String source, int samples, String lMethod) {
+    public record Ems(EmsSource source, int samples, String lMethod) {
     }
 
     public TuningJobSpec {
@@ -224,9 +225,10 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
             err.add("teacher.tolerance", "must be a finite number > 0, got " + tol);
         }
         int checkSeeds = t.integer("checkSeeds", 0, limits.maxSeeds(), 16);
-        String dtype = t.string("dtype", null);
-        if (dtype != null && !dtype.equals("float32") && !dtype.equals("float64")) {
-            err.add("teacher.dtype", "expected float32 or float64, got '" + dtype + "'");
+        String dtypeName = t.string("dtype", null);
+        Dtype dtype = dtypeName == null ? null : Dtype.of(dtypeName);
+        if (dtypeName != null && dtype == null) {
+            err.add("teacher.dtype", "expected float32 or float64, got '" + dtypeName + "'");
         }
         Teacher teacher = new Teacher(steps, recordEvery, tol, checkSeeds, dtype);
 
@@ -271,9 +273,11 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
 
         Obj e = root.object("ems");
         e.only("source", "samples", "lMethod");
-        String source = e.string("source", "teacher");
-        if (!source.equals("teacher") && !source.equals("data")) {
-            err.add("ems.source", "expected teacher or data, got '" + source + "'");
+        String sourceName = e.string("source", EmsSource.TEACHER.id());
+        EmsSource source = EmsSource.of(sourceName);
+        if (source == null) {
+            err.add("ems.source", "expected teacher or data, got '" + sourceName + "'");
+            source = EmsSource.TEACHER;
         }
         int samples = e.integer("samples", 2, limits.maxSeeds(), 1024);
         String lMethod = e.string("lMethod", "auto").toLowerCase(Locale.ROOT);
@@ -284,7 +288,7 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
         if (v3 && stepsOk && t.ok("recordEvery") && steps / recordEvery < 2) {
             err.add("teacher.recordEvery", "dpmsolver-v3 needs at least 2 recorded intervals (steps / recordEvery),"
                     + " got " + steps / recordEvery);
-        } else if (v3 && stepsOk && t.ok("recordEvery") && source.equals("teacher") && steps % recordEvery != 0) {
+        } else if (v3 && stepsOk && t.ok("recordEvery") && source == EmsSource.TEACHER && steps % recordEvery != 0) {
             err.add("teacher.recordEvery", "must divide teacher.steps (" + steps + ") so that the training teacher "
                     + "records the DPM-Solver-v3 logSNR grid");
         }

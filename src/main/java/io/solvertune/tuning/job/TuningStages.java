@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The stage kinds of a tuning job and their executors. Executors are stateless (everything a stage needs is in its
+ * The stage kinds of a tuning job ({@link StageKind}; their ids as compile-time constants) and their executors. Executors are stateless (everything a stage needs is in its
  * {@link StageContext}), so one instance per kind may run several stages at once on different threads; every stage
  * works only in its own directory {@code workDir/<stage name>} and reads its dependencies' outputs.
  */

@@ -1,5 +1,9 @@
 package io.solvertune.service.configs;
 
+import io.solvertune.tuning.publish.ConfigDocument;
+import io.solvertune.tuning.publish.CanonicalJson;
+import io.solvertune.tuning.publish.ConfigValues;
+import io.solvertune.exports.ConfigExports;
 import io.solvertune.numerics.solver.ddim.Ddim;
 import io.solvertune.numerics.solver.dpm.DpmSolver;
 import io.solvertune.numerics.solver.v3.DpmSolverV3;
@@ -66,7 +70,7 @@ class ConfigExportsTest {
 
     static ConfigExports.Export export(ExportFormat f, ConfigValues v, String spec) throws IOException {
         ObjectNode doc = document(v, 1.0);
-        return ConfigExports.export(f, doc, JSON.readTree(spec), CanonicalJson.write(doc)
+        return ConfigExports.export(f, ConfigDocument.parse(doc), JSON.readTree(spec), CanonicalJson.write(doc)
                 .getBytes(StandardCharsets.UTF_8));
     }
 

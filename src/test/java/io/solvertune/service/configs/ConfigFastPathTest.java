@@ -1,5 +1,10 @@
 package io.solvertune.service.configs;
 
+import io.solvertune.tuning.publish.ConfigProvenance;
+import io.solvertune.tuning.publish.ConfigMetrics;
+import io.solvertune.tuning.publish.CanonicalJson;
+import io.solvertune.tuning.publish.ConfigValues;
+import io.solvertune.tuning.publish.ConfigCandidate;
 import io.solvertune.numerics.solver.dpm.DpmSolver;
 
 import static io.restassured.RestAssured.given;
@@ -113,11 +118,11 @@ class ConfigFastPathTest {
         TimestepSpacing spacing = new TimestepSpacing.LogSnr();
         Candidate c = Candidate.of(DpmSolver.plusPlusMultistep(2), spacing);
         ConfigValues v = ConfigValues.ofBaseline(c, nfe, spacing.times(s, s.defaultTStart(), s.defaultTEnd(), nfe));
-        ObjectNode metrics = JsonNodeFactory.instance.objectNode().put("heldOutMse", mse);
-        ObjectNode prov = JsonNodeFactory.instance.objectNode().put("codeVersion", "test");
+        ConfigMetrics metrics = ConfigMetrics.heldOut(mse);
+        ConfigProvenance prov = ConfigProvenance.codeVersion("test");
         return new ConfigCandidate(m.id(), "baseline", "dpmsolver++", JSON.valueToTree(Map.of("method", "multistep",
                 "order", "2", "solver_type", solverType)), nfe, guidance, spacing.id(), s.defaultTStart(),
-                s.defaultTEnd(), v.toJson(), metrics, prov, true, mse);
+                s.defaultTEnd(), v, metrics, prov, true, mse);
     }
 
     private long publish(ConfigCandidate c) {

@@ -1,5 +1,11 @@
 package io.solvertune.service.configs;
 
+import io.solvertune.tuning.publish.ConfigProvenance;
+import io.solvertune.tuning.publish.ConfigMetrics;
+import io.solvertune.tuning.publish.CanonicalJson;
+import io.solvertune.tuning.publish.ConfigValues;
+import io.solvertune.tuning.publish.ConfigCandidate;
+import io.solvertune.exports.ConfigExports;
 import io.solvertune.numerics.solver.dpm.DpmSolver;
 import io.solvertune.numerics.solver.v3.DpmSolverV3;
 import io.solvertune.numerics.solver.edm.EdmEuler;
@@ -120,10 +126,10 @@ class ConfigStoreApiTest {
     private static ConfigCandidate candidate(long modelId, String method, String solver, JsonNode options, int nfe,
                                              double guidance, String spacing, NoiseSchedule s, ConfigValues v,
                                              double mse) {
-        ObjectNode metrics = JsonNodeFactory.instance.objectNode().put("heldOutMse", mse);
-        ObjectNode prov = JsonNodeFactory.instance.objectNode().put("codeVersion", "test");
+        ConfigMetrics metrics = ConfigMetrics.heldOut(mse);
+        ConfigProvenance prov = ConfigProvenance.codeVersion("test");
         return new ConfigCandidate(modelId, method, solver, options, nfe, guidance, spacing, s.defaultTStart(),
-                s.defaultTEnd(), v.toJson(), metrics, prov, true, mse);
+                s.defaultTEnd(), v, metrics, prov, true, mse);
     }
 
     private static ConfigCandidate baseline(long modelId, NoiseSchedule s, int nfe, double guidance, double mse) {
@@ -247,7 +253,7 @@ class ConfigStoreApiTest {
                 dc(m, s, 8, 7.5, 0.004, 0.05, null),     // DC wins at NFE 8
                 baseline(m, s, 8, 7.5, 0.009),
                 new ConfigCandidate(m, "dode", "ddim", null, 8, 7.5, "logSNR", 1, 0.001,
-                        JSON.createObjectNode(), null, null, false, 0.0001))); // not validated: neither stored nor ranked
+                        null, null, null, false, 0.0001))); // not validated: neither stored nor ranked
         assertEquals(5, ids.size());
         as(reader).get("/api/v1/configs/best?model=" + m + "&nfe=6&guidance=7.5").then().statusCode(200)
                 .header("X-Config-Id", "" + ids.get(1)).body("method", equalTo("baseline"));
@@ -447,7 +453,7 @@ class ConfigStoreApiTest {
         NoiseSchedule s = schedule(m);
         ConfigCandidate c = integerBaseline(m, s, 7.5, 0.02);
         long id = publisher.publish(JOBS.incrementAndGet(), List.of(c)).get(0);
-        double[] times = ConfigValues.parse(c.values()).times();
+        double[] times = c.values().times();
 
         JsonNode k = json(as(reader).get("/api/v1/configs/" + id + "/export/k-diffusion").then().statusCode(200)
                 .extract().asByteArray());
@@ -507,7 +513,7 @@ class ConfigStoreApiTest {
         assertEquals("epsilon", sc.get("prediction_type").asText());
         JsonNode sched = json(files.get("schedule.json"));
         assertEquals("assign", sched.get("mode").asText(), "a logSNR grid is not on integer timesteps");
-        double[] times = ConfigValues.parse(c.values()).times();
+        double[] times = c.values().times();
         VpDiscreteSchedule vp = (VpDiscreteSchedule) s;
         assertEquals(times.length, sched.get("sigmas").size());
         assertEquals(times.length - 1, sched.get("timesteps").size());

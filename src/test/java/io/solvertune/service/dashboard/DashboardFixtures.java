@@ -8,10 +8,13 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.solvertune.numerics.schedule.NoiseSchedule;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.dpm.DpmSolver;
-import io.solvertune.service.configs.CanonicalJson;
-import io.solvertune.service.configs.ConfigCandidate;
 import io.solvertune.service.configs.ConfigPublisher;
-import io.solvertune.service.configs.ConfigValues;
+import io.solvertune.tuning.Json;
+import io.solvertune.tuning.publish.CanonicalJson;
+import io.solvertune.tuning.publish.ConfigCandidate;
+import io.solvertune.tuning.publish.ConfigMetrics;
+import io.solvertune.tuning.publish.ConfigProvenance;
+import io.solvertune.tuning.publish.ConfigValues;
 import io.solvertune.service.persistence.ModelEntity;
 import io.solvertune.tuning.eval.Candidate;
 import io.solvertune.tuning.job.ResolvedModel;
@@ -84,8 +87,8 @@ final class DashboardFixtures {
                         prov.putObject("seeds").putObject("heldOut").put("first", 1_000_000).put("count", 1024);
                         cs.add(new ConfigCandidate(modelId, METHODS[mi % METHODS.length], "dpmsolver++",
                                 JSON.valueToTree(Map.of("method", "multistep", "order", "2", "variant", v)), nfe, g,
-                                sp.id(), s.defaultTStart(), s.defaultTEnd(), values.toJson(), metrics, prov, true,
-                                mse));
+                                sp.id(), s.defaultTStart(), s.defaultTEnd(), values, typed(metrics),
+                                typed(prov, ConfigProvenance.class), true, mse));
                     }
                 }
             }
@@ -126,10 +129,22 @@ final class DashboardFixtures {
         ObjectNode metrics = JsonNodeFactory.instance.objectNode().put("heldOutMse", 1e-4)
                 .put("heldOutStdErr", 1e-5).put("heldOutSeeds", 1024).put("heldOutMedian", 8e-5)
                 .put("heldOutP99", 4e-4).put("vsBase", "BEATS").put("ratioToBase", 0.5);
-        ObjectNode prov = JsonNodeFactory.instance.objectNode().put("codeVersion", "dashboard-test");
         return publisher.publish(JOBS.incrementAndGet(), List.of(new ConfigCandidate(modelId, "dc", "unipc",
                 JSON.valueToTree(Map.of("prediction", "data", "variant", "bh2", "order", "3")), nfe, 1.0, sp.id(),
-                s.defaultTStart(), s.defaultTEnd(), ConfigValues.of(set).toJson(), metrics, prov, true, 1e-4))).get(0);
+                s.defaultTStart(), s.defaultTEnd(), ConfigValues.of(set), typed(metrics),
+                ConfigProvenance.codeVersion("dashboard-test"), true, 1e-4))).get(0);
+    }
+
+    private static ConfigMetrics typed(ObjectNode metrics) {
+        return typed(metrics, ConfigMetrics.class);
+    }
+
+    private static <T> T typed(ObjectNode n, Class<T> type) {
+        try {
+            return Json.MAPPER.treeToValue(n, type);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(e);
+        }
     }
 
     /** Inserts finished, failed and running jobs with stages straight into the tables (overview load). */

@@ -72,7 +72,7 @@ class JobStagesTest {
         TrajectorySet whole;
         try (Denoiser d = model.spec().build(Path.of("."))) {
             whole = Teacher.run(new Teacher.Request(d, model.contentHash(), model.spec().schedule(), Guidance.perSeed(7.5),
-                    Seeds.range(0, 40), p.settings("float64")), one, io.solvertune.tuning.Progress.NONE);
+                    Seeds.range(0, 40), p.settings(Dtype.FLOAT64)), one, io.solvertune.tuning.Progress.NONE);
         }
         assertArrayEquals(whole.seeds(), sharded.seeds());
         assertArrayEquals(whole.times(), sharded.times());

@@ -57,6 +57,9 @@ class RunJobTest {
         byte[] candidatesA = Files.readAllBytes(a.resolve("publish").resolve(PublishStage.FILE));
         JsonNode cands = Json.MAPPER.readTree(candidatesA);
         checkCandidates(cands);
+        // the typed contract publishes what the old path published (fixtures of the old path)
+        io.solvertune.tuning.publish.PublishCompatibilityTest.assertPublishedAsBefore(
+                io.solvertune.tuning.publish.ConfigCandidate.listFromJson(cands));
 
         // rerun: every stage comes from its checkpoint, same bytes
         Run again = runJob(spec, a);
@@ -96,7 +99,7 @@ class RunJobTest {
     static void checkCandidates(JsonNode cands) {
         assertTrue(cands.isArray());
         Set<String> componentNames = new HashSet<>();
-        for (var c : io.solvertune.service.configs.ConfigCandidate.class.getRecordComponents()) {
+        for (var c : io.solvertune.tuning.publish.ConfigCandidate.class.getRecordComponents()) {
             componentNames.add(c.getName());
         }
         Set<String> methods = new HashSet<>();
@@ -134,7 +137,8 @@ class RunJobTest {
                     assertEquals(c.get("tEnd").asDouble(), times.get(times.size() - 1).asDouble());
                 }
                 case "dode" -> {
-                    CoefficientSet set = CoefficientSet.fromJson(c.get("values").toString());
+                    assertEquals("coefficients", c.get("values").get("type").asText());
+                    CoefficientSet set = CoefficientSet.fromJson(c.get("values").get("coefficientSet").toString());
                     assertEquals(5, set.nfe());
                     assertEquals(set.validation().publishable(), c.get("validated").asBoolean());
                     assertEquals(set.validation().mse(), c.get("heldOutMse").asDouble());
@@ -142,9 +146,11 @@ class RunJobTest {
                 }
                 case "dpmsolver-v3" -> {
                     assertEquals("dpmsolver-v3", c.get("solver").asText());
-                    JsonNode files = c.get("values").get("ems").get("files");
-                    assertTrue(files.has("l.npz") && files.has("sb.npz"), files.toString());
-                    assertEquals(30, c.get("values").get("ems").get("gridSteps").asInt());
+                    // the statistics travel inline in the typed value (read from l.npz and sb.npz, sha256-checked)
+                    JsonNode ems = c.get("values").get("ems");
+                    assertTrue(ems.has("l") && ems.has("s") && ems.has("b"), ems.fieldNames().toString());
+                    assertEquals(30, ems.get("metadata").get("gridSteps").asInt());
+                    assertEquals(31 * 32, ems.get("l").size(), "(K + 1) x sample shape");
                     String verdict = c.get("metrics").get("vsBase").asText();
                     assertEquals(verdict.equals("BEATS"), c.get("validated").asBoolean());
                 }

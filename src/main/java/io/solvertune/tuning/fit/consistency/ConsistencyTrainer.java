@@ -49,7 +49,17 @@ public final class ConsistencyTrainer {
                              long adamT, List<CurvePoint> curve, double seconds) {
     }
 
+    /** How the network is trained. */
+    public enum Mode {
+        /** Reinforcement learning (GRPO advantages, PPO clip): needs no gradient of the model. */
+        RL,
+        /** Ablation: the deterministic coefficients' final-state MSE, differentiated through the unrolled solver and the
+         * model by DJL autograd (only where the model is differentiable in DJL). */
+        DIRECT
+    }
+
     private final FitContext ctx;
+    private final Mode mode;
     private final double[] teacherFinal;
     private final TrainerSettings st;
     private final Policy policy;
@@ -65,7 +75,13 @@ public final class ConsistencyTrainer {
      * @param settings     hyperparameters
      */
     public ConsistencyTrainer(FitContext ctx, double[] teacherFinal, TrainerSettings settings) {
+        this(ctx, teacherFinal, settings, Mode.RL);
+    }
+
+    /** A trainer of the given mode. */
+    public ConsistencyTrainer(FitContext ctx, double[] teacherFinal, TrainerSettings settings, Mode mode) {
         this.ctx = ctx;
+        this.mode = mode;
         this.st = settings;
         if (teacherFinal == null || teacherFinal.length != ctx.initial().length) {
             throw new IllegalArgumentException("teacher: expected " + ctx.initial().length + " final values (rows x "
@@ -107,7 +123,7 @@ public final class ConsistencyTrainer {
             return false;
         }
         Checkpoint c = Json.MAPPER.readValue(file.toFile(), Checkpoint.class);
-        String mine = Json.canonical(st.asMap());
+        String mine = settingsKey();
         if (!mine.equals(c.settings())) {
             throw new IllegalArgumentException("checkpoint: " + file + " was written with other settings " + c.settings()
                     + ", not " + mine + " (use another checkpoint file, or the same settings)");
@@ -131,9 +147,15 @@ public final class ConsistencyTrainer {
         return true;
     }
 
+    private String settingsKey() {
+        Map<String, Object> k = new java.util.LinkedHashMap<>(st.asMap());
+        k.put("mode", mode.name());
+        return Json.canonical(k);
+    }
+
     /** Writes the state atomically. */
     public void checkpoint(Path file) throws IOException {
-        Checkpoint c = new Checkpoint(Json.canonical(st.asMap()), iteration, net.params, adam.m, adam.v, adam.t, curve,
+        Checkpoint c = new Checkpoint(settingsKey(), iteration, net.params, adam.m, adam.v, adam.t, curve,
                 seconds);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, Json.MAPPER.writeValueAsString(c));
@@ -149,7 +171,7 @@ public final class ConsistencyTrainer {
         double running = Double.NaN;
         while (iteration < end) {
             long t0 = System.nanoTime();
-            CurvePoint p = iterate(iteration);
+            CurvePoint p = mode == Mode.RL ? iterate(iteration) : iterateDirect(iteration);
             curve.add(p);
             iteration++;
             seconds += (System.nanoTime() - t0) / 1e9;
@@ -253,6 +275,72 @@ public final class ConsistencyTrainer {
         }
     }
 
+    /**
+     * One direct-gradient step: the deterministic (expected) coefficients of {@code noises} training rows' runs, the
+     * mean final-state MSE to the teacher, its gradient through the unrolled solver and the model, Adam.
+     */
+    private CurvePoint iterateDirect(int it) {
+        SplittableRandom rng = rng(it);
+        int nfe = st.minNfe() + rng.nextInt(st.maxNfe() - st.minNfe() + 1);
+        double[] grid = grid(nfe);
+        double[][] feats = features(grid);
+        int[] rows = pick(rng, ctx.rows(), st.noises());
+        int per = ctx.perSample();
+        int b = rows.length;
+        double[] x0 = new double[b * per];
+        double[] target = new double[b * per];
+        long[] seeds = new long[b];
+        for (int r = 0; r < b; r++) {
+            System.arraycopy(ctx.initial(), rows[r] * per, x0, r * per, per);
+            System.arraycopy(teacherFinal, rows[r] * per, target, r * per, per);
+            seeds[r] = ctx.seeds()[rows[r]];
+        }
+        int steps = nfe - 1;
+        double[] flat = new double[steps * st.inputs()];
+        for (int i = 0; i < steps; i++) {
+            System.arraycopy(feats[i], 0, flat, i * st.inputs(), st.inputs());
+        }
+        long[] shape = shape(b);
+        double loss;
+        double[][] grads = new double[net.params.length][];
+        try (NDManager m = NDManager.newBaseManager()) {
+            ModelFunction fn = new ModelFunction(ctx.model(), ctx.guidance(),
+                    ctx.guidance().rowLabels(seeds, ctx.model().numClasses()));
+            double neutral;
+            try (NDManager nm = m.newSubManager()) {
+                NDArray xT = Nd.create(nm, x0, new Shape(shape), ctx.dtype());
+                double[][][] zero = new double[b][steps][policy.dims()];
+                neutral = mean(Rollouts.mse(Rollouts.run(st.form(), st.order(), grid, fn, xT,
+                        Rollouts.host(nm, zero, shape.length, ctx.dtype())), target));
+            }
+            try (NDManager gm = m.newSubManager(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray[] p = net.arrays(gm, true);
+                NDArray x = Nd.create(gm, flat, new Shape(steps, st.inputs()), DataType.FLOAT64);
+                NDArray a = policy.expectedNd(gm, PolicyNet.forward(p, x));
+                NDArray xT = Nd.create(gm, x0, new Shape(shape), ctx.dtype());
+                NDArray fin = Rollouts.run(st.form(), st.order(), grid, fn, xT, Rollouts.shared(a, ctx.dtype()));
+                NDArray tgt = Nd.create(gm, target, new Shape(shape), ctx.dtype());
+                NDArray l = fin.sub(tgt).square().mean().toType(DataType.FLOAT64, false);
+                loss = l.getDouble();
+                gc.backward(l);
+                for (int i = 0; i < p.length; i++) {
+                    // the Gaussian's log standard deviations take no part in the deterministic run
+                    grads[i] = i == 6 ? new double[net.params[i].length] : Nd.toDoubles(p[i].getGradient());
+                }
+            }
+            adam.step(net.params, grads, st.learningRate(), st.maxGradNorm());
+            return new CurvePoint(it, nfe, -loss, loss / Math.max(neutral, 1e-300));
+        }
+    }
+
+    private static double mean(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        return s / v.length;
+    }
+
     /** Final-state MSE of every row to its target. */
     private double[] rollout(NDManager m, double[] grid, double[][][] actions, double[] x0, double[] target,
                              long[] seeds, int total) {
@@ -347,7 +435,7 @@ public final class ConsistencyTrainer {
      */
     public CoefficientSet coefficientSet(int nfe, Policy.Inference inference, Map<String, Object> extra) {
         Map<String, Object> settings = new java.util.LinkedHashMap<>();
-        settings.put("trainer", "rl-grpo-ppo");
+        settings.put("trainer", mode == Mode.RL ? "rl-grpo-ppo" : "direct-gradient-adam");
         settings.put("policyId", policy.id());
         settings.put("hyperparameters", st.asMap());
         settings.put("inference", inference.name().toLowerCase(Locale.ROOT));

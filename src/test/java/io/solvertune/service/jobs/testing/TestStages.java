@@ -5,7 +5,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.solvertune.service.jobs.PublishingFinisher;
+import io.solvertune.tuning.job.TuningStages;
+import io.solvertune.tuning.publish.CandidateFile;
+import io.solvertune.tuning.publish.CanonicalJson;
+import io.solvertune.tuning.publish.ConfigCandidate;
+import io.solvertune.tuning.publish.ConfigMetrics;
+import io.solvertune.tuning.publish.ConfigProvenance;
+import io.solvertune.tuning.publish.ConfigValues;
 import io.solvertune.tuning.job.JobPlanner;
 import io.solvertune.tuning.job.PlannedStage;
 import io.solvertune.tuning.job.StageContext;
@@ -66,7 +72,7 @@ public final class TestStages {
             plan.add(new PlannedStage("fit", "test-fit", shardNames, JSON.createObjectNode()));
             plan.add(new PlannedStage("validate", "test-validate", List.of("fit"), JSON.createObjectNode()));
             if (spec.path("publish").asBoolean(false)) {
-                plan.add(new PlannedStage("publish", PublishingFinisher.PUBLISH_KIND, List.of("validate"),
+                plan.add(new PlannedStage("publish", TuningStages.PUBLISH, List.of("validate"),
                         JSON.createObjectNode()));
             }
             return plan;
@@ -165,24 +171,26 @@ public final class TestStages {
         }
     }
 
-    /** Config candidates: one validated per NFE 5 and 8, one unvalidated. */
+    /** Config candidates: one validated per NFE 5 and 8, one unvalidated (typed, through the candidates file). */
     public static final class Publish extends Base {
         @Override
-        JsonNode run(StageContext ctx, long seed) {
+        JsonNode run(StageContext ctx, long seed) throws Exception {
             JsonNode v = ctx.dependencyOutputs().get("validate");
-            ArrayNode out = JSON.createArrayNode();
+            List<ConfigCandidate> out = new ArrayList<>();
             for (int nfe : new int[] {5, 8}) {
-                out.add(candidate(ctx, v, nfe, true));
+                out.add(candidate(ctx, v, nfe, true, seed));
             }
-            out.add(candidate(ctx, v, 10, false));
-            return out;
+            out.add(candidate(ctx, v, 10, false, seed));
+            Path dir = ctx.workDir().resolve(ctx.stage().name());
+            Files.createDirectories(dir);
+            Path file = dir.resolve("candidates.json");
+            Files.write(file, CandidateFile.bytes(out));
+            return CandidateFile.output(ctx.stage().name() + "/candidates.json",
+                    CanonicalJson.sha256(Files.readAllBytes(file)), out);
         }
 
-        private static ObjectNode candidate(StageContext ctx, JsonNode v, int nfe, boolean validated) {
-            ObjectNode c = JSON.createObjectNode();
-            c.put("method", "dc").put("solver", "dpmsolver++");
-            c.set("solverOptions", JSON.createObjectNode().put("order", 2));
-            c.put("nfe", nfe).put("guidance", 1.0).put("spacing", "logSNR").put("tStart", 1.0).put("tEnd", 1e-3);
+        private static ConfigCandidate candidate(StageContext ctx, JsonNode v, int nfe, boolean validated,
+                                                 long seed) {
             // a valid baseline value whose grid depends on the upstream stages' outputs (so equal runs give equal
             // configs and a different upstream result would show)
             double p = 1.0 + 0.5 * (Math.abs(v.get("sum").asDouble()) % 1.0);
@@ -193,18 +201,19 @@ public final class TestStages {
             io.solvertune.tuning.eval.Candidate cand = io.solvertune.tuning.eval.Candidate.of(
                     io.solvertune.numerics.solver.dpm.DpmSolver.plusPlusMultistep(2),
                     new io.solvertune.numerics.schedule.TimestepSpacing.LogSnr());
-            c.set("values", io.solvertune.service.configs.ConfigValues.ofBaseline(cand, nfe, times).toJson());
-            c.set("metrics", JSON.createObjectNode().put("heldOutMse", v.get("mse").asDouble() / nfe));
-            c.set("provenance", JSON.createObjectNode().put("modelHash", ctx.model().contentHash())
-                    .put("seed", ctx.jobSpec().path("seed").asLong(1)));
-            c.put("validated", validated).put("heldOutMse", v.get("mse").asDouble() / nfe);
-            return c;
+            double mse = v.get("mse").asDouble() / nfe;
+            ConfigProvenance prov = new ConfigProvenance(null, null, null, ctx.model().contentHash(), null, null,
+                    null, null, null, new ConfigProvenance.Seeds(new ConfigProvenance.SeedRange(seed, 1), null, null,
+                    0, null, false), null, null, null, null);
+            return new ConfigCandidate(0, "dc", "dpmsolver++", JSON.createObjectNode().put("order", 2), nfe, 1.0,
+                    "logSNR", 1.0, 1e-3, ConfigValues.ofBaseline(cand, nfe, times), ConfigMetrics.heldOut(mse), prov,
+                    validated, mse);
         }
     }
 
     /** kind → executor. */
     public static Map<String, StageExecutor> executors() {
         return Map.of("test-shard", new Shard(), "test-fit", new Fit(), "test-validate", new Validate(),
-                PublishingFinisher.PUBLISH_KIND, new Publish());
+                TuningStages.PUBLISH, new Publish());
     }
 }

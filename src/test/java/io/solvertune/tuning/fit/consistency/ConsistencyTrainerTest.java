@@ -132,6 +132,31 @@ class ConsistencyTrainerTest {
     }
 
     @Test
+    void theAblationsRecoverThePlantedTableToo() throws Exception {
+        FitContext c = context();
+        double[][] plant = {{}, {0.5}, {0.5}, {0.5}, {0.5}};
+        double[] target = planted(c, new Consistency(Form.DATA, 2, plant, null));
+        double neutral = finalMse(c, Consistency.neutral(Form.DATA, 2, NFE), target);
+        // direct gradient through the unrolled solver and the (DJL-differentiable) mixture
+        ConsistencyTrainer d = new ConsistencyTrainer(c, target, settings(TrainerSettings.PolicyKind.GAUSSIAN, 2, 60),
+                ConsistencyTrainer.Mode.DIRECT);
+        d.train(null, Integer.MAX_VALUE);
+        double direct = finalMse(c, d.solver(NFE, Policy.Inference.EXPECTED), target);
+        assertTrue(direct < 0.01 * neutral, direct + " vs " + neutral);
+        // CMA-ES on the table
+        ConsistencyAblations.Trained cm = ConsistencyAblations.train(ConsistencyAblations.Trainer.CMAES, c, target,
+                settings(TrainerSettings.PolicyKind.GAUSSIAN, 2, 1), new int[] {NFE}, 200, null);
+        double[][] got = cm.set(NFE, Policy.Inference.EXPECTED).values();
+        System.out.println("direct " + java.util.Arrays.deepToString(d.table(NFE, Policy.Inference.EXPECTED))
+                + " cmaes " + java.util.Arrays.deepToString(got));
+        for (int i = 1; i < NFE; i++) {
+            assertEquals(0.5, got[i][0], 0.1, "cmaes step " + i);
+        }
+        double cmaes = finalMse(c, (Consistency) MethodCatalog.spec(cm.set(NFE, Policy.Inference.EXPECTED)), target);
+        assertTrue(cmaes < 0.01 * neutral, cmaes + " vs " + neutral);
+    }
+
+    @Test
     void deterministicAndResumable(@TempDir Path dir) throws Exception {
         FitContext c = context();
         double[] target = planted(c, new Consistency(Form.DATA, 3, new double[][] {{}, {0.5}, {0.4, -0.2}, {0.3, 0.1},

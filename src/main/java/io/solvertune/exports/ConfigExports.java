@@ -1,14 +1,9 @@
-package io.solvertune.service.configs;
+package io.solvertune.exports;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.solvertune.exports.ConsumerCall;
-import io.solvertune.exports.ExportFormat;
-import io.solvertune.exports.ExportRules;
-import io.solvertune.exports.ExportSubject;
-import io.solvertune.exports.ExportSupport;
 import io.solvertune.numerics.coeff.EmpiricalModelStatistics;
 import io.solvertune.numerics.io.Npy;
 import io.solvertune.numerics.io.NpyArray;
@@ -22,6 +17,9 @@ import io.solvertune.numerics.spec.ModelSpec;
 import io.solvertune.tuning.Json;
 import io.solvertune.tuning.eval.Candidate;
 import io.solvertune.tuning.job.ResolvedModel;
+import io.solvertune.tuning.publish.CanonicalJson;
+import io.solvertune.tuning.publish.ConfigDocument;
+import io.solvertune.tuning.publish.ConfigValues;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,8 +30,9 @@ import java.util.Map;
 import java.util.zip.ZipOutputStream;
 
 /**
- * Export formats of a published config, each a pure function of the config's document and its model's spec (both
- * immutable), so an export's bytes never change and carry their own sha256 ETag. Whether a format reproduces the
+ * Export formats of a published config, each a pure function of the config's typed document ({@link ConfigDocument})
+ * and its model's spec (both immutable), so an export's bytes never change and carry their own sha256 ETag; the
+ * service serves them and the CLI writes them without the service. Whether a format reproduces the
  * config, and with which consumer call, is decided by {@link ExportRules} (framework-free); a format that would run
  * another solver than the validated one is refused with {@link NotApplicable} (409) naming the reason and the
  * formats that work, and every export states the consumer call that reproduces it.
@@ -80,14 +79,17 @@ public final class ConfigExports {
     // ---- the decision ----------------------------------------------------------------------------------------------
 
     /** What the export rules need to know about a config (its document) and its model (the stored spec). */
-    public static ExportSubject subject(JsonNode document, JsonNode modelSpec) {
-        ConfigValues values = ConfigValues.parse(document.get("values"));
-        ModelSpec spec = ResolvedModel.specOf(modelSpec);
+    public static ExportSubject subject(ConfigDocument document, JsonNode modelSpec) {
+        return subject(document, ResolvedModel.specOf(modelSpec));
+    }
+
+    /** What the export rules need to know about a config and its model. */
+    public static ExportSubject subject(ConfigDocument document, ModelSpec spec) {
+        ConfigValues values = document.values();
         NoiseSchedule schedule = spec.schedule().build();
         boolean network = spec.model() instanceof DenoiserSpec.TorchScript;
-        PredictionType prediction = PredictionType.parse(document.path("model").path("predictionType")
-                .asText("noise"));
-        double guidance = document.path("guidance").asDouble(1.0);
+        PredictionType prediction = PredictionType.parse(document.model().predictionType());
+        double guidance = document.guidance();
         if (values instanceof ConfigValues.Baseline b) {
             Candidate c = b.candidate();
             SamplerConfig run = new SamplerConfig(c.solver(), c.spacing(), b.steps(), c.tStart(), c.tEnd(),
@@ -103,7 +105,7 @@ public final class ConfigExports {
     }
 
     /** Every format's verdict for a config. */
-    public static Listing listing(long configId, JsonNode document, JsonNode modelSpec) {
+    public static Listing listing(long configId, ConfigDocument document, JsonNode modelSpec) {
         List<Listed> rows = ExportRules.all(subject(document, modelSpec)).stream().map(e -> {
             String href = "/api/v1/configs/" + configId + "/export/" + e.format().id();
             if (!e.isSupported()) {
@@ -120,15 +122,20 @@ public final class ConfigExports {
     /**
      * Exports a config, or throws {@link NotApplicable} when the format would not reproduce it.
      *
-     * @param parsedDocument the config's canonical document (as served)
-     * @param modelSpec      the model's stored spec ({@code models.spec})
-     * @param documentBytes  the served bytes (the json export, and the ETag other exports quote)
+     * @param document      the config's document (as served, read back)
+     * @param modelSpec     the model's stored spec ({@code models.spec})
+     * @param documentBytes the served bytes (the json export, and the ETag other exports quote)
      */
-    public static Export export(ExportFormat format, JsonNode parsedDocument, JsonNode modelSpec,
+    public static Export export(ExportFormat format, ConfigDocument document, JsonNode modelSpec,
                                 byte[] documentBytes) {
-        ObjectNode document = parsedDocument.deepCopy();
-        document.put("_sha256", CanonicalJson.sha256(documentBytes)); // the config's ETag, quoted by every export
-        String base = "config-" + document.path("id").asLong() + "-v" + document.path("version").asInt();
+        return export(format, document, ResolvedModel.specOf(modelSpec), documentBytes);
+    }
+
+    /** {@link #export(ExportFormat, ConfigDocument, JsonNode, byte[])} with the model's spec. */
+    public static Export export(ExportFormat format, ConfigDocument document, ModelSpec modelSpec,
+                                byte[] documentBytes) {
+        Served doc = new Served(document, CanonicalJson.sha256(documentBytes)); // the ETag every export quotes
+        String base = "config-" + document.id() + "-v" + document.version();
         if (format == ExportFormat.JSON) {
             return new Export(documentBytes, format.mediaType(), base + ".json");
         }
@@ -140,11 +147,11 @@ public final class ConfigExports {
         ConsumerCall call = support.call();
         return switch (format) {
             case JSON -> throw new IllegalStateException("handled above");
-            case K_DIFFUSION -> json(kDiffusion(document, subject, call), format, base + "-k-diffusion");
-            case COMFYUI -> json(comfyUi(document, subject, call), format, base + "-comfyui");
-            case DIFFUSERS -> new Export(diffusers(document, subject, call), format.mediaType(),
+            case K_DIFFUSION -> json(kDiffusion(doc, subject, call), format, base + "-k-diffusion");
+            case COMFYUI -> json(comfyUi(doc, subject, call), format, base + "-comfyui");
+            case DIFFUSERS -> new Export(diffusers(doc, subject, call), format.mediaType(),
                     base + "-diffusers.zip");
-            case DPMSOLVER_V3 -> new Export(dpmSolverV3(document, subject, call), format.mediaType(),
+            case DPMSOLVER_V3 -> new Export(dpmSolverV3(doc, subject, call), format.mediaType(),
                     base + "-dpmsolver-v3.zip");
             case DC_RATIOS -> json(doubles(doublesOf(call.arguments().get("ratios"))), format, base + "-dc-ratios");
             case DC_CPR -> throw new IllegalStateException("dc-cpr is never supported");
@@ -181,17 +188,22 @@ public final class ConfigExports {
         return s.inverseLambda(-Math.log(sigma));
     }
 
-    private static ObjectNode header(JsonNode document, String format) {
+    /** A document with the sha256 of its served bytes. */
+    record Served(ConfigDocument document, String sha256) {
+    }
+
+    private static ObjectNode header(Served served, String format) {
+        ConfigDocument d = served.document();
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("format", format);
-        o.put("configId", document.path("id").asLong());
-        o.put("configSha256", document.path("_sha256").asText());
-        o.put("model", document.path("model").path("name").asText());
-        o.put("method", document.path("method").asText());
-        o.put("solver", document.path("solver").asText());
-        o.set("solverOptions", document.path("solverOptions"));
-        o.put("nfe", document.path("nfe").asInt());
-        o.put("guidance", document.path("guidance").asDouble());
+        o.put("configId", d.id());
+        o.put("configSha256", served.sha256());
+        o.put("model", d.model().name());
+        o.put("method", d.method());
+        o.put("solver", d.solver());
+        o.set("solverOptions", d.solverOptions());
+        o.put("nfe", d.nfe());
+        o.put("guidance", d.guidance());
         return o;
     }
 
@@ -201,7 +213,7 @@ public final class ConfigExports {
 
     // ---- k-diffusion and ComfyUI -----------------------------------------------------------------------------------
 
-    static ObjectNode kDiffusion(JsonNode document, ExportSubject s, ConsumerCall call) {
+    static ObjectNode kDiffusion(Served document, ExportSubject s, ConsumerCall call) {
         ObjectNode o = header(document, "k-diffusion");
         o.put("sigmaSpace", sigmaSpace(s.schedule()));
         List<?> calls = (List<?>) call.arguments().get("calls");
@@ -222,7 +234,7 @@ public final class ConfigExports {
         return o;
     }
 
-    static ObjectNode comfyUi(JsonNode document, ExportSubject s, ConsumerCall call) {
+    static ObjectNode comfyUi(Served document, ExportSubject s, ConsumerCall call) {
         ObjectNode o = header(document, "comfyui");
         o.put("sigmaSpace", sigmaSpace(s.schedule()));
         List<?> stages = (List<?>) call.arguments().get("stages");
@@ -238,10 +250,10 @@ public final class ConfigExports {
 
     // ---- diffusers -------------------------------------------------------------------------------------------------
 
-    static byte[] diffusers(JsonNode document, ExportSubject s, ConsumerCall call) {
+    static byte[] diffusers(Served document, ExportSubject s, ConsumerCall call) {
         Map<String, Object> args = call.arguments();
         ObjectNode scheduler = Json.MAPPER.valueToTree(args.get("schedulerConfig"));
-        scheduler.put("_solvertune_config_id", document.path("id").asLong());
+        scheduler.put("_solvertune_config_id", document.document().id());
         ObjectNode schedule = header(document, "diffusers-schedule");
         schedule.put("scheduler", (String) args.get("scheduler"));
         schedule.put("mode", (String) args.get("mode"));
@@ -267,7 +279,7 @@ public final class ConfigExports {
 
         ObjectNode guider = JsonNodeFactory.instance.objectNode();
         guider.put("_class_name", "ClassifierFreeGuidance");
-        guider.put("guidance_scale", document.path("guidance").asDouble());
+        guider.put("guidance_scale", document.document().guidance());
         guider.put("guidance_rescale", 0.0);
         guider.put("use_original_formulation", false);
         guider.put("start", 0.0);
@@ -283,8 +295,8 @@ public final class ConfigExports {
 
     // ---- DPM-Solver-v3 ---------------------------------------------------------------------------------------------
 
-    static byte[] dpmSolverV3(JsonNode document, ExportSubject s, ConsumerCall call) {
-        ConfigValues.DpmSolverV3 v = (ConfigValues.DpmSolverV3) ConfigValues.parse(document.get("values"));
+    static byte[] dpmSolverV3(Served document, ExportSubject s, ConsumerCall call) {
+        ConfigValues.DpmSolverV3 v = (ConfigValues.DpmSolverV3) document.document().values();
         EmpiricalModelStatistics ems = v.ems();
         long[] shape = (long[]) call.arguments().get("statisticsShape");
         Map<String, byte[]> files = new LinkedHashMap<>();

@@ -1,4 +1,4 @@
-package io.solvertune.service.configs;
+package io.solvertune.tuning.publish;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

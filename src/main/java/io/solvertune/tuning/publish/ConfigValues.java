@@ -1,4 +1,4 @@
-package io.solvertune.service.configs;
+package io.solvertune.tuning.publish;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -58,6 +58,28 @@ public sealed interface ConfigValues {
 
     /** Canonical JSON form. */
     JsonNode toJson();
+
+    /**
+     * The run these values stand for: the same solver, exact grid, lower-order-final rule and final denoising step
+     * the validation ran — what {@code sample --config}, the dashboard's sample grids and the Python client's
+     * {@code Config.plan} run.
+     */
+    default io.solvertune.numerics.solver.SamplerConfig samplerConfig() {
+        double[] t = times();
+        double tStart = t[0];
+        double tEnd = t[t.length - 1];
+        if (this instanceof Baseline b) {
+            return new io.solvertune.numerics.solver.SamplerConfig(b.candidate().solver(), b.candidate().spacing(),
+                    b.steps(), tStart, tEnd, b.candidate().lowerOrderFinal(), b.candidate().denoiseToZero());
+        }
+        if (this instanceof Coefficients c) {
+            return new io.solvertune.numerics.solver.SamplerConfig(io.solvertune.tuning.fit.MethodCatalog.spec(c.set()),
+                    c.set().spacing(), c.set().steps(), tStart, tEnd, true, false);
+        }
+        DpmSolverV3 d = (DpmSolverV3) this;
+        return new io.solvertune.numerics.solver.SamplerConfig(d.spec(), d.spacing(), d.steps(), tStart, tEnd,
+                d.lowerOrderFinal(), d.denoiseToZero());
+    }
 
     // ---- the three kinds -------------------------------------------------------------------------------------------
 

@@ -1,0 +1,32 @@
+package io.solvertune.service.artifacts;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+
+/**
+ * Where content-addressed bytes live so that every host reaches them: PostgreSQL ({@link PgBlobStore}, the default)
+ * or an S3-compatible object store ({@link S3BlobStore}). Keys are lower-case hex SHA-256 digests of the content;
+ * blobs are immutable. Framework-free. {@link SharedArtifacts} adds the local cache, hashing and directory trees.
+ */
+public interface BlobStore {
+
+    /** A short name for logs and metrics ({@code postgresql}, {@code s3}). */
+    String name();
+
+    /** Whether the blob {@code sha256} is stored (completely). */
+    boolean exists(String sha256) throws IOException;
+
+    /**
+     * Stores {@code file}, whose content has digest {@code sha256} and {@code size} bytes, streaming it; nothing
+     * happens if the blob is already stored. The caller computed the digest; readers verify it.
+     */
+    void put(String sha256, long size, Path file) throws IOException;
+
+    /**
+     * Streams the blob.
+     *
+     * @throws java.nio.file.NoSuchFileException if it is not stored
+     */
+    InputStream open(String sha256) throws IOException;
+}

@@ -1,0 +1,48 @@
+package io.solvertune.tuning.job;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/**
+ * The kinds of stage a tuning job is made of; {@link #id()} is the name stored with a stage (the compile-time constants
+ * of {@link TuningStages}, which CDI names need).
+ */
+public enum StageKind {
+    /** One shard of teacher trajectories. */
+    TEACHER(TuningStages.TEACHER),
+    /** A split's shards assembled into one trajectory set. */
+    TEACHER_MERGE(TuningStages.TEACHER_MERGE),
+    /** The best untuned baseline per NFE (chosen on training rows, scored on held-out seeds). */
+    BASELINE(TuningStages.BASELINE),
+    /** A coefficient method fitted, chosen and validated on held-out seeds. */
+    FIT(TuningStages.FIT),
+    /** DPM-Solver-v3 empirical model statistics. */
+    FIT_EMS(TuningStages.FIT_EMS),
+    /** DPM-Solver-v3 variants chosen and validated on held-out seeds. */
+    VALIDATE(TuningStages.VALIDATE),
+    /** The job's typed candidates for the config store (the service publishes them when the job finishes). */
+    PUBLISH(TuningStages.PUBLISH);
+
+    private final String id;
+
+    StageKind(String id) {
+        this.id = id;
+    }
+
+    /** The stored name. */
+    @JsonValue
+    public String id() {
+        return id;
+    }
+
+    /** The kind called {@code id}, or null. */
+    @JsonCreator
+    public static StageKind of(String id) {
+        for (StageKind k : values()) {
+            if (k.id.equals(id)) {
+                return k;
+            }
+        }
+        return null;
+    }
+}
