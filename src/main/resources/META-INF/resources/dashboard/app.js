@@ -253,7 +253,10 @@ function renderChrome() {
     h('button', {type: 'button', id: 'signout', onclick: () => signOut('Signed out.')}, 'Sign out')] : []));
 }
 
+let pageSeq = 0;
+
 async function route() {
+  pageSeq++;
   stopStreams();
   clearStatus();
   if (flash) { say(...flash); flash = null; }
@@ -507,27 +510,50 @@ async function jobPage(id) {
   renderStages();
   await pollLogs();
   if (['QUEUED', 'RUNNING'].includes(current.state)) {
-    const ctl = {active: true};
-    const tick = async () => {
-      while (ctl.active && streams.size) {
-        await new Promise(r => setTimeout(r, 1500));
-        if (!ctl.active || !document.getElementById('logs')) break;
-        try { await pollLogs(); } catch { break; }
-      }
-    };
-    streamEvents(`/api/v1/jobs/${id}/events`, (name, d) => {
+    // live: the job's event stream, with a watchdog that reads the job itself whenever the stream has been quiet for
+    // a few seconds (a stream may end or stall; the page must still reach the job's end) and listens again
+    const page = pageSeq;
+    const alive = () => page === pageSeq;
+    const finished = () => !['QUEUED', 'RUNNING'].includes(current.state);
+    let lastEvent = Date.now();
+    const onEvent = (name, d) => {
+      lastEvent = Date.now();
       if (name === 'job' || name === 'end') {
         current = Object.assign({}, current, d);
         renderHead();
       } else if (name === 'stages') {
-        for (const s of d.stages || []) stages.set(s.name, s);
+        for (const st of d.stages || []) stages.set(st.name, st);
         renderStages();
       } else if (name === 'error') {
         main().prepend(problemBox(new ApiError(d.status || 0, d)));
       }
-      if (name === 'end') { ctl.active = false; pollLogs().catch(() => {}); }
-    }).finally(() => { ctl.active = false; });
-    tick();
+    };
+    (async () => {
+      while (alive() && !finished()) {
+        await streamEvents(`/api/v1/jobs/${id}/events`, onEvent);
+        if (!alive() || finished()) break;
+        await new Promise(r => setTimeout(r, 1000));
+      }
+    })();
+    (async () => {
+      while (alive()) {
+        await new Promise(r => setTimeout(r, 1500));
+        if (!alive()) break;
+        try {
+          await pollLogs();
+          if (!finished() && Date.now() - lastEvent > 4000) {
+            const {data} = await api('GET', `/api/v1/jobs/${id}`);
+            if (!alive()) break;
+            lastEvent = Date.now();
+            current = data;
+            for (const st of data.stages || []) stages.set(st.name, st);
+            renderHead();
+            renderStages();
+          }
+          if (finished()) { stopStreams(); await pollLogs(); break; }
+        } catch { break; }
+      }
+    })();
   }
 }
 

@@ -335,6 +335,22 @@ class DashboardBrowserTest {
         open("#/models");
         shot("08-models");
         axe("models");
+        // upload a TorchScript module (the project's Fashion-MNIST UNet, 4.4 MB) with the progress bar
+        Path unet = Path.of("tuning-jobs/fmnist-unet/unet.pt").toAbsolutePath();
+        if (Files.isRegularFile(unet)) {
+            driver.findElement(By.id("u-file")).sendKeys(unet.toString());
+            el("#u-name").sendKeys("unet-browser");
+            WebElement classes = el("#u-classes");
+            classes.clear();
+            classes.sendKeys("10");
+            el("#upload").click();
+            WebElement done = waiting(180).until(d -> d.findElements(By.cssSelector("#upload-result .ok, "
+                    + "#upload-result .problem")).stream().findFirst().orElse(null));
+            assertTrue(done.getText().startsWith("Uploaded and registered unet-browser"), done.getText());
+            assertEquals("1", el("#upload-progress").getAttribute("value"));
+            assertEquals("100 %", el("#upload-pct").getText());
+            shot("08b-upload");
+        }
         el("#r-name").sendKeys(XSS);
         el("#register").click();
         el("#register-result .problem");

@@ -83,7 +83,8 @@ final class DashboardFixtures {
                                 .put("vsBaseline", mi == 0 ? "TIE" : "BEATS");
                         ObjectNode prov = JsonNodeFactory.instance.objectNode().put("codeVersion", "dashboard-test");
                         // as the publish stage writes them: the held-out teacher's steps and the held-out seeds
-                        prov.putObject("teacher").putObject("heldOut").put("steps", 100);
+                        prov.putObject("teacher").set("heldOut", Json.MAPPER.valueToTree(
+                                io.solvertune.tuning.teacher.TeacherSettings.defaults().withSteps(100, 100)));
                         prov.putObject("seeds").putObject("heldOut").put("first", 1_000_000).put("count", 1024);
                         cs.add(new ConfigCandidate(modelId, METHODS[mi % METHODS.length], "dpmsolver++",
                                 JSON.valueToTree(Map.of("method", "multistep", "order", "2", "variant", v)), nfe, g,
