@@ -91,7 +91,16 @@ public class JobEvents {
                     Response.status(429).header(HttpHeaders.RETRY_AFTER, "5").build());
         }
         Stream s = new Stream(jobId, who, sink, sse, open);
-        s.future = scheduler.scheduleWithFixedDelay(s, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+        // The first events go out on the request's own thread: the first send writes the response head, and a
+        // scheduler thread racing the resource method's return for it failed the stream ("Response head already
+        // sent") and left the client with nothing. Later polls run on the scheduler.
+        s.run();
+        synchronized (s) {
+            if (!s.stopped) {
+                s.future = scheduler.scheduleWithFixedDelay(s, interval.toMillis(), interval.toMillis(),
+                        TimeUnit.MILLISECONDS);
+            }
+        }
     }
 
     /** Streams open now (tests). */

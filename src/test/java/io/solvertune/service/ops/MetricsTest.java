@@ -125,7 +125,8 @@ class MetricsTest {
 
     /** The change of a sample between two scrapes (a sample absent from {@code before} counts from 0). */
     private static double delta(String after, String before, String name, String... labels) {
-        return value(after, name, labels) - value(before, name, labels);
+        double b = value(before, name, labels);
+        return value(after, name, labels) - (Double.isNaN(b) ? 0.0 : b);
     }
 
     /** A scrape after the database gauges have been refreshed with the workers stopped. */
