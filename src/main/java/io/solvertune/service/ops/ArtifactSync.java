@@ -144,7 +144,7 @@ public class ArtifactSync implements StageExecutorDecorator {
     private void marker(long jobId, String stage, String tree) throws IOException {
         Path m = markerFile(jobId, stage);
         Files.createDirectories(m.getParent());
-        Path tmp = m.resolveSibling(stage + ".tmp");
+        Path tmp = m.resolveSibling(m.getFileName() + ".tmp"); // stage names may contain "/" (g3/teacher-000)
         Files.writeString(tmp, tree, StandardCharsets.UTF_8);
         Files.move(tmp, m, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
