@@ -26,7 +26,7 @@ import org.jboss.logging.Logger;
 /**
  * Routes every stage's inputs and outputs through the shared artifact store, so workers on hosts without a common file
  * system can run one job: after a stage succeeds its directory ({@code <work-dir>/job-<id>/<stage>}) is stored as a
- * tree and recorded in {@code stage_artifacts}; before a stage runs, and before a job is finished (published), the
+ * tree and recorded in {@code stage_artifacts} (V9); before a stage runs, and before a job is finished (published), the
  * directories of the job's succeeded stages that this host lacks are fetched into its work directory. The stages
  * themselves keep reading and writing local files. {@code solvertune.artifacts.sync=false} turns it off (one host or
  * a shared file system).
