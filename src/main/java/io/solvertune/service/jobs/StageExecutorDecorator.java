@@ -17,6 +17,11 @@ public interface StageExecutorDecorator {
         return decorate(kind, executor);
     }
 
+    /** Wraps the job finisher (which may read the job's files, e.g. for publishing). */
+    default JobFinisher decorateFinisher(JobFinisher finisher) {
+        return finisher;
+    }
+
     /** Lower runs closer to the stage. */
     default int order() {
         return 0;

@@ -79,7 +79,11 @@ public class WorkerPool {
                         }
                         return x;
                     });
-            StageWorker w = new StageWorker(engine.store(), lookup, engine.finisher(),
+            JobFinisher finisher = engine.finisher();
+            for (StageExecutorDecorator d : wrappers) {
+                finisher = d.decorateFinisher(finisher);
+            }
+            StageWorker w = new StageWorker(engine.store(), lookup, finisher,
                     engine.workDir(), poll, heartbeats);
             Thread t = new Thread(w, "job-worker-" + i);
             t.setDaemon(true);
