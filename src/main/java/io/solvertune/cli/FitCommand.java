@@ -39,11 +39,8 @@ final class FitCommand implements Callable<Integer> {
             completionCandidates = MethodCatalog.Names.class)
     List<String> methods;
 
-    @CommandLine.Option(names = "--train", required = true, paramLabel = "DIR", description = "teacher set of the training seeds")
-    Path train;
-
-    @CommandLine.Option(names = "--heldout", required = true, paramLabel = "DIR", description = "teacher set of the held-out seeds")
-    Path heldout;
+    @CommandLine.Mixin
+    TeacherSetOptions sets = new TeacherSetOptions();
 
     @CommandLine.Option(names = "--fit-rows", paramLabel = "FROM:COUNT", converter = SeedRange.Converter.class,
             defaultValue = "0:128", description = "training rows the coefficients are fitted on (default ${DEFAULT-VALUE})")
@@ -112,8 +109,8 @@ final class FitCommand implements Callable<Integer> {
             chosen.add(MethodCatalog.method(name.trim(), dc));
         }
         ModelOptions.Loaded m = model.load();
-        TrajectorySet tr = TrajectorySet.open(train);
-        TrajectorySet ho = TrajectorySet.open(heldout);
+        TrajectorySet tr = TrajectorySet.open(sets.train);
+        TrajectorySet ho = TrajectorySet.open(sets.heldout);
         ModelOptions.checkTrainHeldOut(tr, ho, m);
         int fitFrom = (int) fitRows.first();
         int fitTo = fitFrom + fitRows.count();

@@ -48,11 +48,8 @@ final class LearnTimestepsCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ModelOptions model = new ModelOptions();
 
-    @CommandLine.Option(names = "--train", required = true, paramLabel = "DIR", description = "teacher set of the training seeds")
-    Path train;
-
-    @CommandLine.Option(names = "--heldout", required = true, paramLabel = "DIR", description = "teacher set of the held-out seeds")
-    Path heldout;
+    @CommandLine.Mixin
+    TeacherSetOptions sets = new TeacherSetOptions();
 
     @CommandLine.Option(names = "--fit-rows", paramLabel = "FROM:COUNT", converter = SeedRange.Converter.class,
             defaultValue = "0:128", description = "training rows the grids are learned on (default ${DEFAULT-VALUE})")
@@ -152,8 +149,8 @@ final class LearnTimestepsCommand implements Callable<Integer> {
             e.flush();
         };
         ModelOptions.Loaded m = model.load();
-        TrajectorySet tr = TrajectorySet.open(train);
-        TrajectorySet ho = TrajectorySet.open(heldout);
+        TrajectorySet tr = TrajectorySet.open(sets.train);
+        TrajectorySet ho = TrajectorySet.open(sets.heldout);
         boolean sameSet = java.util.Arrays.equals(ho.seeds(), tr.seeds());
         if (sameSet) {
             if (heldoutRows == null) {
@@ -201,7 +198,7 @@ final class LearnTimestepsCommand implements Callable<Integer> {
         summary.put("fitRows", List.of(fitFrom, fitTo));
         summary.put("selectRows", List.of(selFrom, selTo));
         summary.put("heldOutSeeds", hoTo - hoFrom);
-        summary.put("heldOut", heldout.toString() + " rows " + hoFrom + ".." + (hoTo - 1));
+        summary.put("heldOut", sets.heldout.toString() + " rows " + hoFrom + ".." + (hoTo - 1));
         summary.put("settings", Map.of("evaluations", evaluations, "sigma", sigma, "gitsPoints", gitsPoints,
                 "gitsRows", gitsRows, "teacherSteps", teacherSteps, "variants", variants, "seed", seed));
         try (Denoiser d = m.build()) {

@@ -30,11 +30,8 @@ final class SweepCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ModelOptions model = new ModelOptions();
 
-    @CommandLine.Option(names = "--train", required = true, paramLabel = "DIR", description = "teacher set of the training seeds")
-    Path train;
-
-    @CommandLine.Option(names = "--heldout", required = true, paramLabel = "DIR", description = "teacher set of the held-out seeds")
-    Path heldout;
+    @CommandLine.Mixin
+    TeacherSetOptions sets = new TeacherSetOptions();
 
     @CommandLine.Option(names = "--nfe", split = ",", defaultValue = "5,6,8,10", description = "NFE list (default ${DEFAULT-VALUE})")
     int[] nfes;
@@ -59,8 +56,8 @@ final class SweepCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter o = cmd.commandLine().getOut();
         ModelOptions.Loaded m = model.load();
-        TrajectorySet tr = TrajectorySet.open(train);
-        TrajectorySet ho = TrajectorySet.open(heldout);
+        TrajectorySet tr = TrajectorySet.open(sets.train);
+        TrajectorySet ho = TrajectorySet.open(sets.heldout);
         ModelOptions.checkTrainHeldOut(tr, ho, m);
         int selFrom = select == null ? 0 : (int) select.first();
         int selTo = select == null ? tr.size() : (int) Math.min(tr.size(), select.first() + select.count());

@@ -42,11 +42,8 @@ final class TrainConsistencyCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ModelOptions model = new ModelOptions();
 
-    @CommandLine.Option(names = "--train", required = true, paramLabel = "DIR", description = "teacher set of the training seeds")
-    Path train;
-
-    @CommandLine.Option(names = "--heldout", required = true, paramLabel = "DIR", description = "teacher set of the held-out seeds")
-    Path heldout;
+    @CommandLine.Mixin
+    TeacherSetOptions sets = new TeacherSetOptions();
 
     @CommandLine.Option(names = "--train-rows", paramLabel = "FROM:COUNT", converter = SeedRange.Converter.class,
             defaultValue = "0:128", description = "training rows the policy is trained on (default ${DEFAULT-VALUE})")
@@ -140,8 +137,8 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                 iterations, noises, group, ppoEpochs, clip, entropy, lr, maxGradNorm, advantageScale, seed,
                 TimestepSpacing.named(spacing, rho), Policy.Inference.EXPECTED, checkpointEvery);
         ModelOptions.Loaded m = model.load();
-        TrajectorySet tr = TrajectorySet.open(train);
-        TrajectorySet ho = TrajectorySet.open(heldout);
+        TrajectorySet tr = TrajectorySet.open(sets.train);
+        TrajectorySet ho = TrajectorySet.open(sets.heldout);
         ModelOptions.checkTrainHeldOut(tr, ho, m);
         int from = (int) trainRows.first();
         int to = from + trainRows.count();
