@@ -1,6 +1,7 @@
 package io.solvertune.tuning.publish;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -102,7 +103,7 @@ public class PublishCompatibilityTest {
             now.set("values", values);
             now.set("metrics", CanonicalJson.sorted(Json.MAPPER.valueToTree(c.metrics())));
             now.set("provenance", CanonicalJson.sorted(prov));
-            assertEquals(CanonicalJson.write(old), CanonicalJson.write(now), "candidate " + i + " as stored");
+            assertSameJson(old, now, "candidate " + i + " as stored");
             // served: the document the store writes for it (same id, key, time as the fixture's)
             String name = DOCUMENTS.get(i);
             ConfigDocument before = ConfigDocument.parse(resource("documents/" + name));
@@ -110,8 +111,92 @@ public class PublishCompatibilityTest {
                     CanonicalJson.sorted(c.solverOptions()), c.nfe(), c.guidance(), c.spacing(), c.tStart(), c.tEnd(),
                     "key" + i, 0, c.heldOutMse(), ConfigValues.parse(values), CanonicalJson.sorted(Json.MAPPER.valueToTree(
                     c.metrics())), CanonicalJson.sorted(prov), Instant.parse("2026-12-06T10:00:00Z"));
-            assertEquals(new String(resource("documents/" + name), StandardCharsets.UTF_8), after.write(),
-                    name + " as served");
+            assertSameJson(CanonicalJson.MAPPER.readTree(resource("documents/" + name)),
+                    CanonicalJson.MAPPER.readTree(after.write()), name + " as served");
         }
+    }
+
+    @Test
+    void theToleranceAcceptsRoundingAndRefusesChanges() throws IOException {
+        JsonNode want = CanonicalJson.MAPPER.readTree("{\"m\": 0.4226909073902315, \"b\": [2.5, 0.0013767960479991737]}");
+        assertSameJson(want, CanonicalJson.MAPPER.readTree("{\"m\": 0.4226909073902316, \"b\": [2.5, 0.001376796052128204]}"),
+                "rounding");
+        for (String changed : List.of("{\"m\": 0.42269091, \"b\": [2.5, 0.0013767960479991737]}",
+                "{\"m\": 0.4226909073902315, \"b\": [2.5, 0.00137681]}",
+                "{\"m\": 0.4226909073902315, \"b\": [2.5]}",
+                "{\"m\": 0.4226909073902315, \"c\": [2.5, 0.0013767960479991737]}")) {
+            JsonNode got = CanonicalJson.MAPPER.readTree(changed);
+            assertThrows(AssertionError.class, () -> assertSameJson(want, got, "changed"), changed);
+        }
+    }
+
+    /**
+     * Relative tolerance of a recomputed number against the fixture's. Measured on the tiny job: metrics differed by
+     * 1 ulp (baseline selectMse) and DPM-Solver-v3's selection error by 8e-13 (relative) between two CPUs; a real
+     * change of the published path moves numbers by many orders of magnitude more.
+     */
+    static final double RELATIVE_ULPS = 1e-9;
+
+    /**
+     * The same JSON: same structure, keys, strings and booleans, equal numbers up to {@link #RELATIVE_ULPS} (a job's
+     * metrics are sums of per-seed errors computed by the PyTorch engine, whose vectorised reductions may round the
+     * last digit differently on another CPU). Anything else that differs fails naming the first differing path.
+     */
+    static void assertSameJson(JsonNode want, JsonNode got, String what) {
+        String diff = firstDifference(want, got, "");
+        if (diff != null) {
+            throw new AssertionError(what + ": differs at " + diff);
+        }
+    }
+
+    private static String firstDifference(JsonNode a, JsonNode b, String path) {
+        return firstDifference(a, b, path, 0);
+    }
+
+    /** {@code scale}: the largest magnitude of the numeric array holding a and b (0 outside arrays). */
+    private static String firstDifference(JsonNode a, JsonNode b, String path, double scale) {
+        if (a.isNumber() && b.isNumber()) {
+            double x = a.asDouble();
+            double y = b.asDouble();
+            double size = Math.max(scale, Math.max(Math.abs(x), Math.abs(y)));
+            return x == y || Math.abs(x - y) <= RELATIVE_ULPS * size ? null : path + ": " + a + " vs " + b;
+        }
+        if (a.isObject() && b.isObject()) {
+            java.util.Set<String> fa = new java.util.TreeSet<>();
+            java.util.Set<String> fb = new java.util.TreeSet<>();
+            a.fieldNames().forEachRemaining(fa::add);
+            b.fieldNames().forEachRemaining(fb::add);
+            if (!fa.equals(fb)) {
+                return path + ": fields " + fa + " vs " + fb;
+            }
+            var names = a.fieldNames();
+            while (names.hasNext()) {
+                String n = names.next();
+                String d = firstDifference(a.get(n), b.get(n), path + "/" + n);
+                if (d != null) {
+                    return d;
+                }
+            }
+            return null;
+        }
+        if (a.isArray() && b.isArray()) {
+            if (a.size() != b.size()) {
+                return path + ": " + a.size() + " vs " + b.size() + " elements";
+            }
+            // statistics arrays (DPM-Solver-v3's l, s, b) are compared at the array's scale: their small entries are
+            // differences of large sums and carry the rounding of the large ones
+            double arrayScale = 0;
+            for (int i = 0; i < a.size(); i++) {
+                arrayScale = Math.max(arrayScale, Math.max(Math.abs(a.get(i).asDouble()), Math.abs(b.get(i).asDouble())));
+            }
+            for (int i = 0; i < a.size(); i++) {
+                String d = firstDifference(a.get(i), b.get(i), path + "[" + i + "]", arrayScale);
+                if (d != null) {
+                    return d;
+                }
+            }
+            return null;
+        }
+        return a.equals(b) ? null : path + ": " + a + " vs " + b;
     }
 }
