@@ -6,7 +6,7 @@
 const TOKEN = 'solvertune.token';
 const WHO = 'solvertune.whoami';
 const RANK = {reader: 1, submitter: 2, admin: 3};
-const METHODS = ['dpmsolver-v3', 'dc', 'dc-final', 'dode', 'dode-teacher', 'iia-ddim', 'iia-dpmsolver++2m', 'iia-edm',
+const METHODS = ['dpmsolver-v3', 'consistency-solver', 'dc', 'dc-final', 'dode', 'dode-teacher', 'iia-ddim', 'iia-dpmsolver++2m', 'iia-edm',
   'biia-edm'];
 const SPACINGS = ['time_uniform', 'logSNR', 'time_quadratic', 'karras'];
 // tuning-jobs/gmm-quick.json (the README's example job) and a smaller one for a quick look / the browser test.

@@ -59,6 +59,11 @@ public class TuningPipeline {
         return bind(TuningStages.VALIDATE);
     }
 
+    @Produces @Singleton @Named("stage-" + TuningStages.TRAIN_CONSISTENCY)
+    StageExecutorBinding trainConsistency() {
+        return bind(TuningStages.TRAIN_CONSISTENCY);
+    }
+
     @Produces @Singleton @Named("stage-" + TuningStages.PUBLISH)
     StageExecutorBinding publish() {
         return bind(TuningStages.PUBLISH);

@@ -28,8 +28,9 @@ import java.util.Map;
 /**
  * Collects the job's results into typed {@link ConfigCandidate}s (the publish contract), per guidance scale and NFE:
  * the best untuned baseline ({@code validated}), every chosen coefficient set ({@code validated} =
- * {@link CoefficientSet.Validation#publishable()}) and DPM-Solver-v3 with its statistics ({@code validated} = beats
- * DPM-Solver++ of the same order on the same grid). Writes them to {@value #FILE} (a JSON array of
+ * {@link CoefficientSet.Validation#publishable()}), DPM-Solver-v3 with its statistics ({@code validated} = beats
+ * DPM-Solver++ of the same order on the same grid) and ConsistencySolver's per-NFE tables ({@code validated} = beats
+ * its own base, the form's first-order solver on the same grid; provenance with its training). Writes them to {@value #FILE} (a JSON array of
  * {@link ConfigCandidate#toJson}); the output is a summary row per candidate naming the file and its sha256
  * ({@link CandidateFile}), so the statistics stay out of the job tables. Holds no wall times or paths outside the work directory, so an interrupted
  * and resumed job gives the same bytes as an uninterrupted one.
@@ -62,6 +63,15 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                     CoefficientSet set = CoefficientSet.fromJson(Files.readString(file(ctx, row.file())));
                     byNfe.computeIfAbsent(set.nfe(), n -> new ArrayList<>()).add(
                             fitted(ctx, p, g, base, fo.method(), fit, set));
+                }
+            }
+            if (g.consistency() != null) {
+                StageOutputs.Consistency co = input(ctx, g.consistency(), StageOutputs.Consistency.class);
+                ConsistencyStage.Summary summary = ConsistencyStage.read(file(ctx, co.file()));
+                for (ConsistencyStage.Result r : summary.results()) {
+                    CoefficientSet set = CoefficientSet.fromJson(Files.readString(file(ctx, r.file())));
+                    byNfe.computeIfAbsent(set.nfe(), n -> new ArrayList<>()).add(
+                            consistency(ctx, p, g, base, summary, r, set));
                 }
             }
             if (g.v3() != null) {
@@ -108,6 +118,39 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
         return new ConfigCandidate(ctx.model().id(), method, catalogName(b), options(b), set.nfe(), g.guidance(),
                 set.spacing().id(), times[0], times[times.length - 1], ConfigValues.of(set), metrics,
                 provenance(ctx, p, base, set.nfe(), times, metrics, stage), v.publishable(), v.mse());
+    }
+
+    /**
+     * A ConsistencySolver table: validated like every coefficient set (beats its own base by two paired standard
+     * errors), metrics with the median and p99 of its per-seed held-out errors, provenance with its training.
+     */
+    private static ConfigCandidate consistency(StageContext ctx, StageParams.Publish p, StageParams.Group g,
+                                               Scores.Baselines base, ConsistencyStage.Summary s,
+                                               ConsistencyStage.Result r, CoefficientSet set) {
+        CoefficientSet.Validation v = set.validation();
+        ConfigMetrics m = ConfigMetrics.of(v);
+        ConfigMetrics metrics = new ConfigMetrics(m.config(), m.heldOutMse(), m.heldOutStdErr(), m.heldOutSeeds(),
+                r.selection().isEmpty() ? null : r.selection().get(r.inference()), m.candidatesTried(), m.baseMse(),
+                m.baseStdErr(), m.ratioToBase(), m.vsBase(), m.baseline(), m.baselineMse(), m.ratioToBaseline(),
+                m.vsBaseline(), r.median(), r.p99());
+        SolverSpec b = set.base();
+        double[] times = set.times();
+        List<ConfigProvenance.RewardPoint> curve = ConsistencyStage.thin(s.curve()).stream()
+                .map(c -> new ConfigProvenance.RewardPoint(c.iteration(), c.nfe(), c.reward(), c.ratioToNeutral()))
+                .toList();
+        ConfigProvenance.Training training = new ConfigProvenance.Training(s.trainer(), s.policyId(), r.inference(),
+                s.settings(), s.iterations(), new ConfigProvenance.SeedRange(s.trainSeeds()[0], s.trainSeeds()[1]),
+                ConsistencyStage.curveEvery(s.curve().size()), curve);
+        ConfigProvenance prov = provenance(ctx, p, base, set.nfe(), times, metrics, g.consistency());
+        prov = new ConfigProvenance(prov.jobId(), prov.modelId(), prov.modelName(), prov.modelHash(), prov.schedule(),
+                prov.guidance(), prov.nfe(), prov.timesteps(), prov.teacher(), prov.seeds(), prov.codeVersion(),
+                prov.platform(), prov.metrics(), prov.stage(), training);
+        // the flow form's base is its own neutral Euler-on-velocity step, which has no catalog entry
+        String solver = b instanceof io.solvertune.numerics.solver.consistency.Consistency c
+                ? "consistency-" + c.form().id() : catalogName(b);
+        return new ConfigCandidate(ctx.model().id(), TuningJobSpec.CONSISTENCY_SOLVER, solver, options(b),
+                set.nfe(), g.guidance(), set.spacing().id(), times[0], times[times.length - 1], ConfigValues.of(set),
+                metrics, prov, v.publishable(), v.mse());
     }
 
     private static ConfigCandidate v3(StageContext ctx, StageParams.Publish p, StageParams.Group g,

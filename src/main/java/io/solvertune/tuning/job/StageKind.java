@@ -20,6 +20,8 @@ public enum StageKind {
     FIT_EMS(TuningStages.FIT_EMS),
     /** DPM-Solver-v3 variants chosen and validated on held-out seeds. */
     VALIDATE(TuningStages.VALIDATE),
+    /** ConsistencySolver trained by RL, materialised per NFE and validated on held-out seeds. */
+    TRAIN_CONSISTENCY(TuningStages.TRAIN_CONSISTENCY),
     /** The job's typed candidates for the config store (the service publishes them when the job finishes). */
     PUBLISH(TuningStages.PUBLISH);
 

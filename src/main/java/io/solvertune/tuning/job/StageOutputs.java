@@ -47,6 +47,13 @@ final class StageOutputs {
                   Double baseMse, Boolean publishable) {
     }
 
+    /**
+     * ConsistencySolver's training and per-NFE sets ({@code file}: {@link ConsistencyStage.Summary}; a row's
+     * {@code file} is its {@code CoefficientSet}, {@code config} its inference mode).
+     */
+    record Consistency(String method, String file, int iterations, List<FitRow> results) {
+    }
+
     /** DPM-Solver-v3 statistics ({@code dir}: l.npz, sb.npz, ems.json) with their sha256 by file name. */
     record Ems(String dir, int gridSteps, String source, int samples, String lMethod, Map<String, String> sha256) {
     }

@@ -75,9 +75,16 @@ final class StageParams {
     record V3(Eval eval, String ems, String baseline) {
     }
 
-    /** One guidance scale's result stages. */
+    /**
+     * ConsistencySolver: trained on training rows {@code [0, training.trainRows())}, its inference mode chosen on the
+     * eval's select rows, validated on held-out seeds against its base and the baseline stage's best untuned solver.
+     */
+    record Consistency(Eval eval, ConsistencyTraining training, String baseline) {
+    }
+
+    /** One guidance scale's result stages ({@code consistency}: the ConsistencySolver stage, or null). */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Group(double guidance, String baseline, List<String> fits, String v3) {
+    record Group(double guidance, String baseline, List<String> fits, String v3, String consistency) {
     }
 
     /** The publish stage: every group, and the protocol for provenance. */

@@ -13,7 +13,8 @@ import java.util.Locale;
  *   <li>{@code teacher-train}, {@code teacher-heldout}: the shards assembled into one trajectory set each;</li>
  *   <li>{@code baseline}: the best untuned baseline per NFE, chosen on the selection rows, scored on held-out;</li>
  *   <li>{@code fit-<method>} per coefficient method (fit, choice and held-out validation);
- *       {@code fit-dpmsolver-v3} (statistics) then {@code validate-dpmsolver-v3};</li>
+ *       {@code fit-dpmsolver-v3} (statistics) then {@code validate-dpmsolver-v3}; {@code fit-consistency-solver}
+ *       (ConsistencySolver trained by RL, materialised per NFE, validated);</li>
  * </ol>
  * and one final {@code publish} stage whose output is the JSON array of {@link io.solvertune.tuning.publish.ConfigCandidate}s (written to {@code publish/candidates.json}).
  */
@@ -78,7 +79,14 @@ public final class TuningJobPlanner implements JobPlanner {
                         new StageParams.V3(eval, ems, baseline)));
                 publishDeps.add(v3);
             }
-            groups.add(new StageParams.Group(w, baseline, fits, v3));
+            String consistency = null;
+            if (spec.wantsConsistency()) {
+                consistency = g + "fit-" + TuningJobSpec.CONSISTENCY_SOLVER;
+                stages.add(PlannedStage.of(consistency, StageKind.TRAIN_CONSISTENCY, List.of(train, held, baseline),
+                        new StageParams.Consistency(eval, spec.consistency(), baseline)));
+                publishDeps.add(consistency);
+            }
+            groups.add(new StageParams.Group(w, baseline, fits, v3, consistency));
         }
         stages.add(PlannedStage.of(StageKind.PUBLISH.id(), StageKind.PUBLISH, publishDeps,
                 new StageParams.Publish(groups, spec.teacher(), s)));

@@ -25,6 +25,7 @@ import java.util.Set;
  *  "seeds": {"train": 512, "heldOut": 1024, "trainBase": 0, "heldOutBase": 1000000, "shardSize": 64,
  *            "fitRows": 256, "coefficientFitRows": 128},
  *  "ems": {"source": "teacher", "samples": 1024, "lMethod": "auto"},
+ *  "consistency": {"iterations": 200, "policy": "gaussian", "minNfe": 4, "maxNfe": 10, ...},  // consistency-solver
  *  "batch": 64}
  * }</pre>
  *
@@ -36,21 +37,29 @@ import java.util.Set;
  * smaller counts are accepted for tests and quick looks.
  *
  * @param model      the registry model: {@code "name"} or id (the engine resolves it into a {@link ResolvedModel})
- * @param methods    {@code dpmsolver-v3} and/or the {@link MethodCatalog} names
+ * @param methods    {@code dpmsolver-v3}, {@code consistency-solver} and/or the {@link MethodCatalog} names
  * @param nfe        model evaluations per sample, each in 1..50
  * @param guidance   classifier-free guidance scales (> 0)
  * @param spacings   timestep spacings tried by the baselines and the methods
  * @param classLabel one class for every row, or {@code null}: per-seed classes on a conditional model
  * @param batch      rows per sampling batch
+ * @param consistency ConsistencySolver's training settings (null unless {@code consistency-solver} is requested)
  */
 public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> nfe, List<Double> guidance,
                             List<String> spacings, Integer classLabel, Teacher teacher, Seeds seeds, Ems ems,
-                            int batch) {
+                            int batch, ConsistencyTraining consistency) {
 
     /** Held-out seeds a publishable verdict needs (issue 5). */
     public static final int PUBLISHABLE_HELD_OUT = 1000;
     /** The DPM-Solver-v3 method name. */
     public static final String DPM_SOLVER_V3 = "dpmsolver-v3";
+    /** The ConsistencySolver method name (trained by RL in its own stage). */
+    public static final String CONSISTENCY_SOLVER = "consistency-solver";
+    /**
+     * Most rollouts ({@code iterations x noises x (group + 1)}) one ConsistencySolver training may run: each field has
+     * its own bound, this bounds their product (the default settings run 13,600).
+     */
+    public static final long MAX_CONSISTENCY_ROLLOUTS = 10_000_000L;
     /** Spacings tried when the spec names none. */
     public static final List<String> ALL_SPACINGS = io.solvertune.tuning.eval.BaselineSweep.SPACINGS.stream()
             .map(io.solvertune.numerics.schedule.TimestepSpacing::id).toList();
@@ -101,9 +110,14 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
         spacings = List.copyOf(spacings);
     }
 
-    /** The coefficient methods of the spec (every method but DPM-Solver-v3), in spec order. */
+    /** The coefficient methods of the spec (every method but DPM-Solver-v3 and ConsistencySolver), in spec order. */
     public List<String> coefficientMethods() {
-        return methods.stream().filter(m -> !m.equals(DPM_SOLVER_V3)).toList();
+        return methods.stream().filter(m -> !m.equals(DPM_SOLVER_V3) && !m.equals(CONSISTENCY_SOLVER)).toList();
+    }
+
+    /** Whether ConsistencySolver is requested. */
+    public boolean wantsConsistency() {
+        return methods.contains(CONSISTENCY_SOLVER);
     }
 
     /** Whether DPM-Solver-v3 is requested. */
@@ -149,7 +163,8 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
             throw err.exception();
         }
         Obj root = new Obj(spec, "", err);
-        root.only("model", "methods", "nfe", "guidance", "spacings", "classLabel", "teacher", "seeds", "ems", "batch");
+        root.only("model", "methods", "nfe", "guidance", "spacings", "classLabel", "teacher", "seeds", "ems", "batch",
+                "consistency");
         JsonNode modelRef = root.node.get("model");
         if (modelRef == null || modelRef.isNull()) {
             err.add("model", "required");
@@ -160,6 +175,7 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
 
         Set<String> known = new LinkedHashSet<>();
         known.add(DPM_SOLVER_V3);
+        known.add(CONSISTENCY_SOLVER);
         known.addAll(MethodCatalog.names());
         List<String> methods = root.list("methods", known.size(), (v, f) -> {
             if (!v.isTextual()) {
@@ -167,10 +183,6 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
                 return null;
             }
             String m = v.asText();
-            if (m.equals("consistency-solver")) {
-                err.add(f, "consistency-solver is not yet supported");
-                return null;
-            }
             if (!known.contains(m)) {
                 err.add(f, "unknown method '" + m + "' (known: " + String.join(", ", known) + ")");
                 return null;
@@ -294,9 +306,16 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
         }
         Ems ems = new Ems(source, samples, lMethod);
         int batch = root.integer("batch", 1, limits.maxBatch(), 64);
+        boolean wantsConsistency = methods != null && methods.contains(CONSISTENCY_SOLVER);
+        ConsistencyTraining consistency = null;
+        if (wantsConsistency) {
+            consistency = ConsistencyTraining.parse(root.object("consistency"), nfe, spacings, fitRows, coeffRows);
+        } else if (root.has("consistency") && methods != null) {
+            err.add("consistency", "set, but " + CONSISTENCY_SOLVER + " is not among the methods");
+        }
         if (err.isEmpty()) {
             TuningJobSpec parsed = new TuningJobSpec(modelRef, methods, nfe, guidance, spacings, classLabel, teacher,
-                    seeds, ems, batch);
+                    seeds, ems, batch, consistency);
             long stages = parsed.plannedStages();
             if (stages > limits.maxStages()) {
                 err.add(parsed.guidance().size() > 1 ? "guidance" : "seeds.shardSize", "the plan would have "
@@ -312,11 +331,12 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
 
     /**
      * The number of stages {@link TuningJobPlanner} makes of this spec: per guidance scale the teacher shards of both
-     * splits, two merges, the baseline, one fit per coefficient method and two DPM-Solver-v3 stages; then publish.
+     * splits, two merges, the baseline, one fit per coefficient method, two DPM-Solver-v3 stages and one
+     * ConsistencySolver training; then publish.
      */
     public long plannedStages() {
         long perGuidance = shards(seeds.train(), seeds.shardSize()) + shards(seeds.heldOut(), seeds.shardSize()) + 2
-                + 1 + coefficientMethods().size() + (wantsDpmSolverV3() ? 2 : 0);
+                + 1 + coefficientMethods().size() + (wantsDpmSolverV3() ? 2 : 0) + (wantsConsistency() ? 1 : 0);
         return guidance.size() * perGuidance + 1;
     }
 
@@ -335,7 +355,7 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
     }
 
     /** The errors of one parse: every field is read even after an error, so that all of them are reported. */
-    private static final class Errors {
+    static final class Errors {
         /** Errors reported at most; a spec with more is summarised. */
         static final int MAX = 50;
         private final List<InvalidSpecException.FieldError> list = new ArrayList<>();
@@ -375,7 +395,7 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
     }
 
     /** A JSON object with its field path, for strict typed reads that record errors and return defaults. */
-    private record Obj(JsonNode node, String path, Errors err) {
+    record Obj(JsonNode node, String path, Errors err) {
 
         String field(String name) {
             return path.isEmpty() ? name : path + "." + name;
@@ -489,6 +509,37 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
                 return dflt;
             }
             return v.asDouble();
+        }
+
+        boolean bool(String name, boolean dflt) {
+            if (!has(name)) {
+                return dflt;
+            }
+            JsonNode v = node.get(name);
+            if (!v.isBoolean()) {
+                err.add(field(name), "expected true or false, got " + v);
+                return dflt;
+            }
+            return v.booleanValue();
+        }
+
+        /** A number in {@code [min, max]} (an open end where {@code minOpen} / {@code maxOpen}). */
+        double number(String name, double min, boolean minOpen, double max, boolean maxOpen, double dflt) {
+            if (!has(name)) {
+                return dflt;
+            }
+            double d = number(name, dflt);
+            if (!ok(name)) {
+                return dflt;
+            }
+            boolean lowOk = minOpen ? d > min : d >= min;
+            boolean highOk = maxOpen ? d < max : d <= max;
+            if (!lowOk || !highOk || !Double.isFinite(d)) {
+                err.add(field(name), "must be in " + (minOpen ? "(" : "[") + min + ", " + max + (maxOpen ? ")" : "]")
+                        + ", got " + node.get(name));
+                return dflt;
+            }
+            return d;
         }
 
         String string(String name, String dflt) {

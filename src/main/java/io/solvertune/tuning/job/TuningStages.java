@@ -21,6 +21,8 @@ public final class TuningStages {
     public static final String FIT_EMS = "fit-ems";
     /** DPM-Solver-v3 variants chosen and validated on held-out seeds. */
     public static final String VALIDATE = "validate";
+    /** ConsistencySolver trained by RL, materialised per NFE and validated on held-out seeds. */
+    public static final String TRAIN_CONSISTENCY = "train-consistency";
     /** The job's candidates for the config store. */
     public static final String PUBLISH = "publish";
 
@@ -36,6 +38,7 @@ public final class TuningStages {
         m.put(FIT, new CoefficientFitStage());
         m.put(FIT_EMS, new EmsFitStage());
         m.put(VALIDATE, new DpmSolverV3Stage());
+        m.put(TRAIN_CONSISTENCY, new ConsistencyStage());
         m.put(PUBLISH, new PublishStage());
         return java.util.Collections.unmodifiableMap(m);
     }

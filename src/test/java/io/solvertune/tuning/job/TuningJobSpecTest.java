@@ -54,8 +54,6 @@ class TuningJobSpecTest {
         String unknown = error("{'model': 'm', 'methods': ['dc', 'magic'], 'nfe': [5], 'guidance': [1]}");
         assertTrue(unknown.startsWith("methods[1]: unknown method 'magic' (known: dpmsolver-v3, "), unknown);
         assertTrue(unknown.contains("biia-edm") && unknown.contains("dode-teacher"), unknown);
-        assertEquals("methods[0]: consistency-solver is not yet supported",
-                error("{'model': 'm', 'methods': ['consistency-solver'], 'nfe': [5], 'guidance': [1]}"));
         assertTrue(error("{'model': 'm', 'methods': ['dc'], 'nfe': [5, 51], 'guidance': [1]}").startsWith("nfe[1]: "));
         assertTrue(error("{'model': 'm', 'methods': ['dc'], 'nfe': [5, 5], 'guidance': [1]}").startsWith("nfe[1]: "));
         assertTrue(error("{'model': 'm', 'methods': ['dc'], 'nfe': [5], 'guidance': [0]}").startsWith("guidance[0]: "));
@@ -179,6 +177,92 @@ class TuningJobSpecTest {
             TuningJobSpec s = TuningJobSpec.parse(json(spec));
             assertEquals(new TuningJobPlanner().plan(s).size(), s.plannedStages(), spec);
         }
+    }
+
+    @Test
+    void consistencySolverTakesTheTrainersSettingsWithDefaultsCoveringTheJobsNfes() throws Exception {
+        TuningJobSpec s = TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver', 'dc'],"
+                + " 'nfe': [5, 12], 'guidance': [1], 'seeds': {'train': 64, 'heldOut': 16}}"));
+        assertTrue(s.wantsConsistency());
+        assertEquals(List.of("dc"), s.coefficientMethods(), "consistency-solver has its own stage, not a fit");
+        ConsistencyTraining c = s.consistency();
+        assertEquals(io.solvertune.numerics.solver.consistency.Consistency.Form.NOISE, c.form());
+        assertEquals(io.solvertune.tuning.fit.consistency.TrainerSettings.PolicyKind.GAUSSIAN, c.policy());
+        assertEquals(4, c.minNfe());
+        assertEquals(12, c.maxNfe(), "the default range covers the job's NFEs");
+        assertEquals(200, c.iterations());
+        assertEquals(s.seeds().coefficientFitRows(), c.trainRows());
+        assertEquals("karras", c.spacing());
+        assertEquals(ConsistencyTraining.Inference.AUTO, c.inference());
+        assertEquals(c.iterations(), c.settings().iterations());
+        ConsistencyTraining set = TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'],"
+                + " 'nfe': [5], 'guidance': [1], 'spacings': ['logSNR', 'time_uniform'], 'consistency': {"
+                + "'form': 'data', 'order': 3, 'policy': 'categorical', 'bins': 21, 'hidden': 16, 'nfeInput': true,"
+                + " 'minNfe': 5, 'maxNfe': 8, 'iterations': 7, 'noises': 2, 'group': 4, 'ppoEpochs': 2, 'clip': 0.1,"
+                + " 'entropy': 0, 'learningRate': 1e-3, 'maxGradNorm': 2, 'advantageScale': 5, 'seed': 42,"
+                + " 'spacing': 'time_uniform', 'inference': 'argmax', 'checkpointEvery': 3, 'trainRows': 10}}"))
+                .consistency();
+        assertEquals(new ConsistencyTraining(io.solvertune.numerics.solver.consistency.Consistency.Form.DATA, 3,
+                io.solvertune.tuning.fit.consistency.TrainerSettings.PolicyKind.CATEGORICAL, 21, 0.1, 16, true, 5, 8, 7,
+                2, 4, 2, 0.1, 0.0, 1e-3, 2.0, 5.0, 42, "time_uniform", ConsistencyTraining.Inference.ARGMAX, 3, 10), set);
+        assertEquals("logSNR", TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'],"
+                + " 'nfe': [5], 'guidance': [1], 'spacings': ['logSNR']}")).consistency().spacing());
+        assertEquals(null, TuningJobSpec.parse(json("{'model': 'm', 'methods': ['dc'], 'nfe': [5], 'guidance': [1]}"))
+                .consistency());
+        // the plan: one training stage per guidance scale, between the baseline and publish
+        TuningJobSpec two = TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'], 'nfe': [5],"
+                + " 'guidance': [1, 7.5], 'seeds': {'train': 64, 'heldOut': 16, 'shardSize': 64}}"));
+        List<PlannedStage> plan = new TuningJobPlanner().plan(two);
+        assertEquals(two.plannedStages(), plan.size());
+        List<PlannedStage> cs = plan.stream().filter(p -> p.stageKind() == StageKind.TRAIN_CONSISTENCY).toList();
+        assertEquals(List.of("g1/fit-consistency-solver", "g7.5/fit-consistency-solver"),
+                cs.stream().map(PlannedStage::name).toList());
+        assertEquals(List.of("g1/teacher-train", "g1/teacher-heldout", "g1/baseline"), cs.get(0).dependsOn());
+        assertTrue(plan.get(plan.size() - 1).dependsOn().containsAll(List.of("g1/fit-consistency-solver",
+                "g7.5/fit-consistency-solver")));
+        assertTrue(TuningStages.executors().containsKey(StageKind.TRAIN_CONSISTENCY.id()));
+    }
+
+    @Test
+    void consistencySettingsAreBoundedAndNameTheirField() throws Exception {
+        String base = "'model': 'm', 'methods': ['consistency-solver'], 'nfe': [5, 8], 'guidance': [1],"
+                + " 'seeds': {'train': 64, 'heldOut': 16}";
+        for (String[] bad : new String[][] {
+            {"'colour': 1", "consistency.colour"}, {"'form': 'velocity'", "consistency.form"},
+            {"'order': 5", "consistency.order"}, {"'order': 1", "consistency.order"},
+            {"'policy': 'beta'", "consistency.policy"}, {"'bins': 1", "consistency.bins"},
+            {"'bins': 402", "consistency.bins"}, {"'initStd': 0", "consistency.initStd"},
+            {"'hidden': 4096", "consistency.hidden"}, {"'nfeInput': 'yes'", "consistency.nfeInput"},
+            {"'minNfe': 1", "consistency.minNfe"}, {"'minNfe': 6", "consistency.minNfe"},
+            {"'maxNfe': 7", "consistency.maxNfe"}, {"'maxNfe': 51", "consistency.maxNfe"},
+            {"'minNfe': 5, 'maxNfe': 4", "consistency.maxNfe"}, {"'iterations': 0", "consistency.iterations"},
+            {"'iterations': 100001", "consistency.iterations"}, {"'iterations': 1e9", "consistency.iterations"},
+            {"'iterations': 100000, 'noises': 20, 'group': 256", "consistency.iterations"},
+            {"'noises': 65", "consistency.noises"}, {"'noises': 20, 'trainRows': 10", "consistency.noises"},
+            {"'group': 1", "consistency.group"}, {"'group': 257", "consistency.group"},
+            {"'ppoEpochs': 17", "consistency.ppoEpochs"}, {"'clip': 1", "consistency.clip"},
+            {"'entropy': -1", "consistency.entropy"}, {"'learningRate': 0", "consistency.learningRate"},
+            {"'learningRate': 'fast'", "consistency.learningRate"}, {"'maxGradNorm': 1e300", "consistency.maxGradNorm"},
+            {"'advantageScale': 1001", "consistency.advantageScale"}, {"'seed': -1", "consistency.seed"},
+            {"'spacing': 'cosine'", "consistency.spacing"}, {"'spacing': 'logSNR'", null},
+            {"'inference': 'mode'", "consistency.inference"}, {"'checkpointEvery': 0", "consistency.checkpointEvery"},
+            {"'trainRows': 0", "consistency.trainRows"}, {"'trainRows': 33", "consistency.trainRows"}}) {
+            String spec = "{" + base + ", 'consistency': {" + bad[0] + "}}";
+            if (bad[1] == null) {
+                // logSNR is a known spacing, but not one of this job's
+                spec = spec.replace("'seeds'", "'spacings': ['karras'], 'seeds'");
+                bad[1] = "consistency.spacing";
+            }
+            InvalidSpecException e = invalid(spec, JobLimits.DEFAULTS, null);
+            assertEquals(List.of(bad[1]), e.errors().stream().map(InvalidSpecException.FieldError::field).toList(),
+                    bad[0] + ": " + e.getMessage());
+        }
+        assertEquals(List.of("consistency"), fields("{'model': 'm', 'methods': ['dc'], 'nfe': [5], 'guidance': [1],"
+                + " 'consistency': {'iterations': 5}}"));
+        assertEquals(List.of("consistency"), fields("{" + base + ", 'consistency': [1]}"));
+        String msg = invalid("{" + base + ", 'consistency': {'maxNfe': 7}}", JobLimits.DEFAULTS, null).getMessage();
+        assertEquals("consistency.maxNfe: the job's NFE 8 lies above maxNfe 7: one network serves the NFEs it was"
+                + " trained on", msg);
     }
 
     @Test
