@@ -30,8 +30,16 @@ final class StageOutputs {
     record Baselines(String file, List<BaselineRow> baselines) {
     }
 
-    /** One NFE's best untuned baseline. */
-    record BaselineRow(int nfe, String config, double heldOutMse, double heldOutStdErr) {
+    /**
+     * One NFE's best untuned baseline; {@code heldOutMedian} and {@code heldOutP99} of the per-seed errors (absent in
+     * outputs stored before they were recorded).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record BaselineRow(int nfe, String config, double heldOutMse, double heldOutStdErr, Double heldOutMedian,
+                       Double heldOutP99) {
+        BaselineRow(int nfe, String config, double heldOutMse, double heldOutStdErr) {
+            this(nfe, config, heldOutMse, heldOutStdErr, null, null);
+        }
     }
 
     /** A coefficient method's chosen sets, one row per NFE. */
@@ -44,7 +52,11 @@ final class StageOutputs {
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record FitRow(int nfe, List<String> failures, String file, String config, Double selectMse, Double heldOutMse,
-                  Double baseMse, Boolean publishable) {
+                  Double baseMse, Boolean publishable, Double heldOutMedian, Double heldOutP99) {
+        FitRow(int nfe, List<String> failures, String file, String config, Double selectMse, Double heldOutMse,
+               Double baseMse, Boolean publishable) {
+            this(nfe, failures, file, config, selectMse, heldOutMse, baseMse, publishable, null, null);
+        }
     }
 
     /** DPM-Solver-v3 statistics ({@code dir}: l.npz, sb.npz, ems.json) with their sha256 by file name. */
@@ -55,7 +67,12 @@ final class StageOutputs {
     record V3(String file, String ems, Ems emsOutput, List<V3Row> results) {
     }
 
-    /** One NFE's chosen DPM-Solver-v3 variant. */
-    record V3Row(int nfe, String config, double heldOutMse, double baseMse, boolean publishable) {
+    /** One NFE's chosen DPM-Solver-v3 variant (median and p99 of its per-seed held-out errors). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record V3Row(int nfe, String config, double heldOutMse, double baseMse, boolean publishable, Double heldOutMedian,
+                 Double heldOutP99) {
+        V3Row(int nfe, String config, double heldOutMse, double baseMse, boolean publishable) {
+            this(nfe, config, heldOutMse, baseMse, publishable, null, null);
+        }
     }
 }
