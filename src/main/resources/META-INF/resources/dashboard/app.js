@@ -949,14 +949,17 @@ async function configsPage(ref) {
   render();
 }
 
-/** Teacher | best untuned baseline | tuned configs on the same held-out seeds, rendered by the service on request. */
+/**
+ * Teacher | best untuned baseline | tuned configs on the same held-out seeds: the grid the publishing job's pipeline
+ * stored, or (configs of no grid stage) rendered by the service on request.
+ */
 function sampleGridSection(data, guidanceSel) {
   const nfes = [...new Set(data.configs.map(c => c.nfe))].sort((a, b) => a - b);
   const nfeSel = h('select', {id: 'grid-nfe'}, nfes.map(n => h('option', {value: String(n)}, String(n))));
   const out = h('div', {id: 'sample-grid'});
   const go = h('button', {type: 'button', id: 'show-grid', onclick: async () => {
     go.disabled = true;
-    out.replaceChildren(h('p', {class: 'muted'}, 'Sampling the teacher and every config on the same seeds…'));
+    out.replaceChildren(h('p', {class: 'muted'}, 'Loading the grid (sampled on the same seeds if no job stored one)…'));
     try {
       const {data: g} = await api('GET', `/api/v1/dashboard/models/${data.modelId}/sample-grid?nfe=${nfeSel.value}&guidance=${guidanceSel.value}`);
       const res = await fetch(g.href, {headers: {Authorization: 'Bearer ' + token()}, cache: 'no-store'});
@@ -968,7 +971,9 @@ function sampleGridSection(data, guidanceSel) {
       img.addEventListener('load', () => { img.width = img.naturalWidth * 3; img.dataset.loaded = 'yes'; });
       out.replaceChildren(h('figure', {},
         img,
-        h('figcaption', {}, `NFE ${g.grid.nfe}, guidance ${g.grid.guidance}; rows: held-out seeds ${g.grid.seeds[0]}–${g.grid.seeds.at(-1)}; columns, left to right:`,
+        h('figcaption', {}, `NFE ${g.grid.nfe}, guidance ${g.grid.guidance}; rows: held-out seeds ${g.grid.seeds[0]}–${g.grid.seeds.at(-1)}; `,
+          h('span', {id: 'grid-source'}, g.grid.source === 'pipeline' ? `stored by the pipeline of job ${g.grid.jobId}` : 'rendered on request'),
+          '; columns, left to right:',
           h('ol', {}, cols.map((c, i) => h('li', {}, g.grid.columnConfigIds[i] ? h('a', {href: '#/configs/' + g.grid.columnConfigIds[i]}, c) : c))))));
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 401)) out.replaceChildren(problemBox(e));

@@ -138,7 +138,7 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
     }
 
     /** The statistics a fit-ems stage wrote (l.npz, sb.npz), checked against the sha256 it recorded. */
-    private static EmpiricalModelStatistics statistics(StageContext ctx, StageOutputs.Ems emsOutput)
+    static EmpiricalModelStatistics statistics(StageContext ctx, StageOutputs.Ems emsOutput)
             throws IOException {
         Path dir = file(ctx, emsOutput.dir());
         for (String f : List.of(EmsNpz.L_FILE, EmsNpz.SB_FILE)) {

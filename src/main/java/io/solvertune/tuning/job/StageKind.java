@@ -20,6 +20,8 @@ public enum StageKind {
     FIT_EMS(TuningStages.FIT_EMS),
     /** DPM-Solver-v3 variants chosen and validated on held-out seeds. */
     VALIDATE(TuningStages.VALIDATE),
+    /** Sample grids of an image model: teacher | best untuned baseline | tuned results, per NFE, as PNGs. */
+    SAMPLE_GRIDS(TuningStages.SAMPLE_GRIDS),
     /** The job's typed candidates for the config store (the service publishes them when the job finishes). */
     PUBLISH(TuningStages.PUBLISH);
 

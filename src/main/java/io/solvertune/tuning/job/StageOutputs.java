@@ -75,4 +75,28 @@ final class StageOutputs {
             this(nfe, config, heldOutMse, baseMse, publishable, null, null);
         }
     }
+
+    /**
+     * The sample grids of one guidance scale ({@code index}: {@value SampleGridStage#INDEX}, the same rows with the
+     * provenance), or why there are none ({@code skipped}: the model's samples are not images).
+     *
+     * @param seeds        the held-out seeds of the rows, top to bottom
+     * @param teacherSteps steps of the held-out teacher (the first column)
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Grids(String index, List<Long> seeds, Integer teacherSteps, List<GridRow> grids, String skipped) {
+    }
+
+    /** One NFE's grid: its PNG (relative to the work directory), sha256, pixel size and columns left to right. */
+    record GridRow(int nfe, String file, String sha256, int width, int height, List<GridColumn> columns) {
+    }
+
+    /**
+     * One column of a grid: the teacher ({@code method} "teacher"), the best untuned baseline ("baseline") or a tuned
+     * result (its method), the candidate it ran, the stage that chose it and its per-seed MSE against the teacher on
+     * the grid's seeds (none for the teacher).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record GridColumn(String method, String config, String stage, double[] perSeedMse) {
+    }
 }

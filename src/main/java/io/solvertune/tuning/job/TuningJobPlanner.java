@@ -14,6 +14,9 @@ import java.util.Locale;
  *   <li>{@code baseline}: the best untuned baseline per NFE, chosen on the selection rows, scored on held-out;</li>
  *   <li>{@code fit-<method>} per coefficient method (fit, choice and held-out validation);
  *       {@code fit-dpmsolver-v3} (statistics) then {@code validate-dpmsolver-v3};</li>
+ *   <li>{@code sample-grids} (unless {@code sampleGrids.seeds} is 0): teacher | best untuned baseline | every tuned
+ *       result per NFE on the first held-out seeds, as PNGs (image models; other models record that they have
+ *       none);</li>
  * </ol>
  * and one final {@code publish} stage whose output is the JSON array of {@link io.solvertune.tuning.publish.ConfigCandidate}s (written to {@code publish/candidates.json}).
  */
@@ -78,7 +81,18 @@ public final class TuningJobPlanner implements JobPlanner {
                         new StageParams.V3(eval, ems, baseline)));
                 publishDeps.add(v3);
             }
-            groups.add(new StageParams.Group(w, baseline, fits, v3));
+            StageParams.Group group = new StageParams.Group(w, baseline, fits, v3);
+            groups.add(group);
+            if (spec.sampleGrids().seeds() > 0) {
+                List<String> deps = new ArrayList<>(List.of(held, baseline));
+                deps.addAll(fits);
+                if (v3 != null) {
+                    deps.add(v3);
+                }
+                stages.add(PlannedStage.of(g + StageKind.SAMPLE_GRIDS.id(), StageKind.SAMPLE_GRIDS, deps,
+                        new StageParams.Grids(group, spec.classLabel(), held, spec.sampleGrids().seeds(),
+                                spec.batch())));
+            }
         }
         stages.add(PlannedStage.of(StageKind.PUBLISH.id(), StageKind.PUBLISH, publishDeps,
                 new StageParams.Publish(groups, spec.teacher(), s)));

@@ -21,6 +21,8 @@ public final class TuningStages {
     public static final String FIT_EMS = "fit-ems";
     /** DPM-Solver-v3 variants chosen and validated on held-out seeds. */
     public static final String VALIDATE = "validate";
+    /** Sample grids of an image model (PNGs and their index). */
+    public static final String SAMPLE_GRIDS = "sample-grids";
     /** The job's candidates for the config store. */
     public static final String PUBLISH = "publish";
 
@@ -36,6 +38,7 @@ public final class TuningStages {
         m.put(FIT, new CoefficientFitStage());
         m.put(FIT_EMS, new EmsFitStage());
         m.put(VALIDATE, new DpmSolverV3Stage());
+        m.put(SAMPLE_GRIDS, new SampleGridStage());
         m.put(PUBLISH, new PublishStage());
         return java.util.Collections.unmodifiableMap(m);
     }

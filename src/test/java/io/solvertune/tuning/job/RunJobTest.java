@@ -58,6 +58,11 @@ class RunJobTest {
         JsonNode cands = Json.MAPPER.readTree(candidatesA);
         checkCandidates(cands);
         checkQuantiles(a, cands);
+        // the mixture's samples are not images: its grid stage records why it has none
+        JsonNode grids = Json.MAPPER.readTree(a.resolve("g7.5/sample-grids/" + StageCheckpoint.FILE).toFile())
+                .get("output");
+        assertTrue(grids.get("skipped").asText().startsWith("samples of shape [32] are not images"), grids.toString());
+        assertEquals(0, grids.get("grids").size());
         // the typed contract publishes what the old path published (fixtures of the old path)
         io.solvertune.tuning.publish.PublishCompatibilityTest.assertPublishedAsBefore(
                 io.solvertune.tuning.publish.ConfigCandidate.listFromJson(cands));
