@@ -266,7 +266,14 @@ public class SampleGrids {
                 }
                 String file = g.path("file").asText();
                 String sha = g.path("sha256").asText();
-                Path png = storedFile(jobId, stage, file, sha);
+                Path png;
+                try {
+                    png = storedFile(jobId, stage, file, sha);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    LOG.warnf("sample grid of job %d at nfe %d: %s; rendering one instead", jobId, nfe,
+                            gone.getMessage());
+                    return java.util.Optional.empty();
+                }
                 ArtifactStore.Stored s = artifacts.put(png, KIND);
                 if (!s.sha256().equals(sha)) {
                     throw new IllegalStateException("job " + jobId + " " + file + ": sha256 " + s.sha256()

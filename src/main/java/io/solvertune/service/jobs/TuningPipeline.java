@@ -59,6 +59,11 @@ public class TuningPipeline {
         return bind(TuningStages.VALIDATE);
     }
 
+    @Produces @Singleton @Named("stage-" + TuningStages.SAMPLE_GRIDS)
+    StageExecutorBinding sampleGrids() {
+        return bind(TuningStages.SAMPLE_GRIDS);
+    }
+
     @Produces @Singleton @Named("stage-" + TuningStages.PUBLISH)
     StageExecutorBinding publish() {
         return bind(TuningStages.PUBLISH);

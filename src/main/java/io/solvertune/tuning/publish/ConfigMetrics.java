@@ -10,7 +10,7 @@ import io.solvertune.tuning.fit.CoefficientSet;
  * <ul>
  *   <li>baseline: config, heldOut*, selectMse, candidatesTried, ratioToBaseline = 1;</li>
  *   <li>coefficient set: heldOut*, base*, ratioToBase, vsBase and, when it was compared, baseline, baselineMse,
- *       ratioToBaseline, vsBaseline;</li>
+ *       baselineMedian, baselineP99, ratioToBaseline, vsBaseline;</li>
  *   <li>DPM-Solver-v3: all but candidatesTried.</li>
  * </ul>
  * {@code heldOutMedian} and {@code heldOutP99}: the median and 99th percentile (numpy's linear interpolation) of the

@@ -87,6 +87,13 @@ class TuningServiceEndToEndTest {
             JsonNode c = new ObjectMapper().readTree(given().header("Authorization", "Bearer " + submitter)
                     .get("/api/v1/configs/" + id).then().statusCode(200).extract().asString());
             assertEquals(5, c.path("nfe").asInt(), c.toString());
+            // the config API serves the median and p99 of its per-seed held-out errors (its verdicts' too)
+            JsonNode m = c.path("metrics");
+            assertTrue(m.path("heldOutMedian").isNumber() && m.path("heldOutP99").isNumber(), m.toString());
+            assertTrue(m.path("heldOutMedian").asDouble() <= m.path("heldOutP99").asDouble(), m.toString());
+            if (!"baseline".equals(c.path("method").asText())) {
+                assertTrue(m.path("baseMedian").isNumber() && m.path("baselineP99").isNumber(), m.toString());
+            }
             Path out = dir.resolve("c" + id + ".json");
             Run dl = cli("download", Long.toString(id), "--server", url, "--token", submitter, "--out", out.toString());
             assertEquals(0, dl.code(), dl.err());

@@ -56,6 +56,8 @@ class SampleGridStageTest {
         assertEquals(out.get("grids"), index.get("grids"), "the index lists the output's grids");
         assertEquals(2.0, index.get("guidance").asDouble());
         assertEquals("[1,28,28]", index.get("sampleShape").toString());
+        assertEquals(20, out.get("teacherSteps").asInt());
+        assertEquals(20, index.get("teacher").get("steps").asInt());
 
         Scores.Baselines base = Scores.readBaselines(work.resolve("g2/baseline/" + BaselineStage.FILE));
         TrajectorySet held = TrajectorySet.open(heldOutDir(work));
