@@ -153,6 +153,43 @@ public class SampleGrids {
         }
     }
 
+    /** A config's model, NFE, guidance and publishing job. */
+    public record ConfigRef(long id, long modelId, int nfe, double guidance, Long jobId) {
+    }
+
+    /** The config with this id, or empty. */
+    @SuppressWarnings("unchecked")
+    public java.util.Optional<ConfigRef> config(long id) {
+        List<Object[]> rows = QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery("SELECT c.model_id, "
+                + "c.nfe, c.guidance, c.job_id FROM solver_configs c WHERE c.id = :id").setParameter("id", id)
+                .getResultList());
+        if (rows.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        Object[] r = rows.get(0);
+        return java.util.Optional.of(new ConfigRef(id, ((Number) r[0]).longValue(), ((Number) r[1]).intValue(),
+                ((Number) r[2]).doubleValue(), r[3] == null ? null : ((Number) r[3]).longValue()));
+    }
+
+    /**
+     * The grid of a config: the one its publishing job stored at its NFE and guidance (the config is a column of it),
+     * else the grid of the model's current configs there ({@link #grid}).
+     */
+    public Grid grid(ConfigReader.ModelRef model, ConfigRef config) {
+        if (config.jobId() != null) {
+            long[] shape = QuarkusTransaction.requiringNew().call(() -> ModelEntity.<ModelEntity>findByIdOptional(
+                    model.id()).map(e -> java.util.Arrays.stream(e.inputShape).asLongStream().toArray())
+                    .orElse(new long[0]));
+            if (ImageGrid.isImage(shape)) {
+                java.util.Optional<Grid> stored = stored(model, config.jobId(), config.nfe(), config.guidance(), shape);
+                if (stored.isPresent()) {
+                    return stored.get();
+                }
+            }
+        }
+        return grid(model, config.nfe(), config.guidance());
+    }
+
     /** Current (latest, stable or recommended) configs: id, method, document; baselines first, then by MSE. */
     @SuppressWarnings("unchecked")
     List<Object[]> currentConfigs(long modelId, int nfe, double guidance) {

@@ -322,6 +322,18 @@ class DashboardApiTest {
         assertEquals(shas.get(6), g6.getString("grid.sha256"));
         assertEquals(shas.get(6), io.solvertune.tuning.publish.CanonicalJson.sha256(as(submitter)
                 .get(g6.getString("href")).then().statusCode(200).extract().asByteArray()));
+
+        // a config's grid: its job's at its NFE and guidance, the config one of the columns
+        JsonPath gc = as(submitter).get("/api/v1/dashboard/configs/" + ids.get(3) + "/sample-grid").then()
+                .statusCode(200).extract().jsonPath();
+        assertEquals("pipeline", gc.getString("grid.source"));
+        assertEquals(6, gc.getInt("grid.nfe"));
+        assertEquals(shas.get(6), gc.getString("grid.sha256"));
+        assertTrue(gc.getList("grid.columnConfigIds", Long.class).contains(ids.get(3)));
+        as(submitter).get("/api/v1/dashboard/configs/" + Long.MAX_VALUE + "/sample-grid").then().statusCode(404);
+        as(submitter).get("/api/v1/dashboard/configs/abc/sample-grid").then().statusCode(400)
+                .body("errors[0].field", org.hamcrest.Matchers.equalTo("id"));
+        given().get("/api/v1/dashboard/configs/" + ids.get(3) + "/sample-grid").then().statusCode(401);
     }
 
     @Test
