@@ -14,9 +14,9 @@ import java.util.Locale;
  *   <li>{@code baseline}: the best untuned baseline per NFE, chosen on the selection rows, scored on held-out;</li>
  *   <li>{@code fit-<method>} per coefficient method (fit, choice and held-out validation);
  *       {@code fit-dpmsolver-v3} (statistics) then {@code validate-dpmsolver-v3};</li>
- *   <li>{@code sample-grids} (unless {@code sampleGrids.seeds} is 0): teacher | best untuned baseline | every tuned
- *       result per NFE on the first held-out seeds, as PNGs (image models; other models record that they have
- *       none);</li>
+ *   <li>{@code sample-grids} (unless {@code sampleGrids.seeds} is 0 or the model is known not to have image
+ *       samples): teacher | best untuned baseline | every tuned result per NFE on the first held-out seeds, as PNGs
+ *       (a model of unknown shape whose samples turn out not to be images records that it has none);</li>
  * </ol>
  * and one final {@code publish} stage whose output is the JSON array of {@link io.solvertune.tuning.publish.ConfigCandidate}s (written to {@code publish/candidates.json}).
  */
@@ -42,11 +42,20 @@ public final class TuningJobPlanner implements JobPlanner {
 
     @Override
     public List<PlannedStage> plan(JsonNode spec, Model model) {
-        return plan(TuningJobSpec.parse(spec, limits, model));
+        return plan(TuningJobSpec.parse(spec, limits, model), model == null || model.sampleShape() == null
+                || io.solvertune.tuning.eval.ImageGrid.isImage(model.sampleShape()));
     }
 
-    /** Plans a parsed spec. */
+    /** Plans a parsed spec (with its sample-grid stages: the model may have image samples). */
     public List<PlannedStage> plan(TuningJobSpec spec) {
+        return plan(spec, true);
+    }
+
+    /**
+     * Plans a parsed spec; {@code images}: whether the model may have image samples (false: a model known to have
+     * other samples gets no sample-grid stages).
+     */
+    public List<PlannedStage> plan(TuningJobSpec spec, boolean images) {
         List<PlannedStage> stages = new ArrayList<>();
         List<StageParams.Group> groups = new ArrayList<>();
         List<String> publishDeps = new ArrayList<>();
@@ -83,7 +92,7 @@ public final class TuningJobPlanner implements JobPlanner {
             }
             StageParams.Group group = new StageParams.Group(w, baseline, fits, v3);
             groups.add(group);
-            if (spec.sampleGrids().seeds() > 0) {
+            if (images && spec.sampleGrids().seeds() > 0) {
                 List<String> deps = new ArrayList<>(List.of(held, baseline));
                 deps.addAll(fits);
                 if (v3 != null) {

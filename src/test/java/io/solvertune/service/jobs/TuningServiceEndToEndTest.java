@@ -80,6 +80,8 @@ class TuningServiceEndToEndTest {
         j.path("result").path("configIds").forEach(n -> ids.add(n.asLong()));
         assertTrue(!ids.isEmpty(), status.out());
         assertTrue(j.path("stages").size() > 5, "a DAG of stages");
+        j.path("stages").forEach(st -> assertTrue(!st.path("name").asText().endsWith("/sample-grids"),
+                "no sample-grid stage for a model whose samples are not images: " + st));
 
         // every published config is downloadable; the baseline's sigmas export
         boolean sawBaseline = false;
