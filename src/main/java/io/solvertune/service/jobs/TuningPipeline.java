@@ -64,6 +64,11 @@ public class TuningPipeline {
         return bind(TuningStages.TRAIN_CONSISTENCY);
     }
 
+    @Produces @Singleton @Named("stage-" + TuningStages.SAMPLE_GRIDS)
+    StageExecutorBinding sampleGrids() {
+        return bind(TuningStages.SAMPLE_GRIDS);
+    }
+
     @Produces @Singleton @Named("stage-" + TuningStages.PUBLISH)
     StageExecutorBinding publish() {
         return bind(TuningStages.PUBLISH);

@@ -52,7 +52,8 @@ final class BaselineStage extends TypedStage<StageParams.Eval, StageOutputs.Base
         Scores.write(file, new Scores.Baselines(picks, g, train.meta().teacher(), held.meta().teacher(),
                 new long[] {ts[0], ts.length}, new long[] {hs[0], hs.length}, new int[] {p.selectFrom(), p.selectTo()}));
         List<StageOutputs.BaselineRow> rows = picks.stream().map(b -> new StageOutputs.BaselineRow(b.nfe(),
-                b.candidate().name(), b.heldOut().meanMse(), b.heldOut().stdErr())).toList();
+                b.candidate().name(), b.heldOut().meanMse(), b.heldOut().stdErr(), b.heldOut().median(),
+                b.heldOut().p99())).toList();
         return new Output<>(new StageOutputs.Baselines(StageRuntime.relative(ctx, file), rows),
                 List.of(StageRuntime.relative(ctx, file)));
     }

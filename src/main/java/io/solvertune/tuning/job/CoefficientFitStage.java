@@ -75,7 +75,8 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
             StageCheckpoint.writeAtomically(file, set.toJson().getBytes(StandardCharsets.UTF_8));
             files.add(StageRuntime.relative(ctx, file));
             rows.add(new StageOutputs.FitRow(o.nfe(), o.failures(), StageRuntime.relative(ctx, file),
-                    TunedMethods.name(p.method(), set), o.select().meanMse(), v.mse(), v.baseMse(), v.publishable()));
+                    TunedMethods.name(p.method(), set), o.select().meanMse(), v.mse(), v.baseMse(), v.publishable(),
+                    v.median(), v.p99()));
             ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d: %s, held-out MSE %.5g vs base %.5g (%s)",
                     ctx.stage().name(), o.nfe(), TunedMethods.name(p.method(), set), v.mse(), v.baseMse(), v.vsBase()));
         }

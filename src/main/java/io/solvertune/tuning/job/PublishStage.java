@@ -101,7 +101,8 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
         Candidate run = new Candidate(c.name(), c.solver(), c.spacing(), c.lowerOrderFinal(), c.denoiseToZero(),
                 times[0], times[times.length - 1]);
         ConfigMetrics metrics = ConfigMetrics.baseline(c.name(), b.heldOut().meanMse(), b.heldOut().stdErr(),
-                b.heldOut().seeds(), b.select().meanMse(), b.candidatesTried());
+                b.heldOut().seeds(), b.select().meanMse(), b.candidatesTried(), b.heldOut().median(),
+                b.heldOut().p99());
         SolverSpec s = c.solver();
         return new ConfigCandidate(ctx.model().id(), ConfigCandidate.BASELINE, SolverCatalog.nameOf(s),
                 options(s), b.nfe(), g.guidance(), c.spacing().id(), b.tStart(), b.tEnd(),
@@ -159,10 +160,14 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                 pk.cPseudo()));
         var spec = new io.solvertune.numerics.solver.v3.DpmSolverV3(ems, pk.order(), pk.pPseudo(), pk.useCorrector(),
                 pk.cPseudo(), false, false, null);
+        Scores.Score bl = base.picks().stream().filter(b -> b.nfe() == pk.nfe()).map(Scores.BaselinePick::heldOut)
+                .findFirst().orElse(null);
         ConfigMetrics metrics = new ConfigMetrics(pk.name(), pk.heldOut().meanMse(), pk.heldOut().stdErr(),
                 pk.heldOut().seeds(), pk.select().meanMse(), null, pk.base().meanMse(), pk.base().stdErr(),
                 pk.heldOut().meanMse() / pk.base().meanMse(), pk.vsBase(), pk.baseline(), pk.baselineMse(),
-                pk.heldOut().meanMse() / pk.baselineMse(), pk.vsBaseline(), null, null);
+                pk.heldOut().meanMse() / pk.baselineMse(), pk.vsBaseline(), pk.heldOut().median(),
+                pk.heldOut().p99(), pk.base().median(), pk.base().p99(), bl == null ? null : bl.median(),
+                bl == null ? null : bl.p99());
         return new ConfigCandidate(ctx.model().id(), TuningJobSpec.DPM_SOLVER_V3, TuningJobSpec.DPM_SOLVER_V3, opts,
                 pk.nfe(), g.guidance(), pk.spacing().id(), pk.tStart(), pk.tEnd(),
                 ConfigValues.ofDpmSolverV3(spec, pk.spacing(), pk.times().length - 1, true, false, pk.times()),
@@ -176,7 +181,7 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
     }
 
     /** The statistics a fit-ems stage wrote (l.npz, sb.npz), checked against the sha256 it recorded. */
-    private static EmpiricalModelStatistics statistics(StageContext ctx, StageOutputs.Ems emsOutput)
+    static EmpiricalModelStatistics statistics(StageContext ctx, StageOutputs.Ems emsOutput)
             throws IOException {
         Path dir = file(ctx, emsOutput.dir());
         for (String f : List.of(EmsNpz.L_FILE, EmsNpz.SB_FILE)) {

@@ -25,6 +25,22 @@ final class Scores {
         Evaluation.Result result() {
             return new Evaluation.Result(candidate, nfe, seeds, meanMse, stdMse, stdErr, 0, perSeed);
         }
+
+        /** Median of the per-seed errors (null without them). */
+        @com.fasterxml.jackson.annotation.JsonIgnore
+        Double median() {
+            return finite(Evaluation.quantile(perSeed, 0.5));
+        }
+
+        /** 99th percentile of the per-seed errors (numpy's linear interpolation; null without them). */
+        @com.fasterxml.jackson.annotation.JsonIgnore
+        Double p99() {
+            return finite(Evaluation.quantile(perSeed, 0.99));
+        }
+
+        private static Double finite(double v) {
+            return Double.isFinite(v) ? v : null;
+        }
     }
 
     /**

@@ -22,6 +22,8 @@ public enum StageKind {
     VALIDATE(TuningStages.VALIDATE),
     /** ConsistencySolver trained by RL, materialised per NFE and validated on held-out seeds. */
     TRAIN_CONSISTENCY(TuningStages.TRAIN_CONSISTENCY),
+    /** Sample grids of an image model: teacher | best untuned baseline | tuned results, per NFE, as PNGs. */
+    SAMPLE_GRIDS(TuningStages.SAMPLE_GRIDS),
     /** The job's typed candidates for the config store (the service publishes them when the job finishes). */
     PUBLISH(TuningStages.PUBLISH);
 

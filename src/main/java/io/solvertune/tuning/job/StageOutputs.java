@@ -30,8 +30,16 @@ final class StageOutputs {
     record Baselines(String file, List<BaselineRow> baselines) {
     }
 
-    /** One NFE's best untuned baseline. */
-    record BaselineRow(int nfe, String config, double heldOutMse, double heldOutStdErr) {
+    /**
+     * One NFE's best untuned baseline; {@code heldOutMedian} and {@code heldOutP99} of the per-seed errors (absent in
+     * outputs stored before they were recorded).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record BaselineRow(int nfe, String config, double heldOutMse, double heldOutStdErr, Double heldOutMedian,
+                       Double heldOutP99) {
+        BaselineRow(int nfe, String config, double heldOutMse, double heldOutStdErr) {
+            this(nfe, config, heldOutMse, heldOutStdErr, null, null);
+        }
     }
 
     /** A coefficient method's chosen sets, one row per NFE. */
@@ -44,7 +52,11 @@ final class StageOutputs {
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record FitRow(int nfe, List<String> failures, String file, String config, Double selectMse, Double heldOutMse,
-                  Double baseMse, Boolean publishable) {
+                  Double baseMse, Boolean publishable, Double heldOutMedian, Double heldOutP99) {
+        FitRow(int nfe, List<String> failures, String file, String config, Double selectMse, Double heldOutMse,
+               Double baseMse, Boolean publishable) {
+            this(nfe, failures, file, config, selectMse, heldOutMse, baseMse, publishable, null, null);
+        }
     }
 
     /**
@@ -62,7 +74,36 @@ final class StageOutputs {
     record V3(String file, String ems, Ems emsOutput, List<V3Row> results) {
     }
 
-    /** One NFE's chosen DPM-Solver-v3 variant. */
-    record V3Row(int nfe, String config, double heldOutMse, double baseMse, boolean publishable) {
+    /** One NFE's chosen DPM-Solver-v3 variant (median and p99 of its per-seed held-out errors). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record V3Row(int nfe, String config, double heldOutMse, double baseMse, boolean publishable, Double heldOutMedian,
+                 Double heldOutP99) {
+        V3Row(int nfe, String config, double heldOutMse, double baseMse, boolean publishable) {
+            this(nfe, config, heldOutMse, baseMse, publishable, null, null);
+        }
+    }
+
+    /**
+     * The sample grids of one guidance scale ({@code index}: {@value SampleGridStage#INDEX}, the same rows with the
+     * provenance), or why there are none ({@code skipped}: the model's samples are not images).
+     *
+     * @param seeds        the held-out seeds of the rows, top to bottom
+     * @param teacherSteps steps of the held-out teacher (the first column)
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Grids(String index, List<Long> seeds, Integer teacherSteps, List<GridRow> grids, String skipped) {
+    }
+
+    /** One NFE's grid: its PNG (relative to the work directory), sha256, pixel size and columns left to right. */
+    record GridRow(int nfe, String file, String sha256, int width, int height, List<GridColumn> columns) {
+    }
+
+    /**
+     * One column of a grid: the teacher ({@code method} "teacher"), the best untuned baseline ("baseline") or a tuned
+     * result (its method), the candidate it ran, the stage that chose it and its per-seed MSE against the teacher on
+     * the grid's seeds (none for the teacher).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record GridColumn(String method, String config, String stage, double[] perSeedMse) {
     }
 }

@@ -87,6 +87,14 @@ final class StageParams {
     record Group(double guidance, String baseline, List<String> fits, String v3, String consistency) {
     }
 
+    /**
+     * The sample grids of one guidance scale: the first {@code seeds} rows of the held-out teacher set, its final
+     * states beside the runs of the group's best baselines and tuned results.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Grids(Group group, Integer classLabel, String heldOut, int seeds, int batch) {
+    }
+
     /** The publish stage: every group, and the protocol for provenance. */
     record Publish(List<Group> groups, TuningJobSpec.Teacher teacher, TuningJobSpec.Seeds seeds) {
     }

@@ -26,7 +26,8 @@ import java.util.Set;
  *            "fitRows": 256, "coefficientFitRows": 128},
  *  "ems": {"source": "teacher", "samples": 1024, "lMethod": "auto"},
  *  "consistency": {"iterations": 200, "policy": "gaussian", "minNfe": 4, "maxNfe": 10, ...},  // consistency-solver
- *  "batch": 64}
+ *  "batch": 64,
+ *  "sampleGrids": {"seeds": 8}}                  // image models: grids on the first 8 held-out seeds (0: none)
  * }</pre>
  *
  * <p>Protocol (that of {@code tuning-jobs/benchmarks/*.sh}): training teacher rows {@code [0, fitRows)} are what the
@@ -44,10 +45,12 @@ import java.util.Set;
  * @param classLabel one class for every row, or {@code null}: per-seed classes on a conditional model
  * @param batch      rows per sampling batch
  * @param consistency ConsistencySolver's training settings (null unless {@code consistency-solver} is requested)
+ * @param sampleGrids the sample grids of image models
  */
 public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> nfe, List<Double> guidance,
                             List<String> spacings, Integer classLabel, Teacher teacher, Seeds seeds, Ems ems,
-                            int batch, ConsistencyTraining consistency) {
+                            int batch, ConsistencyTraining consistency,
+                            SampleGrids sampleGrids) {
 
     /** Held-out seeds a publishable verdict needs (issue 5). */
     public static final int PUBLISHABLE_HELD_OUT = 1000;
@@ -102,6 +105,17 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
      */
     public record Ems(EmsSource source, int samples, String lMethod) {
     }
+
+    /**
+     * Sample grids (teacher | best untuned baseline | every tuned result, per NFE) rendered by the pipeline for image
+     * models, on the first {@code seeds} held-out seeds (default 8, at most {@value #MAX_GRID_SEEDS}; 0: no grid
+     * stage).
+     */
+    public record SampleGrids(int seeds) {
+    }
+
+    /** Rows (seeds) of a sample grid at most. */
+    public static final int MAX_GRID_SEEDS = 32;
 
     public TuningJobSpec {
         methods = List.copyOf(methods);
@@ -164,7 +178,7 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
         }
         Obj root = new Obj(spec, "", err);
         root.only("model", "methods", "nfe", "guidance", "spacings", "classLabel", "teacher", "seeds", "ems", "batch",
-                "consistency");
+                "consistency", "sampleGrids");
         JsonNode modelRef = root.node.get("model");
         if (modelRef == null || modelRef.isNull()) {
             err.add("model", "required");
@@ -313,9 +327,12 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
         } else if (root.has("consistency") && methods != null) {
             err.add("consistency", "set, but " + CONSISTENCY_SOLVER + " is not among the methods");
         }
+        Obj sg = root.object("sampleGrids");
+        sg.only("seeds");
+        SampleGrids sampleGrids = new SampleGrids(sg.integer("seeds", 0, MAX_GRID_SEEDS, 8));
         if (err.isEmpty()) {
             TuningJobSpec parsed = new TuningJobSpec(modelRef, methods, nfe, guidance, spacings, classLabel, teacher,
-                    seeds, ems, batch, consistency);
+                    seeds, ems, batch, consistency, sampleGrids);
             long stages = parsed.plannedStages();
             if (stages > limits.maxStages()) {
                 err.add(parsed.guidance().size() > 1 ? "guidance" : "seeds.shardSize", "the plan would have "
@@ -331,12 +348,13 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
 
     /**
      * The number of stages {@link TuningJobPlanner} makes of this spec: per guidance scale the teacher shards of both
-     * splits, two merges, the baseline, one fit per coefficient method, two DPM-Solver-v3 stages and one
-     * ConsistencySolver training; then publish.
+     * splits, two merges, the baseline, one fit per coefficient method, two DPM-Solver-v3 stages, one
+     * ConsistencySolver training and the sample grids; then publish.
      */
     public long plannedStages() {
         long perGuidance = shards(seeds.train(), seeds.shardSize()) + shards(seeds.heldOut(), seeds.shardSize()) + 2
-                + 1 + coefficientMethods().size() + (wantsDpmSolverV3() ? 2 : 0) + (wantsConsistency() ? 1 : 0);
+                + 1 + coefficientMethods().size() + (wantsDpmSolverV3() ? 2 : 0) + (wantsConsistency() ? 1 : 0)
+                + (sampleGrids.seeds() > 0 ? 1 : 0);
         return guidance.size() * perGuidance + 1;
     }
 

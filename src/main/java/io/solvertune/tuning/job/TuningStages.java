@@ -23,6 +23,8 @@ public final class TuningStages {
     public static final String VALIDATE = "validate";
     /** ConsistencySolver trained by RL, materialised per NFE and validated on held-out seeds. */
     public static final String TRAIN_CONSISTENCY = "train-consistency";
+    /** Sample grids of an image model (PNGs and their index). */
+    public static final String SAMPLE_GRIDS = "sample-grids";
     /** The job's candidates for the config store. */
     public static final String PUBLISH = "publish";
 
@@ -39,6 +41,7 @@ public final class TuningStages {
         m.put(FIT_EMS, new EmsFitStage());
         m.put(VALIDATE, new DpmSolverV3Stage());
         m.put(TRAIN_CONSISTENCY, new ConsistencyStage());
+        m.put(SAMPLE_GRIDS, new SampleGridStage());
         m.put(PUBLISH, new PublishStage());
         return java.util.Collections.unmodifiableMap(m);
     }

@@ -80,6 +80,8 @@ class TuningServiceEndToEndTest {
         j.path("result").path("configIds").forEach(n -> ids.add(n.asLong()));
         assertTrue(!ids.isEmpty(), status.out());
         assertTrue(j.path("stages").size() > 5, "a DAG of stages");
+        j.path("stages").forEach(st -> assertTrue(!st.path("name").asText().endsWith("/sample-grids"),
+                "no sample-grid stage for a model whose samples are not images: " + st));
 
         // every published config is downloadable; the baseline's sigmas export
         boolean sawBaseline = false;
@@ -87,6 +89,13 @@ class TuningServiceEndToEndTest {
             JsonNode c = new ObjectMapper().readTree(given().header("Authorization", "Bearer " + submitter)
                     .get("/api/v1/configs/" + id).then().statusCode(200).extract().asString());
             assertEquals(5, c.path("nfe").asInt(), c.toString());
+            // the config API serves the median and p99 of its per-seed held-out errors (its verdicts' too)
+            JsonNode m = c.path("metrics");
+            assertTrue(m.path("heldOutMedian").isNumber() && m.path("heldOutP99").isNumber(), m.toString());
+            assertTrue(m.path("heldOutMedian").asDouble() <= m.path("heldOutP99").asDouble(), m.toString());
+            if (!"baseline".equals(c.path("method").asText())) {
+                assertTrue(m.path("baseMedian").isNumber() && m.path("baselineP99").isNumber(), m.toString());
+            }
             Path out = dir.resolve("c" + id + ".json");
             Run dl = cli("download", Long.toString(id), "--server", url, "--token", submitter, "--out", out.toString());
             assertEquals(0, dl.code(), dl.err());

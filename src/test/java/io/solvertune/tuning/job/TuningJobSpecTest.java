@@ -37,6 +37,7 @@ class TuningJobSpecTest {
         assertEquals(1_000_000, s.seeds().heldOutBase());
         assertEquals(TuningJobSpec.ALL_SPACINGS, s.spacings());
         assertTrue(s.publishableHeldOut());
+        assertEquals(8, s.sampleGrids().seeds());
         TuningJobSpec small = TuningJobSpec.parse(json("{'model': 3, 'methods': ['dpmsolver-v3', 'iia-edm'], 'nfe': [5, 6],"
                 + " 'guidance': [1], 'seeds': {'train': 32, 'heldOut': 16}}"));
         assertFalse(small.publishableHeldOut());
@@ -70,6 +71,9 @@ class TuningJobSpecTest {
         assertTrue(error("{'model': 'm', 'methods': ['dpmsolver-v3'], 'nfe': [5], 'guidance': [1],"
                 + " 'teacher': {'steps': 100, 'recordEvery': 3}}").startsWith("teacher.recordEvery: must divide"));
         assertTrue(error("{" + base + ", 'batch': 'big'}").startsWith("batch: expected an integer"));
+        assertEquals("sampleGrids.seeds: must be in 0..32, got 33", error("{" + base + ", 'sampleGrids': {'seeds': 33}}"));
+        assertTrue(error("{" + base + ", 'sampleGrids': {'rows': 8}}").startsWith("sampleGrids.rows: unknown field"));
+        assertTrue(error("{" + base + ", 'sampleGrids': 8}").startsWith("sampleGrids: expected a JSON object"));
         assertTrue(error("[1]").startsWith("spec: expected a JSON object"));
     }
 
@@ -163,7 +167,7 @@ class TuningJobSpecTest {
         InvalidSpecException e = invalid("{'model': 'm', 'methods': ['dc'], 'nfe': [5], 'guidance': [1, 2],"
                 + " 'seeds': {'train': 512, 'heldOut': 256, 'shardSize': 64}}", few, null);
         assertEquals("guidance", e.errors().get(0).field());
-        assertTrue(e.getMessage().contains("the plan would have 33 stages"), e.getMessage());
+        assertTrue(e.getMessage().contains("the plan would have 35 stages"), e.getMessage());
         TuningJobSpec ok = TuningJobSpec.parse(json("{'model': 'm', 'methods': ['dc'], 'nfe': [5], 'guidance': [1, 2],"
                 + " 'seeds': {'train': 512, 'heldOut': 256, 'shardSize': 128}}"), few);
         assertEquals(new TuningJobPlanner(few).plan(ok).size(), ok.plannedStages());
@@ -173,7 +177,8 @@ class TuningJobSpecTest {
     void plannedStagesMatchesThePlan() throws Exception {
         for (String spec : List.of("{'model': 'm', 'methods': ['dpmsolver-v3', 'dc', 'iia-ddim'], 'nfe': [5, 6],"
                 + " 'guidance': [1, 7.5], 'seeds': {'train': 200, 'heldOut': 130, 'shardSize': 64}}",
-                "{'model': 'm', 'methods': ['dode'], 'nfe': [5], 'guidance': [2], 'seeds': {'shardSize': 1000}}")) {
+                "{'model': 'm', 'methods': ['dode'], 'nfe': [5], 'guidance': [2], 'seeds': {'shardSize': 1000}}",
+                "{'model': 'm', 'methods': ['dc'], 'nfe': [5], 'guidance': [2, 3], 'sampleGrids': {'seeds': 0}}")) {
             TuningJobSpec s = TuningJobSpec.parse(json(spec));
             assertEquals(new TuningJobPlanner().plan(s).size(), s.plannedStages(), spec);
         }

@@ -67,10 +67,29 @@ public class PublishCompatibilityTest {
         assertEquals(DOCUMENTS.size() * ExportFormat.values().length, checked);
     }
 
+    /** Metrics recorded since the old path (every candidate has the first two; they are checked, then removed). */
+    static final List<String> QUANTILES = List.of("heldOutMedian", "heldOutP99", "baseMedian", "baseP99",
+            "baselineMedian", "baselineP99");
+    /** The same in a fitted set's own validation. */
+    static final List<String> VALIDATION_QUANTILES = List.of("median", "p99", "baseMedian", "baseP99",
+            "baselineMedian", "baselineP99");
+
+    /** {@code node} without {@code fields}, after checking that the first two are there (finite numbers). */
+    static ObjectNode withoutQuantiles(JsonNode node, List<String> fields, String what) {
+        ObjectNode copy = node.deepCopy();
+        for (int i = 0; i < 2; i++) {
+            assertTrue(copy.path(fields.get(i)).isNumber() && Double.isFinite(copy.get(fields.get(i)).asDouble()),
+                    what + " has " + fields.get(i) + ": " + node);
+        }
+        copy.remove(fields);
+        return copy;
+    }
+
     /**
      * Candidates of the tiny job published through the contract: as stored (canonical values, metrics, provenance
      * with the job id) and as served they equal what the old path stored and served, but for the code version (a
-     * build property, also inside a fitted set's own provenance) and the platform (new).
+     * build property, also inside a fitted set's own provenance), the platform (new) and the per-seed quantiles of the
+     * held-out errors (new: median and p99 in the metrics and in a fitted set's validation, checked present here).
      */
     public static void assertPublishedAsBefore(List<ConfigCandidate> candidates) throws IOException {
         JsonNode stored = CanonicalJson.MAPPER.readTree(resource("stored-candidates.json"));
@@ -83,6 +102,8 @@ public class PublishCompatibilityTest {
             assertTrue(prov.has("platform"), "provenance names the platform");
             prov.remove("platform");
             prov.put("codeVersion", oldCode);
+            ObjectNode metrics = withoutQuantiles(Json.MAPPER.valueToTree(c.metrics()), QUANTILES, "metrics " + i);
+            prov.set("metrics", withoutQuantiles(prov.get("metrics"), QUANTILES, "provenance metrics " + i));
             ObjectNode now = JsonNodeFactory.instance.objectNode();
             now.put("method", c.method());
             now.put("solver", c.solver());
@@ -100,8 +121,12 @@ public class PublishCompatibilityTest {
                 sp.put("codeVersion", old.get("values").get("coefficientSet").get("provenance").get("codeVersion")
                         .asText());
             }
+            if (values.path("coefficientSet") instanceof ObjectNode set && set.has("validation")) {
+                set.set("validation", withoutQuantiles(set.get("validation"), VALIDATION_QUANTILES,
+                        "validation " + i));
+            }
             now.set("values", values);
-            now.set("metrics", CanonicalJson.sorted(Json.MAPPER.valueToTree(c.metrics())));
+            now.set("metrics", CanonicalJson.sorted(metrics));
             now.set("provenance", CanonicalJson.sorted(prov));
             assertSameJson(old, now, "candidate " + i + " as stored");
             // served: the document the store writes for it (same id, key, time as the fixture's)
@@ -109,8 +134,8 @@ public class PublishCompatibilityTest {
             ConfigDocument before = ConfigDocument.parse(resource("documents/" + name));
             ConfigDocument after = new ConfigDocument(100 + i, 1, before.model(), c.method(), c.solver(),
                     CanonicalJson.sorted(c.solverOptions()), c.nfe(), c.guidance(), c.spacing(), c.tStart(), c.tEnd(),
-                    "key" + i, 0, c.heldOutMse(), ConfigValues.parse(values), CanonicalJson.sorted(Json.MAPPER.valueToTree(
-                    c.metrics())), CanonicalJson.sorted(prov), Instant.parse("2026-12-06T10:00:00Z"));
+                    "key" + i, 0, c.heldOutMse(), ConfigValues.parse(values), CanonicalJson.sorted(metrics),
+                    CanonicalJson.sorted(prov), Instant.parse("2026-12-06T10:00:00Z"));
             assertSameJson(CanonicalJson.MAPPER.readTree(resource("documents/" + name)),
                     CanonicalJson.MAPPER.readTree(after.write()), name + " as served");
         }
