@@ -14,6 +14,8 @@ import java.util.Locale;
  *   <li>{@code baseline}: the best untuned baseline per NFE, chosen on the selection rows, scored on held-out;</li>
  *   <li>{@code fit-<method>} per coefficient method (fit, choice and held-out validation);
  *       {@code fit-dpmsolver-v3} (statistics) then {@code validate-dpmsolver-v3};</li>
+ *   <li>with {@code "timesteps": "learned"}: {@code timesteps} (learned grids of the untuned solvers), then
+ *       {@code fit-<method>+timesteps} per coefficient method (fitted on learned grids);</li>
  * </ol>
  * and one final {@code publish} stage whose output is the JSON array of {@link io.solvertune.tuning.publish.ConfigCandidate}s (written to {@code publish/candidates.json}).
  */
@@ -64,6 +66,20 @@ public final class TuningJobPlanner implements JobPlanner {
                         new StageParams.Fit(eval, method, s.coefficientFitRows(), baseline)));
                 fits.add(name);
                 publishDeps.add(name);
+            }
+            if (spec.learnsTimesteps()) {
+                String ts = g + "timesteps";
+                stages.add(PlannedStage.of(ts, StageKind.TIMESTEPS, List.of(train, held, baseline),
+                        new StageParams.Timesteps(eval, s.coefficientFitRows(), baseline, spec.timesteps())));
+                fits.add(ts);
+                publishDeps.add(ts);
+                for (String method : spec.coefficientMethods()) {
+                    String name = g + "fit-" + method + "+timesteps";
+                    stages.add(PlannedStage.of(name, StageKind.FIT, List.of(train, held, baseline, ts),
+                            new StageParams.Fit(eval, method, s.coefficientFitRows(), baseline, spec.timesteps(), ts)));
+                    fits.add(name);
+                    publishDeps.add(name);
+                }
             }
             String v3 = null;
             if (spec.wantsDpmSolverV3()) {
