@@ -169,7 +169,10 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
         }
     }
 
-    /** The set without its wall time and creation instant (they differ between otherwise identical runs). */
+    /**
+     * The set without its wall time and creation instant (they differ between otherwise identical runs); a set on a
+     * learned grid keeps the spacing it was learned from.
+     */
     static CoefficientSet reproducible(CoefficientSet s) {
         CoefficientSet.FitReport f = s.fit();
         CoefficientSet.FitReport fit = f == null ? null : new CoefficientSet.FitReport(f.samples(), f.residuals(),
@@ -178,6 +181,6 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
         CoefficientSet.Provenance prov = p == null ? null : new CoefficientSet.Provenance(p.modelHash(), p.schedule(),
                 p.guidance(), p.teacher(), p.trainSeeds(), p.codeVersion(), null, p.settings());
         return new CoefficientSet(s.formatVersion(), s.method(), s.base(), s.spacing(), s.steps(), s.nfe(), s.times(),
-                s.columns(), s.values(), fit, s.validation(), prov);
+                s.columns(), s.values(), fit, s.validation(), prov, s.baseSpacing());
     }
 }
