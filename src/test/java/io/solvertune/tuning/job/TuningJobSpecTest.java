@@ -131,7 +131,8 @@ class TuningJobSpecTest {
 
     @Test
     void theExampleJobsParse() throws Exception {
-        for (String f : List.of("tuning-jobs/gmm-quick.json", "tuning-jobs/fmnist-empirical.json")) {
+        for (String f : List.of("tuning-jobs/gmm-quick.json", "tuning-jobs/fmnist-empirical.json",
+                "tuning-jobs/gmm-timesteps.json")) {
             TuningJobSpec s = TuningJobSpec.parse(Json.MAPPER.readTree(Files.readString(Path.of(f))));
             assertFalse(new TuningJobPlanner().plan(s).isEmpty(), f);
         }
