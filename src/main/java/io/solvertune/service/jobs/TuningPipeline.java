@@ -49,6 +49,11 @@ public class TuningPipeline {
         return bind(TuningStages.FIT);
     }
 
+    @Produces @Singleton @Named("stage-" + TuningStages.TIMESTEPS)
+    StageExecutorBinding timesteps() {
+        return bind(TuningStages.TIMESTEPS);
+    }
+
     @Produces @Singleton @Named("stage-" + TuningStages.FIT_EMS)
     StageExecutorBinding fitEms() {
         return bind(TuningStages.FIT_EMS);

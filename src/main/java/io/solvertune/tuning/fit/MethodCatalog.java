@@ -144,6 +144,17 @@ public final class MethodCatalog {
         };
     }
 
+    /** Methods whose fitter runs on any base solver it supports (it refuses the others); the rest fix their base. */
+    private static final java.util.Set<String> ANY_BASE = java.util.Set.of("dc", "dc-final", "dode", "dode-teacher");
+
+    /**
+     * Whether method {@code name} can be fitted on {@code base}: one of its own bases, or, for DC-Solver and D-ODE
+     * (which take any base they support), any solver (the fit then refuses one it cannot run on).
+     */
+    public static boolean runsOn(String name, SolverSpec base) {
+        return ANY_BASE.contains(name) || method(name).variants().stream().anyMatch(v -> v.base().equals(base));
+    }
+
     /** Every method name. */
     public static List<String> names() {
         return List.copyOf(METHODS.keySet());

@@ -160,7 +160,9 @@ public final class TunedMethods {
                 CoefficientSet set;
                 try {
                     set = method.fitter().fit(fit, v.base(), v.spacing(), nfe);
-                } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+                } catch (java.util.concurrent.CancellationException e) {
+                throw e;   // cancelled: no failure of this variant
+            } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
                     failures.add(v.base().label() + " " + v.spacing().id() + ": " + e.getMessage());
                     continue;
                 }

@@ -36,12 +36,14 @@ final class BaselineStage extends TypedStage<StageParams.Eval, StageOutputs.Base
         Guidance g;
         try (Denoiser d = StageRuntime.model(ctx)) {
             g = StageRuntime.guidance(d, p.classLabel(), p.guidance());
-            List<BaselineSweep.Choice> choices = BaselineSweep.run(d, g, sel, ho, cands, p.nfeArray(), p.batch(),
-                    StageRuntime.dtype(ctx), StageRuntime.progress(ctx));
-            for (BaselineSweep.Choice c : choices) {
+            List<BaselineSweep.Ranked> ranked = BaselineSweep.runRanked(d, g, sel, ho, cands, p.nfeArray(),
+                    p.batch(), StageRuntime.dtype(ctx), StageRuntime.progress(ctx));
+            for (BaselineSweep.Ranked r : ranked) {
+                BaselineSweep.Choice c = r.choice();
                 picks.add(new Scores.BaselinePick(c.nfe(), c.best(), Scores.Score.of(c.train()),
                         Scores.Score.of(c.heldOut()), c.candidatesTried(), sel.tStart(), sel.tEnd(),
-                        Scores.times(d, c.best(), c.nfe(), sel.tStart(), sel.tEnd())));
+                        Scores.times(d, c.best(), c.nfe(), sel.tStart(), sel.tEnd()),
+                        r.candidates().stream().map(Candidate::name).toList()));
                 ctx.log("INFO", String.format(java.util.Locale.ROOT, "%s NFE %d: %s, held-out MSE %.5g ± %.2g",
                         ctx.stage().name(), c.nfe(), c.best().name(), c.heldOut().meanMse(), c.heldOut().stdErr()));
             }

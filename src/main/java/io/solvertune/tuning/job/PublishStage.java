@@ -56,13 +56,21 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
             }
             for (String fit : g.fits()) {
                 StageOutputs.Fit fo = input(ctx, fit, StageOutputs.Fit.class);
+                List<ConfigProvenance.LearnedGrid> grids = fo.grids() == null ? List.of()
+                        : TimestepsStage.readGrids(file(ctx, fo.grids()));
                 for (StageOutputs.FitRow row : fo.results()) {
                     if (row.file() == null) {
                         continue;
                     }
                     CoefficientSet set = CoefficientSet.fromJson(Files.readString(file(ctx, row.file())));
-                    byNfe.computeIfAbsent(set.nfe(), n -> new ArrayList<>()).add(
-                            fitted(ctx, p, g, base, fo.method(), fit, set));
+                    ConfigCandidate c = fitted(ctx, p, g, base, fo.method(), fit, set);
+                    ConfigProvenance.LearnedGrid lg = learnedGrid(grids, set);
+                    if (lg != null) {
+                        c = new ConfigCandidate(c.modelId(), c.method(), c.solver(), c.solverOptions(), c.nfe(),
+                                c.guidance(), c.spacing(), c.tStart(), c.tEnd(), c.values(), c.metrics(),
+                                c.provenance().withLearnedGrid(lg), c.validated(), c.heldOutMse());
+                    }
+                    byNfe.computeIfAbsent(set.nfe(), n -> new ArrayList<>()).add(c);
                 }
             }
             if (g.consistency() != null) {
@@ -143,15 +151,30 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                 s.settings(), s.iterations(), new ConfigProvenance.SeedRange(s.trainSeeds()[0], s.trainSeeds()[1]),
                 ConsistencyStage.curveEvery(s.curve().size()), curve);
         ConfigProvenance prov = provenance(ctx, p, base, set.nfe(), times, metrics, g.consistency());
-        prov = new ConfigProvenance(prov.jobId(), prov.modelId(), prov.modelName(), prov.modelHash(), prov.schedule(),
-                prov.guidance(), prov.nfe(), prov.timesteps(), prov.teacher(), prov.seeds(), prov.codeVersion(),
-                prov.platform(), prov.metrics(), prov.stage(), training);
+        prov = prov.withTraining(training);
         // the flow form's base is its own neutral Euler-on-velocity step, which has no catalog entry
         String solver = b instanceof io.solvertune.numerics.solver.consistency.Consistency c
                 ? "consistency-" + c.form().id() : catalogName(b);
         return new ConfigCandidate(ctx.model().id(), TuningJobSpec.CONSISTENCY_SOLVER, solver, options(b),
                 set.nfe(), g.guidance(), set.spacing().id(), times[0], times[times.length - 1], ConfigValues.of(set),
                 metrics, prov, v.publishable(), v.mse());
+    }
+
+    /**
+     * The optimisation of the grid a set on learned timesteps was chosen from: that of its base solver and the
+     * spacing it started from at its NFE; {@code published} says whether the set runs the learned grid (or the
+     * untuned grid won the choice). Null for a set of a stage without learned grids.
+     */
+    static ConfigProvenance.LearnedGrid learnedGrid(List<ConfigProvenance.LearnedGrid> grids, CoefficientSet set) {
+        io.solvertune.numerics.schedule.TimestepSpacing from = set.baseSpacing() != null ? set.baseSpacing()
+                : set.spacing();
+        String variant = new io.solvertune.tuning.fit.timesteps.LearnedTimesteps.Variant(set.base(), from).label();
+        for (ConfigProvenance.LearnedGrid g : grids) {
+            if (g.nfe() == set.nfe() && g.variant().equals(variant)) {
+                return g.withPublished(set.baseSpacing() != null);
+            }
+        }
+        return null;
     }
 
     private static ConfigCandidate v3(StageContext ctx, StageParams.Publish p, StageParams.Group g,

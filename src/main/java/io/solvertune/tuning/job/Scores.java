@@ -46,10 +46,17 @@ final class Scores {
     /**
      * The best untuned baseline at one NFE.
      *
-     * @param times the explicit sampling grid at this NFE (steps + 1 times)
+     * @param times  the explicit sampling grid at this NFE (steps + 1 times)
+     * @param ranked every untuned candidate's name, best selection error first (null in files written before it)
      */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
     record BaselinePick(int nfe, Candidate candidate, Score select, Score heldOut, int candidatesTried, double tStart,
-                        double tEnd, double[] times) {
+                        double tEnd, double[] times, List<String> ranked) {
+        BaselinePick(int nfe, Candidate candidate, Score select, Score heldOut, int candidatesTried, double tStart,
+                     double tEnd, double[] times) {
+            this(nfe, candidate, select, heldOut, candidatesTried, tStart, tEnd, times, null);
+        }
+
         BaselineSweep.Choice choice() {
             return new BaselineSweep.Choice(nfe, candidate, select.result(), heldOut.result(), candidatesTried);
         }

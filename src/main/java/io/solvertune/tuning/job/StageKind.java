@@ -16,6 +16,8 @@ public enum StageKind {
     BASELINE(TuningStages.BASELINE),
     /** A coefficient method fitted, chosen and validated on held-out seeds. */
     FIT(TuningStages.FIT),
+    /** Learned timesteps of the untuned solvers (CMA-ES, checkpointed per evaluation). */
+    TIMESTEPS(TuningStages.TIMESTEPS),
     /** DPM-Solver-v3 empirical model statistics. */
     FIT_EMS(TuningStages.FIT_EMS),
     /** DPM-Solver-v3 variants chosen and validated on held-out seeds. */

@@ -42,8 +42,16 @@ final class StageOutputs {
         }
     }
 
-    /** A coefficient method's chosen sets, one row per NFE. */
-    record Fit(String method, List<FitRow> results) {
+    /**
+     * A coefficient method's chosen sets, one row per NFE (also the {@code timesteps} stage's, method
+     * {@code timesteps}); {@code grids}: for sets on learned grids, the file of their grids' optimisations (a JSON
+     * array of {@link io.solvertune.tuning.publish.ConfigProvenance.LearnedGrid}).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Fit(String method, List<FitRow> results, String grids) {
+        Fit(String method, List<FitRow> results) {
+            this(method, results, null);
+        }
     }
 
     /**

@@ -61,8 +61,24 @@ final class StageParams {
         }
     }
 
-    /** A coefficient method: fitted on training rows {@code [0, fitRows)}, chosen on the eval's select rows. */
-    record Fit(Eval eval, String method, int fitRows, String baseline) {
+    /**
+     * A coefficient method: fitted on training rows {@code [0, fitRows)}, chosen on the eval's select rows. With
+     * {@code timesteps}: fitted on learned grids ({@code <method>+timesteps}), reusing the grids the
+     * {@code grids} stage (the guidance scale's {@code timesteps} stage) learned on the same rows.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Fit(Eval eval, String method, int fitRows, String baseline, TuningJobSpec.Timesteps timesteps,
+               String grids) {
+        Fit(Eval eval, String method, int fitRows, String baseline) {
+            this(eval, method, fitRows, baseline, null, null);
+        }
+    }
+
+    /**
+     * Learned timesteps for the plain untuned solvers: per NFE the best untuned baseline's solver (and the next best
+     * distinct untuned solvers), learned on training rows {@code [0, fitRows)}, chosen on the eval's select rows.
+     */
+    record Timesteps(Eval eval, int fitRows, String baseline, TuningJobSpec.Timesteps settings) {
     }
 
     /** DPM-Solver-v3 statistics. */
@@ -94,6 +110,7 @@ final class StageParams {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Grids(Group group, Integer classLabel, String heldOut, int seeds, int batch) {
     }
+
 
     /** The publish stage: every group, and the protocol for provenance. */
     record Publish(List<Group> groups, TuningJobSpec.Teacher teacher, TuningJobSpec.Seeds seeds) {

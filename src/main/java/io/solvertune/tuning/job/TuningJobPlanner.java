@@ -18,6 +18,8 @@ import java.util.Locale;
  *   <li>{@code sample-grids} (unless {@code sampleGrids.seeds} is 0 or the model is known not to have image
  *       samples): teacher | best untuned baseline | every tuned result per NFE on the first held-out seeds, as PNGs
  *       (a model of unknown shape whose samples turn out not to be images records that it has none);</li>
+ *   <li>with {@code "timesteps": "learned"}: {@code timesteps} (learned grids of the untuned solvers), then
+ *       {@code fit-<method>+timesteps} per coefficient method (fitted on learned grids);</li>
  * </ol>
  * and one final {@code publish} stage whose output is the JSON array of {@link io.solvertune.tuning.publish.ConfigCandidate}s (written to {@code publish/candidates.json}).
  */
@@ -77,6 +79,20 @@ public final class TuningJobPlanner implements JobPlanner {
                         new StageParams.Fit(eval, method, s.coefficientFitRows(), baseline)));
                 fits.add(name);
                 publishDeps.add(name);
+            }
+            if (spec.learnsTimesteps()) {
+                String ts = g + "timesteps";
+                stages.add(PlannedStage.of(ts, StageKind.TIMESTEPS, List.of(train, held, baseline),
+                        new StageParams.Timesteps(eval, s.coefficientFitRows(), baseline, spec.timesteps())));
+                fits.add(ts);
+                publishDeps.add(ts);
+                for (String method : spec.coefficientMethods()) {
+                    String name = g + "fit-" + method + "+timesteps";
+                    stages.add(PlannedStage.of(name, StageKind.FIT, List.of(train, held, baseline, ts),
+                            new StageParams.Fit(eval, method, s.coefficientFitRows(), baseline, spec.timesteps(), ts)));
+                    fits.add(name);
+                    publishDeps.add(name);
+                }
             }
             String v3 = null;
             if (spec.wantsDpmSolverV3()) {

@@ -27,7 +27,8 @@ import java.util.Set;
  *  "ems": {"source": "teacher", "samples": 1024, "lMethod": "auto"},
  *  "consistency": {"iterations": 200, "policy": "gaussian", "minNfe": 4, "maxNfe": 10, ...},  // consistency-solver
  *  "batch": 64,
- *  "sampleGrids": {"seeds": 8}}                  // image models: grids on the first 8 held-out seeds (0: none)
+ *  "sampleGrids": {"seeds": 8},                  // image models: grids on the first 8 held-out seeds (0: none)
+ *  "timesteps": "learned"}                       // optional: or {"mode": "learned", "evaluations": 200, ...}
  * }</pre>
  *
  * <p>Protocol (that of {@code tuning-jobs/benchmarks/*.sh}): training teacher rows {@code [0, fitRows)} are what the
@@ -46,11 +47,12 @@ import java.util.Set;
  * @param batch      rows per sampling batch
  * @param consistency ConsistencySolver's training settings (null unless {@code consistency-solver} is requested)
  * @param sampleGrids the sample grids of image models
+ * @param timesteps  learned timesteps ({@code "timesteps": "learned"}), or null: the named spacings only
  */
 public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> nfe, List<Double> guidance,
                             List<String> spacings, Integer classLabel, Teacher teacher, Seeds seeds, Ems ems,
                             int batch, ConsistencyTraining consistency,
-                            SampleGrids sampleGrids) {
+                            SampleGrids sampleGrids, Timesteps timesteps) {
 
     /** Held-out seeds a publishable verdict needs (issue 5). */
     public static final int PUBLISHABLE_HELD_OUT = 1000;
@@ -117,6 +119,33 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
     /** Rows (seeds) of a sample grid at most. */
     public static final int MAX_GRID_SEEDS = 32;
 
+    /**
+     * Learned timesteps ({@code "timesteps": "learned"} or an object with {@code "mode": "learned"}): per NFE the grid
+     * of the best untuned baseline's solver (and of the next best distinct untuned solvers, {@code variants}) is
+     * learned on the first {@code seeds.coefficientFitRows} training rows by CMA-ES from its own spacing and the GITS
+     * grid, and every coefficient method is also fitted on learned grids ({@code <method>+timesteps}).
+     *
+     * @param evaluations  CMA-ES loss evaluations per grid (default 200; each costs rows x NFE model calls)
+     * @param variants     untuned solvers whose grids are learned per NFE (default 1: the best untuned baseline's)
+     * @param sigma        CMA-ES initial step size in log step sizes (default 0.3)
+     * @param population   CMA-ES population (default 0: {@code 4 + 3 ln(steps)})
+     * @param seed         CMA-ES seed (default 0)
+     * @param gitsPoints   intervals of the GITS teacher grid (default 60; 0: no GITS start)
+     * @param gitsRows     fit rows the GITS costs are computed on (default min(32, coefficientFitRows))
+     * @param teacherSteps fine steps of the GITS teacher solve (default 500)
+     */
+    public record Timesteps(int evaluations, int variants, double sigma, int population, long seed, int gitsPoints,
+                            int gitsRows, int teacherSteps) {
+        /** Largest {@code evaluations}. */
+        public static final int MAX_EVALUATIONS = 10_000;
+        /** Largest {@code variants}. */
+        public static final int MAX_VARIANTS = 8;
+        /** Largest {@code sigma}. */
+        public static final double MAX_SIGMA = 10;
+        /** Largest {@code population}. */
+        public static final int MAX_POPULATION = 1000;
+    }
+
     public TuningJobSpec {
         methods = List.copyOf(methods);
         nfe = List.copyOf(nfe);
@@ -132,6 +161,11 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
     /** Whether ConsistencySolver is requested. */
     public boolean wantsConsistency() {
         return methods.contains(CONSISTENCY_SOLVER);
+    }
+
+    /** Whether timesteps are learned. */
+    public boolean learnsTimesteps() {
+        return timesteps != null;
     }
 
     /** Whether DPM-Solver-v3 is requested. */
@@ -178,7 +212,7 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
         }
         Obj root = new Obj(spec, "", err);
         root.only("model", "methods", "nfe", "guidance", "spacings", "classLabel", "teacher", "seeds", "ems", "batch",
-                "consistency", "sampleGrids");
+                "consistency", "sampleGrids", "timesteps");
         JsonNode modelRef = root.node.get("model");
         if (modelRef == null || modelRef.isNull()) {
             err.add("model", "required");
@@ -330,9 +364,10 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
         Obj sg = root.object("sampleGrids");
         sg.only("seeds");
         SampleGrids sampleGrids = new SampleGrids(sg.integer("seeds", 0, MAX_GRID_SEEDS, 8));
+        Timesteps timesteps = timesteps(root, err, coeffRows, limits);
         if (err.isEmpty()) {
             TuningJobSpec parsed = new TuningJobSpec(modelRef, methods, nfe, guidance, spacings, classLabel, teacher,
-                    seeds, ems, batch, consistency, sampleGrids);
+                    seeds, ems, batch, consistency, sampleGrids, timesteps);
             long stages = parsed.plannedStages();
             if (stages > limits.maxStages()) {
                 err.add(parsed.guidance().size() > 1 ? "guidance" : "seeds.shardSize", "the plan would have "
@@ -346,15 +381,65 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
         throw err.exception();
     }
 
+    /** {@code "timesteps"}: absent or "off" (null), "learned", or an object. */
+    private static Timesteps timesteps(Obj root, Errors err, int rows, JobLimits limits) {
+        if (!root.has("timesteps")) {
+            return null;
+        }
+        JsonNode v = root.node.get("timesteps");
+        if (v.isTextual()) {
+            return switch (v.asText()) {
+                case "off" -> null;
+                case "learned" -> new Timesteps(200, 1, 0.3, 0, 0, 60, Math.min(32, rows), 500);
+                default -> {
+                    err.add("timesteps", "expected \"learned\", \"off\" or an object, got '" + v.asText() + "'");
+                    yield null;
+                }
+            };
+        }
+        if (!v.isObject()) {
+            err.add("timesteps", "expected \"learned\", \"off\" or an object, got " + v);
+            return null;
+        }
+        Obj t = root.object("timesteps");
+        t.only("mode", "evaluations", "variants", "sigma", "population", "seed", "gitsPoints", "gitsRows",
+                "teacherSteps");
+        String mode = t.string("mode", "learned");
+        if (!mode.equals("learned") && !mode.equals("off")) {
+            err.add("timesteps.mode", "expected learned or off, got '" + mode + "'");
+        }
+        int evaluations = t.integer("evaluations", 1, Timesteps.MAX_EVALUATIONS, 200);
+        int variants = t.integer("variants", 1, Timesteps.MAX_VARIANTS, 1);
+        double sigma = t.number("sigma", 0.3);
+        if (t.ok("sigma") && !(sigma > 0 && sigma <= Timesteps.MAX_SIGMA)) {
+            err.add("timesteps.sigma", "must be in (0, " + Timesteps.MAX_SIGMA + "], got " + sigma);
+        }
+        int population = t.integer("population", 0, Timesteps.MAX_POPULATION, 0);
+        long seed = t.longValue("seed", 0);
+        int points = t.integer("gitsPoints", 0, io.solvertune.tuning.fit.timesteps.GitsInitialiser.Settings.MAX_POINTS,
+                60);
+        if (t.ok("gitsPoints") && points == 1) {
+            err.add("timesteps.gitsPoints", "must be 0 (no GITS start) or at least 2, got 1");
+        }
+        int gitsRows = t.integer("gitsRows", 1, Math.max(1, rows), Math.min(32, Math.max(1, rows)));
+        int teacherSteps = t.integer("teacherSteps", 1, limits.maxTeacherSteps(), 500);
+        if (t.ok("teacherSteps") && t.ok("gitsPoints") && points > 0 && teacherSteps < points) {
+            err.add("timesteps.teacherSteps", "must be at least gitsPoints (" + points + "), got " + teacherSteps);
+        }
+        return "off".equals(mode) ? null : new Timesteps(evaluations, variants, sigma, population, seed, points,
+                gitsRows, teacherSteps);
+    }
+
     /**
      * The number of stages {@link TuningJobPlanner} makes of this spec: per guidance scale the teacher shards of both
      * splits, two merges, the baseline, one fit per coefficient method, two DPM-Solver-v3 stages, one
-     * ConsistencySolver training and the sample grids; then publish.
+     * ConsistencySolver training and the sample grids, with learned timesteps one {@code timesteps} stage and one more
+     * fit per coefficient method; then publish.
      */
     public long plannedStages() {
         long perGuidance = shards(seeds.train(), seeds.shardSize()) + shards(seeds.heldOut(), seeds.shardSize()) + 2
                 + 1 + coefficientMethods().size() + (wantsDpmSolverV3() ? 2 : 0) + (wantsConsistency() ? 1 : 0)
-                + (sampleGrids.seeds() > 0 ? 1 : 0);
+                + (sampleGrids.seeds() > 0 ? 1 : 0) + (learnsTimesteps() ? 1 + coefficientMethods().size() : 0);
         return guidance.size() * perGuidance + 1;
     }
 

@@ -17,6 +17,8 @@ public final class TuningStages {
     public static final String BASELINE = "baseline";
     /** A coefficient method fitted, chosen and validated on held-out seeds. */
     public static final String FIT = "fit";
+    /** Learned timesteps of the untuned solvers. */
+    public static final String TIMESTEPS = "learn-timesteps";
     /** DPM-Solver-v3 empirical model statistics. */
     public static final String FIT_EMS = "fit-ems";
     /** DPM-Solver-v3 variants chosen and validated on held-out seeds. */
@@ -38,6 +40,7 @@ public final class TuningStages {
         m.put(TEACHER_MERGE, new TeacherMergeStage());
         m.put(BASELINE, new BaselineStage());
         m.put(FIT, new CoefficientFitStage());
+        m.put(TIMESTEPS, new TimestepsStage());
         m.put(FIT_EMS, new EmsFitStage());
         m.put(VALIDATE, new DpmSolverV3Stage());
         m.put(TRAIN_CONSISTENCY, new ConsistencyStage());

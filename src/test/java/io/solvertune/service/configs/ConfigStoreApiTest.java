@@ -295,7 +295,7 @@ class ConfigStoreApiTest {
         ConfigProvenance p = ConfigProvenance.codeVersion("test");
         ConfigProvenance prov = new ConfigProvenance(p.jobId(), p.modelId(), p.modelName(), p.modelHash(),
                 p.schedule(), p.guidance(), nfe, set.times(), p.teacher(), p.seeds(), p.codeVersion(), p.platform(),
-                p.metrics(), "g" + guidance + "/fit-consistency-solver", training);
+                p.metrics(), "g" + guidance + "/fit-consistency-solver", training, null);
         double[] t = set.times();
         return new ConfigCandidate(modelId, "consistency-solver", "dpmsolver", JSON.valueToTree(
                 io.solvertune.numerics.solver.catalog.SolverCatalog.options(form.base(4))), nfe, guidance, "karras",

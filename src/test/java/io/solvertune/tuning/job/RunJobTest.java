@@ -63,9 +63,17 @@ class RunJobTest {
                 .get("output");
         assertTrue(grids.get("skipped").asText().startsWith("samples of shape [32] are not images"), grids.toString());
         assertEquals(0, grids.get("grids").size());
-        // the typed contract publishes what the old path published (fixtures of the old path)
+        // the typed contract publishes what the old path published (fixtures of the old path); the D-ODE set is
+        // chosen by absolute selection error since (issue 17), no longer by its gain over its own base
         io.solvertune.tuning.publish.PublishCompatibilityTest.assertPublishedAsBefore(
-                io.solvertune.tuning.publish.ConfigCandidate.listFromJson(cands));
+                io.solvertune.tuning.publish.ConfigCandidate.listFromJson(cands), Set.of("baseline", "dpmsolver-v3"));
+        // the fit starts from the best untuned baseline's solver and spacing (D-ODE refuses a singlestep base)
+        JsonNode fit = Json.MAPPER.readTree(a.resolve("g7.5/fit-dode/" + StageCheckpoint.FILE).toFile())
+                .get("output").get("results").get(0);
+        String best = cands.get(0).get("metrics").get("config").asText();
+        boolean triedFirst = fit.get("config").asText().equals("dode " + best)
+                || fit.get("failures").size() > 0 && fit.get("failures").get(0).asText().startsWith(best + ":");
+        assertTrue(triedFirst, "the best untuned baseline " + best + " is the first variant: " + fit);
 
         // rerun: every stage comes from its checkpoint, same bytes
         Run again = runJob(spec, a);

@@ -78,8 +78,63 @@ class TuningJobSpecTest {
     }
 
     @Test
+    void learnedTimestepsAreParsedStrictlyWithLimits() throws Exception {
+        String base = "'model': 'gmm-sd-d32', 'methods': ['dc', 'iia-ddim'], 'nfe': [5], 'guidance': [7.5],"
+                + " 'seeds': {'train': 64, 'heldOut': 16, 'shardSize': 16, 'fitRows': 32, 'coefficientFitRows': 16}";
+        TuningJobSpec off = TuningJobSpec.parse(json("{" + base + "}"));
+        assertEquals(null, off.timesteps());
+        assertEquals(null, TuningJobSpec.parse(json("{" + base + ", 'timesteps': 'off'}")).timesteps());
+        assertEquals(null, TuningJobSpec.parse(json("{" + base + ", 'timesteps': {'mode': 'off'}}")).timesteps());
+        TuningJobSpec learned = TuningJobSpec.parse(json("{" + base + ", 'timesteps': 'learned'}"));
+        assertEquals(new TuningJobSpec.Timesteps(200, 1, 0.3, 0, 0, 60, 16, 500), learned.timesteps(),
+                "defaults; GITS on min(32, coefficientFitRows) rows");
+        TuningJobSpec custom = TuningJobSpec.parse(json("{" + base + ", 'timesteps': {'mode': 'learned',"
+                + " 'evaluations': 40, 'variants': 3, 'sigma': 0.5, 'population': 8, 'seed': 7, 'gitsPoints': 0,"
+                + " 'gitsRows': 4, 'teacherSteps': 100}}"));
+        assertEquals(new TuningJobSpec.Timesteps(40, 3, 0.5, 8, 7, 0, 4, 100), custom.timesteps());
+        // a timesteps stage and one fit on learned grids per coefficient method, per guidance scale
+        assertEquals(off.plannedStages() + 3, learned.plannedStages());
+        List<PlannedStage> plan = new TuningJobPlanner().plan(learned);
+        assertEquals(learned.plannedStages(), plan.size());
+        PlannedStage ts = plan.stream().filter(p -> p.name().equals("g7.5/timesteps")).findFirst().orElseThrow();
+        assertEquals(StageKind.TIMESTEPS, ts.stageKind());
+        assertEquals(List.of("g7.5/teacher-train", "g7.5/teacher-heldout", "g7.5/baseline"), ts.dependsOn());
+        PlannedStage joint = plan.stream().filter(p -> p.name().equals("g7.5/fit-dc+timesteps")).findFirst()
+                .orElseThrow();
+        assertEquals(StageKind.FIT, joint.stageKind());
+        assertTrue(joint.dependsOn().contains("g7.5/timesteps"));
+        assertEquals(16, joint.params().get("fitRows").asInt(), "the same rows as the timesteps stage");
+        PlannedStage publish = plan.get(plan.size() - 1);
+        assertTrue(publish.dependsOn().containsAll(List.of("g7.5/timesteps", "g7.5/fit-dc+timesteps",
+                "g7.5/fit-iia-ddim+timesteps")), publish.dependsOn().toString());
+        // the plain fits' parameters (and so their checkpoint keys) are those of a job without timesteps
+        PlannedStage plain = plan.stream().filter(p -> p.name().equals("g7.5/fit-dc")).findFirst().orElseThrow();
+        assertEquals(new TuningJobPlanner().plan(off).stream().filter(p -> p.name().equals("g7.5/fit-dc"))
+                .findFirst().orElseThrow().params(), plain.params());
+
+        assertEquals(List.of("timesteps"), fields("{" + base + ", 'timesteps': 'always'}"));
+        assertEquals(List.of("timesteps"), fields("{" + base + ", 'timesteps': 3}"));
+        assertEquals(List.of("timesteps.mode"), fields("{" + base + ", 'timesteps': {'mode': 'fast'}}"));
+        assertEquals(List.of("timesteps.mode"), fields("{" + base + ", 'timesteps': {'mode': 1}}"));
+        assertEquals(List.of("timesteps.evaluations", "timesteps.variants", "timesteps.sigma",
+                "timesteps.population", "timesteps.seed", "timesteps.gitsPoints", "timesteps.gitsRows",
+                "timesteps.teacherSteps"), fields("{" + base + ", 'timesteps': {'evaluations': 10001,"
+                + " 'variants': 9, 'sigma': 0, 'population': 1001, 'seed': -1, 'gitsPoints': 1001, 'gitsRows': 17,"
+                + " 'teacherSteps': 0}}"));
+        assertEquals(List.of("timesteps.evaluations"), fields("{" + base + ", 'timesteps': {'evaluations': 'many'}}"));
+        assertEquals(List.of("timesteps.sigma"), fields("{" + base + ", 'timesteps': {'sigma': 11}}"));
+        assertEquals(List.of("timesteps.gitsPoints"), fields("{" + base + ", 'timesteps': {'gitsPoints': 1}}"));
+        assertEquals(List.of("timesteps.teacherSteps"), fields("{" + base + ", 'timesteps': {'gitsPoints': 60,"
+                + " 'teacherSteps': 59}}"));
+        assertEquals(List.of("timesteps.evals"), fields("{" + base + ", 'timesteps': {'evals': 3}}"));
+        assertTrue(error("{" + base + ", 'timesteps': {'variants': 9}}").startsWith("timesteps.variants: must be in"
+                + " 1..8"));
+    }
+
+    @Test
     void theExampleJobsParse() throws Exception {
-        for (String f : List.of("tuning-jobs/gmm-quick.json", "tuning-jobs/fmnist-empirical.json")) {
+        for (String f : List.of("tuning-jobs/gmm-quick.json", "tuning-jobs/fmnist-empirical.json",
+                "tuning-jobs/gmm-timesteps.json")) {
             TuningJobSpec s = TuningJobSpec.parse(Json.MAPPER.readTree(Files.readString(Path.of(f))));
             assertFalse(new TuningJobPlanner().plan(s).isEmpty(), f);
         }

@@ -92,11 +92,25 @@ public class PublishCompatibilityTest {
      * held-out errors (new: median and p99 in the metrics and in a fitted set's validation, checked present here).
      */
     public static void assertPublishedAsBefore(List<ConfigCandidate> candidates) throws IOException {
+        assertPublishedAsBefore(candidates, null);
+    }
+
+    /**
+     * {@link #assertPublishedAsBefore} for the candidates of {@code methods} only (null: all): the others' fits chose
+     * differently since (the coefficient fits' variant is chosen by absolute error since issue 17), so their values
+     * are not those of the fixture; the same methods must still be published in the same order.
+     */
+    public static void assertPublishedAsBefore(List<ConfigCandidate> candidates, java.util.Set<String> methods)
+            throws IOException {
         JsonNode stored = CanonicalJson.MAPPER.readTree(resource("stored-candidates.json"));
         assertEquals(stored.size(), candidates.size());
         for (int i = 0; i < candidates.size(); i++) {
             ConfigCandidate c = candidates.get(i);
             JsonNode old = stored.get(i);
+            assertEquals(old.get("method").asText(), c.method(), "candidate " + i);
+            if (methods != null && !methods.contains(c.method())) {
+                continue;
+            }
             String oldCode = old.get("provenance").get("codeVersion").asText();
             ObjectNode prov = (ObjectNode) Json.MAPPER.valueToTree(c.provenance().withJobId(0));
             assertTrue(prov.has("platform"), "provenance names the platform");
