@@ -11,6 +11,7 @@ import io.solvertune.service.artifacts.SharedArtifacts;
 import io.solvertune.service.jobs.StageState;
 import io.solvertune.service.jobs.WorkersConfig;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
@@ -66,6 +67,7 @@ public class BlobSweeper {
     private final Counter unreferencedBlobs;
     private ScheduledExecutorService timer;
 
+    @Inject
     public BlobSweeper(SharedArtifacts artifacts, AgroalDataSource ds, ArtifactBackend.Config config,
                        WorkersConfig workers, MeterRegistry registry) {
         this(artifacts, ds, config.sweep().interval(), config.sweep().minAge(),
