@@ -99,8 +99,14 @@ public final class CheckpointSync {
             String local = Files.isRegularFile(marker) ? Files.readString(marker, StandardCharsets.UTF_8) : null;
             if (!r.tree().equals(local)) {
                 long t0 = System.nanoTime();
+                // fetched beside the directory first: a failed fetch leaves this host's copy as it was
+                Path fetched = dir.resolveSibling(dir.getFileName() + ".checkpoint-fetch");
+                wipe(fetched);
+                Files.createDirectories(fetched);
+                List<String> written = artifacts.fetchTree(r.tree(), fetched);
                 wipe(dir);
-                List<String> written = artifacts.fetchTree(r.tree(), dir);
+                Files.createDirectories(dir.getParent());
+                Files.move(fetched, dir, StandardCopyOption.ATOMIC_MOVE);
                 writeMarker(marker, r.tree());
                 String msg = String.format(java.util.Locale.ROOT, "%s: resuming from the %scheckpoint uploaded by %s "
                         + "(attempt %d, %d file(s), %d bytes, fetched from %s in %d ms)", stage,
