@@ -2,6 +2,9 @@ package io.solvertune.service.ops;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.agroal.api.AgroalDataSource;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.solvertune.service.artifacts.ArtifactBackend;
 import io.solvertune.service.artifacts.SharedArtifacts;
 import io.solvertune.service.jobs.JobEngine;
@@ -49,9 +52,38 @@ public class ArtifactSync implements StageExecutorDecorator {
 
     @Inject
     public ArtifactSync(SharedArtifacts artifacts, AgroalDataSource ds, JobEngine engine, ArtifactBackend.Config config,
+                        MeterRegistry registry,
                         @ConfigProperty(name = "solvertune.artifacts.sync", defaultValue = "true") boolean enabled) {
         this(artifacts, ds, engine.workDir(), enabled, new CheckpointSync(artifacts, ds,
-                config.checkpoints().upload(), config.checkpoints().interval()));
+                config.checkpoints().upload(), config.checkpoints().interval()).listener(meters(registry)));
+    }
+
+    /**
+     * {@code solvertune.checkpoint.uploads} (timer: recorded uploads of running stages' checkpoints and their time),
+     * {@code solvertune.checkpoint.uploaded.bytes} (size of the uploaded checkpoints, unchanged files included:
+     * what a resuming host fetches), {@code solvertune.checkpoint.restores} (stages that resumed from a fetched
+     * checkpoint). Per process.
+     */
+    static CheckpointSync.Listener meters(MeterRegistry registry) {
+        Timer uploads = Timer.builder("solvertune.checkpoint.uploads")
+                .description("Uploads of running stages' checkpoints to the artifact store (this process)")
+                .register(registry);
+        Counter bytes = Counter.builder("solvertune.checkpoint.uploaded.bytes")
+                .description("Size of the checkpoints this process uploaded").register(registry);
+        Counter restores = Counter.builder("solvertune.checkpoint.restores")
+                .description("Stages this process resumed from a checkpoint another host uploaded").register(registry);
+        return new CheckpointSync.Listener() {
+            @Override
+            public void uploaded(int files, long size, long nanos) {
+                uploads.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+                bytes.increment(size);
+            }
+
+            @Override
+            public void restored(int files, long size, long nanos) {
+                restores.increment();
+            }
+        };
     }
 
     /** One host's view: its work root and its cache (in {@code artifacts}); tests build several. */

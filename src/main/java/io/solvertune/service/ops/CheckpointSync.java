@@ -43,10 +43,29 @@ public final class CheckpointSync {
 
     private static final Logger LOG = Logger.getLogger(CheckpointSync.class);
 
+    /** Told of every recorded upload and every restore (metrics). */
+    public interface Listener {
+        Listener NONE = new Listener() {
+        };
+
+        default void uploaded(int files, long bytes, long nanos) {
+        }
+
+        default void restored(int files, long bytes, long nanos) {
+        }
+    }
+
     private final SharedArtifacts artifacts;
     private final DataSource ds;
     private final boolean upload;
     private final Duration interval;
+    private Listener listener = Listener.NONE;
+
+    /** Sets the listener (before use). */
+    public CheckpointSync listener(Listener l) {
+        this.listener = l;
+        return this;
+    }
 
     public CheckpointSync(SharedArtifacts artifacts, DataSource ds, boolean upload, Duration interval) {
         if (interval.isNegative()) {
@@ -108,6 +127,7 @@ public final class CheckpointSync {
                 Files.createDirectories(dir.getParent());
                 Files.move(fetched, dir, StandardCopyOption.ATOMIC_MOVE);
                 writeMarker(marker, r.tree());
+                listener.restored(written.size(), r.bytes(), System.nanoTime() - t0);
                 String msg = String.format(java.util.Locale.ROOT, "%s: resuming from the %scheckpoint uploaded by %s "
                         + "(attempt %d, %d file(s), %d bytes, fetched from %s in %d ms)", stage,
                         r.fin() ? "finished stage's " : "", r.uploadedBy(), r.attempt(), written.size(), r.bytes(),
@@ -211,11 +231,13 @@ public final class CheckpointSync {
                 if (files.equals(lastFiles)) {
                     return;
                 }
+                long t0 = System.nanoTime();
                 SharedArtifacts.Tree tree = artifacts.putTree(dir, CheckpointSync::include, digests);
                 last = System.nanoTime();
                 lastFiles = files;
                 if (record(tree, false)) {
                     uploads++;
+                    listener.uploaded(tree.files(), tree.bytes(), System.nanoTime() - t0);
                     LOG.debugf("job %d stage %s: checkpoint uploaded (%d file(s), %d bytes, tree %s)", ctx.jobId(),
                             ctx.stage().name(), tree.files(), tree.bytes(), tree.sha256());
                 }

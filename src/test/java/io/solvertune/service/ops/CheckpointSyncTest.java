@@ -43,6 +43,8 @@ class CheckpointSyncTest {
     AgroalDataSource ds;
     @Inject
     TokenService tokens;
+    @Inject
+    io.micrometer.core.instrument.MeterRegistry registry;
 
     @TempDir
     Path tmp;
@@ -88,7 +90,11 @@ class CheckpointSyncTest {
     void uploadsChangedCheckpointsOfTheLeaseHolderAndAnotherHostResumesFromThem() throws Exception {
         long job = runningStage("host-a:1:aaaa");
         SharedArtifacts sharedA = new SharedArtifacts(new PgBlobStore(ds, 4096), tmp.resolve("a/cache"));
-        CheckpointSync a = new CheckpointSync(sharedA, ds, true, Duration.ZERO);
+        CheckpointSync.Listener meters = ArtifactSync.meters(registry);
+        double uploadsBefore = metric("solvertune_checkpoint_uploads_seconds_count");
+        double restoresBefore = metric("solvertune_checkpoint_restores_total");
+        double bytesBefore = metric("solvertune_checkpoint_uploaded_bytes_total");
+        CheckpointSync a = new CheckpointSync(sharedA, ds, true, Duration.ZERO).listener(meters);
         Path jobA = tmp.resolve("a/work/job-" + job);
         Ctx ctxA = new Ctx(job, jobA, new java.util.ArrayList<>());
         CheckpointSync.Run run = a.begin(ctxA, jobA);
@@ -127,7 +133,12 @@ class CheckpointSyncTest {
         Ctx ctxB = new Ctx(job, jobB, new java.util.ArrayList<>());
         Files.createDirectories(jobB.resolve("g1/train"));
         Files.writeString(jobB.resolve("g1/train/stale.json"), "from an older run on B");
-        CheckpointSync.Run runB = new CheckpointSync(sharedB, ds, true, Duration.ofHours(1)).begin(ctxB, jobB);
+        CheckpointSync.Run runB = new CheckpointSync(sharedB, ds, true, Duration.ofHours(1)).listener(meters)
+                .begin(ctxB, jobB);
+        assertEquals(uploadsBefore + 2, metric("solvertune_checkpoint_uploads_seconds_count"), "A's two uploads");
+        assertEquals(bytesBefore + second.bytes() + "{\"step\": 1}".length(),
+                metric("solvertune_checkpoint_uploaded_bytes_total"), "sizes of both uploaded checkpoints");
+        assertEquals(restoresBefore + 1, metric("solvertune_checkpoint_restores_total"), "B's restore");
         Path dirB = jobB.resolve("g1/train");
         assertArrayEquals(Files.readAllBytes(dir.resolve("ckpt-2.json")), Files.readAllBytes(dirB.resolve("ckpt-2.json")));
         assertTrue(Files.exists(dirB.resolve("ckpt-1.json")));
@@ -159,6 +170,11 @@ class CheckpointSyncTest {
         Files.writeString(jobDir.resolve("g1/train/ckpt.json"), "{}");
         run.progress(1, 1, "done");
         assertNull(new CheckpointSync(shared, ds, true, Duration.ZERO).recorded(job, "g1/train"));
+    }
+
+    private static double metric(String name) {
+        double v = OpsSupport.value(OpsSupport.metrics(), name);
+        return Double.isNaN(v) ? 0 : v;
     }
 
     private CheckpointSync.Recorded recorded(long job) throws Exception {
