@@ -1040,7 +1040,7 @@ function fitReportPlot(container, fit) {
   container.querySelector('canvas')?.setAttribute('aria-label', 'fit residuals per step, before and after');
 }
 
-/** Reward per training iteration of a learned solver (provenance.settings.rewardCurve: {iteration, nfe, reward, ratioToNeutral}). */
+/** Reward per training iteration of a learned solver (provenance.training.rewardCurve, or the set's provenance.settings.rewardCurve: {iteration, nfe, reward, ratioToNeutral}). */
 function trainingCurvePlot(container, curve) {
   const pts = [...curve].sort((a, b) => a.iteration - b.iteration);
   const opts = Object.assign(plotSize(container), {
@@ -1071,7 +1071,7 @@ async function configPage(id) {
   const formats = (exportsList?.formats || exportsList?.exports || []);
   const fit = c.values?.coefficientSet?.fit;
   const fitBox = h('div', {class: 'plot', id: 'fit-plot'});
-  const curve = c.values?.coefficientSet?.provenance?.settings?.rewardCurve;
+  const curve = c.provenance?.training?.rewardCurve ?? c.values?.coefficientSet?.provenance?.settings?.rewardCurve;
   const curveBox = h('div', {class: 'plot', id: 'training-curve'});
   let gridBox = null;
   try {
