@@ -94,8 +94,8 @@ class TuningCommandsTest {
                 "--resume", "--progress", "--out", fitOut.toString());
         assertEquals(0, more.code(), more.err());
         assertTrue(more.err().contains("[dc 1/9] NFE 6 dc unipc data bh1 o3 time_uniform: select MSE"), more.err());
-        assertTrue(more.out().contains("stored choice from " + fitOut.resolve("summary.json") + " re-scored"), more.out());
-        assertTrue(more.out().contains("| 6 | (kept from summary.json) |"), more.out());
+        assertTrue(more.out().contains("kept from the stage checkpoints in " + fitOut), more.out());
+        assertTrue(more.out().matches("(?s).*\\| 6 \\| dode [^\n]* \\| \\(checkpoint\\) \\|\n.*"), more.out());
         assertTrue(more.out().contains("dc (fitted on rows 0..15"), more.out());
         assertEquals(before, Files.readString(fitOut.resolve("dode-nfe6.json")));
         com.fasterxml.jackson.databind.JsonNode sum = io.solvertune.tuning.Json.MAPPER.readTree(

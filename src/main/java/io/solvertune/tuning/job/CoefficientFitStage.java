@@ -34,7 +34,7 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
     @Override
     protected Output<StageOutputs.Fit> run(StageContext ctx, StageParams.Fit p, Path dir) throws Exception {
         StageParams.Eval e = p.eval();
-        TunedMethods.Method all = MethodCatalog.method(p.method());
+        TunedMethods.Method all = MethodCatalog.method(p.method(), p.dcBounds());
         List<TunedMethods.Variant> variants = all.variants().stream()
                 .filter(v -> e.spacings().contains(v.spacing().id())).toList();
         List<StageOutputs.FitRow> rows = new ArrayList<>();
@@ -47,7 +47,8 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
         TunedMethods.Method method = new TunedMethods.Method(all.name(), all.fitter(), all.spec(), variants);
         TrajectorySet train = StageRuntime.trajectories(ctx, e.train());
         TrajectorySet held = StageRuntime.trajectories(ctx, e.heldOut());
-        Evaluation.Targets fitT = Scores.targets(train, 0, p.fitRows());
+        int fitFrom = p.fitFrom() == null ? 0 : p.fitFrom();
+        Evaluation.Targets fitT = Scores.targets(train, fitFrom, fitFrom + p.fitRows());
         Evaluation.Targets sel = Scores.targets(train, e.selectFrom(), e.selectTo());
         Evaluation.Targets ho = Scores.targets(held, 0, held.size());
         Scores.Baselines base = Scores.readBaselines(file(ctx, input(ctx, p.baseline(), StageOutputs.Baselines.class)
@@ -60,7 +61,8 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
             FitContext fc = new FitContext(d, g, fitT.seeds(), fitT.initial(), fitT.sampleShape(), fitT.tStart(),
                     fitT.tEnd(), StageRuntime.dtype(ctx), e.batch(), StageRuntime.progress(ctx), prov);
             outcomes = TunedMethods.run(method, fc, d, g, sel, ho, e.nfeArray(), base.choices(), e.batch(),
-                    StageRuntime.dtype(ctx), StageRuntime.progress(ctx));
+                    StageRuntime.dtype(ctx), StageRuntime.progress(ctx),
+                    p.gainTest() == null ? TunedMethods.GainTest.PAIRED_MEAN : p.gainTest());
         }
         for (TunedMethods.Outcome o : outcomes) {
             if (o.chosen() == null) {
@@ -71,13 +73,13 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
             }
             CoefficientSet set = reproducible(o.chosen());
             CoefficientSet.Validation v = set.validation();
-            Path file = dir.resolve(String.format(Locale.ROOT, "%s-nfe%d.json", p.method(), o.nfe()));
+            Path file = dir.resolve(String.format(Locale.ROOT, "%s-nfe%d.json", p.method().id(), o.nfe()));
             StageCheckpoint.writeAtomically(file, set.toJson().getBytes(StandardCharsets.UTF_8));
             files.add(StageRuntime.relative(ctx, file));
             rows.add(new StageOutputs.FitRow(o.nfe(), o.failures(), StageRuntime.relative(ctx, file),
-                    TunedMethods.name(p.method(), set), o.select().meanMse(), v.mse(), v.baseMse(), v.publishable()));
+                    TunedMethods.name(p.method().id(), set), o.select().meanMse(), v.mse(), v.baseMse(), v.publishable()));
             ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d: %s, held-out MSE %.5g vs base %.5g (%s)",
-                    ctx.stage().name(), o.nfe(), TunedMethods.name(p.method(), set), v.mse(), v.baseMse(), v.vsBase()));
+                    ctx.stage().name(), o.nfe(), TunedMethods.name(p.method().id(), set), v.mse(), v.baseMse(), v.vsBase()));
         }
         return new Output<>(new StageOutputs.Fit(p.method(), rows), files);
     }

@@ -10,6 +10,7 @@ import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.numerics.solver.catalog.SolverCatalog;
 import io.solvertune.tuning.Hashing;
 import io.solvertune.tuning.Json;
+import io.solvertune.tuning.MethodId;
 import io.solvertune.tuning.eval.Candidate;
 import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.publish.CandidateFile;
@@ -93,19 +94,19 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
         ConfigMetrics metrics = ConfigMetrics.baseline(c.name(), b.heldOut().meanMse(), b.heldOut().stdErr(),
                 b.heldOut().seeds(), b.select().meanMse(), b.candidatesTried());
         SolverSpec s = c.solver();
-        return new ConfigCandidate(ctx.model().id(), ConfigCandidate.BASELINE, SolverCatalog.nameOf(s),
+        return new ConfigCandidate(ctx.model().id(), MethodId.BASELINE.id(), SolverCatalog.nameOf(s),
                 options(s), b.nfe(), g.guidance(), c.spacing().id(), b.tStart(), b.tEnd(),
                 ConfigValues.ofBaseline(run, c.stepsFor(b.nfe()), times), metrics,
                 provenance(ctx, p, base, b.nfe(), times, metrics, g.baseline()), true, b.heldOut().meanMse());
     }
 
     private static ConfigCandidate fitted(StageContext ctx, StageParams.Publish p, StageParams.Group g,
-                                          Scores.Baselines base, String method, String stage, CoefficientSet set) {
+                                          Scores.Baselines base, MethodId method, String stage, CoefficientSet set) {
         CoefficientSet.Validation v = set.validation();
         ConfigMetrics metrics = ConfigMetrics.of(v);
         SolverSpec b = set.base();
         double[] times = set.times();
-        return new ConfigCandidate(ctx.model().id(), method, catalogName(b), options(b), set.nfe(), g.guidance(),
+        return new ConfigCandidate(ctx.model().id(), method.id(), catalogName(b), options(b), set.nfe(), g.guidance(),
                 set.spacing().id(), times[0], times[times.length - 1], ConfigValues.of(set), metrics,
                 provenance(ctx, p, base, set.nfe(), times, metrics, stage), v.publishable(), v.mse());
     }
@@ -120,7 +121,7 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                 pk.heldOut().seeds(), pk.select().meanMse(), null, pk.base().meanMse(), pk.base().stdErr(),
                 pk.heldOut().meanMse() / pk.base().meanMse(), pk.vsBase(), pk.baseline(), pk.baselineMse(),
                 pk.heldOut().meanMse() / pk.baselineMse(), pk.vsBaseline(), null, null);
-        return new ConfigCandidate(ctx.model().id(), TuningJobSpec.DPM_SOLVER_V3, TuningJobSpec.DPM_SOLVER_V3, opts,
+        return new ConfigCandidate(ctx.model().id(), MethodId.DPMSOLVER_V3.id(), MethodId.DPMSOLVER_V3.id(), opts,
                 pk.nfe(), g.guidance(), pk.spacing().id(), pk.tStart(), pk.tEnd(),
                 ConfigValues.ofDpmSolverV3(spec, pk.spacing(), pk.times().length - 1, true, false, pk.times()),
                 metrics, provenance(ctx, p, base, pk.nfe(), pk.times(), metrics, g.v3()), pk.publishable(),

@@ -34,4 +34,8 @@ public interface StageContext {
 
     /** A line in the job's log. */
     void log(String level, String message);
+
+    /** Called by a checkpointed stage whose finished record verified: it returns that output without recomputing. */
+    default void reusedCheckpoint() {
+    }
 }

@@ -1,6 +1,7 @@
 package io.solvertune.tuning.job;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.solvertune.tuning.MethodId;
 import io.solvertune.tuning.teacher.TrajectorySetMeta;
 import java.util.List;
 import java.util.Map;
@@ -10,32 +11,32 @@ import java.util.Map;
  * the work directory, sha256s, summary numbers), and read back as these records ({@link TypedStage#input}) rather than
  * by field name. Absent fields are left out of the JSON.
  */
-final class StageOutputs {
+public final class StageOutputs {
     private StageOutputs() {
     }
 
     /** A teacher shard: its trajectory set directory and shard file. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record TeacherShard(String dir, String split, long firstSeed, int count, String sha256, String shardFile,
+    public record TeacherShard(String dir, String split, long firstSeed, int count, String sha256, String shardFile,
                         long modelCalls, TrajectorySetMeta.Accuracy accuracy) {
     }
 
     /** A split's trajectory set, assembled from its shards. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record TeacherSet(String dir, String split, long firstSeed, int count, String sha256, int recordedTimes,
+    public record TeacherSet(String dir, String split, long firstSeed, int count, String sha256, int recordedTimes,
                       TrajectorySetMeta.Accuracy accuracy) {
     }
 
     /** The best untuned baselines ({@code file}: {@link Scores.Baselines}). */
-    record Baselines(String file, List<BaselineRow> baselines) {
+    public record Baselines(String file, List<BaselineRow> baselines) {
     }
 
     /** One NFE's best untuned baseline. */
-    record BaselineRow(int nfe, String config, double heldOutMse, double heldOutStdErr) {
+    public record BaselineRow(int nfe, String config, double heldOutMse, double heldOutStdErr) {
     }
 
     /** A coefficient method's chosen sets, one row per NFE. */
-    record Fit(String method, List<FitRow> results) {
+    public record Fit(MethodId method, List<FitRow> results) {
     }
 
     /**
@@ -43,12 +44,12 @@ final class StageOutputs {
      * no variant fitted.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record FitRow(int nfe, List<String> failures, String file, String config, Double selectMse, Double heldOutMse,
+    public record FitRow(int nfe, List<String> failures, String file, String config, Double selectMse, Double heldOutMse,
                   Double baseMse, Boolean publishable) {
     }
 
     /** DPM-Solver-v3 statistics ({@code dir}: l.npz, sb.npz, ems.json) with their sha256 by file name. */
-    record Ems(String dir, int gridSteps, String source, int samples, String lMethod, Map<String, String> sha256) {
+    public record Ems(String dir, int gridSteps, String source, int samples, String lMethod, Map<String, String> sha256) {
     }
 
     /** DPM-Solver-v3 variants chosen and validated ({@code file}: {@link DpmSolverV3Stage.Picks}). */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.tuning.Json;
+import io.solvertune.tuning.MethodId;
 import io.solvertune.tuning.teacher.TeacherSettings;
 import java.util.List;
 
@@ -38,14 +39,34 @@ final class StageParams {
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Teacher(double guidance, Integer classLabel, String split, long firstSeed, int count, int shardSize,
-                   int steps, int recordEvery, double tolerance, int checkSeeds, Dtype dtype) {
+                   int steps, int recordEvery, double tolerance, int checkSeeds, Dtype dtype, Solve solve) {
 
-        /** DPM-Solver++ 3M on a logSNR grid, the schedule's time range, as the benchmark scripts. */
+        /** The pipeline's teacher: DPM-Solver++ 3M on a logSNR grid over the schedule's time range. */
+        Teacher(double guidance, Integer classLabel, String split, long firstSeed, int count, int shardSize,
+                int steps, int recordEvery, double tolerance, int checkSeeds, Dtype dtype) {
+            this(guidance, classLabel, split, firstSeed, count, shardSize, steps, recordEvery, tolerance, checkSeeds,
+                    dtype, null);
+        }
+
+        /** DPM-Solver++ 3M on a logSNR grid, the schedule's time range, as the benchmark scripts (unless solve). */
         TeacherSettings settings(Dtype modelDtype) {
-            return new TeacherSettings(DpmSolver.plusPlusMultistep(3), new TimestepSpacing.LogSnr(), steps,
-                    null, null, recordEvery, false, shardSize, (dtype != null ? dtype : modelDtype).id(), tolerance,
+            Solve s = solve != null ? solve : Solve.PIPELINE;
+            return new TeacherSettings(s.solver(), s.spacing(), steps, s.tStart(), s.tEnd(), recordEvery,
+                    s.recordModelOutput(), shardSize, (dtype != null ? dtype : modelDtype).id(), tolerance,
                     checkSeeds);
         }
+    }
+
+    /**
+     * How a teacher solves when not as the pipeline ({@link #PIPELINE}): the {@code teacher} command's options.
+     *
+     * @param tStart null: the schedule's
+     * @param tEnd   null: the schedule's
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Solve(SolverSpec solver, TimestepSpacing spacing, Double tStart, Double tEnd, boolean recordModelOutput) {
+        static final Solve PIPELINE = new Solve(DpmSolver.plusPlusMultistep(3), new TimestepSpacing.LogSnr(), null,
+                null, false);
     }
 
     /** Assembles the shard stages (in order) of one split into one trajectory set. */
@@ -55,14 +76,37 @@ final class StageParams {
     /** Rows and stages every evaluation stage of one guidance scale works from. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Eval(double guidance, Integer classLabel, String train, String heldOut, int selectFrom, int selectTo,
-                List<Integer> nfe, List<String> spacings, int batch) {
+                List<Integer> nfe, List<String> spacings, int batch, List<KnownBaseline> known) {
+        Eval(double guidance, Integer classLabel, String train, String heldOut, int selectFrom, int selectTo,
+             List<Integer> nfe, List<String> spacings, int batch) {
+            this(guidance, classLabel, train, heldOut, selectFrom, selectTo, nfe, spacings, batch, null);
+        }
+
         int[] nfeArray() {
             return nfe.stream().mapToInt(Integer::intValue).toArray();
         }
     }
 
-    /** A coefficient method: fitted on training rows {@code [0, fitRows)}, chosen on the eval's select rows. */
-    record Fit(Eval eval, String method, int fitRows, String baseline) {
+    /**
+     * A best untuned baseline chosen earlier (the {@code fit} command's {@code --baseline}): the baseline stage
+     * re-scores it instead of sweeping, and refuses it when its held-out MSE differs from {@code heldOutMse}.
+     */
+    record KnownBaseline(int nfe, io.solvertune.tuning.eval.Candidate candidate, double heldOutMse,
+                         int candidatesTried) {
+    }
+
+    /**
+     * A coefficient method: fitted on training rows {@code [fitFrom, fitFrom + fitRows)} (fitFrom null: 0), chosen on
+     * the eval's select rows by {@code gainTest} (null: paired mean), DC-Solver with {@code dcBounds} (null: the
+     * fitter's).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Fit(Eval eval, MethodId method, int fitRows, String baseline, Integer fitFrom,
+               io.solvertune.tuning.fit.TunedMethods.GainTest gainTest,
+               io.solvertune.tuning.fit.MethodCatalog.DcOptions dcBounds) {
+        Fit(Eval eval, MethodId method, int fitRows, String baseline) {
+            this(eval, method, fitRows, baseline, null, null, null);
+        }
     }
 
     /** DPM-Solver-v3 statistics. */

@@ -1,6 +1,7 @@
 package io.solvertune.tuning.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.solvertune.tuning.MethodId;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,7 +59,7 @@ public final class TuningJobPlanner implements JobPlanner {
             stages.add(PlannedStage.of(baseline, StageKind.BASELINE, List.of(train, held), eval));
             publishDeps.add(baseline);
             List<String> fits = new ArrayList<>();
-            for (String method : spec.coefficientMethods()) {
+            for (MethodId method : spec.coefficientMethods()) {
                 String name = g + "fit-" + method;
                 stages.add(PlannedStage.of(name, StageKind.FIT, List.of(train, held, baseline),
                         new StageParams.Fit(eval, method, s.coefficientFitRows(), baseline)));
@@ -67,13 +68,13 @@ public final class TuningJobPlanner implements JobPlanner {
             }
             String v3 = null;
             if (spec.wantsDpmSolverV3()) {
-                String ems = g + "fit-" + TuningJobSpec.DPM_SOLVER_V3;
+                String ems = g + "fit-" + MethodId.DPMSOLVER_V3.id();
                 boolean fromTeacher = spec.ems().source() == EmsSource.TEACHER;
                 stages.add(PlannedStage.of(ems, StageKind.FIT_EMS, List.of(train),
                         new StageParams.Ems(w, spec.classLabel(), train, spec.ems().source(),
                                 fromTeacher ? s.fitRows() : spec.ems().samples(), EMS_DATA_FIRST_SEED,
                                 spec.ems().lMethod(), Math.max(spec.batch(), 256))));
-                v3 = g + "validate-" + TuningJobSpec.DPM_SOLVER_V3;
+                v3 = g + "validate-" + MethodId.DPMSOLVER_V3.id();
                 stages.add(PlannedStage.of(v3, StageKind.VALIDATE, List.of(ems, train, held, baseline),
                         new StageParams.V3(eval, ems, baseline)));
                 publishDeps.add(v3);

@@ -2,6 +2,7 @@ package io.solvertune.tuning.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.numerics.schedule.TimestepSpacing;
+import io.solvertune.tuning.MethodId;
 import io.solvertune.tuning.fit.MethodCatalog;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -36,21 +37,21 @@ import java.util.Set;
  * smaller counts are accepted for tests and quick looks.
  *
  * @param model      the registry model: {@code "name"} or id (the engine resolves it into a {@link ResolvedModel})
- * @param methods    {@code dpmsolver-v3} and/or the {@link MethodCatalog} names
+ * @param methods    {@code dpmsolver-v3} and/or the {@link MethodCatalog} methods
  * @param nfe        model evaluations per sample, each in 1..50
  * @param guidance   classifier-free guidance scales (> 0)
  * @param spacings   timestep spacings tried by the baselines and the methods
  * @param classLabel one class for every row, or {@code null}: per-seed classes on a conditional model
  * @param batch      rows per sampling batch
  */
-public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> nfe, List<Double> guidance,
+public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer> nfe, List<Double> guidance,
                             List<String> spacings, Integer classLabel, Teacher teacher, Seeds seeds, Ems ems,
                             int batch) {
 
     /** Held-out seeds a publishable verdict needs (issue 5). */
     public static final int PUBLISHABLE_HELD_OUT = 1000;
-    /** The DPM-Solver-v3 method name. */
-    public static final String DPM_SOLVER_V3 = "dpmsolver-v3";
+    /** The DPM-Solver-v3 method's id ({@link MethodId#DPMSOLVER_V3}). */
+    public static final String DPM_SOLVER_V3 = MethodId.DPMSOLVER_V3.id();
     /** Spacings tried when the spec names none. */
     public static final List<String> ALL_SPACINGS = io.solvertune.tuning.eval.BaselineSweep.SPACINGS.stream()
             .map(io.solvertune.numerics.schedule.TimestepSpacing::id).toList();
@@ -102,13 +103,13 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
     }
 
     /** The coefficient methods of the spec (every method but DPM-Solver-v3), in spec order. */
-    public List<String> coefficientMethods() {
-        return methods.stream().filter(m -> !m.equals(DPM_SOLVER_V3)).toList();
+    public List<MethodId> coefficientMethods() {
+        return methods.stream().filter(m -> m.kind() == MethodId.Kind.COEFFICIENTS).toList();
     }
 
     /** Whether DPM-Solver-v3 is requested. */
     public boolean wantsDpmSolverV3() {
-        return methods.contains(DPM_SOLVER_V3);
+        return methods.contains(MethodId.DPMSOLVER_V3);
     }
 
     public int[] nfeArray() {
@@ -158,10 +159,10 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
             err.add("model", "expected a model name (string) or id (positive integer)");
         }
 
-        Set<String> known = new LinkedHashSet<>();
-        known.add(DPM_SOLVER_V3);
-        known.addAll(MethodCatalog.names());
-        List<String> methods = root.list("methods", known.size(), (v, f) -> {
+        Set<MethodId> known = new LinkedHashSet<>();
+        known.add(MethodId.DPMSOLVER_V3);
+        known.addAll(MethodCatalog.ids());
+        List<MethodId> methods = root.list("methods", known.size(), (v, f) -> {
             if (!v.isTextual()) {
                 err.add(f, "expected a string, got " + v);
                 return null;
@@ -171,11 +172,13 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
                 err.add(f, "consistency-solver is not yet supported");
                 return null;
             }
-            if (!known.contains(m)) {
-                err.add(f, "unknown method '" + m + "' (known: " + String.join(", ", known) + ")");
+            MethodId id = MethodId.of(m);
+            if (!known.contains(id)) {
+                err.add(f, "unknown method '" + m + "' (known: " + String.join(", ", MethodId.ids(List.copyOf(known)))
+                        + ")");
                 return null;
             }
-            return m;
+            return id;
         }, "at least one method is required");
 
         List<Integer> nfe = root.list("nfe", limits.maxNfeValues(), (v, f) -> {
@@ -284,7 +287,7 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
         if (!List.of("auto", "exact", "vjp", "fd").contains(lMethod)) {
             err.add("ems.lMethod", "expected auto, exact, vjp or fd, got '" + lMethod + "'");
         }
-        boolean v3 = methods != null && methods.contains(DPM_SOLVER_V3);
+        boolean v3 = methods != null && methods.contains(MethodId.DPMSOLVER_V3);
         if (v3 && stepsOk && t.ok("recordEvery") && steps / recordEvery < 2) {
             err.add("teacher.recordEvery", "dpmsolver-v3 needs at least 2 recorded intervals (steps / recordEvery),"
                     + " got " + steps / recordEvery);

@@ -40,7 +40,7 @@ class TuningJobSpecTest {
         TuningJobSpec small = TuningJobSpec.parse(json("{'model': 3, 'methods': ['dpmsolver-v3', 'iia-edm'], 'nfe': [5, 6],"
                 + " 'guidance': [1], 'seeds': {'train': 32, 'heldOut': 16}}"));
         assertFalse(small.publishableHeldOut());
-        assertEquals(List.of("iia-edm"), small.coefficientMethods());
+        assertEquals(List.of(io.solvertune.tuning.MethodId.IIA_EDM), small.coefficientMethods());
         assertTrue(small.wantsDpmSolverV3());
         assertEquals(3, small.model().asInt());
     }
