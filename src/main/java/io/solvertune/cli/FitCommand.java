@@ -339,7 +339,7 @@ final class FitCommand implements Callable<Integer> {
                         secs);
                 // the set under the name earlier versions wrote it to (the same bytes, linked)
                 String file = f.method().id() + "-nfe" + r.nfe() + ".json";
-                link(out.resolve(r.file()), out.resolve(file));
+                FitEmsCommand.link(out.resolve(r.file()), out.resolve(file));
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("method", f.method().id());
                 row.put("nfe", r.nfe());
@@ -393,19 +393,6 @@ final class FitCommand implements Callable<Integer> {
                 e.flush();
             }
         }
-    }
-
-    /** A hard link {@code name} to {@code target} (a copy where links are not possible), replacing an older one. */
-    private static void link(Path target, Path name) throws java.io.IOException {
-        Path tmp = name.resolveSibling(name.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        try {
-            Files.createLink(tmp, target);
-        } catch (java.io.IOException | UnsupportedOperationException x) {
-            Files.copy(target, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        }
-        Files.move(tmp, name, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static String verdict(CoefficientSet.Verdict v) {

@@ -34,6 +34,20 @@ class TuningCommandsTest {
         SampleCommandTest.Result h = cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
                 "--seeds", "1000:32", "--steps", "200", "--record-every", "200", "--out", held);
         assertEquals(0, h.code(), h.err());
+        // a teacher killed after its first shard (the stage's record, the second shard and the set not yet written)
+        // continues from that shard and writes the same trajectories
+        String wrote = t.out().lines().filter(l -> l.startsWith("wrote ")).findFirst().orElseThrow();
+        byte[] npz = Files.readAllBytes(Path.of(train, set.meta().file()));
+        Files.delete(Path.of(train, "stage-output.json"));
+        Files.delete(Path.of(train, set.meta().shards().get(1).file()));
+        Files.delete(Path.of(train, set.meta().file()));
+        Files.delete(Path.of(train, "trajectories.json"));
+        SampleCommandTest.Result again = cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance",
+                "3", "--seeds", "0:48", "--steps", "200", "--record-every", "4", "--shard", "24", "--out", train);
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains(wrote), again.out());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(npz, Files.readAllBytes(Path.of(train, set.meta().file())));
+        TrajectorySet.open(Path.of(train)).verify();
 
         String ems = dir.resolve("ems").toString();
         SampleCommandTest.Result f = cli("fit-ems", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
@@ -73,6 +87,25 @@ class TuningCommandsTest {
         assertEquals(32, dode.validation().seeds());
         assertEquals(16, dode.provenance().trainSeeds().length);
         assertTrue(Files.readString(fitOut.resolve("summary.json")).contains("\"vsBase\""));
+        // a fit killed while fitting iia-ddim (its stage's record and set not yet written) continues with that stage
+        // alone, and writes the same bytes
+        byte[] iia = Files.readAllBytes(fitOut.resolve("iia-ddim-nfe6.json"));
+        String summaryBefore = Files.readString(fitOut.resolve("summary.json"));
+        Files.delete(fitOut.resolve("fit-iia-ddim-nfe6/stage-output.json"));
+        Files.delete(fitOut.resolve("fit-iia-ddim-nfe6/iia-ddim-nfe6.json"));
+        SampleCommandTest.Result cont = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--train", train, "--heldout", held, "--fit-rows", "0:16", "--nfe", "6", "--method", "dode,iia-ddim",
+                "--out", fitOut.toString());
+        assertEquals(0, cont.code(), cont.err());
+        assertTrue(cont.out().contains("kept from the stage checkpoints"), cont.out());
+        assertTrue(cont.out().matches("(?s).*\\| 6 \\| dode [^\n]* \\| \\(checkpoint\\) \\|\n.*"), cont.out());
+        assertTrue(cont.out().matches("(?s).*\\| 6 \\| iia-ddim [^\n]* \\| [0-9.]+ \\|\n.*"), cont.out());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(iia, Files.readAllBytes(fitOut.resolve("iia-ddim-nfe6.json")));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(iia,
+                Files.readAllBytes(fitOut.resolve("fit-iia-ddim-nfe6/iia-ddim-nfe6.json")));
+        // the summary differs only in the recomputed stage's fit time
+        assertEquals(summaryBefore.replaceAll("\"fitSeconds\" : [0-9.E-]+", ""),
+                Files.readString(fitOut.resolve("summary.json")).replaceAll("\"fitSeconds\" : [0-9.E-]+", ""));
         // evaluate --set scores a written set and its base on a teacher set: the held-out numbers of its validation
         SampleCommandTest.Result ev = cli("evaluate", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
                 "--teacher", held, "--set", fitOut.resolve("dode-nfe6.json").toString());

@@ -154,6 +154,30 @@ public final class CommandPlans {
                 List.of(nfe), TuningJobSpec.ALL_SPACINGS, f.batch(), known);
     }
 
+    /**
+     * The {@code fit-ems} command: one statistics stage in the directory named {@code stage} (the command's
+     * {@code --out}), on the given {@link #TRAIN} teacher set if {@code teacher}.
+     *
+     * @param lMethod vjp | fd | exact
+     * @param grid    K, or null: the teacher's grid (120 without one)
+     */
+    public static List<PlannedStage> ems(String stage, double guidance, Integer classLabel, boolean teacher,
+                                         EmsSource source, int samples, long firstSeed, String lMethod, int batch,
+                                         Integer grid, int probes, Double fdStep, int smooth, String dataPreset,
+                                         Double tStart, Double tEnd) {
+        StageParams.EmsOptions o = new StageParams.EmsOptions(grid, probes == 1 ? null : probes, fdStep,
+                smooth == 0 ? null : smooth, dataPreset, tStart, tEnd);
+        boolean pipeline = Json.canonical(o).equals("{}") && teacher;
+        return List.of(PlannedStage.of(stage, StageKind.FIT_EMS, teacher ? List.of(TRAIN) : List.of(),
+                new StageParams.Ems(guidance, classLabel, teacher ? TRAIN : null, source, samples, firstSeed, lMethod,
+                        batch, pipeline ? null : o)));
+    }
+
+    /** A statistics stage's output. */
+    public static StageOutputs.Ems emsOutput(JsonNode output) throws IOException {
+        return Json.MAPPER.treeToValue(output, StageOutputs.Ems.class);
+    }
+
     /** A baseline stage's choices (its {@code baseline.json}, {@code output}: its {@link StageOutputs.Baselines}). */
     public static List<BaselineSweep.Choice> baselines(Path workDir, JsonNode output) throws IOException {
         StageOutputs.Baselines b = Json.MAPPER.treeToValue(output, StageOutputs.Baselines.class);

@@ -109,10 +109,33 @@ final class StageParams {
         }
     }
 
-    /** DPM-Solver-v3 statistics. */
+    /**
+     * DPM-Solver-v3 statistics on the training teacher's recorded grid ({@code train}: its stage; null only with
+     * {@code options}, for statistics from data without a teacher set).
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Ems(double guidance, Integer classLabel, String train, EmsSource source, int samples, long firstSeed,
-               String lMethod, int batch) {
+               String lMethod, int batch, EmsOptions options) {
+        Ems(double guidance, Integer classLabel, String train, EmsSource source, int samples, long firstSeed,
+            String lMethod, int batch) {
+            this(guidance, classLabel, train, source, samples, firstSeed, lMethod, batch, null);
+        }
+    }
+
+    /**
+     * What the {@code fit-ems} command may change of the statistics stage; a null field is the pipeline's choice.
+     *
+     * @param grid       K grid intervals (default: the teacher's recorded grid, or 120 without a teacher)
+     * @param probes     Hutchinson probes per sample (default 1)
+     * @param fdStep     lambda step of the central differences (default 1e-4 float64, 1e-2 float32)
+     * @param smooth     moving-average half-width for l' (default 0)
+     * @param dataPreset draw the data samples of source data from this preset's data (default: the model's)
+     * @param tStart     start time of source data (default: the teacher's, or the schedule's)
+     * @param tEnd       end time of source data (default: the teacher's, or the schedule's)
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record EmsOptions(Integer grid, Integer probes, Double fdStep, Integer smooth, String dataPreset, Double tStart,
+                      Double tEnd) {
     }
 
     /** DPM-Solver-v3 variants chosen and validated. */
