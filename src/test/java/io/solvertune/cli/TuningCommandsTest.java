@@ -56,6 +56,14 @@ class TuningCommandsTest {
         EmpiricalModelStatistics stats = EmsNpz.read(Path.of(ems));
         assertEquals(50, stats.gridSteps());
         assertTrue(Files.isRegularFile(Path.of(ems, "provenance.json")));
+        // killed before its record was written: the rerun computes the statistics again, the same bytes
+        byte[] l = Files.readAllBytes(Path.of(ems, EmsNpz.L_FILE));
+        Files.delete(Path.of(ems, "stage-output.json"));
+        SampleCommandTest.Result f2 = cli("fit-ems", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--source", "teacher", "--teacher", train, "--samples", "24", "--l-method", "exact", "--out", ems);
+        assertEquals(0, f2.code(), f2.err());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(l, Files.readAllBytes(Path.of(ems, EmsNpz.L_FILE)));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(l, Files.readAllBytes(Path.of(ems, "ems", EmsNpz.L_FILE)));
 
         Path grid = dir.resolve("grid.json");
         SampleCommandTest.Result e = cli("evaluate", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
