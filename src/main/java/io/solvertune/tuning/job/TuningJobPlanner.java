@@ -60,7 +60,7 @@ public final class TuningJobPlanner implements JobPlanner {
             publishDeps.add(baseline);
             List<String> fits = new ArrayList<>();
             for (MethodId method : spec.coefficientMethods()) {
-                String name = g + "fit-" + method;
+                String name = g + "fit-" + method.id();
                 stages.add(PlannedStage.of(name, StageKind.FIT, List.of(train, held, baseline),
                         new StageParams.Fit(eval, method, s.coefficientFitRows(), baseline)));
                 fits.add(name);

@@ -50,7 +50,7 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
 
     /** Held-out seeds a publishable verdict needs (issue 5). */
     public static final int PUBLISHABLE_HELD_OUT = 1000;
-    /** The DPM-Solver-v3 method's id ({@link MethodId#DPMSOLVER_V3}). */
+    /** The DPM-Solver-v3 method's id ({@link MethodId#DPMSOLVER_V3}; kept for code that names it as a string). */
     public static final String DPM_SOLVER_V3 = MethodId.DPMSOLVER_V3.id();
     /** Spacings tried when the spec names none. */
     public static final List<String> ALL_SPACINGS = io.solvertune.tuning.eval.BaselineSweep.SPACINGS.stream()
