@@ -168,6 +168,9 @@ final class FitEmsCommand implements Callable<Integer> {
 
     /** A hard link {@code name} to {@code target} (a copy where links are not possible), replacing an older one. */
     static void link(Path target, Path name) throws java.io.IOException {
+        if (Files.exists(name) && Files.isSameFile(name, target)) {
+            return;     // already linked (renaming a link onto another link of the same file would do nothing)
+        }
         Path tmp = name.resolveSibling(name.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
         try {
