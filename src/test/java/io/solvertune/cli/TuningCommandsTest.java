@@ -111,6 +111,9 @@ class TuningCommandsTest {
         org.junit.jupiter.api.Assertions.assertArrayEquals(iia, Files.readAllBytes(fitOut.resolve("iia-ddim-nfe6.json")));
         org.junit.jupiter.api.Assertions.assertArrayEquals(iia,
                 Files.readAllBytes(fitOut.resolve("fit-iia-ddim-nfe6/iia-ddim-nfe6.json")));
+        try (java.util.stream.Stream<Path> left = Files.list(fitOut)) {
+            assertEquals(java.util.List.of(), left.filter(p -> p.toString().endsWith(".tmp")).toList());
+        }
         // the summary differs only in the recomputed stage's fit time
         assertEquals(summaryBefore.replaceAll("\"fitSeconds\" : [0-9.E-]+", ""),
                 Files.readString(fitOut.resolve("summary.json")).replaceAll("\"fitSeconds\" : [0-9.E-]+", ""));
