@@ -316,9 +316,10 @@ final class FitCommand implements Callable<Integer> {
         }
 
         private void fitted(StageOutputs.Fit f, boolean reused, double seconds) throws java.io.IOException {
-            if (f.method() != current) {
-                current = f.method();
-                o.printf(Locale.ROOT, "%s (fitted on rows %d..%d, %d variants)%n", current, fitFrom, fitTo - 1,
+            if (f.methodId() != current) {
+                current = f.methodId();
+                o.printf(Locale.ROOT, "%s (fitted on rows %d..%d, from the best untuned baseline's solver and spacing "
+                        + "where it can use them, then its %d own variants)%n", current, fitFrom, fitTo - 1,
                         variants.get(current));
                 o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. | base MSE | vs base | beats base | "
                         + "vs best baseline | beats baseline | fit s |%n|---:|---|---:|---:|---:|---|---:|---|---:|%n");
@@ -338,10 +339,10 @@ final class FitCommand implements Callable<Integer> {
                         v.mse() / v.baseMse(), verdict(v.vsBase()), v.mse() / v.baselineMse(), verdict(v.vsBaseline()),
                         secs);
                 // the set under the name earlier versions wrote it to (the same bytes, linked)
-                String file = f.method().id() + "-nfe" + r.nfe() + ".json";
+                String file = f.method() + "-nfe" + r.nfe() + ".json";
                 FitEmsCommand.link(out.resolve(r.file()), out.resolve(file));
                 Map<String, Object> row = new LinkedHashMap<>();
-                row.put("method", f.method().id());
+                row.put("method", f.method());
                 row.put("nfe", r.nfe());
                 row.put("config", r.config());
                 row.put("file", file);
@@ -357,7 +358,7 @@ final class FitCommand implements Callable<Integer> {
                 row.put("baselineMse", v.baselineMse());
                 row.put("vsBaseline", v.vsBaseline());
                 row.put("publishable", v.publishable());
-                row.put("fitSeconds", reused ? earlierSeconds(f.method(), r.nfe()) : seconds);
+                row.put("fitSeconds", reused ? earlierSeconds(f.methodId(), r.nfe()) : seconds);
                 row.put("failures", r.failures() == null ? List.of() : r.failures());
                 rows.add(row);
             }

@@ -10,6 +10,7 @@ import io.solvertune.tuning.eval.Evaluation;
 import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.fit.FitContext;
 import io.solvertune.tuning.fit.TunedMethods;
+import io.solvertune.tuning.fit.consistency.ClassifierReward;
 import io.solvertune.tuning.fit.consistency.ConsistencyAblations;
 import io.solvertune.tuning.fit.consistency.ConsistencyTrainer;
 import io.solvertune.tuning.fit.consistency.Policy;
@@ -113,6 +114,14 @@ final class TrainConsistencyCommand implements Callable<Integer> {
     @CommandLine.Option(names = "--cmaes-evaluations", defaultValue = "300", description = "CMAES: objective evaluations per NFE")
     int cmaesEvaluations;
 
+    @CommandLine.Option(names = "--reward-classifier", paramLabel = "FILE", description = "image models: add the "
+            + "cosine similarity of this TorchScript classifier's outputs (its logits) for the rollout's and the "
+            + "teacher's final state to the reward, times --reward-classifier-weight (RL only)")
+    Path rewardClassifier;
+    @CommandLine.Option(names = "--reward-classifier-weight", defaultValue = "0.1", description = "factor on the "
+            + "classifier cosine, (0, 1000] (default ${DEFAULT-VALUE})")
+    double rewardClassifierWeight;
+
     @CommandLine.Option(names = "--batch", defaultValue = "64", description = "batch size of the evaluations (default ${DEFAULT-VALUE})")
     int batch;
 
@@ -172,8 +181,18 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                     tr.meta().teacher(), null, io.solvertune.numerics.CodeVersion.get(), null, null);
             FitContext ctx = new FitContext(d, m.guidance(), trT.seeds(), trT.initial(), trT.sampleShape(),
                     trT.tStart(), trT.tEnd(), m.dtype(), batch, prog, prov);
-            ConsistencyAblations.Trained trained = ConsistencyAblations.train(trainer, ctx, trT.fin(), st, nfes,
-                    cmaesEvaluations, out.resolve("checkpoint-" + trainer.name().toLowerCase(Locale.ROOT) + ".json"));
+            ConsistencyAblations.Trained trained;
+            try (io.solvertune.tuning.eval.TorchScriptClassifier cls = rewardClassifier == null ? null
+                    : new io.solvertune.tuning.eval.TorchScriptClassifier(rewardClassifier)) {
+                ClassifierReward reward = cls == null ? null : new ClassifierReward(cls, rewardClassifierWeight,
+                        "sha256:" + io.solvertune.tuning.Hashing.sha256(rewardClassifier));
+                if (reward != null) {
+                    summary.put("classifierReward", Map.of("file", rewardClassifier.toString(), "weight",
+                            rewardClassifierWeight, "features", "logits"));
+                }
+                trained = ConsistencyAblations.train(trainer, ctx, trT.fin(), st, nfes, cmaesEvaluations,
+                        out.resolve("checkpoint-" + trainer.name().toLowerCase(Locale.ROOT) + ".json"), reward);
+            }
             o.printf(Locale.ROOT, "trained (%s) in %.1f s%n", trainer.name().toLowerCase(Locale.ROOT),
                     trained.seconds());
             summary.put("trainSeconds", trained.seconds());

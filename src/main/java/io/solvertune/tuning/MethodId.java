@@ -32,6 +32,13 @@ public enum MethodId {
     DODE("dode", Kind.COEFFICIENTS),
     /** Ours: D-ODE with targets from the high-accuracy teacher. */
     DODE_TEACHER("dode-teacher", Kind.COEFFICIENTS),
+    /** ConsistencySolver: a solver trained by RL in its own stage (issue 16). */
+    CONSISTENCY_SOLVER("consistency-solver", Kind.CONSISTENCY),
+    /**
+     * Learned timesteps for the plain untuned solvers (the {@code timesteps} stage's output; never named in a spec's
+     * {@code methods}: a spec asks for it with {@code "timesteps": "learned"}).
+     */
+    TIMESTEPS("timesteps", Kind.TIMESTEPS),
     /** The best untuned solver and grid per NFE (published beside every job's methods, never named in a spec). */
     BASELINE("baseline", Kind.BASELINE);
 

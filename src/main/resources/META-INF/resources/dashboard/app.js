@@ -6,7 +6,7 @@
 const TOKEN = 'solvertune.token';
 const WHO = 'solvertune.whoami';
 const RANK = {reader: 1, submitter: 2, admin: 3};
-const METHODS = ['dpmsolver-v3', 'dc', 'dc-final', 'dode', 'dode-teacher', 'iia-ddim', 'iia-dpmsolver++2m', 'iia-edm',
+const METHODS = ['dpmsolver-v3', 'consistency-solver', 'dc', 'dc-final', 'dode', 'dode-teacher', 'iia-ddim', 'iia-dpmsolver++2m', 'iia-edm',
   'biia-edm'];
 const SPACINGS = ['time_uniform', 'logSNR', 'time_quadratic', 'karras'];
 // tuning-jobs/gmm-quick.json (the README's example job) and a smaller one for a quick look / the browser test.
@@ -949,27 +949,38 @@ async function configsPage(ref) {
   render();
 }
 
-/** Teacher | best untuned baseline | tuned configs on the same held-out seeds, rendered by the service on request. */
+/** The figure of a grid view ({grid, href}): the PNG fetched with the token, its columns linked to their configs. */
+async function gridFigure(g) {
+  const res = await fetch(g.href, {headers: {Authorization: 'Bearer ' + token()}, cache: 'no-store'});
+  if (!res.ok) { await handle(res); return null; }
+  const url = URL.createObjectURL(await res.blob());
+  const cols = g.grid.columns;
+  const img = h('img', {src: url, class: 'grid-img', alt: `sample grid at NFE ${g.grid.nfe}, guidance ${g.grid.guidance}: ` +
+    `${cols.length} columns (${cols.join('; ')}), one row per seed (${g.grid.seeds.join(', ')})`});
+  img.addEventListener('load', () => { img.width = img.naturalWidth * 3; img.dataset.loaded = 'yes'; });
+  return h('figure', {},
+    img,
+    h('figcaption', {}, `NFE ${g.grid.nfe}, guidance ${g.grid.guidance}; rows: held-out seeds ${g.grid.seeds[0]}–${g.grid.seeds.at(-1)}; `,
+      h('span', {class: 'grid-source'}, g.grid.source === 'pipeline' ? `stored by the pipeline of job ${g.grid.jobId}` : 'rendered on request'),
+      '; columns, left to right:',
+      h('ol', {}, cols.map((c, i) => h('li', {}, g.grid.columnConfigIds[i] ? h('a', {href: '#/configs/' + g.grid.columnConfigIds[i]}, c) : c)))));
+}
+
+/**
+ * Teacher | best untuned baseline | tuned configs on the same held-out seeds: the grid the publishing job's pipeline
+ * stored, or (configs of no grid stage) rendered by the service on request.
+ */
 function sampleGridSection(data, guidanceSel) {
   const nfes = [...new Set(data.configs.map(c => c.nfe))].sort((a, b) => a - b);
   const nfeSel = h('select', {id: 'grid-nfe'}, nfes.map(n => h('option', {value: String(n)}, String(n))));
   const out = h('div', {id: 'sample-grid'});
   const go = h('button', {type: 'button', id: 'show-grid', onclick: async () => {
     go.disabled = true;
-    out.replaceChildren(h('p', {class: 'muted'}, 'Sampling the teacher and every config on the same seeds…'));
+    out.replaceChildren(h('p', {class: 'muted'}, 'Loading the grid (sampled on the same seeds if no job stored one)…'));
     try {
       const {data: g} = await api('GET', `/api/v1/dashboard/models/${data.modelId}/sample-grid?nfe=${nfeSel.value}&guidance=${guidanceSel.value}`);
-      const res = await fetch(g.href, {headers: {Authorization: 'Bearer ' + token()}, cache: 'no-store'});
-      if (!res.ok) { await handle(res); return; }
-      const url = URL.createObjectURL(await res.blob());
-      const cols = g.grid.columns;
-      const img = h('img', {src: url, class: 'grid-img', alt: `sample grid at NFE ${g.grid.nfe}, guidance ${g.grid.guidance}: ` +
-        `${cols.length} columns (${cols.join('; ')}), one row per seed (${g.grid.seeds.join(', ')})`});
-      img.addEventListener('load', () => { img.width = img.naturalWidth * 3; img.dataset.loaded = 'yes'; });
-      out.replaceChildren(h('figure', {},
-        img,
-        h('figcaption', {}, `NFE ${g.grid.nfe}, guidance ${g.grid.guidance}; rows: held-out seeds ${g.grid.seeds[0]}–${g.grid.seeds.at(-1)}; columns, left to right:`,
-          h('ol', {}, cols.map((c, i) => h('li', {}, g.grid.columnConfigIds[i] ? h('a', {href: '#/configs/' + g.grid.columnConfigIds[i]}, c) : c))))));
+      const fig = await gridFigure(g);
+      if (fig) out.replaceChildren(fig);
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 401)) out.replaceChildren(problemBox(e));
     } finally { go.disabled = false; }
@@ -977,6 +988,22 @@ function sampleGridSection(data, guidanceSel) {
   return h('section', {'aria-labelledby': 'h-grid'}, h('h2', {id: 'h-grid'}, 'Sample grid'),
     h('div', {class: 'actions'}, h('label', {for: 'grid-nfe'}, 'NFE'), nfeSel, go,
       h('span', {class: 'muted'}, 'at the guidance chosen above')), out);
+}
+
+/** A config's sample grid: the one its publishing job stored (the config is a column), else the model's current one. */
+function configGridSection(c) {
+  const out = h('div', {id: 'config-grid'});
+  const go = h('button', {type: 'button', id: 'show-config-grid', onclick: async () => {
+    go.disabled = true;
+    try {
+      const {data: g} = await api('GET', `/api/v1/dashboard/configs/${c.id}/sample-grid`);
+      out.replaceChildren(await gridFigure(g));
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 401)) out.replaceChildren(problemBox(e));
+    } finally { go.disabled = false; }
+  }}, 'Show sample grid');
+  return h('section', {'aria-labelledby': 'h-config-grid'}, h('h2', {id: 'h-config-grid'}, 'Sample grid'),
+    h('div', {class: 'actions'}, go), out);
 }
 
 async function download(id, format, out) {
@@ -1046,6 +1073,12 @@ async function configPage(id) {
   const fitBox = h('div', {class: 'plot', id: 'fit-plot'});
   const curve = c.values?.coefficientSet?.provenance?.settings?.rewardCurve;
   const curveBox = h('div', {class: 'plot', id: 'training-curve'});
+  let gridBox = null;
+  try {
+    const {data: model} = await api('GET', '/api/v1/models/' + c.model?.id);
+    const shape = model.inputShape || [];
+    if (shape.length === 3 && (shape[0] === 1 || shape[0] === 3)) gridBox = configGridSection(c);
+  } catch (e) { if (e.status === 401) return; }
   page(`Config ${c.id}: ${c.method} @ NFE ${c.nfe}`,
     h('dl', {class: 'kv', id: 'config-detail'}, [['Model', c.model?.name], ['Method', c.method], ['Solver', c.solver],
       ['Options', JSON.stringify(c.solverOptions || {})], ['NFE', c.nfe], ['Guidance', c.guidance], ['Spacing', c.spacing],
@@ -1067,6 +1100,7 @@ async function configPage(id) {
       } catch (e) { if (e.status !== 401) out.replaceChildren(problemBox(e)); }
     }}, 'Promote to stable')) : null,
     out,
+    gridBox,
     h('h2', {}, 'Metrics'), h('table', {id: 'metrics'}, h('tbody', {}, Object.entries(m).map(([k, v]) =>
       h('tr', {}, h('th', {scope: 'row'}, k), h('td', {class: typeof v === 'number' ? 'num' : ''}, typeof v === 'number' ? fmtNum(v, 6) : JSON.stringify(v)))))),
     Array.isArray(curve) && curve.length ? [h('h2', {}, 'Training curve'), curveBox] : null,

@@ -53,5 +53,12 @@ class TrainConsistencyCommandTest {
                 train, "--heldout", held, "--group", "1", "--out", out);
         assertNotEquals(0, bad.code());
         assertTrue(bad.err().contains("group:"), bad.err());
+        // the classifier term of the reward is RL's: the ablations refuse it (ClassifierRewardTest trains with it)
+        SampleCommandTest.Result direct = SampleCommandTest.cli("train-consistency", "--preset", "gmm-sd-d32",
+                "--per-seed-class", "--guidance", "2", "--train", train, "--heldout", held, "--train-rows", "0:8",
+                "--select", "8:16", "--trainer", "DIRECT", "--reward-classifier",
+                "tuning-jobs/fmnist-unet/classifier.pt", "--out", dir.resolve("direct").toString());
+        assertNotEquals(0, direct.code());
+        assertTrue(direct.err().contains("classifierReward: only the RL trainer"), direct.err());
     }
 }

@@ -83,8 +83,10 @@ class TuningCommandsTest {
                 "--train", train, "--heldout", held, "--fit-rows", "0:16", "--nfe", "6", "--method", "dode,iia-ddim",
                 "--out", fitOut.toString());
         assertEquals(0, c.code(), c.err());
-        assertTrue(c.out().contains("dode (fitted on rows 0..15, 15 variants)"), c.out());
-        assertTrue(c.out().contains("iia-ddim (fitted on rows 0..15, 3 variants)"), c.out());
+        assertTrue(c.out().contains("dode (fitted on rows 0..15, from the best untuned baseline's solver and spacing where it can "
+                + "use them, then its 15 own variants)"), c.out());
+        assertTrue(c.out().contains("iia-ddim (fitted on rows 0..15, from the best untuned baseline's solver and spacing where it "
+                + "can use them, then its 3 own variants)"), c.out());
         // every method fits on the given rows, whatever its default sample count (IIA's is 128)
         assertTrue(!c.out().contains("no variant could be fitted"), c.out());
         assertTrue(Files.exists(fitOut.resolve("iia-ddim-nfe6.json")), c.out());
@@ -137,7 +139,16 @@ class TuningCommandsTest {
                 "--train", train, "--heldout", held, "--fit-rows", "0:16", "--nfe", "6", "--method", "dode,dc",
                 "--resume", "--progress", "--out", fitOut.toString());
         assertEquals(0, more.code(), more.err());
-        assertTrue(more.err().contains("[dc 1/9] NFE 6 dc unipc data bh1 o3 time_uniform: select MSE"), more.err());
+        // the fit starts from the best untuned baseline's solver and spacing, then tries the method's own variants
+        String best6 = null;
+        for (com.fasterxml.jackson.databind.JsonNode b : io.solvertune.tuning.Json.MAPPER.readTree(
+                fitOut.resolve("summary.json").toFile()).path("baseline")) {
+            if (b.path("nfe").asInt() == 6) {
+                best6 = b.path("best").path("name").asText().replaceAll("\\(.*\\)$", ""); // without karras's rho
+            }
+        }
+        assertTrue(more.err().contains("[dc 1/10] NFE 6 dc " + best6 + ": select MSE"), best6 + "\n" + more.err());
+        assertTrue(more.err().contains("NFE 6 dc unipc data bh1 o3 time_uniform: select MSE"), more.err());
         assertTrue(more.out().contains("kept from the stage checkpoints in " + fitOut), more.out());
         assertTrue(more.out().matches("(?s).*\\| 6 \\| dode [^\n]* \\| \\(checkpoint\\) \\|\n.*"), more.out());
         assertTrue(more.out().contains("dc (fitted on rows 0..15"), more.out());

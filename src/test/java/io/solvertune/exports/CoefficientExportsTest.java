@@ -99,6 +99,59 @@ class CoefficientExportsTest {
         assertTrue(ExportRules.decide(ExportFormat.DC_RATIOS, s).isSupported());
     }
 
+    /** A ConsistencySolver table (noise form, order 4): {@code a} on every free coefficient. */
+    static CoefficientSet consistency(TimestepSpacing spacing, int steps, double a) {
+        var form = io.solvertune.numerics.solver.consistency.Consistency.Form.NOISE;
+        double[][] v = new double[steps][];
+        for (int i = 0; i < steps; i++) {
+            v[i] = new double[io.solvertune.numerics.solver.consistency.Consistency.columns(4, i)];
+            java.util.Arrays.fill(v[i], a);
+        }
+        return set(CoefficientSet.Method.CONSISTENCY, form.base(4), spacing, steps,
+                io.solvertune.numerics.solver.consistency.Consistency.columnNames(4), v);
+    }
+
+    /**
+     * ConsistencySolver's trained tables run in no stock consumer (each step combines the newest model outputs with
+     * learned weights): every export but json is refused with the reason; a neutral table is its base, first-order
+     * DPM-Solver on eps (DDIM), and exports as that, reproducing our sampler.
+     */
+    @Test
+    void consistencySolverTablesExportOnlyAsJsonUnlessNeutral() {
+        CoefficientSet trained = consistency(new TimestepSpacing.Karras(7.0), 6, 0.2);
+        for (ExportSupport e : ExportRules.all(subject(trained, false))) {
+            if (e.format() == ExportFormat.JSON) {
+                assertTrue(e.isSupported());
+                continue;
+            }
+            assertFalse(e.isSupported(), e.format().id());
+            assertEquals(List.of(ExportFormat.JSON), e.alternatives(), e.format().id());
+            assertFalse(e.reason().isBlank());
+        }
+        ExportSupport d = ExportRules.decide(ExportFormat.DIFFUSERS, subject(trained, false));
+        assertTrue(d.reason().startsWith("consistency coefficients change every step of dpmsolver multistep o1"),
+                d.reason());
+        assertTrue(ExportRules.decide(ExportFormat.DC_RATIOS, subject(trained, false)).reason()
+                .startsWith("only DC-Solver configs have ratios"));
+
+        ExportConsumersTest.Problem p = ExportConsumersTest.vpDiscrete();
+        CoefficientSet neutral = consistency(new TimestepSpacing.LogSnr(), 6, 0.0);
+        assertTrue(neutral.isNeutral());
+        SamplerConfig run = new SamplerConfig(MethodCatalog.spec(neutral), neutral.spacing(), 6, null, null, true,
+                false);
+        double[] ours;
+        try (NDManager m = NDManager.newBaseManager(); GaussianMixtureDenoiser model = p.model()) {
+            NDArray x = m.create(Vec.flat(p.xT()), new Shape(p.xT().length, p.xT()[0].length));
+            ours = Sampler.sample(run, new ModelFunction(model, Guidance.none()), x).x().toDoubleArray();
+        }
+        ExportSupport n = ExportRules.decide(ExportFormat.DIFFUSERS, subject(neutral, false));
+        assertTrue(n.isSupported(), n.message());
+        assertTrue(n.call().notes().get(0).contains("consistency coefficient of this set is neutral"),
+                n.call().notes().toString());
+        ExportConsumersTest.compare(p, n.call(), ours, Vec.scale(n.call().finalScale(),
+                ExportConsumersTest.diffusers(p, n.call())), "neutral ConsistencySolver in diffusers");
+    }
+
     @Test
     void dcRatiosGoToTheOfficialDcSolverOnlyWhereItRunsTheSetsSolver() {
         CoefficientSet ok = dc(UNIPC3, new TimestepSpacing.TimeUniform(), 6, 0.05);

@@ -8,6 +8,7 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import org.jboss.logging.Logger;
 
@@ -36,6 +37,41 @@ public class ArtifactBackend {
         Pg postgresql();
 
         S3 s3();
+
+        Checkpoints checkpoints();
+
+        Sweep sweep();
+
+        /** Checkpoints of running stages in the store, so that a stage resumes on another host (migration V10). */
+        interface Checkpoints {
+            /** Upload them (with {@code solvertune.artifacts.sync}). */
+            @WithDefault("true")
+            boolean upload();
+
+            /**
+             * At most one upload per running stage per interval, at a checkpoint (a progress report or a
+             * {@code checkpointCommitted()}) whose files changed; 0: at every such checkpoint.
+             */
+            @WithDefault("60s")
+            Duration interval();
+        }
+
+        /** The periodic sweep of garbage blobs (one worker in the fleet per interval). */
+        interface Sweep {
+            @WithDefault("true")
+            boolean enabled();
+
+            /** How often the fleet sweeps. */
+            @WithDefault("1h")
+            Duration interval();
+
+            /**
+             * Nothing younger is swept: an abandoned upload is one idle this long, an unreferenced blob one nobody
+             * stored or found stored this long. Longer than any single upload and any stage's store-then-record gap.
+             */
+            @WithDefault("6h")
+            Duration minAge();
+        }
 
         /** The PostgreSQL backend. */
         interface Pg {
@@ -66,6 +102,14 @@ public class ArtifactBackend {
             Optional<String> accessKeyId();
 
             Optional<String> secretAccessKey();
+
+            /** Larger blobs go up as multipart uploads (at most 5G: S3's largest single PUT). */
+            @WithDefault("64M")
+            MemorySize multipartThreshold();
+
+            /** Part size of multipart uploads (5M to 5G; larger when a blob would need over 10,000 parts). */
+            @WithDefault("16M")
+            MemorySize partSize();
         }
     }
 
@@ -77,7 +121,8 @@ public class ArtifactBackend {
                     config.postgresql().chunkSize().asLongValue()));
             case S3 -> new S3BlobStore(new S3BlobStore.Settings(config.s3().endpoint(), config.s3().region(),
                     config.s3().bucket().orElse(null), config.s3().prefix().orElse(""), config.s3().pathStyle(),
-                    config.s3().accessKeyId(), config.s3().secretAccessKey()));
+                    config.s3().accessKeyId(), config.s3().secretAccessKey(),
+                    config.s3().multipartThreshold().asLongValue(), config.s3().partSize().asLongValue()));
         };
         LOG.infof("shared artifact store: %s, local cache %s", store.name(), config.cacheDir());
         return new SharedArtifacts(store, config.cacheDir());

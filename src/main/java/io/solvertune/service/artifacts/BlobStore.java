@@ -3,6 +3,8 @@ package io.solvertune.service.artifacts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
 
 /**
  * Where content-addressed bytes live so that every host reaches them: PostgreSQL ({@link PgBlobStore}, the default)
@@ -29,4 +31,34 @@ public interface BlobStore {
      * @throws java.nio.file.NoSuchFileException if it is not stored
      */
     InputStream open(String sha256) throws IOException;
+
+    /** What a sweep removed: blobs (or abandoned uploads) and their bytes. */
+    record Swept(long count, long bytes) {
+        public static final Swept NONE = new Swept(0, 0);
+
+        public Swept plus(Swept o) {
+            return new Swept(count + o.count, bytes + o.bytes);
+        }
+    }
+
+    /**
+     * Removes what writers left behind and abandoned at least {@code minAge} ago: chunks without their blob row
+     * (PostgreSQL), multipart uploads never completed nor aborted (S3). Never touches an upload in flight.
+     */
+    default Swept sweepIncomplete(Duration minAge) throws IOException {
+        return Swept.NONE;
+    }
+
+    /**
+     * Deletes the blobs not in {@code keep} that no writer stored or found stored for at least {@code minAge}.
+     * Backends that cannot tell when a blob was last used leave everything (and say so in {@link #sweepsUnreferenced}).
+     */
+    default Swept sweepUnreferenced(Set<String> keep, Duration minAge) throws IOException {
+        return Swept.NONE;
+    }
+
+    /** Whether {@link #sweepUnreferenced} deletes anything on this backend. */
+    default boolean sweepsUnreferenced() {
+        return false;
+    }
 }

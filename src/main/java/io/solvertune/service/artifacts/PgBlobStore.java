@@ -9,6 +9,10 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import javax.sql.DataSource;
 
 /**
@@ -16,11 +20,20 @@ import javax.sql.DataSource;
  * whole file in memory, and works with nothing else installed. Each chunk is written in its own short transaction
  * ({@code ON CONFLICT DO NOTHING}: two writers of one content write the same bytes), then the {@code blobs} row, so a
  * row exists only once all its chunks do. Reading fetches one chunk per query as the stream is consumed.
+ *
+ * <p>Garbage (migration V10): a writer holds the advisory lock {@code (LOCK_CLASS, hashtext(sha256))} on its connection
+ * while it writes a blob's chunks and row, and the sweeps delete a blob's chunks only under the same lock
+ * ({@code pg_try_advisory_xact_lock}: a blob being written is skipped), so nothing in flight is ever deleted. A writer
+ * that finds its content already stored marks the row used ({@code last_used_at}); the sweep of unreferenced blobs
+ * keeps every blob used within its minimum age, so a writer that is about to refer to a blob it found stored never
+ * loses it.
  */
 public final class PgBlobStore implements BlobStore {
 
     /** Largest chunk: PostgreSQL's bytea limit is 1 GiB, a chunk is one row held in memory on both sides. */
     public static final int MAX_CHUNK = 64 << 20;
+    /** First key of the per-blob advisory locks (the second is {@code hashtext(sha256)}). */
+    static final int LOCK_CLASS = 0x53544231; // "STB1"
 
     private final DataSource ds;
     private final int chunkBytes;
@@ -56,15 +69,46 @@ public final class PgBlobStore implements BlobStore {
         }
     }
 
+    /** Marks a stored blob used now; whether it is stored. */
+    private static boolean touch(Connection c, String sha256) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE blobs SET last_used_at = now() WHERE sha256 = ?")) {
+            ps.setString(1, sha256);
+            return ps.executeUpdate() > 0;
+        }
+    }
+
+    private static void advisory(Connection c, String fn, String sha256) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + fn + "(?, hashtext(?))")) {
+            ps.setInt(1, LOCK_CLASS);
+            ps.setString(2, sha256);
+            ps.execute();
+        }
+    }
+
     @Override
     public void put(String sha256, long size, Path file) throws IOException {
         Blobs.checkSha(sha256);
-        if (exists(sha256)) {
-            return;
-        }
-        int chunks = 0;
-        try (InputStream in = Files.newInputStream(file); Connection c = ds.getConnection()) {
+        try (Connection c = ds.getConnection()) {
             c.setAutoCommit(true);
+            if (touch(c, sha256)) {
+                return;
+            }
+            advisory(c, "pg_advisory_lock", sha256); // the sweeps leave a blob alone while its writer holds this
+            try {
+                if (!touch(c, sha256)) {
+                    write(c, sha256, size, file);
+                }
+            } finally {
+                advisory(c, "pg_advisory_unlock", sha256);
+            }
+        } catch (SQLException e) {
+            throw new IOException("artifact store (postgresql): " + e.getMessage(), e);
+        }
+    }
+
+    private void write(Connection c, String sha256, long size, Path file) throws IOException, SQLException {
+        int chunks = 0;
+        try (InputStream in = Files.newInputStream(file)) {
             byte[] buf = new byte[chunkBytes];
             long total = 0;
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO blob_chunks (sha256, seq, data) "
@@ -95,6 +139,125 @@ public final class PgBlobStore implements BlobStore {
                 ps.setInt(3, chunkBytes);
                 ps.setInt(4, chunks);
                 ps.executeUpdate();
+            }
+        }
+    }
+
+    @Override
+    public Swept sweepIncomplete(Duration minAge) throws IOException {
+        List<String> candidates = new ArrayList<>();
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement("SELECT DISTINCT sha256 "
+                + "FROM blob_chunks c WHERE created_at < now() - ? * interval '1 millisecond' "
+                + "AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = c.sha256)")) {
+            ps.setLong(1, minAge.toMillis());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    candidates.add(rs.getString(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw new IOException("artifact store (postgresql): " + e.getMessage(), e);
+        }
+        Swept swept = Swept.NONE;
+        for (String sha : candidates) {
+            // under the blob's lock: no writer is at it; and none was for minAge (its newest chunk is that old)
+            swept = swept.plus(deleteLocked(sha, "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?) "
+                    + "AND (SELECT max(created_at) FROM blob_chunks WHERE sha256 = ?) < now() - ? * interval "
+                    + "'1 millisecond'", minAge, false));
+        }
+        return swept;
+    }
+
+    @Override
+    public Swept sweepUnreferenced(Set<String> keep, Duration minAge) throws IOException {
+        List<String> candidates = new ArrayList<>();
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT sha256 FROM blobs WHERE last_used_at < now() - ? * interval '1 millisecond'")) {
+            ps.setLong(1, minAge.toMillis());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (!keep.contains(rs.getString(1))) {
+                        candidates.add(rs.getString(1));
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw new IOException("artifact store (postgresql): " + e.getMessage(), e);
+        }
+        Swept swept = Swept.NONE;
+        for (String sha : candidates) {
+            swept = swept.plus(deleteLocked(sha, null, minAge, true));
+        }
+        return swept;
+    }
+
+    @Override
+    public boolean sweepsUnreferenced() {
+        return true;
+    }
+
+    /**
+     * In one transaction under the blob's advisory lock (skipped if a writer holds it): checks {@code guard} (two
+     * sha256 parameters and the age), or for a whole blob deletes its row if still unused for {@code minAge}; then
+     * deletes its chunks. Bytes freed: the chunks' data.
+     */
+    private Swept deleteLocked(String sha, String guard, Duration minAge, boolean wholeBlob) throws IOException {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_xact_lock(?, hashtext(?))")) {
+                    ps.setInt(1, LOCK_CLASS);
+                    ps.setString(2, sha);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        if (!rs.getBoolean(1)) {
+                            c.rollback();
+                            return Swept.NONE; // being written right now
+                        }
+                    }
+                }
+                if (wholeBlob) {
+                    try (PreparedStatement ps = c.prepareStatement("DELETE FROM blobs WHERE sha256 = ? "
+                            + "AND last_used_at < now() - ? * interval '1 millisecond'")) {
+                        ps.setString(1, sha);
+                        ps.setLong(2, minAge.toMillis());
+                        if (ps.executeUpdate() == 0) {
+                            c.rollback();
+                            return Swept.NONE; // used again meanwhile
+                        }
+                    }
+                } else {
+                    try (PreparedStatement ps = c.prepareStatement(guard)) {
+                        ps.setString(1, sha);
+                        ps.setString(2, sha);
+                        ps.setLong(3, minAge.toMillis());
+                        try (ResultSet rs = ps.executeQuery()) {
+                            if (!rs.next()) {
+                                c.rollback();
+                                return Swept.NONE;
+                            }
+                        }
+                    }
+                }
+                long chunks = 0;
+                long bytes = 0;
+                try (PreparedStatement ps = c.prepareStatement(
+                        "DELETE FROM blob_chunks WHERE sha256 = ? RETURNING octet_length(data)")) {
+                    ps.setString(1, sha);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            chunks++;
+                            bytes += rs.getLong(1);
+                        }
+                    }
+                }
+                c.commit();
+                return wholeBlob || chunks > 0 ? new Swept(1, bytes) : Swept.NONE;
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
             }
         } catch (SQLException e) {
             throw new IOException("artifact store (postgresql): " + e.getMessage(), e);

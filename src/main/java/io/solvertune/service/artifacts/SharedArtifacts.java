@@ -12,7 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -97,18 +100,71 @@ public final class SharedArtifacts {
 
     /** Stores every regular file under {@code dir} and a manifest of them; returns the manifest's digest. */
     public String putTree(Path dir) throws IOException {
+        return putTree(dir, p -> true, null).sha256();
+    }
+
+    /** A stored directory: its manifest's digest, how many files and bytes it lists. */
+    public record Tree(String sha256, int files, long bytes) {
+    }
+
+    /**
+     * Digests of files seen before, by path, size and modification time: a directory stored again and again (a
+     * running stage's checkpoints) hashes only the files that changed.
+     */
+    public static final class DigestCache {
+        private record Seen(long size, long modified, Blobs.Digest digest) {
+        }
+
+        private final Map<Path, Seen> seen = new HashMap<>();
+
+        synchronized Blobs.Digest digest(Path file) throws IOException {
+            long size = Files.size(file);
+            long modified = Files.getLastModifiedTime(file).toMillis();
+            Seen s = seen.get(file);
+            if (s != null && s.size() == size && s.modified() == modified) {
+                return s.digest();
+            }
+            Blobs.Digest d = Blobs.digest(file);
+            seen.put(file, new Seen(size, modified, d));
+            return d;
+        }
+    }
+
+    /**
+     * Stores the regular files under {@code dir} that {@code include} accepts, and a manifest of them.
+     *
+     * @param cache digests of earlier calls (null: hash every file)
+     */
+    public Tree putTree(Path dir, Predicate<Path> include, DigestCache cache) throws IOException {
         List<Path> files;
         try (Stream<Path> s = Files.walk(dir)) {
-            files = s.filter(Files::isRegularFile).sorted().toList();
+            files = s.filter(Files::isRegularFile).filter(include).sorted().toList();
         }
         ObjectNode manifest = JSON.createObjectNode().put("format", TREE_FORMAT);
         ArrayNode list = manifest.putArray("files");
+        long bytes = 0;
         for (Path f : files) {
-            Blobs.Digest d = putFile(f);
+            Blobs.Digest d = cache == null ? Blobs.digest(f) : cache.digest(f);
+            store.put(d.sha256(), d.size(), f);
+            bytes += d.size();
             list.addObject().put("path", dir.relativize(f).toString().replace('\\', '/')).put("sha256", d.sha256())
                     .put("size", d.size());
         }
-        return put(new java.io.ByteArrayInputStream(JSON.writeValueAsBytes(manifest))).sha256();
+        String sha = put(new java.io.ByteArrayInputStream(JSON.writeValueAsBytes(manifest))).sha256();
+        return new Tree(sha, files.size(), bytes);
+    }
+
+    /** The digests of the files tree {@code manifestSha} lists. */
+    public List<String> treeBlobs(String manifestSha) throws IOException {
+        JsonNode manifest = JSON.readTree(fetch(manifestSha).toFile());
+        if (!TREE_FORMAT.equals(manifest.path("format").asText())) {
+            throw new IOException("blob " + manifestSha + " is not a " + TREE_FORMAT + " manifest");
+        }
+        List<String> shas = new ArrayList<>();
+        for (JsonNode f : manifest.path("files")) {
+            shas.add(f.path("sha256").asText());
+        }
+        return shas;
     }
 
     /**

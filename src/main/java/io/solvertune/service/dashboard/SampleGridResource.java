@@ -62,6 +62,31 @@ public class SampleGridResource {
     }
 
     @GET
+    @Path("/configs/{id}/sample-grid")
+    @Produces(MediaType.APPLICATION_JSON)
+    @RequiresRole(value = Role.READER, anonymousIfModelAllows = true)
+    @Operation(summary = "The sample grid of a config (image models)",
+            description = "The grid the config's publishing job stored at its NFE and guidance (the config is one of "
+                    + "its columns), else that of the model's current configs there; 409 as for the model's grid.")
+    public GridView configGrid(@PathParam("id") String id) {
+        long cid;
+        try {
+            cid = Long.parseLong(id == null ? "" : id.strip());
+        } catch (NumberFormatException e) {
+            throw InvalidRequestException.field("id", "expected a config id (integer), got '" + id + "'");
+        }
+        SampleGrids.ConfigRef c = grids.config(cid).orElseThrow(() -> new NotFoundException("no config " + id));
+        ConfigReader.ModelRef m = configs.model(c.modelId());
+        caller.requireRead(m.anonymousRead());
+        try {
+            SampleGrids.Grid grid = grids.grid(m, c);
+            return new GridView(grid, "/api/v1/dashboard/sample-grids/" + grid.sha256());
+        } catch (SampleGrids.NoGrid e) {
+            throw new ClientErrorException(e.getMessage(), 409);
+        }
+    }
+
+    @GET
     @Path("/sample-grids/{sha256}")
     @Produces("image/png")
     @RequiresRole(Role.READER)

@@ -144,6 +144,22 @@ public class JobService {
         return Optional.of(new Submission(find((Long) row[0], who).orElseThrow(), false));
     }
 
+    /** The registered sample shape (models.input_shape), or null if none is recorded. */
+    private static long[] sampleShape(java.sql.Array a) throws java.sql.SQLException {
+        if (a == null) {
+            return null;
+        }
+        Object[] dims = (Object[]) a.getArray();
+        if (dims.length == 0) {
+            return null;
+        }
+        long[] out = new long[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            out[i] = ((Number) dims[i]).longValue();
+        }
+        return out;
+    }
+
     /** The registered model a spec names (its id or name), or a 400 naming {@code model}. */
     private JobPlanner.Model resolveModel(JsonNode ref) {
         if (ref == null || ref.isNull()) {
@@ -153,8 +169,8 @@ public class JobService {
             throw InvalidRequestException.field("model", "expected a model id (integer) or name (string)");
         }
         JobPlanner.Model row = store.tx("look up a model", c -> {
-            String sql = ref.isIntegralNumber() ? "SELECT id, name, num_classes FROM models WHERE id = ?"
-                    : "SELECT id, name, num_classes FROM models WHERE name = ?";
+            String sql = ref.isIntegralNumber() ? "SELECT id, name, num_classes, input_shape FROM models WHERE id = ?"
+                    : "SELECT id, name, num_classes, input_shape FROM models WHERE name = ?";
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 if (ref.isIntegralNumber()) {
                     ps.setLong(1, ref.asLong());
@@ -162,7 +178,8 @@ public class JobService {
                     ps.setString(1, ref.asText());
                 }
                 try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? new JobPlanner.Model(rs.getLong(1), rs.getString(2), rs.getInt(3)) : null;
+                    return rs.next() ? new JobPlanner.Model(rs.getLong(1), rs.getString(2), rs.getInt(3),
+                            sampleShape(rs.getArray(4))) : null;
                 }
             }
         });

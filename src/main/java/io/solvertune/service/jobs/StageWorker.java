@@ -61,7 +61,7 @@ public final class StageWorker implements Runnable {
     }
 
     /** host:pid:random, unique per worker: the lease owner. */
-    static String ownerId() {
+    public static String ownerId() {
         String host;
         try {
             host = InetAddress.getLocalHost().getHostName();

@@ -49,6 +49,11 @@ public class TuningPipeline {
         return bind(TuningStages.FIT);
     }
 
+    @Produces @Singleton @Named("stage-" + TuningStages.TIMESTEPS)
+    StageExecutorBinding timesteps() {
+        return bind(TuningStages.TIMESTEPS);
+    }
+
     @Produces @Singleton @Named("stage-" + TuningStages.FIT_EMS)
     StageExecutorBinding fitEms() {
         return bind(TuningStages.FIT_EMS);
@@ -57,6 +62,16 @@ public class TuningPipeline {
     @Produces @Singleton @Named("stage-" + TuningStages.VALIDATE)
     StageExecutorBinding validate() {
         return bind(TuningStages.VALIDATE);
+    }
+
+    @Produces @Singleton @Named("stage-" + TuningStages.TRAIN_CONSISTENCY)
+    StageExecutorBinding trainConsistency() {
+        return bind(TuningStages.TRAIN_CONSISTENCY);
+    }
+
+    @Produces @Singleton @Named("stage-" + TuningStages.SAMPLE_GRIDS)
+    StageExecutorBinding sampleGrids() {
+        return bind(TuningStages.SAMPLE_GRIDS);
     }
 
     @Produces @Singleton @Named("stage-" + TuningStages.PUBLISH)

@@ -2,12 +2,17 @@ package io.solvertune.service.ops;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.agroal.api.AgroalDataSource;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.solvertune.service.artifacts.ArtifactBackend;
 import io.solvertune.service.artifacts.SharedArtifacts;
 import io.solvertune.service.jobs.JobEngine;
 import io.solvertune.service.jobs.JobFinisher;
 import io.solvertune.service.jobs.StageExecutorDecorator;
 import io.solvertune.tuning.job.StageContext;
 import io.solvertune.tuning.job.StageExecutor;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,6 +25,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import javax.sql.DataSource;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -28,8 +35,9 @@ import org.jboss.logging.Logger;
  * system can run one job: after a stage succeeds its directory ({@code <work-dir>/job-<id>/<stage>}) is stored as a
  * tree and recorded in {@code stage_artifacts} (V9); before a stage runs, and before a job is finished (published), the
  * directories of the job's succeeded stages that this host lacks are fetched into its work directory. The stages
- * themselves keep reading and writing local files. {@code solvertune.artifacts.sync=false} turns it off (one host or
- * a shared file system).
+ * themselves keep reading and writing local files. A running stage's checkpoints go to the store too
+ * ({@link CheckpointSync}), so a stage whose host died resumes on another one. {@code solvertune.artifacts.sync=false}
+ * turns it all off (one host or a shared file system).
  */
 @Singleton
 public class ArtifactSync implements StageExecutorDecorator {
@@ -37,16 +45,55 @@ public class ArtifactSync implements StageExecutorDecorator {
     private static final Logger LOG = Logger.getLogger(ArtifactSync.class);
 
     private final SharedArtifacts artifacts;
-    private final AgroalDataSource ds;
+    private final DataSource ds;
     private final Path workRoot;
     private final boolean enabled;
+    private final CheckpointSync checkpoints;
 
-    public ArtifactSync(SharedArtifacts artifacts, AgroalDataSource ds, JobEngine engine,
+    @Inject
+    public ArtifactSync(SharedArtifacts artifacts, AgroalDataSource ds, JobEngine engine, ArtifactBackend.Config config,
+                        MeterRegistry registry,
                         @ConfigProperty(name = "solvertune.artifacts.sync", defaultValue = "true") boolean enabled) {
+        this(artifacts, ds, engine.workDir(), enabled, new CheckpointSync(artifacts, ds,
+                config.checkpoints().upload(), config.checkpoints().interval()).listener(meters(registry)));
+    }
+
+    /**
+     * {@code solvertune.checkpoint.uploads} (timer: recorded uploads of running stages' checkpoints and their time),
+     * {@code solvertune.checkpoint.uploaded.bytes} (size of the uploaded checkpoints, unchanged files included:
+     * what a resuming host fetches), {@code solvertune.checkpoint.restores} (stages that resumed from a fetched
+     * checkpoint). Per process.
+     */
+    static CheckpointSync.Listener meters(MeterRegistry registry) {
+        Timer uploads = Timer.builder("solvertune.checkpoint.uploads")
+                .description("Uploads of running stages' checkpoints to the artifact store (this process)")
+                .register(registry);
+        Counter bytes = Counter.builder("solvertune.checkpoint.uploaded.bytes")
+                .description("Size of the checkpoints this process uploaded").register(registry);
+        Counter restores = Counter.builder("solvertune.checkpoint.restores")
+                .description("Stages this process resumed from a checkpoint another host uploaded").register(registry);
+        return new CheckpointSync.Listener() {
+            @Override
+            public void uploaded(int files, long size, long nanos) {
+                uploads.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+                bytes.increment(size);
+            }
+
+            @Override
+            public void restored(int files, long size, long nanos) {
+                restores.increment();
+            }
+        };
+    }
+
+    /** One host's view: its work root and its cache (in {@code artifacts}); tests build several. */
+    public ArtifactSync(SharedArtifacts artifacts, DataSource ds, Path workRoot, boolean enabled,
+                        CheckpointSync checkpoints) {
         this.artifacts = artifacts;
         this.ds = ds;
-        this.workRoot = engine.workDir();
+        this.workRoot = workRoot.toAbsolutePath();
         this.enabled = enabled;
+        this.checkpoints = checkpoints;
     }
 
     /** Between the device (innermost) and the metrics (outermost). */
@@ -62,8 +109,18 @@ public class ArtifactSync implements StageExecutorDecorator {
         }
         return ctx -> {
             materialise(ctx.jobId());
-            JsonNode out = executor.execute(ctx);
-            store(ctx);
+            CheckpointSync.Run run = checkpoints.begin(ctx, jobDir(ctx.jobId()));
+            JsonNode out;
+            try {
+                out = executor.execute(run);
+            } catch (CancellationException e) {
+                run.flush(); // handed back (shutdown): the next host starts from the latest checkpoint
+                throw e;
+            }
+            SharedArtifacts.Tree tree = store(ctx, run.digests());
+            if (tree != null) {
+                run.finished(tree);
+            }
             return out;
         };
     }
@@ -87,14 +144,15 @@ public class ArtifactSync implements StageExecutorDecorator {
         return workRoot.resolve("job-" + jobId);
     }
 
-    /** Stores the stage's directory (if it wrote one) and records it. */
-    void store(StageContext ctx) throws IOException {
+    /** Stores the stage's directory (if it wrote one) and records it; the stored tree, or null. */
+    SharedArtifacts.Tree store(StageContext ctx, SharedArtifacts.DigestCache digests) throws IOException {
         Path dir = jobDir(ctx.jobId()).resolve(ctx.stage().name());
         if (!Files.isDirectory(dir)) {
-            return;
+            return null;
         }
         long t0 = System.nanoTime();
-        String tree = artifacts.putTree(dir);
+        SharedArtifacts.Tree stored = artifacts.putTree(dir, p -> true, digests);
+        String tree = stored.sha256();
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement("INSERT INTO "
                 + "stage_artifacts (job_id, stage, tree_sha256) VALUES (?, ?, ?) ON CONFLICT (job_id, stage) "
                 + "DO UPDATE SET tree_sha256 = excluded.tree_sha256, created_at = now()")) {
@@ -108,6 +166,7 @@ public class ArtifactSync implements StageExecutorDecorator {
         marker(ctx.jobId(), ctx.stage().name(), tree);
         LOG.debugf("job %d stage %s: directory stored as tree %s in %d ms", ctx.jobId(), ctx.stage().name(), tree,
                 (System.nanoTime() - t0) / 1_000_000);
+        return stored;
     }
 
     /** Fetches the directories of the job's succeeded stages that this host does not have yet. */

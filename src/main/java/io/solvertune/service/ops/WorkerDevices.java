@@ -117,6 +117,11 @@ public class WorkerDevices implements StageExecutorDecorator {
         }
 
         @Override
+        public void checkpointCommitted() {
+            ctx.checkpointCommitted();
+        }
+
+        @Override
         public boolean cancelled() {
             return ctx.cancelled();
         }

@@ -42,6 +42,27 @@ public final class TorchScriptClassifier implements AutoCloseable {
 
     /** Predicted class of each sample (flattened [b, shape...]). */
     public int[] predict(double[] x, long[] sampleShape, int b) {
+        double[] logits = logits(x, sampleShape, b);
+        int c = logits.length / b;
+        int[] out = new int[b];
+        for (int i = 0; i < b; i++) {
+            int best = 0;
+            for (int k = 1; k < c; k++) {
+                if (logits[i * c + k] > logits[i * c + best]) {
+                    best = k;
+                }
+            }
+            out[i] = best;
+        }
+        return out;
+    }
+
+    /**
+     * The module's output for each sample (flattened {@code [b, shape...]} in, {@code [b, C]} row-major out): the
+     * logits, the only output the project's classifier exposes (its TorchScript module has one method,
+     * {@code forward}; the penultimate features are not reachable, see docs/methods/consistency.md).
+     */
+    public double[] logits(double[] x, long[] sampleShape, int b) {
         long[] shape = new long[sampleShape.length + 1];
         shape[0] = b;
         System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
@@ -53,12 +74,7 @@ public final class TorchScriptClassifier implements AutoCloseable {
                 if (logits.getShape().dimension() != 2 || logits.getShape().get(0) != b) {
                     throw new IllegalArgumentException("classifier: expected logits [" + b + ", C], got " + logits.getShape());
                 }
-                long[] idx = logits.argMax(1).toType(DataType.INT64, false).toLongArray();
-                int[] out = new int[b];
-                for (int i = 0; i < b; i++) {
-                    out[i] = (int) idx[i];
-                }
-                return out;
+                return Nd.toDoubles(logits);
             }
         }
     }

@@ -95,14 +95,49 @@ public record CoefficientSet(int formatVersion, Method method, SolverSpec base, 
      * @param baseline       name of the best untuned baseline at this NFE (chosen on training seeds), or null
      * @param baselineMse    its held-out mean MSE
      * @param vsBaseline     verdict against it, or null
+     * @param median         median of the tuned per-seed MSE (null in sets validated before it was recorded)
+     * @param p99            99th percentile of the tuned per-seed MSE (numpy's linear interpolation), or null
+     * @param baseMedian     median of the base solver's per-seed MSE, or null
+     * @param baseP99        its 99th percentile, or null
+     * @param baselineMedian median of the best untuned baseline's per-seed MSE, or null
+     * @param baselineP99    its 99th percentile, or null
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Validation(int seeds, double mse, double stdErr, double baseMse, double baseStdErr, Verdict vsBase,
-                             String baseline, Double baselineMse, Verdict vsBaseline) {
+                             String baseline, Double baselineMse, Verdict vsBaseline, Double median, Double p99,
+                             Double baseMedian, Double baseP99, Double baselineMedian, Double baselineP99) {
+
+        /** Without the per-seed quantiles (as validated before they were recorded). */
+        public Validation(int seeds, double mse, double stdErr, double baseMse, double baseStdErr, Verdict vsBase,
+                          String baseline, Double baselineMse, Verdict vsBaseline) {
+            this(seeds, mse, stdErr, baseMse, baseStdErr, vsBase, baseline, baselineMse, vsBaseline, null, null, null,
+                    null, null, null);
+        }
+
+        /**
+         * The same validation with the median and 99th percentile of the per-seed errors of the tuned run, its base
+         * and the best untuned baseline ({@code baseline} may be null; a result without per-seed errors gives null).
+         */
+        public Validation withQuantiles(Evaluation.Result tuned, Evaluation.Result base, Evaluation.Result baseline) {
+            return new Validation(seeds, mse, stdErr, baseMse, baseStdErr, vsBase, this.baseline, baselineMse,
+                    vsBaseline, median(tuned), p99(tuned), median(base), p99(base), median(baseline), p99(baseline));
+        }
 
         /** Published only if it beats its base solver. */
         public boolean publishable() {
             return vsBase == Verdict.BEATS;
+        }
+
+        private static Double median(Evaluation.Result r) {
+            return r == null ? null : finite(r.median());
+        }
+
+        private static Double p99(Evaluation.Result r) {
+            return r == null ? null : finite(r.p99());
+        }
+
+        private static Double finite(double v) {
+            return Double.isFinite(v) ? v : null;
         }
     }
 

@@ -123,10 +123,15 @@ public final class IiaFitter {
     private IiaFitter() {
     }
 
-    /** The paper's target: the base solver with {@code substeps} sub-steps over {@code [s, t]} from {@code z}. */
+    /**
+     * The paper's target: the base solver with {@code substeps} sub-steps over {@code [s, t]} from {@code z}, placed by
+     * the spacing's inner rule ({@link TimestepSpacing#innerSpacing}: the same spacing, or logSNR inside the intervals
+     * of an explicit (learned) grid).
+     */
     public static Target fineTarget(SolverSpec base, TimestepSpacing spacing, int substeps) {
+        TimestepSpacing inner = spacing.innerSpacing();
         return (step, s, t, from, z, model) -> {
-            SamplerConfig cfg = new SamplerConfig(base, spacing, substeps, s, t, true, false);
+            SamplerConfig cfg = new SamplerConfig(base, inner, substeps, s, t, true, false);
             SampleResult r = Sampler.sample(cfg, model, z);
             return r.x();
         };

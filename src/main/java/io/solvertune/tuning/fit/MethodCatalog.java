@@ -175,6 +175,18 @@ public final class MethodCatalog {
         };
     }
 
+    /** Methods whose fitter runs on any base solver it supports (it refuses the others); the rest fix their base. */
+    private static final java.util.Set<MethodId> ANY_BASE = java.util.EnumSet.of(MethodId.DC, MethodId.DC_FINAL,
+            MethodId.DODE, MethodId.DODE_TEACHER);
+
+    /**
+     * Whether method {@code id} can be fitted on {@code base}: one of its own bases, or, for DC-Solver and D-ODE
+     * (which take any base they support), any solver (the fit then refuses one it cannot run on).
+     */
+    public static boolean runsOn(MethodId id, SolverSpec base) {
+        return ANY_BASE.contains(id) || method(id).variants().stream().anyMatch(v -> v.base().equals(base));
+    }
+
     /** Every coefficient method. */
     public static List<MethodId> ids() {
         return List.copyOf(METHODS.keySet());

@@ -160,7 +160,9 @@ public final class TunedMethods {
                 CoefficientSet set;
                 try {
                     set = method.fitter().fit(fit, v.base(), v.spacing(), nfe);
-                } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+                } catch (java.util.concurrent.CancellationException e) {
+                throw e;   // cancelled: no failure of this variant
+            } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
                     failures.add(v.base().label() + " " + v.spacing().id() + ": " + e.getMessage());
                     continue;
                 }
@@ -208,7 +210,8 @@ public final class TunedMethods {
             CoefficientSet.Validation val = new CoefficientSet.Validation(held.seeds(), held.meanMse(), held.stdErr(),
                     base.meanMse(), base.stdErr(), CoefficientSet.Verdict.of(held, base),
                     bl == null ? null : bl.best().name(), bl == null ? null : bl.heldOut().meanMse(),
-                    bl == null ? null : CoefficientSet.Verdict.of(held, bl.heldOut()));
+                    bl == null ? null : CoefficientSet.Verdict.of(held, bl.heldOut()))
+                    .withQuantiles(held, base, bl == null ? null : bl.heldOut());
             out.add(new Outcome(nfe, best.withValidation(val), bestSel, held, base, sets, fitSeconds, failures));
         }
         return out;

@@ -18,7 +18,7 @@ import java.util.List;
  * the selection rows of the training teacher and scored on the held-out seeds. Writes {@code baseline.json} (with
  * per-seed held-out errors, for the paired verdicts of the methods). An NFE with a {@linkplain StageParams.Eval#known
  * known} choice (chosen by an earlier run) re-scores that choice instead of sweeping, and refuses it when its held-out
- * MSE is not the recorded one (another model or held-out set).
+ * MSE is not the recorded one (another model or held-out set); its ranking is that one candidate.
  */
 final class BaselineStage extends TypedStage<StageParams.Eval, StageOutputs.Baselines> {
     static final String FILE = "baseline.json";
@@ -38,19 +38,25 @@ final class BaselineStage extends TypedStage<StageParams.Eval, StageOutputs.Base
         Guidance g;
         try (Denoiser d = StageRuntime.model(ctx)) {
             g = StageRuntime.guidance(d, p.classLabel(), p.guidance());
-            List<BaselineSweep.Choice> choices = p.known() == null ? BaselineSweep.run(d, g, sel, ho, cands,
-                    p.nfeArray(), p.batch(), StageRuntime.dtype(ctx), StageRuntime.progress(ctx)) : new ArrayList<>();
-            for (int nfe : p.known() == null ? new int[0] : p.nfeArray()) {
-                StageParams.KnownBaseline k = p.known() == null ? null : p.known().stream()
-                        .filter(x -> x.nfe() == nfe).findFirst().orElse(null);
-                choices.addAll(k != null ? List.of(rescore(d, g, sel, ho, k, p.batch(), StageRuntime.dtype(ctx)))
-                        : BaselineSweep.run(d, g, sel, ho, cands, new int[] {nfe}, p.batch(),
+            List<BaselineSweep.Ranked> ranked = new ArrayList<>();
+            if (p.known() == null) {
+                ranked.addAll(BaselineSweep.runRanked(d, g, sel, ho, cands, p.nfeArray(), p.batch(),
                         StageRuntime.dtype(ctx), StageRuntime.progress(ctx)));
+            } else {
+                for (int nfe : p.nfeArray()) {
+                    StageParams.KnownBaseline k = p.known().stream().filter(x -> x.nfe() == nfe).findFirst()
+                            .orElse(null);
+                    ranked.addAll(k != null ? List.of(rescore(d, g, sel, ho, k, p.batch(), StageRuntime.dtype(ctx)))
+                            : BaselineSweep.runRanked(d, g, sel, ho, cands, new int[] {nfe}, p.batch(),
+                            StageRuntime.dtype(ctx), StageRuntime.progress(ctx)));
+                }
             }
-            for (BaselineSweep.Choice c : choices) {
+            for (BaselineSweep.Ranked r : ranked) {
+                BaselineSweep.Choice c = r.choice();
                 picks.add(new Scores.BaselinePick(c.nfe(), c.best(), Scores.Score.of(c.train()),
                         Scores.Score.of(c.heldOut()), c.candidatesTried(), sel.tStart(), sel.tEnd(),
-                        Scores.times(d, c.best(), c.nfe(), sel.tStart(), sel.tEnd())));
+                        Scores.times(d, c.best(), c.nfe(), sel.tStart(), sel.tEnd()),
+                        r.candidates().stream().map(Candidate::name).toList()));
                 ctx.log("INFO", String.format(java.util.Locale.ROOT, "%s NFE %d: %s, held-out MSE %.5g ± %.2g",
                         ctx.stage().name(), c.nfe(), c.best().name(), c.heldOut().meanMse(), c.heldOut().stdErr()));
             }
@@ -61,7 +67,8 @@ final class BaselineStage extends TypedStage<StageParams.Eval, StageOutputs.Base
         Scores.write(file, new Scores.Baselines(picks, g, train.meta().teacher(), held.meta().teacher(),
                 new long[] {ts[0], ts.length}, new long[] {hs[0], hs.length}, new int[] {p.selectFrom(), p.selectTo()}));
         List<StageOutputs.BaselineRow> rows = picks.stream().map(b -> new StageOutputs.BaselineRow(b.nfe(),
-                b.candidate().name(), b.heldOut().meanMse(), b.heldOut().stdErr())).toList();
+                b.candidate().name(), b.heldOut().meanMse(), b.heldOut().stdErr(), b.heldOut().median(),
+                b.heldOut().p99())).toList();
         return new Output<>(new StageOutputs.Baselines(StageRuntime.relative(ctx, file), rows),
                 List.of(StageRuntime.relative(ctx, file)));
     }
@@ -70,7 +77,7 @@ final class BaselineStage extends TypedStage<StageParams.Eval, StageOutputs.Base
     static final String STORED_CHOICE = "the stored choice for NFE ";
 
     /** A known choice scored on the selection and held-out rows; refused unless it matches its recorded MSE. */
-    private static BaselineSweep.Choice rescore(Denoiser d, Guidance g, Evaluation.Targets sel, Evaluation.Targets ho,
+    private static BaselineSweep.Ranked rescore(Denoiser d, Guidance g, Evaluation.Targets sel, Evaluation.Targets ho,
                                                 StageParams.KnownBaseline k, int batch,
                                                 ai.djl.ndarray.types.DataType dtype) {
         Evaluation.Result train = Evaluation.evaluate(d, g, sel, k.candidate(), k.nfe(), batch, dtype, 0).result();
@@ -81,7 +88,8 @@ final class BaselineStage extends TypedStage<StageParams.Eval, StageOutputs.Base
                     + "held-out MSE %.6g but scores %.6g here: made with another model or held-out set?", k.nfe(),
                     k.candidate().name(), was, held.meanMse()));
         }
-        return new BaselineSweep.Choice(k.nfe(), k.candidate(), train, held, k.candidatesTried());
+        return new BaselineSweep.Ranked(new BaselineSweep.Choice(k.nfe(), k.candidate(), train, held,
+                k.candidatesTried()), List.of(k.candidate()), List.of(train));
     }
 
     /** The untuned candidates on the job's spacings. */

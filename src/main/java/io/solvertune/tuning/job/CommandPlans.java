@@ -141,7 +141,7 @@ public final class CommandPlans {
                         || m != MethodId.DC && m != MethodId.DC_FINAL;
                 plan.add(PlannedStage.of(fitStage(m, nfe), StageKind.FIT, List.of(TRAIN, HELD_OUT,
                         baselineStage(nfe)), new StageParams.Fit(eval(f, nfe, null), m, f.fitRows(), baselineStage(nfe),
-                        f.fitFrom() == 0 ? null : f.fitFrom(),
+                        null, null, f.fitFrom() == 0 ? null : f.fitFrom(),
                         f.gainTest() == TunedMethods.GainTest.PAIRED_MEAN ? null : f.gainTest(),
                         defaultBounds ? null : f.dcBounds())));
             }

@@ -100,7 +100,8 @@ final class DpmSolverV3Stage extends TypedStage<StageParams.V3, StageOutputs.V3>
         Path file = dir.resolve(FILE);
         Scores.write(file, new Picks(picks, ems.gridSteps()));
         List<StageOutputs.V3Row> rows = picks.stream().map(pk -> new StageOutputs.V3Row(pk.nfe(), pk.name(),
-                pk.heldOut().meanMse(), pk.base().meanMse(), pk.publishable())).toList();
+                pk.heldOut().meanMse(), pk.base().meanMse(), pk.publishable(), pk.heldOut().median(),
+                pk.heldOut().p99())).toList();
         return new Output<>(new StageOutputs.V3(StageRuntime.relative(ctx, file), p.ems(), emsOutput, rows),
                 List.of(StageRuntime.relative(ctx, file)));
     }

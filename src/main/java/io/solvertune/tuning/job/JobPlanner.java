@@ -10,9 +10,14 @@ public interface JobPlanner {
      * The registered model a job is submitted for, as far as planning needs to know it (resolved by the service
      * before planning).
      *
-     * @param numClasses the model's classes (0: unconditional)
+     * @param numClasses  the model's classes (0: unconditional)
+     * @param sampleShape the shape of one sample, or null if not known (planners then plan for any shape)
      */
-    record Model(long id, String name, int numClasses) {
+    record Model(long id, String name, int numClasses, long[] sampleShape) {
+        /** A model whose sample shape is not known. */
+        public Model(long id, String name, int numClasses) {
+            this(id, name, numClasses, null);
+        }
     }
 
     /**

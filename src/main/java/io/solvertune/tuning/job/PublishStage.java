@@ -29,8 +29,9 @@ import java.util.Map;
 /**
  * Collects the job's results into typed {@link ConfigCandidate}s (the publish contract), per guidance scale and NFE:
  * the best untuned baseline ({@code validated}), every chosen coefficient set ({@code validated} =
- * {@link CoefficientSet.Validation#publishable()}) and DPM-Solver-v3 with its statistics ({@code validated} = beats
- * DPM-Solver++ of the same order on the same grid). Writes them to {@value #FILE} (a JSON array of
+ * {@link CoefficientSet.Validation#publishable()}), DPM-Solver-v3 with its statistics ({@code validated} = beats
+ * DPM-Solver++ of the same order on the same grid) and ConsistencySolver's per-NFE tables ({@code validated} = beats
+ * its own base, the form's first-order solver on the same grid; provenance with its training). Writes them to {@value #FILE} (a JSON array of
  * {@link ConfigCandidate#toJson}); the output is a summary row per candidate naming the file and its sha256
  * ({@link CandidateFile}), so the statistics stay out of the job tables. Holds no wall times or paths outside the work directory, so an interrupted
  * and resumed job gives the same bytes as an uninterrupted one.
@@ -56,13 +57,30 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
             }
             for (String fit : g.fits()) {
                 StageOutputs.Fit fo = input(ctx, fit, StageOutputs.Fit.class);
+                List<ConfigProvenance.LearnedGrid> grids = fo.grids() == null ? List.of()
+                        : TimestepsStage.readGrids(file(ctx, fo.grids()));
                 for (StageOutputs.FitRow row : fo.results()) {
                     if (row.file() == null) {
                         continue;
                     }
                     CoefficientSet set = CoefficientSet.fromJson(Files.readString(file(ctx, row.file())));
+                    ConfigCandidate c = fitted(ctx, p, g, base, fo.method(), fit, set);
+                    ConfigProvenance.LearnedGrid lg = learnedGrid(grids, set);
+                    if (lg != null) {
+                        c = new ConfigCandidate(c.modelId(), c.method(), c.solver(), c.solverOptions(), c.nfe(),
+                                c.guidance(), c.spacing(), c.tStart(), c.tEnd(), c.values(), c.metrics(),
+                                c.provenance().withLearnedGrid(lg), c.validated(), c.heldOutMse());
+                    }
+                    byNfe.computeIfAbsent(set.nfe(), n -> new ArrayList<>()).add(c);
+                }
+            }
+            if (g.consistency() != null) {
+                StageOutputs.Consistency co = input(ctx, g.consistency(), StageOutputs.Consistency.class);
+                ConsistencyStage.Summary summary = ConsistencyStage.read(file(ctx, co.file()));
+                for (ConsistencyStage.Result r : summary.results()) {
+                    CoefficientSet set = CoefficientSet.fromJson(Files.readString(file(ctx, r.file())));
                     byNfe.computeIfAbsent(set.nfe(), n -> new ArrayList<>()).add(
-                            fitted(ctx, p, g, base, fo.method(), fit, set));
+                            consistency(ctx, p, g, base, summary, r, set));
                 }
             }
             if (g.v3() != null) {
@@ -92,7 +110,8 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
         Candidate run = new Candidate(c.name(), c.solver(), c.spacing(), c.lowerOrderFinal(), c.denoiseToZero(),
                 times[0], times[times.length - 1]);
         ConfigMetrics metrics = ConfigMetrics.baseline(c.name(), b.heldOut().meanMse(), b.heldOut().stdErr(),
-                b.heldOut().seeds(), b.select().meanMse(), b.candidatesTried());
+                b.heldOut().seeds(), b.select().meanMse(), b.candidatesTried(), b.heldOut().median(),
+                b.heldOut().p99());
         SolverSpec s = c.solver();
         return new ConfigCandidate(ctx.model().id(), MethodId.BASELINE.id(), SolverCatalog.nameOf(s),
                 options(s), b.nfe(), g.guidance(), c.spacing().id(), b.tStart(), b.tEnd(),
@@ -101,14 +120,62 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
     }
 
     private static ConfigCandidate fitted(StageContext ctx, StageParams.Publish p, StageParams.Group g,
-                                          Scores.Baselines base, MethodId method, String stage, CoefficientSet set) {
+                                          Scores.Baselines base, String method, String stage, CoefficientSet set) {
         CoefficientSet.Validation v = set.validation();
         ConfigMetrics metrics = ConfigMetrics.of(v);
         SolverSpec b = set.base();
         double[] times = set.times();
-        return new ConfigCandidate(ctx.model().id(), method.id(), catalogName(b), options(b), set.nfe(), g.guidance(),
+        return new ConfigCandidate(ctx.model().id(), method, catalogName(b), options(b), set.nfe(), g.guidance(),
                 set.spacing().id(), times[0], times[times.length - 1], ConfigValues.of(set), metrics,
                 provenance(ctx, p, base, set.nfe(), times, metrics, stage), v.publishable(), v.mse());
+    }
+
+    /**
+     * A ConsistencySolver table: validated like every coefficient set (beats its own base by two paired standard
+     * errors), metrics with the median and p99 of its per-seed held-out errors, provenance with its training.
+     */
+    private static ConfigCandidate consistency(StageContext ctx, StageParams.Publish p, StageParams.Group g,
+                                               Scores.Baselines base, ConsistencyStage.Summary s,
+                                               ConsistencyStage.Result r, CoefficientSet set) {
+        CoefficientSet.Validation v = set.validation();
+        ConfigMetrics m = ConfigMetrics.of(v);
+        ConfigMetrics metrics = new ConfigMetrics(m.config(), m.heldOutMse(), m.heldOutStdErr(), m.heldOutSeeds(),
+                r.selection().isEmpty() ? null : r.selection().get(r.inference()), m.candidatesTried(), m.baseMse(),
+                m.baseStdErr(), m.ratioToBase(), m.vsBase(), m.baseline(), m.baselineMse(), m.ratioToBaseline(),
+                m.vsBaseline(), r.median(), r.p99());
+        SolverSpec b = set.base();
+        double[] times = set.times();
+        List<ConfigProvenance.RewardPoint> curve = ConsistencyStage.thin(s.curve()).stream()
+                .map(c -> new ConfigProvenance.RewardPoint(c.iteration(), c.nfe(), c.reward(), c.ratioToNeutral()))
+                .toList();
+        ConfigProvenance.Training training = new ConfigProvenance.Training(s.trainer(), s.policyId(), r.inference(),
+                s.settings(), s.iterations(), new ConfigProvenance.SeedRange(s.trainSeeds()[0], s.trainSeeds()[1]),
+                ConsistencyStage.curveEvery(s.curve().size()), curve);
+        ConfigProvenance prov = provenance(ctx, p, base, set.nfe(), times, metrics, g.consistency());
+        prov = prov.withTraining(training);
+        // the flow form's base is its own neutral Euler-on-velocity step, which has no catalog entry
+        String solver = b instanceof io.solvertune.numerics.solver.consistency.Consistency c
+                ? "consistency-" + c.form().id() : catalogName(b);
+        return new ConfigCandidate(ctx.model().id(), MethodId.CONSISTENCY_SOLVER.id(), solver, options(b),
+                set.nfe(), g.guidance(), set.spacing().id(), times[0], times[times.length - 1], ConfigValues.of(set),
+                metrics, prov, v.publishable(), v.mse());
+    }
+
+    /**
+     * The optimisation of the grid a set on learned timesteps was chosen from: that of its base solver and the
+     * spacing it started from at its NFE; {@code published} says whether the set runs the learned grid (or the
+     * untuned grid won the choice). Null for a set of a stage without learned grids.
+     */
+    static ConfigProvenance.LearnedGrid learnedGrid(List<ConfigProvenance.LearnedGrid> grids, CoefficientSet set) {
+        io.solvertune.numerics.schedule.TimestepSpacing from = set.baseSpacing() != null ? set.baseSpacing()
+                : set.spacing();
+        String variant = new io.solvertune.tuning.fit.timesteps.LearnedTimesteps.Variant(set.base(), from).label();
+        for (ConfigProvenance.LearnedGrid g : grids) {
+            if (g.nfe() == set.nfe() && g.variant().equals(variant)) {
+                return g.withPublished(set.baseSpacing() != null);
+            }
+        }
+        return null;
     }
 
     private static ConfigCandidate v3(StageContext ctx, StageParams.Publish p, StageParams.Group g,
@@ -117,10 +184,14 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                 pk.cPseudo()));
         var spec = new io.solvertune.numerics.solver.v3.DpmSolverV3(ems, pk.order(), pk.pPseudo(), pk.useCorrector(),
                 pk.cPseudo(), false, false, null);
+        Scores.Score bl = base.picks().stream().filter(b -> b.nfe() == pk.nfe()).map(Scores.BaselinePick::heldOut)
+                .findFirst().orElse(null);
         ConfigMetrics metrics = new ConfigMetrics(pk.name(), pk.heldOut().meanMse(), pk.heldOut().stdErr(),
                 pk.heldOut().seeds(), pk.select().meanMse(), null, pk.base().meanMse(), pk.base().stdErr(),
                 pk.heldOut().meanMse() / pk.base().meanMse(), pk.vsBase(), pk.baseline(), pk.baselineMse(),
-                pk.heldOut().meanMse() / pk.baselineMse(), pk.vsBaseline(), null, null);
+                pk.heldOut().meanMse() / pk.baselineMse(), pk.vsBaseline(), pk.heldOut().median(),
+                pk.heldOut().p99(), pk.base().median(), pk.base().p99(), bl == null ? null : bl.median(),
+                bl == null ? null : bl.p99());
         return new ConfigCandidate(ctx.model().id(), MethodId.DPMSOLVER_V3.id(), MethodId.DPMSOLVER_V3.id(), opts,
                 pk.nfe(), g.guidance(), pk.spacing().id(), pk.tStart(), pk.tEnd(),
                 ConfigValues.ofDpmSolverV3(spec, pk.spacing(), pk.times().length - 1, true, false, pk.times()),
@@ -134,7 +205,7 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
     }
 
     /** The statistics a fit-ems stage wrote (l.npz, sb.npz), checked against the sha256 it recorded. */
-    private static EmpiricalModelStatistics statistics(StageContext ctx, StageOutputs.Ems emsOutput)
+    static EmpiricalModelStatistics statistics(StageContext ctx, StageOutputs.Ems emsOutput)
             throws IOException {
         Path dir = file(ctx, emsOutput.dir());
         for (String f : List.of(EmsNpz.L_FILE, EmsNpz.SB_FILE)) {

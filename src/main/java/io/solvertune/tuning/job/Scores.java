@@ -25,15 +25,38 @@ final class Scores {
         Evaluation.Result result() {
             return new Evaluation.Result(candidate, nfe, seeds, meanMse, stdMse, stdErr, 0, perSeed);
         }
+
+        /** Median of the per-seed errors (null without them). */
+        @com.fasterxml.jackson.annotation.JsonIgnore
+        Double median() {
+            return finite(Evaluation.quantile(perSeed, 0.5));
+        }
+
+        /** 99th percentile of the per-seed errors (numpy's linear interpolation; null without them). */
+        @com.fasterxml.jackson.annotation.JsonIgnore
+        Double p99() {
+            return finite(Evaluation.quantile(perSeed, 0.99));
+        }
+
+        private static Double finite(double v) {
+            return Double.isFinite(v) ? v : null;
+        }
     }
 
     /**
      * The best untuned baseline at one NFE.
      *
-     * @param times the explicit sampling grid at this NFE (steps + 1 times)
+     * @param times  the explicit sampling grid at this NFE (steps + 1 times)
+     * @param ranked every untuned candidate's name, best selection error first (null in files written before it)
      */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
     record BaselinePick(int nfe, Candidate candidate, Score select, Score heldOut, int candidatesTried, double tStart,
-                        double tEnd, double[] times) {
+                        double tEnd, double[] times, List<String> ranked) {
+        BaselinePick(int nfe, Candidate candidate, Score select, Score heldOut, int candidatesTried, double tStart,
+                     double tEnd, double[] times) {
+            this(nfe, candidate, select, heldOut, candidatesTried, tStart, tEnd, times, null);
+        }
+
         BaselineSweep.Choice choice() {
             return new BaselineSweep.Choice(nfe, candidate, select.result(), heldOut.result(), candidatesTried);
         }

@@ -38,4 +38,14 @@ public interface StageContext {
     /** Called by a checkpointed stage whose finished record verified: it returns that output without recomputing. */
     default void reusedCheckpoint() {
     }
+
+    /**
+     * Tells whoever runs the stage that its directory holds a consistent checkpoint now (every file of it completely
+     * written, e.g. right after an atomic rename): a service may copy the directory to a store other hosts reach, so
+     * that the stage resumes there if this host dies. Call it on the stage's own thread; it may block for the copy
+     * (the service throttles it). The service's workers treat every {@link #progress} report as such a point too, so
+     * a stage needs this only for checkpoints it writes between progress reports. Default: nothing (one host).
+     */
+    default void checkpointCommitted() {
+    }
 }

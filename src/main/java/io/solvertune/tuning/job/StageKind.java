@@ -16,10 +16,16 @@ public enum StageKind {
     BASELINE(TuningStages.BASELINE),
     /** A coefficient method fitted, chosen and validated on held-out seeds. */
     FIT(TuningStages.FIT),
+    /** Learned timesteps of the untuned solvers (CMA-ES, checkpointed per evaluation). */
+    TIMESTEPS(TuningStages.TIMESTEPS),
     /** DPM-Solver-v3 empirical model statistics. */
     FIT_EMS(TuningStages.FIT_EMS),
     /** DPM-Solver-v3 variants chosen and validated on held-out seeds. */
     VALIDATE(TuningStages.VALIDATE),
+    /** ConsistencySolver trained by RL, materialised per NFE and validated on held-out seeds. */
+    TRAIN_CONSISTENCY(TuningStages.TRAIN_CONSISTENCY),
+    /** Sample grids of an image model: teacher | best untuned baseline | tuned results, per NFE, as PNGs. */
+    SAMPLE_GRIDS(TuningStages.SAMPLE_GRIDS),
     /** The job's typed candidates for the config store (the service publishes them when the job finishes). */
     PUBLISH(TuningStages.PUBLISH);
 

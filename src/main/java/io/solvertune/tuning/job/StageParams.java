@@ -96,16 +96,29 @@ final class StageParams {
     }
 
     /**
+     * Learned timesteps for the plain untuned solvers: per NFE the best untuned baseline's solver (and the next best
+     * distinct untuned solvers), learned on training rows {@code [0, fitRows)}, chosen on the eval's select rows.
+     */
+    record Timesteps(Eval eval, int fitRows, String baseline, TuningJobSpec.Timesteps settings) {
+    }
+
+    /**
      * A coefficient method: fitted on training rows {@code [fitFrom, fitFrom + fitRows)} (fitFrom null: 0), chosen on
      * the eval's select rows by {@code gainTest} (null: paired mean), DC-Solver with {@code dcBounds} (null: the
-     * fitter's).
+     * fitter's). With {@code timesteps}: fitted on learned grids ({@code <method>+timesteps}), reusing the grids the
+     * {@code grids} stage (the guidance scale's {@code timesteps} stage) learned on the same rows.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Fit(Eval eval, MethodId method, int fitRows, String baseline, Integer fitFrom,
-               io.solvertune.tuning.fit.TunedMethods.GainTest gainTest,
+    record Fit(Eval eval, MethodId method, int fitRows, String baseline, TuningJobSpec.Timesteps timesteps,
+               String grids, Integer fitFrom, io.solvertune.tuning.fit.TunedMethods.GainTest gainTest,
                io.solvertune.tuning.fit.MethodCatalog.DcOptions dcBounds) {
         Fit(Eval eval, MethodId method, int fitRows, String baseline) {
-            this(eval, method, fitRows, baseline, null, null, null);
+            this(eval, method, fitRows, baseline, null, null, null, null, null);
+        }
+
+        Fit(Eval eval, MethodId method, int fitRows, String baseline, TuningJobSpec.Timesteps timesteps,
+            String grids) {
+            this(eval, method, fitRows, baseline, timesteps, grids, null, null, null);
         }
     }
 
@@ -142,10 +155,26 @@ final class StageParams {
     record V3(Eval eval, String ems, String baseline) {
     }
 
-    /** One guidance scale's result stages. */
-    @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Group(double guidance, String baseline, List<String> fits, String v3) {
+    /**
+     * ConsistencySolver: trained on training rows {@code [0, training.trainRows())}, its inference mode chosen on the
+     * eval's select rows, validated on held-out seeds against its base and the baseline stage's best untuned solver.
+     */
+    record Consistency(Eval eval, ConsistencyTraining training, String baseline) {
     }
+
+    /** One guidance scale's result stages ({@code consistency}: the ConsistencySolver stage, or null). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Group(double guidance, String baseline, List<String> fits, String v3, String consistency) {
+    }
+
+    /**
+     * The sample grids of one guidance scale: the first {@code seeds} rows of the held-out teacher set, its final
+     * states beside the runs of the group's best baselines and tuned results.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Grids(Group group, Integer classLabel, String heldOut, int seeds, int batch) {
+    }
+
 
     /** The publish stage: every group, and the protocol for provenance. */
     record Publish(List<Group> groups, TuningJobSpec.Teacher teacher, TuningJobSpec.Seeds seeds) {

@@ -14,7 +14,13 @@ import java.util.Locale;
  *   <li>{@code teacher-train}, {@code teacher-heldout}: the shards assembled into one trajectory set each;</li>
  *   <li>{@code baseline}: the best untuned baseline per NFE, chosen on the selection rows, scored on held-out;</li>
  *   <li>{@code fit-<method>} per coefficient method (fit, choice and held-out validation);
- *       {@code fit-dpmsolver-v3} (statistics) then {@code validate-dpmsolver-v3};</li>
+ *       {@code fit-dpmsolver-v3} (statistics) then {@code validate-dpmsolver-v3}; {@code fit-consistency-solver}
+ *       (ConsistencySolver trained by RL, materialised per NFE, validated);</li>
+ *   <li>{@code sample-grids} (unless {@code sampleGrids.seeds} is 0 or the model is known not to have image
+ *       samples): teacher | best untuned baseline | every tuned result per NFE on the first held-out seeds, as PNGs
+ *       (a model of unknown shape whose samples turn out not to be images records that it has none);</li>
+ *   <li>with {@code "timesteps": "learned"}: {@code timesteps} (learned grids of the untuned solvers), then
+ *       {@code fit-<method>+timesteps} per coefficient method (fitted on learned grids);</li>
  * </ol>
  * and one final {@code publish} stage whose output is the JSON array of {@link io.solvertune.tuning.publish.ConfigCandidate}s (written to {@code publish/candidates.json}).
  */
@@ -40,11 +46,20 @@ public final class TuningJobPlanner implements JobPlanner {
 
     @Override
     public List<PlannedStage> plan(JsonNode spec, Model model) {
-        return plan(TuningJobSpec.parse(spec, limits, model));
+        return plan(TuningJobSpec.parse(spec, limits, model), model == null || model.sampleShape() == null
+                || io.solvertune.tuning.eval.ImageGrid.isImage(model.sampleShape()));
     }
 
-    /** Plans a parsed spec. */
+    /** Plans a parsed spec (with its sample-grid stages: the model may have image samples). */
     public List<PlannedStage> plan(TuningJobSpec spec) {
+        return plan(spec, true);
+    }
+
+    /**
+     * Plans a parsed spec; {@code images}: whether the model may have image samples (false: a model known to have
+     * other samples gets no sample-grid stages).
+     */
+    public List<PlannedStage> plan(TuningJobSpec spec, boolean images) {
         List<PlannedStage> stages = new ArrayList<>();
         List<StageParams.Group> groups = new ArrayList<>();
         List<String> publishDeps = new ArrayList<>();
@@ -66,6 +81,20 @@ public final class TuningJobPlanner implements JobPlanner {
                 fits.add(name);
                 publishDeps.add(name);
             }
+            if (spec.learnsTimesteps()) {
+                String ts = g + "timesteps";
+                stages.add(PlannedStage.of(ts, StageKind.TIMESTEPS, List.of(train, held, baseline),
+                        new StageParams.Timesteps(eval, s.coefficientFitRows(), baseline, spec.timesteps())));
+                fits.add(ts);
+                publishDeps.add(ts);
+                for (MethodId method : spec.coefficientMethods()) {
+                    String name = g + "fit-" + method.id() + StageOutputs.TIMESTEPS_SUFFIX;
+                    stages.add(PlannedStage.of(name, StageKind.FIT, List.of(train, held, baseline, ts),
+                            new StageParams.Fit(eval, method, s.coefficientFitRows(), baseline, spec.timesteps(), ts)));
+                    fits.add(name);
+                    publishDeps.add(name);
+                }
+            }
             String v3 = null;
             if (spec.wantsDpmSolverV3()) {
                 String ems = g + "fit-" + MethodId.DPMSOLVER_V3.id();
@@ -79,7 +108,25 @@ public final class TuningJobPlanner implements JobPlanner {
                         new StageParams.V3(eval, ems, baseline)));
                 publishDeps.add(v3);
             }
-            groups.add(new StageParams.Group(w, baseline, fits, v3));
+            String consistency = null;
+            if (spec.wantsConsistency()) {
+                consistency = g + "fit-" + MethodId.CONSISTENCY_SOLVER.id();
+                stages.add(PlannedStage.of(consistency, StageKind.TRAIN_CONSISTENCY, List.of(train, held, baseline),
+                        new StageParams.Consistency(eval, spec.consistency(), baseline)));
+                publishDeps.add(consistency);
+            }
+            StageParams.Group group = new StageParams.Group(w, baseline, fits, v3, consistency);
+            groups.add(group);
+            if (images && spec.sampleGrids().seeds() > 0) {
+                List<String> deps = new ArrayList<>(List.of(held, baseline));
+                deps.addAll(fits);
+                if (v3 != null) {
+                    deps.add(v3);
+                }
+                stages.add(PlannedStage.of(g + StageKind.SAMPLE_GRIDS.id(), StageKind.SAMPLE_GRIDS, deps,
+                        new StageParams.Grids(group, spec.classLabel(), held, spec.sampleGrids().seeds(),
+                                spec.batch())));
+            }
         }
         stages.add(PlannedStage.of(StageKind.PUBLISH.id(), StageKind.PUBLISH, publishDeps,
                 new StageParams.Publish(groups, spec.teacher(), s)));

@@ -26,7 +26,10 @@ import java.util.Set;
  *  "seeds": {"train": 512, "heldOut": 1024, "trainBase": 0, "heldOutBase": 1000000, "shardSize": 64,
  *            "fitRows": 256, "coefficientFitRows": 128},
  *  "ems": {"source": "teacher", "samples": 1024, "lMethod": "auto"},
- *  "batch": 64}
+ *  "consistency": {"iterations": 200, "policy": "gaussian", "minNfe": 4, "maxNfe": 10, ...},  // consistency-solver
+ *  "batch": 64,
+ *  "sampleGrids": {"seeds": 8},                  // image models: grids on the first 8 held-out seeds (0: none)
+ *  "timesteps": "learned"}                       // optional: or {"mode": "learned", "evaluations": 200, ...}
  * }</pre>
  *
  * <p>Protocol (that of {@code tuning-jobs/benchmarks/*.sh}): training teacher rows {@code [0, fitRows)} are what the
@@ -37,21 +40,32 @@ import java.util.Set;
  * smaller counts are accepted for tests and quick looks.
  *
  * @param model      the registry model: {@code "name"} or id (the engine resolves it into a {@link ResolvedModel})
- * @param methods    {@code dpmsolver-v3} and/or the {@link MethodCatalog} methods
+ * @param methods    {@code dpmsolver-v3}, {@code consistency-solver} and/or the {@link MethodCatalog} methods
  * @param nfe        model evaluations per sample, each in 1..50
  * @param guidance   classifier-free guidance scales (> 0)
  * @param spacings   timestep spacings tried by the baselines and the methods
  * @param classLabel one class for every row, or {@code null}: per-seed classes on a conditional model
  * @param batch      rows per sampling batch
+ * @param consistency ConsistencySolver's training settings (null unless {@code consistency-solver} is requested)
+ * @param sampleGrids the sample grids of image models
+ * @param timesteps  learned timesteps ({@code "timesteps": "learned"}), or null: the named spacings only
  */
 public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer> nfe, List<Double> guidance,
                             List<String> spacings, Integer classLabel, Teacher teacher, Seeds seeds, Ems ems,
-                            int batch) {
+                            int batch, ConsistencyTraining consistency,
+                            SampleGrids sampleGrids, Timesteps timesteps) {
 
     /** Held-out seeds a publishable verdict needs (issue 5). */
     public static final int PUBLISHABLE_HELD_OUT = 1000;
     /** The DPM-Solver-v3 method's id ({@link MethodId#DPMSOLVER_V3}; kept for code that names it as a string). */
     public static final String DPM_SOLVER_V3 = MethodId.DPMSOLVER_V3.id();
+    /** The ConsistencySolver method's id ({@link MethodId#CONSISTENCY_SOLVER}; trained by RL in its own stage). */
+    public static final String CONSISTENCY_SOLVER = MethodId.CONSISTENCY_SOLVER.id();
+    /**
+     * Most rollouts ({@code iterations x noises x (group + 1)}) one ConsistencySolver training may run: each field has
+     * its own bound, this bounds their product (the default settings run 13,600).
+     */
+    public static final long MAX_CONSISTENCY_ROLLOUTS = 10_000_000L;
     /** Spacings tried when the spec names none. */
     public static final List<String> ALL_SPACINGS = io.solvertune.tuning.eval.BaselineSweep.SPACINGS.stream()
             .map(io.solvertune.numerics.schedule.TimestepSpacing::id).toList();
@@ -95,6 +109,44 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
     public record Ems(EmsSource source, int samples, String lMethod) {
     }
 
+    /**
+     * Sample grids (teacher | best untuned baseline | every tuned result, per NFE) rendered by the pipeline for image
+     * models, on the first {@code seeds} held-out seeds (default 8, at most {@value #MAX_GRID_SEEDS}; 0: no grid
+     * stage).
+     */
+    public record SampleGrids(int seeds) {
+    }
+
+    /** Rows (seeds) of a sample grid at most. */
+    public static final int MAX_GRID_SEEDS = 32;
+
+    /**
+     * Learned timesteps ({@code "timesteps": "learned"} or an object with {@code "mode": "learned"}): per NFE the grid
+     * of the best untuned baseline's solver (and of the next best distinct untuned solvers, {@code variants}) is
+     * learned on the first {@code seeds.coefficientFitRows} training rows by CMA-ES from its own spacing and the GITS
+     * grid, and every coefficient method is also fitted on learned grids ({@code <method>+timesteps}).
+     *
+     * @param evaluations  CMA-ES loss evaluations per grid (default 200; each costs rows x NFE model calls)
+     * @param variants     untuned solvers whose grids are learned per NFE (default 1: the best untuned baseline's)
+     * @param sigma        CMA-ES initial step size in log step sizes (default 0.3)
+     * @param population   CMA-ES population (default 0: {@code 4 + 3 ln(steps)})
+     * @param seed         CMA-ES seed (default 0)
+     * @param gitsPoints   intervals of the GITS teacher grid (default 60; 0: no GITS start)
+     * @param gitsRows     fit rows the GITS costs are computed on (default min(32, coefficientFitRows))
+     * @param teacherSteps fine steps of the GITS teacher solve (default 500)
+     */
+    public record Timesteps(int evaluations, int variants, double sigma, int population, long seed, int gitsPoints,
+                            int gitsRows, int teacherSteps) {
+        /** Largest {@code evaluations}. */
+        public static final int MAX_EVALUATIONS = 10_000;
+        /** Largest {@code variants}. */
+        public static final int MAX_VARIANTS = 8;
+        /** Largest {@code sigma}. */
+        public static final double MAX_SIGMA = 10;
+        /** Largest {@code population}. */
+        public static final int MAX_POPULATION = 1000;
+    }
+
     public TuningJobSpec {
         methods = List.copyOf(methods);
         nfe = List.copyOf(nfe);
@@ -102,9 +154,19 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
         spacings = List.copyOf(spacings);
     }
 
-    /** The coefficient methods of the spec (every method but DPM-Solver-v3), in spec order. */
+    /** The coefficient methods of the spec (the methods of kind COEFFICIENTS), in spec order. */
     public List<MethodId> coefficientMethods() {
         return methods.stream().filter(m -> m.kind() == MethodId.Kind.COEFFICIENTS).toList();
+    }
+
+    /** Whether ConsistencySolver is requested. */
+    public boolean wantsConsistency() {
+        return methods.contains(MethodId.CONSISTENCY_SOLVER);
+    }
+
+    /** Whether timesteps are learned. */
+    public boolean learnsTimesteps() {
+        return timesteps != null;
     }
 
     /** Whether DPM-Solver-v3 is requested. */
@@ -150,7 +212,8 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
             throw err.exception();
         }
         Obj root = new Obj(spec, "", err);
-        root.only("model", "methods", "nfe", "guidance", "spacings", "classLabel", "teacher", "seeds", "ems", "batch");
+        root.only("model", "methods", "nfe", "guidance", "spacings", "classLabel", "teacher", "seeds", "ems", "batch",
+                "consistency", "sampleGrids", "timesteps");
         JsonNode modelRef = root.node.get("model");
         if (modelRef == null || modelRef.isNull()) {
             err.add("model", "required");
@@ -161,6 +224,7 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
 
         Set<MethodId> known = new LinkedHashSet<>();
         known.add(MethodId.DPMSOLVER_V3);
+        known.add(MethodId.CONSISTENCY_SOLVER);
         known.addAll(MethodCatalog.ids());
         List<MethodId> methods = root.list("methods", known.size(), (v, f) -> {
             if (!v.isTextual()) {
@@ -168,10 +232,6 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
                 return null;
             }
             String m = v.asText();
-            if (m.equals("consistency-solver")) {
-                err.add(f, "consistency-solver is not yet supported");
-                return null;
-            }
             MethodId id = MethodId.of(m);
             if (!known.contains(id)) {
                 err.add(f, "unknown method '" + m + "' (known: " + String.join(", ", MethodId.ids(List.copyOf(known)))
@@ -297,9 +357,20 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
         }
         Ems ems = new Ems(source, samples, lMethod);
         int batch = root.integer("batch", 1, limits.maxBatch(), 64);
+        boolean wantsConsistency = methods != null && methods.contains(MethodId.CONSISTENCY_SOLVER);
+        ConsistencyTraining consistency = null;
+        if (wantsConsistency) {
+            consistency = ConsistencyTraining.parse(root.object("consistency"), nfe, spacings, fitRows, coeffRows);
+        } else if (root.has("consistency") && methods != null) {
+            err.add("consistency", "set, but " + CONSISTENCY_SOLVER + " is not among the methods");
+        }
+        Obj sg = root.object("sampleGrids");
+        sg.only("seeds");
+        SampleGrids sampleGrids = new SampleGrids(sg.integer("seeds", 0, MAX_GRID_SEEDS, 8));
+        Timesteps timesteps = timesteps(root, err, coeffRows, limits);
         if (err.isEmpty()) {
             TuningJobSpec parsed = new TuningJobSpec(modelRef, methods, nfe, guidance, spacings, classLabel, teacher,
-                    seeds, ems, batch);
+                    seeds, ems, batch, consistency, sampleGrids, timesteps);
             long stages = parsed.plannedStages();
             if (stages > limits.maxStages()) {
                 err.add(parsed.guidance().size() > 1 ? "guidance" : "seeds.shardSize", "the plan would have "
@@ -313,13 +384,65 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
         throw err.exception();
     }
 
+    /** {@code "timesteps"}: absent or "off" (null), "learned", or an object. */
+    private static Timesteps timesteps(Obj root, Errors err, int rows, JobLimits limits) {
+        if (!root.has("timesteps")) {
+            return null;
+        }
+        JsonNode v = root.node.get("timesteps");
+        if (v.isTextual()) {
+            return switch (v.asText()) {
+                case "off" -> null;
+                case "learned" -> new Timesteps(200, 1, 0.3, 0, 0, 60, Math.min(32, rows), 500);
+                default -> {
+                    err.add("timesteps", "expected \"learned\", \"off\" or an object, got '" + v.asText() + "'");
+                    yield null;
+                }
+            };
+        }
+        if (!v.isObject()) {
+            err.add("timesteps", "expected \"learned\", \"off\" or an object, got " + v);
+            return null;
+        }
+        Obj t = root.object("timesteps");
+        t.only("mode", "evaluations", "variants", "sigma", "population", "seed", "gitsPoints", "gitsRows",
+                "teacherSteps");
+        String mode = t.string("mode", "learned");
+        if (!mode.equals("learned") && !mode.equals("off")) {
+            err.add("timesteps.mode", "expected learned or off, got '" + mode + "'");
+        }
+        int evaluations = t.integer("evaluations", 1, Timesteps.MAX_EVALUATIONS, 200);
+        int variants = t.integer("variants", 1, Timesteps.MAX_VARIANTS, 1);
+        double sigma = t.number("sigma", 0.3);
+        if (t.ok("sigma") && !(sigma > 0 && sigma <= Timesteps.MAX_SIGMA)) {
+            err.add("timesteps.sigma", "must be in (0, " + Timesteps.MAX_SIGMA + "], got " + sigma);
+        }
+        int population = t.integer("population", 0, Timesteps.MAX_POPULATION, 0);
+        long seed = t.longValue("seed", 0);
+        int points = t.integer("gitsPoints", 0, io.solvertune.tuning.fit.timesteps.GitsInitialiser.Settings.MAX_POINTS,
+                60);
+        if (t.ok("gitsPoints") && points == 1) {
+            err.add("timesteps.gitsPoints", "must be 0 (no GITS start) or at least 2, got 1");
+        }
+        int gitsRows = t.integer("gitsRows", 1, Math.max(1, rows), Math.min(32, Math.max(1, rows)));
+        int teacherSteps = t.integer("teacherSteps", 1, limits.maxTeacherSteps(), 500);
+        if (t.ok("teacherSteps") && t.ok("gitsPoints") && points > 0 && teacherSteps < points) {
+            err.add("timesteps.teacherSteps", "must be at least gitsPoints (" + points + "), got " + teacherSteps);
+        }
+        return "off".equals(mode) ? null : new Timesteps(evaluations, variants, sigma, population, seed, points,
+                gitsRows, teacherSteps);
+    }
+
     /**
      * The number of stages {@link TuningJobPlanner} makes of this spec: per guidance scale the teacher shards of both
-     * splits, two merges, the baseline, one fit per coefficient method and two DPM-Solver-v3 stages; then publish.
+     * splits, two merges, the baseline, one fit per coefficient method, two DPM-Solver-v3 stages, one
+     * ConsistencySolver training and the sample grids, with learned timesteps one {@code timesteps} stage and one more
+     * fit per coefficient method; then publish.
      */
     public long plannedStages() {
         long perGuidance = shards(seeds.train(), seeds.shardSize()) + shards(seeds.heldOut(), seeds.shardSize()) + 2
-                + 1 + coefficientMethods().size() + (wantsDpmSolverV3() ? 2 : 0);
+                + 1 + coefficientMethods().size() + (wantsDpmSolverV3() ? 2 : 0) + (wantsConsistency() ? 1 : 0)
+                + (sampleGrids.seeds() > 0 ? 1 : 0) + (learnsTimesteps() ? 1 + coefficientMethods().size() : 0);
         return guidance.size() * perGuidance + 1;
     }
 
@@ -338,7 +461,7 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
     }
 
     /** The errors of one parse: every field is read even after an error, so that all of them are reported. */
-    private static final class Errors {
+    static final class Errors {
         /** Errors reported at most; a spec with more is summarised. */
         static final int MAX = 50;
         private final List<InvalidSpecException.FieldError> list = new ArrayList<>();
@@ -378,7 +501,7 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
     }
 
     /** A JSON object with its field path, for strict typed reads that record errors and return defaults. */
-    private record Obj(JsonNode node, String path, Errors err) {
+    record Obj(JsonNode node, String path, Errors err) {
 
         String field(String name) {
             return path.isEmpty() ? name : path + "." + name;
@@ -492,6 +615,37 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
                 return dflt;
             }
             return v.asDouble();
+        }
+
+        boolean bool(String name, boolean dflt) {
+            if (!has(name)) {
+                return dflt;
+            }
+            JsonNode v = node.get(name);
+            if (!v.isBoolean()) {
+                err.add(field(name), "expected true or false, got " + v);
+                return dflt;
+            }
+            return v.booleanValue();
+        }
+
+        /** A number in {@code [min, max]} (an open end where {@code minOpen} / {@code maxOpen}). */
+        double number(String name, double min, boolean minOpen, double max, boolean maxOpen, double dflt) {
+            if (!has(name)) {
+                return dflt;
+            }
+            double d = number(name, dflt);
+            if (!ok(name)) {
+                return dflt;
+            }
+            boolean lowOk = minOpen ? d > min : d >= min;
+            boolean highOk = maxOpen ? d < max : d <= max;
+            if (!lowOk || !highOk || !Double.isFinite(d)) {
+                err.add(field(name), "must be in " + (minOpen ? "(" : "[") + min + ", " + max + (maxOpen ? ")" : "]")
+                        + ", got " + node.get(name));
+                return dflt;
+            }
+            return d;
         }
 
         String string(String name, String dflt) {

@@ -17,10 +17,16 @@ public final class TuningStages {
     public static final String BASELINE = "baseline";
     /** A coefficient method fitted, chosen and validated on held-out seeds. */
     public static final String FIT = "fit";
+    /** Learned timesteps of the untuned solvers. */
+    public static final String TIMESTEPS = "learn-timesteps";
     /** DPM-Solver-v3 empirical model statistics. */
     public static final String FIT_EMS = "fit-ems";
     /** DPM-Solver-v3 variants chosen and validated on held-out seeds. */
     public static final String VALIDATE = "validate";
+    /** ConsistencySolver trained by RL, materialised per NFE and validated on held-out seeds. */
+    public static final String TRAIN_CONSISTENCY = "train-consistency";
+    /** Sample grids of an image model (PNGs and their index). */
+    public static final String SAMPLE_GRIDS = "sample-grids";
     /** The job's candidates for the config store. */
     public static final String PUBLISH = "publish";
 
@@ -34,8 +40,11 @@ public final class TuningStages {
         m.put(TEACHER_MERGE, new TeacherMergeStage());
         m.put(BASELINE, new BaselineStage());
         m.put(FIT, new CoefficientFitStage());
+        m.put(TIMESTEPS, new TimestepsStage());
         m.put(FIT_EMS, new EmsFitStage());
         m.put(VALIDATE, new DpmSolverV3Stage());
+        m.put(TRAIN_CONSISTENCY, new ConsistencyStage());
+        m.put(SAMPLE_GRIDS, new SampleGridStage());
         m.put(PUBLISH, new PublishStage());
         return java.util.Collections.unmodifiableMap(m);
     }

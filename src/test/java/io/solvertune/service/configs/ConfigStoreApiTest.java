@@ -275,6 +275,64 @@ class ConfigStoreApiTest {
                 .header("X-Config-Id", "" + better);
     }
 
+    /** A trained ConsistencySolver table (noise form, order 4) with its training in the provenance. */
+    private static ConfigCandidate consistency(long modelId, NoiseSchedule s, int nfe, double guidance, double mse) {
+        var form = io.solvertune.numerics.solver.consistency.Consistency.Form.NOISE;
+        TimestepSpacing sp = new TimestepSpacing.Karras(7.0);
+        double[][] values = new double[nfe][];
+        for (int i = 0; i < nfe; i++) {
+            values[i] = new double[io.solvertune.numerics.solver.consistency.Consistency.columns(4, i)];
+            java.util.Arrays.fill(values[i], 0.1 * (i % 3 - 1));
+        }
+        values[1][0] = 0.3;
+        CoefficientSet set = new CoefficientSet(CoefficientSet.FORMAT_VERSION, CoefficientSet.Method.CONSISTENCY,
+                form.base(4), sp, nfe, nfe, grid(s, sp, nfe),
+                io.solvertune.numerics.solver.consistency.Consistency.columnNames(4), values, null, null, null);
+        ConfigProvenance.Training training = new ConfigProvenance.Training("rl-grpo-ppo", "gaussian", "expected",
+                Map.of("iterations", 2, "group", 4, "learningRate", 3e-3), 2, new ConfigProvenance.SeedRange(0, 8), 1,
+                List.of(new ConfigProvenance.RewardPoint(0, 5, -0.2, 0.9), new ConfigProvenance.RewardPoint(1, 6, -0.1,
+                        0.8)));
+        ConfigProvenance p = ConfigProvenance.codeVersion("test");
+        ConfigProvenance prov = new ConfigProvenance(p.jobId(), p.modelId(), p.modelName(), p.modelHash(),
+                p.schedule(), p.guidance(), nfe, set.times(), p.teacher(), p.seeds(), p.codeVersion(), p.platform(),
+                p.metrics(), "g" + guidance + "/fit-consistency-solver", training, null);
+        double[] t = set.times();
+        return new ConfigCandidate(modelId, "consistency-solver", "dpmsolver", JSON.valueToTree(
+                io.solvertune.numerics.solver.catalog.SolverCatalog.options(form.base(4))), nfe, guidance, "karras",
+                t[0], t[t.length - 1], ConfigValues.of(set), ConfigMetrics.heldOut(mse), prov, true, mse);
+    }
+
+    @Test
+    void aConsistencySolverTableIsRecommendedWhenItWinsAndExportsOnlyAsJson() throws IOException {
+        long m = model(false);
+        NoiseSchedule s = schedule(m);
+        List<Long> ids = publisher.publish(JOBS.incrementAndGet(), List.of(baseline(m, s, 6, 7.5, 0.010),
+                consistency(m, s, 6, 7.5, 0.004), baseline(m, s, 5, 7.5, 0.010), consistency(m, s, 5, 7.5, 0.02)));
+        as(reader).get("/api/v1/configs/best?model=" + m + "&nfe=6&guidance=7.5").then().statusCode(200)
+                .header("X-Config-Id", "" + ids.get(1)).body("method", equalTo("consistency-solver"));
+        as(reader).get("/api/v1/configs/best?model=" + m + "&nfe=5&guidance=7.5").then().statusCode(200)
+                .header("X-Config-Id", "" + ids.get(2)).body("method", equalTo("baseline"));
+        JsonNode doc = json(as(reader).get("/api/v1/configs/" + ids.get(1)).then().statusCode(200).extract()
+                .asByteArray());
+        assertEquals("CONSISTENCY", doc.at("/values/coefficientSet/method").asText());
+        assertEquals("rl-grpo-ppo", doc.at("/provenance/training/trainer").asText());
+        assertEquals(2, doc.at("/provenance/training/rewardCurve").size());
+        assertEquals(4, doc.at("/provenance/training/hyperparameters/group").asInt());
+        JsonNode formats = json(as(reader).get("/api/v1/configs/" + ids.get(1) + "/exports").then().statusCode(200)
+                .extract().asByteArray()).get("formats");
+        for (JsonNode f : formats) {
+            boolean json = f.get("format").asText().equals("json");
+            assertEquals(json, f.get("supported").asBoolean(), f.toString());
+            if (!json) {
+                assertTrue(f.get("alternatives").toString().contains("json"), f.toString());
+                as(reader).get(f.get("href").asText()).then().statusCode(409).body("detail",
+                        containsString(f.get("reason").asText()));
+            }
+        }
+        as(reader).get("/api/v1/configs/" + ids.get(1) + "/export/diffusers").then().statusCode(409)
+                .body("detail", containsString("consistency coefficients change every step"));
+    }
+
     @Test
     void publishIsIdempotentPerJobAndRowsAreImmutable() {
         long m = model(false);

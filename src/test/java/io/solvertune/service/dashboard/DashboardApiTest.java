@@ -151,6 +151,7 @@ class DashboardApiTest {
                 .statusCode(200).extract().jsonPath();
         List<String> columns = g.getList("grid.columns");
         assertEquals(4, columns.size(), columns.toString());
+        assertEquals("rendered", g.getString("grid.source"), "configs of no pipeline grid stage are rendered");
         assertTrue(columns.get(0).startsWith("teacher (DPM-Solver++ 3M, 100 steps)"), columns.toString());
         assertEquals(List.of(ids.get(0), ids.get(2), ids.get(3)), g.getList("grid.columnConfigIds", Long.class)
                 .subList(1, 4), "baseline with the lowest MSE, then the tuned configs by MSE");
@@ -212,6 +213,127 @@ class DashboardApiTest {
         as(submitter).get("/api/v1/dashboard/models/" + gmm + "/sample-grid?nfe=5").then().statusCode(409)
                 .body("detail", containsString("not images"));
         as(submitter).get("/api/v1/dashboard/sample-grids/" + "0".repeat(64)).then().statusCode(404);
+    }
+
+    @Inject
+    io.solvertune.service.jobs.JobEngine engine;
+
+    @Inject
+    io.solvertune.service.artifacts.SharedArtifacts shared;
+
+    /**
+     * A job whose pipeline stored sample grids: the dashboard serves the stage's PNG (checked against the sha256 the
+     * stage recorded) with the job's configs as its columns, from the job's work directory or, when this host lacks
+     * the file, from the stage's tree in the shared artifact store; nothing is rendered (the model row's preset could
+     * not render [1, 8, 8] images).
+     */
+    @Test
+    void gridsThePipelineStoredAreServedNotRendered() throws Exception {
+        var created = tokens.create("dash-stored-grid", Role.SUBMITTER);
+        String name = "dash-stored-" + UUID.randomUUID().toString().substring(0, 8);
+        long model = DashboardFixtures.model(name, null);
+        long job;
+        try (var c = ds.getConnection()) {
+            try (var ps = c.prepareStatement("UPDATE models SET input_shape = '{1,8,8}' WHERE id = ?")) {
+                ps.setLong(1, model);
+                ps.executeUpdate();
+            }
+            try (var ps = c.prepareStatement("INSERT INTO jobs (idempotency_key, created_by, created_by_name, "
+                    + "model_name, spec, state) VALUES (?, ?, 'dash-stored-grid', ?, '{}'::jsonb, 'SUCCEEDED') "
+                    + "RETURNING id")) {
+                ps.setString(1, "stored-grid-" + UUID.randomUUID());
+                ps.setLong(2, created.info().id());
+                ps.setString(3, name);
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    job = rs.getLong(1);
+                }
+            }
+        }
+        // baseline and dc at NFE 5 and 6, guidance 1, published by that job
+        List<Long> ids = DashboardFixtures.publish(publisher, job, model, 2, new int[] {5, 6}, new double[] {1.0}, 1);
+        assertEquals(4, ids.size());
+        java.nio.file.Path stageDir = engine.workDir().resolve("job-" + job).resolve("g1/sample-grids");
+        java.nio.file.Files.createDirectories(stageDir);
+        var out = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        out.put("index", "g1/sample-grids/grids.json").put("teacherSteps", 40);
+        out.putArray("seeds").add(1_000_000L).add(1_000_001L);
+        var grids = out.putArray("grids");
+        java.util.Map<Integer, String> shas = new java.util.HashMap<>();
+        java.util.Random rnd = new java.util.Random(7);
+        for (int nfe : new int[] {5, 6}) {
+            List<double[]> cols = new java.util.ArrayList<>();
+            for (int k = 0; k < 3; k++) {
+                double[] v = new double[2 * 64];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = rnd.nextDouble() * 2 - 1;
+                }
+                cols.add(v);
+            }
+            java.nio.file.Path png = stageDir.resolve("nfe" + nfe + ".png");
+            io.solvertune.tuning.eval.ImageGrid.write(png, cols, 2, new long[] {1, 8, 8}, 2);
+            shas.put(nfe, io.solvertune.tuning.Hashing.sha256(png));
+            var g = grids.addObject().put("nfe", nfe).put("file", "g1/sample-grids/nfe" + nfe + ".png")
+                    .put("sha256", shas.get(nfe)).put("width", 32).put("height", 22);
+            var cs = g.putArray("columns");
+            cs.addObject().put("method", "teacher").put("config", "DPM-Solver++ 3M logSNR, 40 steps")
+                    .put("stage", "g1/teacher-heldout");
+            cs.addObject().put("method", "baseline").put("config", "dpmsolver++ multistep o2 logSNR")
+                    .put("stage", "g1/baseline");
+            cs.addObject().put("method", "dc").put("config", "dc unipc bh2 o3 logSNR").put("stage", "g1/fit-dc");
+        }
+        try (var c = ds.getConnection(); var ps = c.prepareStatement("INSERT INTO job_stages (job_id, name, seq, "
+                + "kind, state, attempts, max_attempts, output) VALUES (?, 'g1/sample-grids', 0, 'sample-grids', "
+                + "'SUCCEEDED', 1, 3, ?::jsonb)")) {
+            ps.setLong(1, job);
+            ps.setString(2, out.toString());
+            ps.executeUpdate();
+        }
+        String submitter = created.token();
+        JsonPath g = as(submitter).get("/api/v1/dashboard/models/" + name + "/sample-grid?nfe=5").then()
+                .statusCode(200).extract().jsonPath();
+        assertEquals("pipeline", g.getString("grid.source"));
+        assertEquals(job, g.getLong("grid.jobId"));
+        assertEquals(shas.get(5), g.getString("grid.sha256"));
+        assertEquals(40, g.getInt("grid.teacherSteps"));
+        assertEquals(List.of(1_000_000L, 1_000_001L), g.getList("grid.seeds", Long.class));
+        List<String> columns = g.getList("grid.columns");
+        assertEquals(List.of("teacher (DPM-Solver++ 3M logSNR, 40 steps)",
+                "best untuned baseline: dpmsolver++ multistep o2 logSNR, config " + ids.get(0),
+                "dc: dc unipc bh2 o3 logSNR, config " + ids.get(2)), columns);
+        assertEquals(java.util.Arrays.asList(null, ids.get(0), ids.get(2)),
+                g.getList("grid.columnConfigIds", Long.class));
+        byte[] png = as(submitter).get(g.getString("href")).then().statusCode(200).contentType("image/png")
+                .extract().asByteArray();
+        assertEquals(shas.get(5), io.solvertune.tuning.publish.CanonicalJson.sha256(png));
+
+        // another host: the stage's directory only in the shared store
+        String tree = shared.putTree(stageDir);
+        java.nio.file.Files.delete(stageDir.resolve("nfe6.png"));
+        try (var c = ds.getConnection(); var ps = c.prepareStatement("INSERT INTO stage_artifacts (job_id, stage, "
+                + "tree_sha256) VALUES (?, 'g1/sample-grids', ?)")) {
+            ps.setLong(1, job);
+            ps.setString(2, tree);
+            ps.executeUpdate();
+        }
+        JsonPath g6 = as(submitter).get("/api/v1/dashboard/models/" + name + "/sample-grid?nfe=6").then()
+                .statusCode(200).extract().jsonPath();
+        assertEquals("pipeline", g6.getString("grid.source"));
+        assertEquals(shas.get(6), g6.getString("grid.sha256"));
+        assertEquals(shas.get(6), io.solvertune.tuning.publish.CanonicalJson.sha256(as(submitter)
+                .get(g6.getString("href")).then().statusCode(200).extract().asByteArray()));
+
+        // a config's grid: its job's at its NFE and guidance, the config one of the columns
+        JsonPath gc = as(submitter).get("/api/v1/dashboard/configs/" + ids.get(3) + "/sample-grid").then()
+                .statusCode(200).extract().jsonPath();
+        assertEquals("pipeline", gc.getString("grid.source"));
+        assertEquals(6, gc.getInt("grid.nfe"));
+        assertEquals(shas.get(6), gc.getString("grid.sha256"));
+        assertTrue(gc.getList("grid.columnConfigIds", Long.class).contains(ids.get(3)));
+        as(submitter).get("/api/v1/dashboard/configs/" + Long.MAX_VALUE + "/sample-grid").then().statusCode(404);
+        as(submitter).get("/api/v1/dashboard/configs/abc/sample-grid").then().statusCode(400)
+                .body("errors[0].field", org.hamcrest.Matchers.equalTo("id"));
+        given().get("/api/v1/dashboard/configs/" + ids.get(3) + "/sample-grid").then().statusCode(401);
     }
 
     @Test

@@ -305,6 +305,27 @@ class DashboardBrowserTest {
         assertTrue(rows.size() >= 2, "configs of the job: " + rows.size());
         assertTrue(driver.findElement(By.id("configs")).getText().contains("recommended"));
         assertTrue(driver.findElement(By.cssSelector(".u-legend")).getText().contains("best untuned baseline"));
+        // every config the job published shows the median and p99 of its per-seed held-out errors
+        new Select(el("#guidance")).selectByValue("7.5");
+        JsonNode shown = JSON.readTree(given().header("Authorization", "Bearer " + admin)
+                .get("/api/v1/dashboard/models/gmm-sd-d32/configs").then().statusCode(200).extract().asString());
+        int withQuantiles = 0;
+        for (JsonNode c : shown.path("configs")) {
+            if (c.path("jobId").asLong() != jobId || c.path("guidance").asDouble() != 7.5) {
+                continue;
+            }
+            JsonNode m = c.path("metrics");
+            assertTrue(m.path("heldOutMedian").isNumber() && m.path("heldOutP99").isNumber(), m.toString());
+            List<WebElement> cells = driver.findElements(By.xpath("//table[@id='configs']//tr[td[1]/a[text()='"
+                    + c.path("id").asLong() + "']]/td"));
+            assertEquals(11, cells.size(), "row of config " + c.path("id"));
+            assertEquals(m.get("heldOutMedian").asDouble(), Double.parseDouble(cells.get(6).getText()),
+                    1e-3 * m.get("heldOutMedian").asDouble(), "median cell of config " + c.path("id"));
+            assertEquals(m.get("heldOutP99").asDouble(), Double.parseDouble(cells.get(7).getText()),
+                    1e-3 * m.get("heldOutP99").asDouble(), "p99 cell of config " + c.path("id"));
+            withQuantiles++;
+        }
+        assertTrue(withQuantiles >= 2, "configs of job " + jobId + " in the table: " + withQuantiles);
         shot("06-configs");
         axe("configs of a model");
 

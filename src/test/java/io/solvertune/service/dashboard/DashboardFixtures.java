@@ -62,6 +62,12 @@ final class DashboardFixtures {
      */
     static List<Long> publish(ConfigPublisher publisher, long modelId, int methods, int[] nfes, double[] guidances,
                               int variants) {
+        return publish(publisher, JOBS.incrementAndGet(), modelId, methods, nfes, guidances, variants);
+    }
+
+    /** {@link #publish(ConfigPublisher, long, int, int[], double[], int)} as job {@code jobId}. */
+    static List<Long> publish(ConfigPublisher publisher, long jobId, long modelId, int methods, int[] nfes,
+                              double[] guidances, int variants) {
         NoiseSchedule s = QuarkusTransaction.requiringNew().call(() ->
                 ResolvedModel.specOf(ModelEntity.<ModelEntity>findById(modelId).spec).schedule().build());
         List<ConfigCandidate> cs = new ArrayList<>();
@@ -94,7 +100,7 @@ final class DashboardFixtures {
                 }
             }
         }
-        return publisher.publish(JOBS.incrementAndGet(), cs);
+        return publisher.publish(jobId, cs);
     }
 
     /**

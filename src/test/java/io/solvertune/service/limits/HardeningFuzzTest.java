@@ -183,6 +183,15 @@ class HardeningFuzzTest {
     }
 
     @Test
+    void badLearnedTimestepsAre400NamingTheField() {
+        problem(submit(spec("\"timesteps\": \"sometimes\"")), 400, "timesteps");
+        problem(submit(spec("\"timesteps\": {\"evaluations\": 1000000}")), 400, "timesteps.evaluations");
+        problem(submit(spec("\"timesteps\": {\"mode\": \"learned\", \"variants\": 0, \"sigma\": -1}")), 400,
+                "timesteps.variants").body("errors.field", hasItem("timesteps.sigma"));
+        problem(submit(spec("\"timesteps\": {\"gitsRow\": 3}")), 400, "timesteps.gitsRow");
+    }
+
+    @Test
     void everySpecErrorIsReported() {
         submit("{\"model\": \"" + model + "\", \"methods\": [\"magic\"], \"nfe\": [0], \"guidance\": [-1]}")
                 .statusCode(400).contentType(startsWith(PROBLEM))

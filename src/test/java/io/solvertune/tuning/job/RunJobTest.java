@@ -57,9 +57,23 @@ class RunJobTest {
         byte[] candidatesA = Files.readAllBytes(a.resolve("publish").resolve(PublishStage.FILE));
         JsonNode cands = Json.MAPPER.readTree(candidatesA);
         checkCandidates(cands);
-        // the typed contract publishes what the old path published (fixtures of the old path)
+        checkQuantiles(a, cands);
+        // the mixture's samples are not images: its grid stage records why it has none
+        JsonNode grids = Json.MAPPER.readTree(a.resolve("g7.5/sample-grids/" + StageCheckpoint.FILE).toFile())
+                .get("output");
+        assertTrue(grids.get("skipped").asText().startsWith("samples of shape [32] are not images"), grids.toString());
+        assertEquals(0, grids.get("grids").size());
+        // the typed contract publishes what the old path published (fixtures of the old path); the D-ODE set is
+        // chosen by absolute selection error since (issue 17), no longer by its gain over its own base
         io.solvertune.tuning.publish.PublishCompatibilityTest.assertPublishedAsBefore(
-                io.solvertune.tuning.publish.ConfigCandidate.listFromJson(cands));
+                io.solvertune.tuning.publish.ConfigCandidate.listFromJson(cands), Set.of("baseline", "dpmsolver-v3"));
+        // the fit starts from the best untuned baseline's solver and spacing (D-ODE refuses a singlestep base)
+        JsonNode fit = Json.MAPPER.readTree(a.resolve("g7.5/fit-dode/" + StageCheckpoint.FILE).toFile())
+                .get("output").get("results").get(0);
+        String best = cands.get(0).get("metrics").get("config").asText();
+        boolean triedFirst = fit.get("config").asText().equals("dode " + best)
+                || fit.get("failures").size() > 0 && fit.get("failures").get(0).asText().startsWith(best + ":");
+        assertTrue(triedFirst, "the best untuned baseline " + best + " is the first variant: " + fit);
 
         // rerun: every stage comes from its checkpoint, same bytes
         Run again = runJob(spec, a);
@@ -94,6 +108,107 @@ class RunJobTest {
         assertTrue(id.code() == 2 && id.err().contains("model: a local run needs a preset name or a model spec file"),
                 id.err());
         assertFalse(Files.exists(dir.resolve("w")), "nothing written for a rejected spec");
+    }
+
+    /**
+     * Every candidate's median and p99 (and those of the base and the best baseline its verdicts compare against)
+     * equal an independent computation from the per-seed held-out errors: the stage files' for the baseline and
+     * DPM-Solver-v3, and a fresh evaluation of the published D-ODE set and its base on the held-out teacher set.
+     */
+    static void checkQuantiles(Path work, JsonNode cands) throws Exception {
+        JsonNode bl = Json.MAPPER.readTree(work.resolve("g7.5/baseline/" + BaselineStage.FILE).toFile())
+                .get("picks").get(0);
+        double[] best = doubles(bl.get("heldOut").get("perSeed"));
+        JsonNode v3 = Json.MAPPER.readTree(work.resolve("g7.5/validate-dpmsolver-v3/" + DpmSolverV3Stage.FILE)
+                .toFile()).get("picks").get(0);
+        for (JsonNode c : cands) {
+            JsonNode m = c.get("metrics");
+            String method = c.get("method").asText();
+            double[] tuned;
+            double[] base = null;
+            switch (method) {
+                case "baseline" -> tuned = best;
+                case "dpmsolver-v3" -> {
+                    tuned = doubles(v3.get("heldOut").get("perSeed"));
+                    base = doubles(v3.get("base").get("perSeed"));
+                }
+                case "dode" -> {
+                    CoefficientSet set = CoefficientSet.fromJson(c.get("values").get("coefficientSet").toString());
+                    double[][] errors = reevaluate(work, set);
+                    tuned = errors[0];
+                    base = errors[1];
+                    assertEquals(quantile(tuned, 0.5), set.validation().median(), 1e-12 * quantile(tuned, 0.5));
+                    assertEquals(quantile(tuned, 0.99), set.validation().p99(), 1e-12 * quantile(tuned, 0.99));
+                }
+                default -> throw new AssertionError(method);
+            }
+            assertEquals(12, tuned.length);
+            assertEquals(mean(tuned), m.get("heldOutMse").asDouble(), 1e-12 * mean(tuned), method + " per-seed source");
+            assertClose(quantile(tuned, 0.5), m, "heldOutMedian", method);
+            assertClose(quantile(tuned, 0.99), m, "heldOutP99", method);
+            assertTrue(m.get("heldOutMedian").asDouble() <= m.get("heldOutP99").asDouble(), method);
+            if (base != null) {
+                assertEquals(mean(base), m.get("baseMse").asDouble(), 1e-12 * mean(base), method + " base source");
+                assertClose(quantile(base, 0.5), m, "baseMedian", method);
+                assertClose(quantile(base, 0.99), m, "baseP99", method);
+                assertClose(quantile(best, 0.5), m, "baselineMedian", method);
+                assertClose(quantile(best, 0.99), m, "baselineP99", method);
+            } else {
+                assertFalse(m.has("baseMedian") || m.has("baselineMedian"), m.toString());
+            }
+            assertEquals(m, c.get("provenance").get("metrics"));
+        }
+    }
+
+    /** The published set and its base solver re-run on the held-out teacher set: per-seed errors of each. */
+    private static double[][] reevaluate(Path work, CoefficientSet set) throws Exception {
+        ResolvedModel model = LocalJobRunner.resolveLocal(Json.MAPPER.getNodeFactory().textNode("gmm-sd-d32"), work);
+        Path heldDir;
+        try (var files = Files.walk(work.resolve("g7.5/teacher-heldout"))) {
+            heldDir = files.filter(f -> f.getFileName().toString().equals(
+                    io.solvertune.tuning.teacher.TrajectorySet.META)).findFirst().orElseThrow().getParent();
+        }
+        var held = io.solvertune.tuning.teacher.TrajectorySet.open(heldDir);
+        var targets = io.solvertune.tuning.eval.Evaluation.Targets.load(held, 0, held.size());
+        try (var d = model.spec().build(io.solvertune.tuning.Presets.baseDir())) {
+            var g = StageRuntime.guidance(d, null, 7.5);
+            var tuned = io.solvertune.tuning.eval.Evaluation.evaluate(d, g, targets, io.solvertune.tuning.fit
+                    .TunedMethods.candidate(io.solvertune.tuning.fit.MethodCatalog.method("dode"), set), 5, 64,
+                    model.spec().dataType(), 0);
+            var base = io.solvertune.tuning.eval.Evaluation.evaluate(d, g, targets,
+                    io.solvertune.tuning.fit.TunedMethods.baseCandidate(set), 5, 64, model.spec().dataType(), 0);
+            return new double[][] {tuned.perSeedMse(), base.perSeedMse()};
+        }
+    }
+
+    private static void assertClose(double want, JsonNode metrics, String field, String method) {
+        assertTrue(metrics.path(field).isNumber(), method + " has " + field + ": " + metrics);
+        assertEquals(want, metrics.get(field).asDouble(), 1e-12 * Math.abs(want), method + " " + field);
+    }
+
+    private static double[] doubles(JsonNode a) {
+        double[] v = new double[a.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = a.get(i).asDouble();
+        }
+        return v;
+    }
+
+    private static double mean(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        return s / v.length;
+    }
+
+    /** The q-quantile by linear interpolation between the order statistics at (n - 1) q (numpy's default). */
+    private static double quantile(double[] v, double q) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        double h = (s.length - 1) * q;
+        int below = (int) h;
+        return below + 1 < s.length ? s[below] + (h - below) * (s[below + 1] - s[below]) : s[below];
     }
 
     static void checkCandidates(JsonNode cands) {

@@ -37,6 +37,7 @@ class TuningJobSpecTest {
         assertEquals(1_000_000, s.seeds().heldOutBase());
         assertEquals(TuningJobSpec.ALL_SPACINGS, s.spacings());
         assertTrue(s.publishableHeldOut());
+        assertEquals(8, s.sampleGrids().seeds());
         TuningJobSpec small = TuningJobSpec.parse(json("{'model': 3, 'methods': ['dpmsolver-v3', 'iia-edm'], 'nfe': [5, 6],"
                 + " 'guidance': [1], 'seeds': {'train': 32, 'heldOut': 16}}"));
         assertFalse(small.publishableHeldOut());
@@ -54,8 +55,6 @@ class TuningJobSpecTest {
         String unknown = error("{'model': 'm', 'methods': ['dc', 'magic'], 'nfe': [5], 'guidance': [1]}");
         assertTrue(unknown.startsWith("methods[1]: unknown method 'magic' (known: dpmsolver-v3, "), unknown);
         assertTrue(unknown.contains("biia-edm") && unknown.contains("dode-teacher"), unknown);
-        assertEquals("methods[0]: consistency-solver is not yet supported",
-                error("{'model': 'm', 'methods': ['consistency-solver'], 'nfe': [5], 'guidance': [1]}"));
         assertTrue(error("{'model': 'm', 'methods': ['dc'], 'nfe': [5, 51], 'guidance': [1]}").startsWith("nfe[1]: "));
         assertTrue(error("{'model': 'm', 'methods': ['dc'], 'nfe': [5, 5], 'guidance': [1]}").startsWith("nfe[1]: "));
         assertTrue(error("{'model': 'm', 'methods': ['dc'], 'nfe': [5], 'guidance': [0]}").startsWith("guidance[0]: "));
@@ -72,12 +71,70 @@ class TuningJobSpecTest {
         assertTrue(error("{'model': 'm', 'methods': ['dpmsolver-v3'], 'nfe': [5], 'guidance': [1],"
                 + " 'teacher': {'steps': 100, 'recordEvery': 3}}").startsWith("teacher.recordEvery: must divide"));
         assertTrue(error("{" + base + ", 'batch': 'big'}").startsWith("batch: expected an integer"));
+        assertEquals("sampleGrids.seeds: must be in 0..32, got 33", error("{" + base + ", 'sampleGrids': {'seeds': 33}}"));
+        assertTrue(error("{" + base + ", 'sampleGrids': {'rows': 8}}").startsWith("sampleGrids.rows: unknown field"));
+        assertTrue(error("{" + base + ", 'sampleGrids': 8}").startsWith("sampleGrids: expected a JSON object"));
         assertTrue(error("[1]").startsWith("spec: expected a JSON object"));
     }
 
     @Test
+    void learnedTimestepsAreParsedStrictlyWithLimits() throws Exception {
+        String base = "'model': 'gmm-sd-d32', 'methods': ['dc', 'iia-ddim'], 'nfe': [5], 'guidance': [7.5],"
+                + " 'seeds': {'train': 64, 'heldOut': 16, 'shardSize': 16, 'fitRows': 32, 'coefficientFitRows': 16}";
+        TuningJobSpec off = TuningJobSpec.parse(json("{" + base + "}"));
+        assertEquals(null, off.timesteps());
+        assertEquals(null, TuningJobSpec.parse(json("{" + base + ", 'timesteps': 'off'}")).timesteps());
+        assertEquals(null, TuningJobSpec.parse(json("{" + base + ", 'timesteps': {'mode': 'off'}}")).timesteps());
+        TuningJobSpec learned = TuningJobSpec.parse(json("{" + base + ", 'timesteps': 'learned'}"));
+        assertEquals(new TuningJobSpec.Timesteps(200, 1, 0.3, 0, 0, 60, 16, 500), learned.timesteps(),
+                "defaults; GITS on min(32, coefficientFitRows) rows");
+        TuningJobSpec custom = TuningJobSpec.parse(json("{" + base + ", 'timesteps': {'mode': 'learned',"
+                + " 'evaluations': 40, 'variants': 3, 'sigma': 0.5, 'population': 8, 'seed': 7, 'gitsPoints': 0,"
+                + " 'gitsRows': 4, 'teacherSteps': 100}}"));
+        assertEquals(new TuningJobSpec.Timesteps(40, 3, 0.5, 8, 7, 0, 4, 100), custom.timesteps());
+        // a timesteps stage and one fit on learned grids per coefficient method, per guidance scale
+        assertEquals(off.plannedStages() + 3, learned.plannedStages());
+        List<PlannedStage> plan = new TuningJobPlanner().plan(learned);
+        assertEquals(learned.plannedStages(), plan.size());
+        PlannedStage ts = plan.stream().filter(p -> p.name().equals("g7.5/timesteps")).findFirst().orElseThrow();
+        assertEquals(StageKind.TIMESTEPS, ts.stageKind());
+        assertEquals(List.of("g7.5/teacher-train", "g7.5/teacher-heldout", "g7.5/baseline"), ts.dependsOn());
+        PlannedStage joint = plan.stream().filter(p -> p.name().equals("g7.5/fit-dc+timesteps")).findFirst()
+                .orElseThrow();
+        assertEquals(StageKind.FIT, joint.stageKind());
+        assertTrue(joint.dependsOn().contains("g7.5/timesteps"));
+        assertEquals(16, joint.params().get("fitRows").asInt(), "the same rows as the timesteps stage");
+        PlannedStage publish = plan.get(plan.size() - 1);
+        assertTrue(publish.dependsOn().containsAll(List.of("g7.5/timesteps", "g7.5/fit-dc+timesteps",
+                "g7.5/fit-iia-ddim+timesteps")), publish.dependsOn().toString());
+        // the plain fits' parameters (and so their checkpoint keys) are those of a job without timesteps
+        PlannedStage plain = plan.stream().filter(p -> p.name().equals("g7.5/fit-dc")).findFirst().orElseThrow();
+        assertEquals(new TuningJobPlanner().plan(off).stream().filter(p -> p.name().equals("g7.5/fit-dc"))
+                .findFirst().orElseThrow().params(), plain.params());
+
+        assertEquals(List.of("timesteps"), fields("{" + base + ", 'timesteps': 'always'}"));
+        assertEquals(List.of("timesteps"), fields("{" + base + ", 'timesteps': 3}"));
+        assertEquals(List.of("timesteps.mode"), fields("{" + base + ", 'timesteps': {'mode': 'fast'}}"));
+        assertEquals(List.of("timesteps.mode"), fields("{" + base + ", 'timesteps': {'mode': 1}}"));
+        assertEquals(List.of("timesteps.evaluations", "timesteps.variants", "timesteps.sigma",
+                "timesteps.population", "timesteps.seed", "timesteps.gitsPoints", "timesteps.gitsRows",
+                "timesteps.teacherSteps"), fields("{" + base + ", 'timesteps': {'evaluations': 10001,"
+                + " 'variants': 9, 'sigma': 0, 'population': 1001, 'seed': -1, 'gitsPoints': 1001, 'gitsRows': 17,"
+                + " 'teacherSteps': 0}}"));
+        assertEquals(List.of("timesteps.evaluations"), fields("{" + base + ", 'timesteps': {'evaluations': 'many'}}"));
+        assertEquals(List.of("timesteps.sigma"), fields("{" + base + ", 'timesteps': {'sigma': 11}}"));
+        assertEquals(List.of("timesteps.gitsPoints"), fields("{" + base + ", 'timesteps': {'gitsPoints': 1}}"));
+        assertEquals(List.of("timesteps.teacherSteps"), fields("{" + base + ", 'timesteps': {'gitsPoints': 60,"
+                + " 'teacherSteps': 59}}"));
+        assertEquals(List.of("timesteps.evals"), fields("{" + base + ", 'timesteps': {'evals': 3}}"));
+        assertTrue(error("{" + base + ", 'timesteps': {'variants': 9}}").startsWith("timesteps.variants: must be in"
+                + " 1..8"));
+    }
+
+    @Test
     void theExampleJobsParse() throws Exception {
-        for (String f : List.of("tuning-jobs/gmm-quick.json", "tuning-jobs/fmnist-empirical.json")) {
+        for (String f : List.of("tuning-jobs/gmm-quick.json", "tuning-jobs/fmnist-empirical.json",
+                "tuning-jobs/gmm-timesteps.json")) {
             TuningJobSpec s = TuningJobSpec.parse(Json.MAPPER.readTree(Files.readString(Path.of(f))));
             assertFalse(new TuningJobPlanner().plan(s).isEmpty(), f);
         }
@@ -165,7 +222,7 @@ class TuningJobSpecTest {
         InvalidSpecException e = invalid("{'model': 'm', 'methods': ['dc'], 'nfe': [5], 'guidance': [1, 2],"
                 + " 'seeds': {'train': 512, 'heldOut': 256, 'shardSize': 64}}", few, null);
         assertEquals("guidance", e.errors().get(0).field());
-        assertTrue(e.getMessage().contains("the plan would have 33 stages"), e.getMessage());
+        assertTrue(e.getMessage().contains("the plan would have 35 stages"), e.getMessage());
         TuningJobSpec ok = TuningJobSpec.parse(json("{'model': 'm', 'methods': ['dc'], 'nfe': [5], 'guidance': [1, 2],"
                 + " 'seeds': {'train': 512, 'heldOut': 256, 'shardSize': 128}}"), few);
         assertEquals(new TuningJobPlanner(few).plan(ok).size(), ok.plannedStages());
@@ -175,10 +232,98 @@ class TuningJobSpecTest {
     void plannedStagesMatchesThePlan() throws Exception {
         for (String spec : List.of("{'model': 'm', 'methods': ['dpmsolver-v3', 'dc', 'iia-ddim'], 'nfe': [5, 6],"
                 + " 'guidance': [1, 7.5], 'seeds': {'train': 200, 'heldOut': 130, 'shardSize': 64}}",
-                "{'model': 'm', 'methods': ['dode'], 'nfe': [5], 'guidance': [2], 'seeds': {'shardSize': 1000}}")) {
+                "{'model': 'm', 'methods': ['dode'], 'nfe': [5], 'guidance': [2], 'seeds': {'shardSize': 1000}}",
+                "{'model': 'm', 'methods': ['dc'], 'nfe': [5], 'guidance': [2, 3], 'sampleGrids': {'seeds': 0}}")) {
             TuningJobSpec s = TuningJobSpec.parse(json(spec));
             assertEquals(new TuningJobPlanner().plan(s).size(), s.plannedStages(), spec);
         }
+    }
+
+    @Test
+    void consistencySolverTakesTheTrainersSettingsWithDefaultsCoveringTheJobsNfes() throws Exception {
+        TuningJobSpec s = TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver', 'dc'],"
+                + " 'nfe': [5, 12], 'guidance': [1], 'seeds': {'train': 64, 'heldOut': 16}}"));
+        assertTrue(s.wantsConsistency());
+        assertEquals(List.of(io.solvertune.tuning.MethodId.DC), s.coefficientMethods(),
+                "consistency-solver has its own stage, not a fit");
+        ConsistencyTraining c = s.consistency();
+        assertEquals(io.solvertune.numerics.solver.consistency.Consistency.Form.NOISE, c.form());
+        assertEquals(io.solvertune.tuning.fit.consistency.TrainerSettings.PolicyKind.GAUSSIAN, c.policy());
+        assertEquals(4, c.minNfe());
+        assertEquals(12, c.maxNfe(), "the default range covers the job's NFEs");
+        assertEquals(200, c.iterations());
+        assertEquals(s.seeds().coefficientFitRows(), c.trainRows());
+        assertEquals("karras", c.spacing());
+        assertEquals(ConsistencyTraining.Inference.AUTO, c.inference());
+        assertEquals(c.iterations(), c.settings().iterations());
+        ConsistencyTraining set = TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'],"
+                + " 'nfe': [5], 'guidance': [1], 'spacings': ['logSNR', 'time_uniform'], 'consistency': {"
+                + "'form': 'data', 'order': 3, 'policy': 'categorical', 'bins': 21, 'hidden': 16, 'nfeInput': true,"
+                + " 'minNfe': 5, 'maxNfe': 8, 'iterations': 7, 'noises': 2, 'group': 4, 'ppoEpochs': 2, 'clip': 0.1,"
+                + " 'entropy': 0, 'learningRate': 1e-3, 'maxGradNorm': 2, 'advantageScale': 5, 'seed': 42,"
+                + " 'spacing': 'time_uniform', 'inference': 'argmax', 'checkpointEvery': 3, 'trainRows': 10}}"))
+                .consistency();
+        assertEquals(new ConsistencyTraining(io.solvertune.numerics.solver.consistency.Consistency.Form.DATA, 3,
+                io.solvertune.tuning.fit.consistency.TrainerSettings.PolicyKind.CATEGORICAL, 21, 0.1, 16, true, 5, 8, 7,
+                2, 4, 2, 0.1, 0.0, 1e-3, 2.0, 5.0, 42, "time_uniform", ConsistencyTraining.Inference.ARGMAX, 3, 10), set);
+        assertEquals("logSNR", TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'],"
+                + " 'nfe': [5], 'guidance': [1], 'spacings': ['logSNR']}")).consistency().spacing());
+        assertEquals(null, TuningJobSpec.parse(json("{'model': 'm', 'methods': ['dc'], 'nfe': [5], 'guidance': [1]}"))
+                .consistency());
+        // the plan: one training stage per guidance scale, between the baseline and publish
+        TuningJobSpec two = TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'], 'nfe': [5],"
+                + " 'guidance': [1, 7.5], 'seeds': {'train': 64, 'heldOut': 16, 'shardSize': 64}}"));
+        List<PlannedStage> plan = new TuningJobPlanner().plan(two);
+        assertEquals(two.plannedStages(), plan.size());
+        List<PlannedStage> cs = plan.stream().filter(p -> p.stageKind() == StageKind.TRAIN_CONSISTENCY).toList();
+        assertEquals(List.of("g1/fit-consistency-solver", "g7.5/fit-consistency-solver"),
+                cs.stream().map(PlannedStage::name).toList());
+        assertEquals(List.of("g1/teacher-train", "g1/teacher-heldout", "g1/baseline"), cs.get(0).dependsOn());
+        assertTrue(plan.get(plan.size() - 1).dependsOn().containsAll(List.of("g1/fit-consistency-solver",
+                "g7.5/fit-consistency-solver")));
+        assertTrue(TuningStages.executors().containsKey(StageKind.TRAIN_CONSISTENCY.id()));
+    }
+
+    @Test
+    void consistencySettingsAreBoundedAndNameTheirField() throws Exception {
+        String base = "'model': 'm', 'methods': ['consistency-solver'], 'nfe': [5, 8], 'guidance': [1],"
+                + " 'seeds': {'train': 64, 'heldOut': 16}";
+        for (String[] bad : new String[][] {
+            {"'colour': 1", "consistency.colour"}, {"'form': 'velocity'", "consistency.form"},
+            {"'order': 5", "consistency.order"}, {"'order': 1", "consistency.order"},
+            {"'policy': 'beta'", "consistency.policy"}, {"'bins': 1", "consistency.bins"},
+            {"'bins': 402", "consistency.bins"}, {"'initStd': 0", "consistency.initStd"},
+            {"'hidden': 4096", "consistency.hidden"}, {"'nfeInput': 'yes'", "consistency.nfeInput"},
+            {"'minNfe': 1", "consistency.minNfe"}, {"'minNfe': 6", "consistency.minNfe"},
+            {"'maxNfe': 7", "consistency.maxNfe"}, {"'maxNfe': 51", "consistency.maxNfe"},
+            {"'minNfe': 5, 'maxNfe': 4", "consistency.maxNfe"}, {"'iterations': 0", "consistency.iterations"},
+            {"'iterations': 100001", "consistency.iterations"}, {"'iterations': 1e9", "consistency.iterations"},
+            {"'iterations': 100000, 'noises': 20, 'group': 256", "consistency.iterations"},
+            {"'noises': 65", "consistency.noises"}, {"'noises': 20, 'trainRows': 10", "consistency.noises"},
+            {"'group': 1", "consistency.group"}, {"'group': 257", "consistency.group"},
+            {"'ppoEpochs': 17", "consistency.ppoEpochs"}, {"'clip': 1", "consistency.clip"},
+            {"'entropy': -1", "consistency.entropy"}, {"'learningRate': 0", "consistency.learningRate"},
+            {"'learningRate': 'fast'", "consistency.learningRate"}, {"'maxGradNorm': 1e300", "consistency.maxGradNorm"},
+            {"'advantageScale': 1001", "consistency.advantageScale"}, {"'seed': -1", "consistency.seed"},
+            {"'spacing': 'cosine'", "consistency.spacing"}, {"'spacing': 'logSNR'", null},
+            {"'inference': 'mode'", "consistency.inference"}, {"'checkpointEvery': 0", "consistency.checkpointEvery"},
+            {"'trainRows': 0", "consistency.trainRows"}, {"'trainRows': 33", "consistency.trainRows"}}) {
+            String spec = "{" + base + ", 'consistency': {" + bad[0] + "}}";
+            if (bad[1] == null) {
+                // logSNR is a known spacing, but not one of this job's
+                spec = spec.replace("'seeds'", "'spacings': ['karras'], 'seeds'");
+                bad[1] = "consistency.spacing";
+            }
+            InvalidSpecException e = invalid(spec, JobLimits.DEFAULTS, null);
+            assertEquals(List.of(bad[1]), e.errors().stream().map(InvalidSpecException.FieldError::field).toList(),
+                    bad[0] + ": " + e.getMessage());
+        }
+        assertEquals(List.of("consistency"), fields("{'model': 'm', 'methods': ['dc'], 'nfe': [5], 'guidance': [1],"
+                + " 'consistency': {'iterations': 5}}"));
+        assertEquals(List.of("consistency"), fields("{" + base + ", 'consistency': [1]}"));
+        String msg = invalid("{" + base + ", 'consistency': {'maxNfe': 7}}", JobLimits.DEFAULTS, null).getMessage();
+        assertEquals("consistency.maxNfe: the job's NFE 8 lies above maxNfe 7: one network serves the NFEs it was"
+                + " trained on", msg);
     }
 
     @Test

@@ -53,11 +53,24 @@ public final class ConsistencyAblations {
      */
     public static Trained train(Trainer trainer, FitContext ctx, double[] teacherFinal, TrainerSettings st, int[] nfes,
                                 int cmaesEvaluations, Path checkpoint) throws IOException {
+        return train(trainer, ctx, teacherFinal, st, nfes, cmaesEvaluations, checkpoint, null);
+    }
+
+    /** As {@link #train(Trainer, FitContext, double[], TrainerSettings, int[], int, Path)}, RL with a classifier term. */
+    public static Trained train(Trainer trainer, FitContext ctx, double[] teacherFinal, TrainerSettings st, int[] nfes,
+                                int cmaesEvaluations, Path checkpoint, ClassifierReward reward) throws IOException {
+        if (reward != null && trainer != Trainer.RL) {
+            throw new IllegalArgumentException("classifierReward: only the RL trainer takes a classifier reward (the "
+                    + "ablations minimise the final-state MSE)");
+        }
         if (trainer == Trainer.CMAES) {
             return cmaes(ctx, teacherFinal, st, nfes, cmaesEvaluations);
         }
         ConsistencyTrainer t = new ConsistencyTrainer(ctx, teacherFinal, st,
                 trainer == Trainer.RL ? ConsistencyTrainer.Mode.RL : ConsistencyTrainer.Mode.DIRECT);
+        if (reward != null) {
+            t.withClassifierReward(reward);
+        }
         t.resume(checkpoint);
         t.train(checkpoint, Integer.MAX_VALUE);
         return new Trained() {

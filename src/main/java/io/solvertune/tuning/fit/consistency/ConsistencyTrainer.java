@@ -71,6 +71,10 @@ public final class ConsistencyTrainer {
     private final List<CurvePoint> curve = new ArrayList<>();
     private int iteration;
     private double seconds;
+    /** The perceptual reward term, or null (reward = -MSE). */
+    private ClassifierReward classifierReward;
+    /** The classifier's output for every training row's teacher final state (with {@link #classifierReward}). */
+    private double[][] teacherFeatures;
 
     /**
      * @param ctx          the model, guidance, training noises (rows) and time range
@@ -99,6 +103,23 @@ public final class ConsistencyTrainer {
         this.net = PolicyNet.init(st.inputs(), st.hidden(), policy.headSize(), policy.extra(), policy.extraInit(),
                 st.seed());
         this.adam = Adam.zeros(net.params);
+    }
+
+    /**
+     * Adds the classifier term to the reward ({@link ClassifierReward}: {@code -MSE + weight x cos} of the classifier's
+     * outputs); RL only (the other trainers differentiate or search the MSE). Set it before {@link #resume}: it is part
+     * of the settings a checkpoint must match.
+     */
+    public ConsistencyTrainer withClassifierReward(ClassifierReward reward) {
+        if (mode != Mode.RL) {
+            throw new IllegalArgumentException("classifierReward: only the RL trainer takes a classifier reward");
+        }
+        if (iteration > 0) {
+            throw new IllegalStateException("classifierReward: set before training");
+        }
+        this.teacherFeatures = reward.features(teacherFinal, ctx.sampleShape(), ctx.rows());
+        this.classifierReward = reward;
+        return this;
     }
 
     /** Iterations done. */
@@ -153,7 +174,18 @@ public final class ConsistencyTrainer {
     private String settingsKey() {
         Map<String, Object> k = new java.util.LinkedHashMap<>(st.asMap());
         k.put("mode", mode.name());
+        if (classifierReward != null) {
+            k.put("classifierReward", rewardSettings());
+        }
         return Json.canonical(k);
+    }
+
+    private Map<String, Object> rewardSettings() {
+        Map<String, Object> r = new java.util.LinkedHashMap<>();
+        r.put("classifier", classifierReward.id());
+        r.put("weight", classifierReward.weight());
+        r.put("features", "logits");
+        return r;
     }
 
     /** Writes the state atomically. */
@@ -250,28 +282,46 @@ public final class ConsistencyTrainer {
                     seeds[row] = ctx.seeds()[rows[b]];
                 }
             }
-            double[] mse = rollout(m, grid, actions, x0, target, seeds, total);
+            double[][] finals = classifierReward == null ? null : new double[1][];
+            double[] mse = rollout(m, grid, actions, x0, target, seeds, total, finals);
+            double[] rew = new double[total];
+            if (classifierReward == null) {
+                for (int i = 0; i < total; i++) {
+                    rew[i] = -mse[i];
+                }
+            } else {
+                double[][] tf = new double[total][];
+                for (int b = 0; b < rows.length; b++) {
+                    for (int r = 0; r <= g; r++) {
+                        tf[b * (g + 1) + r] = teacherFeatures[rows[b]];
+                    }
+                }
+                rew = classifierReward.rewards(mse, finals[0], tf, ctx.sampleShape());
+            }
             double[] adv = new double[rows.length * g];
             double reward = 0;
             double ratio = 0;
             for (int b = 0; b < rows.length; b++) {
                 double mean = 0;
+                double meanMse = 0;
                 for (int r = 0; r < g; r++) {
-                    mean += -mse[b * (g + 1) + r];
+                    mean += rew[b * (g + 1) + r];
+                    meanMse += mse[b * (g + 1) + r];
                 }
                 mean /= g;
+                meanMse /= g;
                 double var = 0;
                 for (int r = 0; r < g; r++) {
-                    double d = -mse[b * (g + 1) + r] - mean;
+                    double d = rew[b * (g + 1) + r] - mean;
                     var += d * d;
                 }
                 double sd = Math.sqrt(var / (g - 1));
                 for (int r = 0; r < g; r++) {
-                    adv[b * g + r] = (-mse[b * (g + 1) + r] - mean) / (sd + 1e-8) * st.advantageScale();
+                    adv[b * g + r] = (rew[b * (g + 1) + r] - mean) / (sd + 1e-8) * st.advantageScale();
                 }
                 reward += mean;
                 double neutral = mse[b * (g + 1) + g];
-                ratio += -mean / Math.max(neutral, 1e-300);
+                ratio += meanMse / Math.max(neutral, 1e-300);
             }
             update(m, feats, used, s, adv);
             return new CurvePoint(it, nfe, reward / rows.length, ratio / rows.length);
@@ -343,9 +393,9 @@ public final class ConsistencyTrainer {
         }
     }
 
-    /** Final-state MSE of every row to its target. */
+    /** Final-state MSE of every row to its target ({@code finals[0]}, if given: the final states). */
     private double[] rollout(NDManager m, double[] grid, double[][][] actions, double[] x0, double[] target,
-                             long[] seeds, int total) {
+                             long[] seeds, int total, double[][] finals) {
         long[] shape = shape(total);
         try (NDManager rm = m.newSubManager()) {
             NDArray xT = Nd.create(rm, x0, new Shape(shape), ctx.dtype());
@@ -353,6 +403,9 @@ public final class ConsistencyTrainer {
                     ctx.guidance().rowLabels(seeds, ctx.model().numClasses()));
             NDArray x = Rollouts.run(st.form(), st.order(), grid, fn, xT,
                     Rollouts.host(rm, actions, shape.length, ctx.dtype()));
+            if (finals != null) {
+                finals[0] = Nd.toDoubles(x);
+            }
             return Rollouts.mse(x, target);
         }
     }
@@ -443,6 +496,9 @@ public final class ConsistencyTrainer {
         settings.put("inference", inference.name().toLowerCase(Locale.ROOT));
         settings.put("iterationsDone", iteration);
         settings.put("rewardCurve", curve);
+        if (classifierReward != null) {
+            settings.put("classifierReward", rewardSettings());
+        }
         if (extra != null) {
             settings.putAll(extra);
         }

@@ -100,11 +100,47 @@ public final class LearnedTimesteps {
                           List<Evaluation.Result> selects, double seconds, List<String> failures) {
     }
 
+    /**
+     * Where learning keeps its progress, so that an interrupted run continues: a {@link TimestepOptimizer.Journal}
+     * per (variant, NFE) and the GITS grid per step count ({@link DirectoryCheckpoints} keeps them in files).
+     */
+    public interface Checkpoints {
+        /** The journal of the optimisation of {@code v}'s grid at {@code nfe}. */
+        TimestepOptimizer.Journal journal(Variant v, int nfe);
+
+        /** The GITS grid of {@code steps} steps: the stored one, or {@code compute}d and stored. */
+        double[] gits(int steps, java.util.function.Supplier<double[]> compute);
+
+        /** Nothing kept. */
+        Checkpoints NONE = new Checkpoints() {
+            @Override
+            public TimestepOptimizer.Journal journal(Variant v, int nfe) {
+                return TimestepOptimizer.Journal.NONE;
+            }
+
+            @Override
+            public double[] gits(int steps, java.util.function.Supplier<double[]> compute) {
+                return compute.get();
+            }
+        };
+    }
+
     private LearnedTimesteps() {
+    }
+
+    /** The key of a variant's grid at one NFE ({@link #joint}'s known grids). */
+    public static String gridKey(Variant v, int nfe) {
+        return v.label() + "|" + nfe;
     }
 
     /** Learns the grid of one variant on the fit rows ({@code fitTargets} must be the context's rows). */
     public static Learned learn(FitContext ctx, Evaluation.Targets fitTargets, Variant v, int nfe, Settings s) {
+        return learn(ctx, fitTargets, v, nfe, s, Checkpoints.NONE);
+    }
+
+    /** {@link #learn} keeping its progress in {@code cp}. */
+    public static Learned learn(FitContext ctx, Evaluation.Targets fitTargets, Variant v, int nfe, Settings s,
+                                Checkpoints cp) {
         if (!Arrays.equals(ctx.seeds(), fitTargets.seeds())) {
             throw new IllegalArgumentException("timesteps: the fit targets must be the context's rows");
         }
@@ -119,16 +155,19 @@ public final class LearnedTimesteps {
         String gitsFailure = null;
         if (s.gits() != null && steps >= 2) {
             try {
-                gits = GitsInitialiser.grid(ctx.first(Math.min(s.gitsRows(), ctx.rows())), steps, s.gits()).grid();
+                gits = cp.gits(steps, () -> GitsInitialiser.grid(ctx.first(Math.min(s.gitsRows(), ctx.rows())), steps,
+                        s.gits()).grid());
                 if (!Arrays.equals(gits, start)) {
                     starts.add(gits);
                 }
+            } catch (java.util.concurrent.CancellationException e) {
+                throw e;   // cancelled: no failure of this variant
             } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
                 gitsFailure = e.getMessage();
             }
         }
         TimestepOptimizer.Result r = TimestepOptimizer.optimize(p, g -> obj.evaluate(g).meanMse(), starts,
-                s.optimizer());
+                s.optimizer(), cp.journal(v, nfe));
         ctx.progress().report(METHOD, 1, 1, String.format(Locale.ROOT, "NFE %d %s: fit MSE %.5g (start %.5g%s), %d "
                 + "evaluations, %.1f s", nfe, v.label(), r.loss(), r.startLosses()[0], starts.size() > 1
                 ? String.format(Locale.ROOT, ", GITS %.5g", r.startLosses()[1]) : "", r.evaluations(), r.seconds()));
@@ -143,6 +182,13 @@ public final class LearnedTimesteps {
     public static Outcome run(FitContext ctx, Evaluation.Targets fitTargets, Evaluation.Targets select,
                               Evaluation.Targets heldOut, int nfe, List<Variant> variants, BaselineSweep.Choice baseline,
                               Settings s) {
+        return run(ctx, fitTargets, select, heldOut, nfe, variants, baseline, s, Checkpoints.NONE);
+    }
+
+    /** {@link #run} keeping the learning's progress in {@code cp}. */
+    public static Outcome run(FitContext ctx, Evaluation.Targets fitTargets, Evaluation.Targets select,
+                              Evaluation.Targets heldOut, int nfe, List<Variant> variants, BaselineSweep.Choice baseline,
+                              Settings s, Checkpoints cp) {
         if (variants == null || variants.isEmpty()) {
             throw new IllegalArgumentException("timesteps: at least one variant is required");
         }
@@ -159,7 +205,9 @@ public final class LearnedTimesteps {
             }
             Learned l;
             try {
-                l = learn(ctx, fitTargets, v, nfe, s);
+                l = learn(ctx, fitTargets, v, nfe, s, cp);
+            } catch (java.util.concurrent.CancellationException e) {
+                throw e;   // cancelled: no failure of this variant
             } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
                 failures.add(v.label() + ": " + e.getMessage());
                 continue;
@@ -229,6 +277,11 @@ public final class LearnedTimesteps {
             trace.add(List.of(tp.evaluation(), tp.start(), tp.loss()));
         }
         settings.put("trace", trace);
+        List<List<Number>> gens = new ArrayList<>();
+        for (TimestepOptimizer.Generation g : r.generations()) {
+            gens.add(List.of(g.evaluation(), g.start(), g.loss(), g.best()));
+        }
+        settings.put("generations", gens);
         settings.put("learnedGrid", r.grid());
         List<String> warnings = new ArrayList<>();
         if (!r.improved()) {
@@ -255,22 +308,43 @@ public final class LearnedTimesteps {
      */
     public static TunedMethods.Method joint(TunedMethods.Method method, Evaluation.Targets fitTargets, Variant start,
                                             Settings s) {
-        Map<String, double[]> grids = new HashMap<>();
+        return joint(method, fitTargets, start, s, Checkpoints.NONE, new HashMap<>());
+    }
+
+    /**
+     * {@link #joint} with grids already learned ({@code learned}, by {@link #gridKey}; the fit rows must be the same)
+     * and the progress of the others kept in {@code cp}; every grid it learns is added to {@code learned}.
+     */
+    public static TunedMethods.Method joint(TunedMethods.Method method, Evaluation.Targets fitTargets, Variant start,
+                                            Settings s, Checkpoints cp, Map<String, Learned> learned) {
+        List<SolverSpec> bases = new ArrayList<>();
+        bases.add(start.solver());
+        method.variants().stream().map(TunedMethods.Variant::base).filter(b -> !bases.contains(b)).forEach(bases::add);
+        return joint(method, fitTargets, start, s, cp, learned, bases);
+    }
+
+    /**
+     * {@link #joint} on exactly the given {@code bases} (in order), each on {@code start}'s spacing.
+     */
+    public static TunedMethods.Method joint(TunedMethods.Method method, Evaluation.Targets fitTargets, Variant start,
+                                            Settings s, Checkpoints cp, Map<String, Learned> learned,
+                                            List<SolverSpec> bases) {
         List<TunedMethods.Variant> variants = new ArrayList<>();
-        variants.add(new TunedMethods.Variant(start.solver(), start.spacing()));
-        for (TunedMethods.Variant v : method.variants()) {
-            TunedMethods.Variant w = new TunedMethods.Variant(v.base(), start.spacing());
+        for (SolverSpec b : bases) {
+            TunedMethods.Variant w = new TunedMethods.Variant(b, start.spacing());
             if (!variants.contains(w)) {
                 variants.add(w);
             }
         }
         TunedMethods.Fitter fitter = (ctx, base, spacing, nfe) -> {
-            String key = base.label() + "|" + spacing.id() + "|" + nfe;
-            double[] grid = grids.get(key);
-            if (grid == null) {
-                grid = learn(ctx, fitTargets, new Variant(base, spacing), nfe, s).result().grid();
-                grids.put(key, grid);
+            Variant v = new Variant(base, spacing);
+            String key = gridKey(v, nfe);
+            Learned l = learned.get(key);
+            if (l == null) {
+                l = learn(ctx, fitTargets, v, nfe, s, cp);
+                learned.put(key, l);
             }
+            double[] grid = l.result().grid();
             CoefficientSet fitted = method.fitter().fit(ctx, base, new TimestepSpacing.Explicit(grid), nfe);
             if (!fitted.base().equals(base)) {
                 throw new IllegalArgumentException(method.name() + " does not run on " + base.label());

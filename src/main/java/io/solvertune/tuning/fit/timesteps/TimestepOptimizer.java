@@ -67,6 +67,39 @@ public final class TimestepOptimizer {
     }
 
     /**
+     * One CMA-ES generation: the evaluation that completed it, the start whose run it belongs to, the lowest loss
+     * among its own evaluations and the best loss of every evaluation so far (starts included).
+     */
+    public record Generation(int evaluation, int start, double loss, double best) {
+    }
+
+    /**
+     * The loss of every evaluation, recorded so that an interrupted optimisation continues: CMA-ES is deterministic
+     * for a seed and the losses it sees, so a rerun that is handed the recorded losses walks the same path without
+     * computing them again (Commons Math keeps the optimiser's state private; its replay from the recorded losses
+     * costs no loss evaluation) and ends with the same bytes as an uninterrupted run.
+     */
+    public interface Journal {
+        /** The recorded loss of evaluation {@code index} (0-based), if it was of exactly {@code grid}; else null. */
+        Double recorded(int index, double[] grid);
+
+        /** Records the loss of evaluation {@code index}. */
+        void record(int index, double[] grid, double loss);
+
+        /** No journal. */
+        Journal NONE = new Journal() {
+            @Override
+            public Double recorded(int index, double[] grid) {
+                return null;
+            }
+
+            @Override
+            public void record(int index, double[] grid, double loss) {
+            }
+        };
+    }
+
+    /**
      * The optimisation's outcome.
      *
      * @param grid        the best grid
@@ -77,13 +110,18 @@ public final class TimestepOptimizer {
      * @param evaluations loss evaluations spent
      * @param seconds     wall time
      * @param trace       best loss after each improvement
+     * @param generations every CMA-ES generation's lowest and best-so-far loss (a generation cut short by the budget
+     *                    included)
+     * @param replayed    evaluations whose loss came from the {@link Journal} (not computed in this run)
      */
     public record Result(double[] grid, double loss, int fromStart, boolean improved, double[] startLosses,
-                         int evaluations, double seconds, List<TracePoint> trace) {
+                         int evaluations, double seconds, List<TracePoint> trace, List<Generation> generations,
+                         int replayed) {
         public Result {
             grid = grid.clone();
             startLosses = startLosses.clone();
             trace = List.copyOf(trace);
+            generations = List.copyOf(generations);
         }
 
         @Override
@@ -101,12 +139,37 @@ public final class TimestepOptimizer {
     /** Minimises {@code loss} (a grid's scalar loss, e.g. the mean per-seed MSE) from {@code starts}. */
     public static Result optimize(GridParameterisation p, ToDoubleFunction<double[]> loss, List<double[]> starts,
                                   Settings settings) {
-        Objects.requireNonNull(loss, "optimizer: loss is required");
+        return optimize(p, loss, starts, settings, Journal.NONE);
+    }
+
+    /**
+     * {@link #optimize} with every evaluation's loss taken from, or recorded in, {@code journal}: an optimisation
+     * interrupted after any evaluation and run again with the same journal continues where it stopped and returns the
+     * same result (but its wall time).
+     */
+    public static Result optimize(GridParameterisation p, ToDoubleFunction<double[]> rawLoss, List<double[]> starts,
+                                  Settings settings, Journal journal) {
+        Objects.requireNonNull(rawLoss, "optimizer: loss is required");
+        Objects.requireNonNull(journal, "optimizer: journal is required");
+        final int[] index = {0};
+        final int[] replayed = {0};
+        ToDoubleFunction<double[]> loss = g -> {
+            int i = index[0]++;
+            Double r = journal.recorded(i, g);
+            if (r != null) {
+                replayed[0]++;
+                return r;
+            }
+            double l = safe(rawLoss, g);
+            journal.record(i, g, l);
+            return l;
+        };
         if (starts == null || starts.isEmpty()) {
             throw new IllegalArgumentException("optimizer: at least one start grid is required");
         }
         long t0 = System.nanoTime();
         List<TracePoint> trace = new ArrayList<>();
+        List<Generation> generations = new ArrayList<>();
         double[] startLosses = new double[starts.size()];
         double[] best = null;
         double bestLoss = Double.POSITIVE_INFINITY;
@@ -116,7 +179,7 @@ public final class TimestepOptimizer {
         for (int s = 0; s < starts.size(); s++) {
             double[] g = starts.get(s);
             thetas.add(p.theta(g));   // validates the grid
-            double l = safe(loss, g);
+            double l = loss.applyAsDouble(g);
             evals++;
             startLosses[s] = l;
             if (l < bestLoss) {
@@ -137,19 +200,25 @@ public final class TimestepOptimizer {
                 final int[] count = {0};
                 final double[][] runBest = {null};
                 final double[] runLoss = {Double.POSITIVE_INFINITY};
+                int dim = p.dimension();
+                int lambda = settings.population() > 0 ? settings.population()
+                        : 4 + (int) Math.floor(3 * Math.log(dim));
+                final double[] genLoss = {Double.POSITIVE_INFINITY};
                 org.apache.commons.math3.analysis.MultivariateFunction f = theta -> {
                     if (count[0] >= perStart) {
                         throw new TooManyEvaluationsException(perStart);
                     }
                     count[0]++;
                     double[] g;
+                    double l;
                     try {
                         g = p.times(theta);
+                        l = loss.applyAsDouble(g);
                     } catch (IllegalArgumentException e) {
-                        return PENALTY;
+                        g = null;
+                        l = PENALTY;
                     }
-                    double l = safe(loss, g);
-                    if (l < runLoss[0]) {
+                    if (g != null && l < runLoss[0]) {
                         runLoss[0] = l;
                         runBest[0] = g;
                         if (l < globalBest[0]) {
@@ -157,13 +226,15 @@ public final class TimestepOptimizer {
                             trace.add(new TracePoint(evalBase[0] + count[0], start, l));
                         }
                     }
+                    genLoss[0] = Math.min(genLoss[0], l);
+                    if (count[0] % lambda == 0 || count[0] == perStart) {
+                        generations.add(new Generation(evalBase[0] + count[0], start, genLoss[0], globalBest[0]));
+                        genLoss[0] = Double.POSITIVE_INFINITY;
+                    }
                     return l;
                 };
-                int dim = p.dimension();
                 double[] sig = new double[dim];
                 Arrays.fill(sig, settings.sigma());
-                int lambda = settings.population() > 0 ? settings.population()
-                        : 4 + (int) Math.floor(3 * Math.log(dim));
                 CMAESOptimizer cma = new CMAESOptimizer(Integer.MAX_VALUE, 0.0, true, 0, 0,
                         new MersenneTwister(settings.seed() + 7919L * s), false, null);
                 int before = evals;
@@ -176,6 +247,10 @@ public final class TimestepOptimizer {
                     // budget spent: the run's best is kept below
                 }
                 evals = before + count[0];
+                if (count[0] % lambda != 0 && count[0] != perStart && genLoss[0] < Double.POSITIVE_INFINITY) {
+                    // CMA-ES stopped inside a generation (converged): its partial generation
+                    generations.add(new Generation(evalBase[0] + count[0], start, genLoss[0], globalBest[0]));
+                }
                 if (runLoss[0] < bestLoss) {
                     bestLoss = runLoss[0];
                     best = runBest[0].clone();
@@ -184,13 +259,15 @@ public final class TimestepOptimizer {
             }
         }
         return new Result(best, bestLoss, bestStart, bestLoss < bestStartLoss, startLosses, evals,
-                (System.nanoTime() - t0) / 1e9, trace);
+                (System.nanoTime() - t0) / 1e9, trace, generations, replayed[0]);
     }
 
     private static double safe(ToDoubleFunction<double[]> loss, double[] grid) {
         double l;
         try {
             l = loss.applyAsDouble(grid);
+        } catch (java.util.concurrent.CancellationException e) {
+            throw e;   // a cancelled run is no failed grid (and must not be journaled as one)
         } catch (ArithmeticException | IllegalStateException | IllegalArgumentException e) {
             return PENALTY;
         }

@@ -1,0 +1,280 @@
+package io.solvertune.tuning.job;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.solvertune.numerics.CodeVersion;
+import io.solvertune.numerics.model.Denoiser;
+import io.solvertune.numerics.model.Guidance;
+import io.solvertune.tuning.Hashing;
+import io.solvertune.tuning.Json;
+import io.solvertune.tuning.Progress;
+import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.eval.Evaluation;
+import io.solvertune.tuning.fit.CoefficientSet;
+import io.solvertune.tuning.fit.FitContext;
+import io.solvertune.tuning.fit.MethodCatalog;
+import io.solvertune.tuning.fit.TunedMethods;
+import io.solvertune.tuning.fit.consistency.ConsistencyTrainer;
+import io.solvertune.tuning.fit.consistency.Policy;
+import io.solvertune.tuning.fit.consistency.TrainerSettings;
+import io.solvertune.tuning.teacher.TrajectorySet;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * ConsistencySolver in the pipeline: the coefficient network trained by RL ({@link ConsistencyTrainer}) on training
+ * rows {@code [0, trainRows)} against the training teacher's final states; its table materialised at every job NFE
+ * (the inference mode chosen on the selection rows where there is a choice); each table validated on the held-out
+ * seeds against its own base (the form's neutral solver on the same grid) and against the baseline stage's best
+ * untuned solver, paired, at two standard errors, with mean ± s.e., median and p99 of the per-seed MSE.
+ *
+ * <p>Checkpointed inside the stage: the trainer's state (network, Adam moments, reward curve) is written every
+ * {@code checkpointEvery} iterations to {@code trainer-<key>.json} ({@code key}: the training parameters, the model
+ * and the training teacher); a killed or cancelled stage resumes from it and, the trainer being deterministic given
+ * its seed, ends with the same bytes as an uninterrupted run. Writes {@code consistency-solver-nfe<n>.json} per NFE (a
+ * {@code CoefficientSet}, without wall times) and {@value #FILE} ({@link Summary}).
+ */
+final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOutputs.Consistency> {
+    static final String FILE = "consistency.json";
+    /** Points of the reward curve that go into the sets and the published provenance (the summary keeps all). */
+    static final int CURVE_POINTS = 500;
+    /** The trainer name in provenance. */
+    static final String TRAINER = "rl-grpo-ppo";
+
+    ConsistencyStage() {
+        super(StageParams.Consistency.class);
+    }
+
+    /**
+     * One NFE's validated table.
+     *
+     * @param file                its {@code CoefficientSet}, relative to the work directory
+     * @param inference           expected | argmax
+     * @param selection           the selection rows' MSE of each inference mode scored (empty when there was no choice)
+     * @param heldOut             the table's held-out score (with per-seed errors)
+     * @param median              median of its per-seed held-out MSE
+     * @param p99                 99th percentile of it
+     * @param base                its base solver's held-out score on the same grid
+     * @param baseline            the best untuned baseline (the job's baseline stage) and its held-out score
+     * @param pairedDiffStdErr    standard error of the paired difference to the baseline
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Result(int nfe, String file, String inference, Map<String, Double> selection, Scores.Score heldOut,
+                  double median, double p99, Scores.Score base, double baseMedian, double baseP99,
+                  CoefficientSet.Verdict vsBase, String baseline, Scores.Score baselineScore, double baselineMedian,
+                  double baselineP99, double pairedDiffStdErr, CoefficientSet.Verdict vsBaseline) {
+    }
+
+    /**
+     * The stage's file.
+     *
+     * @param settings   the trainer's settings ({@link TrainerSettings#asMap})
+     * @param trainSeeds first training seed and count of the rows the policy was trained on
+     * @param curve      the whole reward curve
+     * @param failures   NFEs without a table, with the reason
+     */
+    record Summary(String trainer, String policyId, Map<String, Object> settings, ConsistencyTraining training,
+                   long[] trainSeeds, int[] trainRows, int[] selectRows, int iterations,
+                   List<ConsistencyTrainer.CurvePoint> curve, List<Result> results, List<String> failures) {
+    }
+
+    @Override
+    protected Output<StageOutputs.Consistency> run(StageContext ctx, StageParams.Consistency p, Path dir)
+            throws Exception {
+        StageParams.Eval e = p.eval();
+        ConsistencyTraining tr = p.training();
+        TrainerSettings st = tr.settings();
+        TrajectorySet train = StageRuntime.trajectories(ctx, e.train());
+        TrajectorySet held = StageRuntime.trajectories(ctx, e.heldOut());
+        Evaluation.Targets fitT = Scores.targets(train, 0, tr.trainRows());
+        Evaluation.Targets sel = Scores.targets(train, e.selectFrom(), e.selectTo());
+        Evaluation.Targets ho = Scores.targets(held, 0, held.size());
+        Scores.Baselines base = Scores.readBaselines(file(ctx, input(ctx, p.baseline(), StageOutputs.Baselines.class)
+                .file()));
+        Path checkpoint = checkpoint(ctx, dir, train);
+        List<Result> results = new ArrayList<>();
+        List<StageOutputs.FitRow> rows = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        List<String> files = new ArrayList<>();
+        ConsistencyTrainer t;
+        try (Denoiser d = StageRuntime.model(ctx)) {
+            Guidance g = StageRuntime.guidance(d, e.classLabel(), e.guidance());
+            CoefficientSet.Provenance prov = new CoefficientSet.Provenance(ctx.model().contentHash(),
+                    d.schedule().spec(), g, train.meta().teacher(), null, CodeVersion.get(), null, null);
+            FitContext fc = new FitContext(d, g, fitT.seeds(), fitT.initial(), fitT.sampleShape(), fitT.tStart(),
+                    fitT.tEnd(), StageRuntime.dtype(ctx), e.batch(), progress(ctx, st.iterations()), prov);
+            t = new ConsistencyTrainer(fc, fitT.fin(), st);
+            if (t.resume(checkpoint)) {
+                ctx.log("INFO", String.format(Locale.ROOT, "%s: resumed training at iteration %d of %d",
+                        ctx.stage().name(), t.iteration(), st.iterations()));
+            }
+            t.train(checkpoint, Integer.MAX_VALUE);
+            List<ConsistencyTrainer.CurvePoint> curve = t.curve();
+            ctx.log("INFO", String.format(Locale.ROOT, "%s: trained %d iterations (%s, %s); last tenth's mean MSE ratio "
+                    + "to DDIM %.4g", ctx.stage().name(), t.iteration(), TRAINER, st.policy().name()
+                    .toLowerCase(Locale.ROOT), lastTenthRatio(curve)));
+            Map<String, Object> extra = new LinkedHashMap<>();
+            extra.put("rewardCurveEvery", curveEvery(curve.size()));
+            extra.put("rewardCurve", thin(curve));
+            for (int nfe : e.nfeArray()) {
+                StageRuntime.checkCancelled(ctx);
+                if (nfe < 2) {
+                    String why = "NFE " + nfe + ": ConsistencySolver's first step is plain DDIM, nothing to learn";
+                    failures.add(why);
+                    rows.add(new StageOutputs.FitRow(nfe, List.of(why), null, null, null, null, null, null));
+                    continue;
+                }
+                Scores.BaselinePick bl = base.picks().stream().filter(b -> b.nfe() == nfe).findFirst()
+                        .orElseThrow(() -> new IllegalStateException(p.baseline() + ": no baseline at NFE " + nfe));
+                // inference mode: scored on the selection rows where the policy offers a choice
+                Map<String, Double> selection = new LinkedHashMap<>();
+                Policy.Inference inf = null;
+                double bestSel = Double.POSITIVE_INFINITY;
+                List<Policy.Inference> modes = tr.inference().modes(st.policy());
+                for (Policy.Inference mode : modes) {
+                    if (modes.size() == 1) {
+                        inf = mode;
+                        break;
+                    }
+                    double mse = Evaluation.evaluate(d, g, sel, candidate(t.coefficientSet(nfe, mode, extra)), nfe,
+                            e.batch(), StageRuntime.dtype(ctx), 0).result().meanMse();
+                    selection.put(mode.name().toLowerCase(Locale.ROOT), mse);
+                    if (inf == null || mse < bestSel) {
+                        bestSel = mse;
+                        inf = mode;
+                    }
+                }
+                CoefficientSet cs = CoefficientFitStage.reproducible(t.coefficientSet(nfe, inf, extra));
+                Evaluation.Result r = Evaluation.evaluate(d, g, ho, candidate(cs), nfe, e.batch(),
+                        StageRuntime.dtype(ctx), 0).result();
+                Evaluation.Result b = Evaluation.evaluate(d, g, ho, TunedMethods.baseCandidate(cs), nfe, e.batch(),
+                        StageRuntime.dtype(ctx), 0).result();
+                Evaluation.Result blr = bl.heldOut().result();
+                CoefficientSet.Validation v = new CoefficientSet.Validation(r.seeds(), r.meanMse(), r.stdErr(),
+                        b.meanMse(), b.stdErr(), CoefficientSet.Verdict.of(r, b), bl.candidate().name(),
+                        blr.meanMse(), CoefficientSet.Verdict.of(r, blr));
+                cs = cs.withValidation(v);
+                Path f = dir.resolve(String.format(Locale.ROOT, "%s-nfe%d.json", TuningJobSpec.CONSISTENCY_SOLVER,
+                        nfe));
+                StageCheckpoint.writeAtomically(f, cs.toJson().getBytes(StandardCharsets.UTF_8));
+                String rel = StageRuntime.relative(ctx, f);
+                files.add(rel);
+                double[] q = quantiles(r.perSeed());
+                double[] qb = quantiles(b.perSeed());
+                double[] ql = quantiles(blr.perSeed());
+                String mode = inf.name().toLowerCase(Locale.ROOT);
+                results.add(new Result(nfe, rel, mode, selection, Scores.Score.of(r), q[0], q[1], Scores.Score.of(b),
+                        qb[0], qb[1], v.vsBase(), bl.candidate().name(), bl.heldOut(), ql[0], ql[1],
+                        r.diffStdErr(blr), v.vsBaseline()));
+                rows.add(new StageOutputs.FitRow(nfe, List.of(), rel, mode, selection.isEmpty() ? null : bestSel,
+                        v.mse(), v.baseMse(), v.publishable()));
+                ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d (%s): held-out MSE %.5g ± %.2g (median %.3g, p99 "
+                                + "%.3g) vs base %.5g (%s), best baseline %s %.5g ± %.2g (%s)", ctx.stage().name(), nfe,
+                        mode, r.meanMse(), r.stdErr(), q[0], q[1], b.meanMse(), v.vsBase(), bl.candidate().name(),
+                        blr.meanMse(), blr.stdErr(), v.vsBaseline()));
+            }
+        }
+        long[] ts = fitT.seeds();
+        Summary summary = new Summary(TRAINER, policyId(st), st.asMap(), tr, new long[] {ts[0], ts.length},
+                new int[] {0, tr.trainRows()}, new int[] {e.selectFrom(), e.selectTo()}, t.iteration(), t.curve(),
+                results, failures);
+        Path file = dir.resolve(FILE);
+        Scores.write(file, summary);
+        files.add(0, StageRuntime.relative(ctx, file));
+        return new Output<>(new StageOutputs.Consistency(TuningJobSpec.CONSISTENCY_SOLVER,
+                StageRuntime.relative(ctx, file), t.iteration(), rows), files);
+    }
+
+    static Summary read(Path file) throws IOException {
+        return Json.MAPPER.readValue(file.toFile(), Summary.class);
+    }
+
+    /** The set as an evaluation candidate (its exact grid is in its solver). */
+    static Candidate candidate(CoefficientSet cs) {
+        return new Candidate(TuningJobSpec.CONSISTENCY_SOLVER + " " + cs.spacing().id(), MethodCatalog.spec(cs),
+                cs.spacing(), true, false, null, null);
+    }
+
+    /**
+     * The trainer's checkpoint file of these parameters, model and training teacher; checkpoints of anything else in
+     * the directory are deleted (they would be refused, or resume training on other data).
+     */
+    private static Path checkpoint(StageContext ctx, Path dir, TrajectorySet train) throws IOException {
+        String key = Hashing.sha256(Json.canonical(ctx.stage().params()) + "\n" + ctx.model().contentHash() + "\n"
+                + train.meta().sha256()).substring(0, 16);
+        Path mine = dir.resolve("trainer-" + key + ".json");
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path other : s.filter(f -> f.getFileName().toString().startsWith("trainer-")
+                    && !f.equals(mine)).toList()) {
+                ctx.log("WARN", ctx.stage().name() + ": deleting the training checkpoint " + other.getFileName()
+                        + " of other parameters or data");
+                Files.delete(other);
+            }
+        }
+        return mine;
+    }
+
+    /**
+     * Progress to the job (the trainer's line: NFE, reward, MSE ratio to DDIM, running ratio); about ten of the lines
+     * also go to the job's log.
+     */
+    private static Progress progress(StageContext ctx, int iterations) {
+        Progress p = StageRuntime.progress(ctx);
+        int every = Math.max(1, iterations / 10);
+        return (stage, done, total, message) -> {
+            p.report(stage, done, total, message);
+            if (stage.equals("consistency-train") && (done % every == 0 || done == total)) {
+                ctx.log("INFO", ctx.stage().name() + ": iteration " + done + "/" + total + ": " + message);
+            }
+        };
+    }
+
+    static String policyId(TrainerSettings st) {
+        return st.policy() == TrainerSettings.PolicyKind.CATEGORICAL ? "categorical-" + st.bins()
+                : "gaussian";
+    }
+
+    /** Stride of the thinned curve. */
+    static int curveEvery(int n) {
+        return Math.max(1, (n + CURVE_POINTS - 1) / CURVE_POINTS);
+    }
+
+    /** Every {@link #curveEvery}-th point of the curve, and its last. */
+    static List<ConsistencyTrainer.CurvePoint> thin(List<ConsistencyTrainer.CurvePoint> curve) {
+        int every = curveEvery(curve.size());
+        List<ConsistencyTrainer.CurvePoint> out = new ArrayList<>();
+        for (int i = 0; i < curve.size(); i++) {
+            if (i % every == 0 || i == curve.size() - 1) {
+                out.add(curve.get(i));
+            }
+        }
+        return out;
+    }
+
+    /** Mean MSE ratio to DDIM over the last tenth of the curve. */
+    static double lastTenthRatio(List<ConsistencyTrainer.CurvePoint> curve) {
+        int n = curve.size();
+        if (n == 0) {
+            return Double.NaN;
+        }
+        return curve.subList(n - Math.max(1, n / 10), n).stream()
+                .mapToDouble(ConsistencyTrainer.CurvePoint::ratioToNeutral).average().orElse(Double.NaN);
+    }
+
+    /** Median and 99th percentile (nearest rank) of per-seed errors. */
+    static double[] quantiles(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return new double[] {n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]),
+            s[Math.min(n - 1, (int) Math.ceil(0.99 * n) - 1)]};
+    }
+}

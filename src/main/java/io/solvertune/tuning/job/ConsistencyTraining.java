@@ -1,0 +1,168 @@
+package io.solvertune.tuning.job;
+
+import io.solvertune.numerics.schedule.TimestepSpacing;
+import io.solvertune.numerics.solver.consistency.Consistency;
+import io.solvertune.tuning.fit.consistency.Policy;
+import io.solvertune.tuning.fit.consistency.TrainerSettings;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The job spec's {@code consistency} object: how ConsistencySolver ({@code consistency-solver}) is trained, with the
+ * names and bounds of {@link TrainerSettings} (the {@code train-consistency} options), plus which training rows it
+ * sees and how the trained policy becomes a table. Every field is optional; every bad value is an error naming
+ * {@code consistency.<field>}.
+ *
+ * @param form            {@code noise} (the reference) | {@code data} | {@code flow_velocity}
+ * @param order           outputs combined at most, 2..4 (default 4)
+ * @param policy          {@code gaussian} (default) | {@code categorical} (the reference's bins)
+ * @param bins            categorical: values per coefficient, 2..401 (default 11)
+ * @param initStd         Gaussian: initial standard deviation, (0, 10] (default 0.1)
+ * @param hidden          width of the two hidden layers, 1..1024 (default 64)
+ * @param nfeInput        the network also sees NFE / maxNfe (default false)
+ * @param minNfe          smallest NFE drawn per iteration, 2..50 (default min(4, the job's smallest NFE))
+ * @param maxNfe          largest NFE drawn per iteration, minNfe..50 (default max(10, the job's largest NFE)); every
+ *                        job NFE of at least 2 must lie in [minNfe, maxNfe]
+ * @param iterations      training iterations, 1..100,000 (default 200)
+ * @param noises          training noises per iteration, 1..64 and at most {@code trainRows} (default 4)
+ * @param group           rollouts per noise (the GRPO group), 2..256 (default 16)
+ * @param ppoEpochs       policy updates per batch, 1..16 (default 1)
+ * @param clip            PPO clip range, (0, 1) (default 0.2)
+ * @param entropy         entropy bonus, [0, 10] (default 0.01)
+ * @param learningRate    Adam learning rate, (0, 1] (default 3e-3)
+ * @param maxGradNorm     gradient-norm clip, (0, 1e6] (default 1)
+ * @param advantageScale  factor on the group-normalised advantages, (0, 1000] (default 10)
+ * @param seed            seed of the initialisation, noise choice and action draws, >= 0 (default 0)
+ * @param spacing         the grid the solver is trained and run on: one of the job's spacings (default
+ *                        {@code karras} when the job has it, BENCHMARKS.md: better than the reference's uniform grid,
+ *                        else the job's first)
+ * @param inference       {@code auto} (default: a categorical policy's expected-value and argmax tables are scored
+ *                        on the selection rows and the lower kept; the Gaussian's are equal) | {@code expected} |
+ *                        {@code argmax}
+ * @param checkpointEvery iterations between training checkpoints, 1..100,000 (default 10)
+ * @param trainRows       training rows {@code [0, trainRows)} the policy is trained on, 1..fitRows (default
+ *                        {@code seeds.coefficientFitRows})
+ */
+public record ConsistencyTraining(Consistency.Form form, int order, TrainerSettings.PolicyKind policy, int bins,
+                                  double initStd, int hidden, boolean nfeInput, int minNfe, int maxNfe, int iterations,
+                                  int noises, int group, int ppoEpochs, double clip, double entropy,
+                                  double learningRate, double maxGradNorm, double advantageScale, long seed,
+                                  String spacing, Inference inference, int checkpointEvery, int trainRows) {
+
+    /** How the trained policy becomes one deterministic table per NFE. */
+    public enum Inference {
+        /** Expected value and argmax scored on the selection rows, the lower kept (per NFE). */
+        AUTO,
+        EXPECTED,
+        ARGMAX;
+
+        /** The modes tried. */
+        List<Policy.Inference> modes(TrainerSettings.PolicyKind policy) {
+            return switch (this) {
+                case AUTO -> policy == TrainerSettings.PolicyKind.CATEGORICAL
+                        ? List.of(Policy.Inference.EXPECTED, Policy.Inference.ARGMAX) : List.of(Policy.Inference.EXPECTED);
+                case EXPECTED -> List.of(Policy.Inference.EXPECTED);
+                case ARGMAX -> List.of(Policy.Inference.ARGMAX);
+            };
+        }
+    }
+
+    /** The field names, as in the spec. */
+    static final String[] FIELDS = {"form", "order", "policy", "bins", "initStd", "hidden", "nfeInput", "minNfe",
+        "maxNfe", "iterations", "noises", "group", "ppoEpochs", "clip", "entropy", "learningRate", "maxGradNorm",
+        "advantageScale", "seed", "spacing", "inference", "checkpointEvery", "trainRows"};
+
+    /** The trainer's settings (the table's inference mode is chosen per NFE, not by the trainer). */
+    public TrainerSettings settings() {
+        return new TrainerSettings(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe, iterations,
+                noises, group, ppoEpochs, clip, entropy, learningRate, maxGradNorm, advantageScale, seed,
+                TimestepSpacing.named(spacing, 7.0), Policy.Inference.EXPECTED, checkpointEvery);
+    }
+
+    /**
+     * Reads {@code c} (the spec's {@code consistency} object, empty if absent); errors go to {@code c}'s error list.
+     *
+     * @param nfe      the job's NFEs (null if they were invalid)
+     * @param spacings the job's spacings (null if invalid)
+     * @param fitRows  the job's fit rows (the largest {@code trainRows})
+     * @param coeffRows the job's coefficient fit rows (the default {@code trainRows})
+     */
+    static ConsistencyTraining parse(TuningJobSpec.Obj c, List<Integer> nfe, List<String> spacings, int fitRows,
+                                     int coeffRows) {
+        c.only(FIELDS);
+        TrainerSettings d = TrainerSettings.defaults();
+        Consistency.Form form = enumOf(c, "form", Consistency.Form.values(), d.form());
+        int order = c.integer("order", 2, Consistency.MAX_ORDER, d.order());
+        TrainerSettings.PolicyKind policy = enumOf(c, "policy", TrainerSettings.PolicyKind.values(), d.policy());
+        int bins = c.integer("bins", 2, 401, d.bins());
+        double initStd = c.number("initStd", 0, true, 10, false, d.initStd());
+        int hidden = c.integer("hidden", 1, 1024, d.hidden());
+        boolean nfeInput = c.bool("nfeInput", d.nfeInput());
+        int[] jobNfe = nfe == null ? new int[0] : nfe.stream().mapToInt(Integer::intValue).filter(n -> n >= 2)
+                .sorted().toArray();
+        int lo = jobNfe.length == 0 ? d.minNfe() : Math.min(d.minNfe(), jobNfe[0]);
+        int hi = jobNfe.length == 0 ? d.maxNfe() : Math.max(d.maxNfe(), jobNfe[jobNfe.length - 1]);
+        int minNfe = c.integer("minNfe", 2, JobLimits.MAX_NFE, Math.max(2, lo));
+        int maxNfe = c.integer("maxNfe", 2, JobLimits.MAX_NFE, Math.max(minNfe, hi));
+        if (c.ok("minNfe") && c.ok("maxNfe")) {
+            if (maxNfe < minNfe) {
+                c.err().add(c.field("maxNfe"), "must be >= minNfe (" + minNfe + "), got " + maxNfe);
+            } else if (jobNfe.length > 0 && jobNfe[0] < minNfe) {
+                c.err().add(c.field("minNfe"), "the job's NFE " + jobNfe[0] + " lies below minNfe " + minNfe
+                        + ": one network serves the NFEs it was trained on");
+            } else if (jobNfe.length > 0 && jobNfe[jobNfe.length - 1] > maxNfe) {
+                c.err().add(c.field("maxNfe"), "the job's NFE " + jobNfe[jobNfe.length - 1] + " lies above maxNfe "
+                        + maxNfe + ": one network serves the NFEs it was trained on");
+            }
+        }
+        int iterations = c.integer("iterations", 1, 100_000, d.iterations());
+        int trainRows = c.integer("trainRows", 1, Math.max(1, fitRows), Math.min(coeffRows, Math.max(1, fitRows)));
+        int noises = c.integer("noises", 1, 64, Math.min(d.noises(), trainRows));
+        if (c.ok("noises") && c.ok("trainRows") && noises > trainRows) {
+            c.err().add(c.field("noises"), noises + " noises per iteration but only " + trainRows + " training rows"
+                    + " (consistency.trainRows)");
+        }
+        int group = c.integer("group", 2, 256, d.group());
+        long rollouts = (long) iterations * noises * (group + 1);
+        if (c.ok("iterations") && c.ok("noises") && c.ok("group") && rollouts > TuningJobSpec.MAX_CONSISTENCY_ROLLOUTS) {
+            c.err().add(c.field("iterations"), "iterations x noises x (group + 1) = " + rollouts + " rollouts, at most "
+                    + TuningJobSpec.MAX_CONSISTENCY_ROLLOUTS);
+        }
+        int ppoEpochs = c.integer("ppoEpochs", 1, 16, d.ppoEpochs());
+        double clip = c.number("clip", 0, true, 1, true, d.clip());
+        double entropy = c.number("entropy", 0, false, 10, false, d.entropy());
+        double lr = c.number("learningRate", 0, true, 1, false, d.learningRate());
+        double maxGradNorm = c.number("maxGradNorm", 0, true, 1e6, false, d.maxGradNorm());
+        double advantageScale = c.number("advantageScale", 0, true, 1000, false, d.advantageScale());
+        long seed = c.longValue("seed", d.seed());
+        String dfltSpacing = spacings == null || spacings.contains("karras") ? "karras" : spacings.get(0);
+        String spacing = c.string("spacing", dfltSpacing);
+        if (c.ok("spacing") && spacings != null && !spacings.contains(spacing)) {
+            c.err().add(c.field("spacing"), (TuningJobSpec.ALL_SPACINGS.contains(spacing) ? "'" + spacing
+                    + "' is not among the job's spacings " : "unknown spacing '" + spacing + "' (the job's spacings: ")
+                    + spacings + (TuningJobSpec.ALL_SPACINGS.contains(spacing) ? "" : ")"));
+        }
+        Inference inference = enumOf(c, "inference", Inference.values(), Inference.AUTO);
+        int checkpointEvery = c.integer("checkpointEvery", 1, 100_000, 10);
+        return new ConsistencyTraining(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe,
+                iterations, noises, group, ppoEpochs, clip, entropy, lr, maxGradNorm, advantageScale, seed, spacing,
+                inference, checkpointEvery, trainRows);
+    }
+
+    /** An enum constant by its lower-case name. */
+    private static <E extends Enum<E>> E enumOf(TuningJobSpec.Obj c, String name, E[] values, E dflt) {
+        String s = c.string(name, null);
+        if (s == null) {
+            return dflt;
+        }
+        for (E e : values) {
+            if (e.name().equalsIgnoreCase(s)) {
+                return e;
+            }
+        }
+        c.err().add(c.field(name), "expected one of " + String.join(", ", Arrays.stream(values)
+                .map(e -> e.name().toLowerCase(Locale.ROOT)).toList()) + ", got '" + s + "'");
+        return dflt;
+    }
+}
