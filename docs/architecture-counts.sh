@@ -24,3 +24,8 @@ echo "lists of the spacings a job may name       $(grepc 'ALL_SPACINGS = List\.o
 echo "method names by string replacement         $(grepc 'replace\("dpmsolver-2m"' "$main")"
 echo "ems source / dtype by string compare       $(grepc 'equals\("(teacher|data|float32|float64)"\)' "$main/tuning/job")"
 echo "stage outputs read by field name (dependencyPath|dependencyOutputs().get)  $(grepc 'dependencyPath\(|dependencyOutputs\(\)\.get\(' "$main/tuning/job")"
+cli="$main/cli/FitCommand.java $main/cli/FitEmsCommand.java $main/cli/TeacherCommand.java"
+echo "cli tuning adapters (fit, fit-ems, teacher) lines  $(for f in $cli; do git show "$rev:$f"; done | wc -l)"
+echo "  their own orchestration/resume (TunedMethods.run|BaselineSweep.run|Teacher.run|withCheckpoints|done(rows|.summary.lock)  $(grepc 'TunedMethods\.run\(|BaselineSweep\.run\(|Teacher\.run\(|withCheckpoints\(|done\(rows|\.summary\.lock' "$cli")"
+echo "method ids as string literals (tuning/job, tuning/fit, tuning/publish)  $(git grep -o -E '"(dc|dc-final|dode|dode-teacher|iia-ddim|iia-dpmsolver\+\+2m|iia-edm|biia-edm|dpmsolver-v3|baseline)"|"-teacher"' "$rev" -- "$main/tuning/job" "$main/tuning/fit" "$main/tuning/publish" | wc -l)"
+echo "methods carried as strings in tuning (fields, parameters, maps, comparisons)  $(git grep -o -E 'String method[,)]|List<String> methods|String> coefficientMethods|Map<String, TunedMethods.Method>|equals\(DPM_SOLVER_V3\)|contains\(DPM_SOLVER_V3\)' "$rev" -- "$main/tuning" | wc -l)"

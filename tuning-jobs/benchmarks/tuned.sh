@@ -4,8 +4,9 @@
 # ${OUT:-work-dirs/bench}/<preset>-g<w>/): coefficients are fitted on training rows 0..FIT-1, the variant (base solver x
 # spacing) and the untuned baseline are chosen per NFE on rows FIT..SELECT_END-1, and both are scored on the 1,024
 # held-out seeds. Writes <dir>/tuned/<method>-nfe<n>.json (validated coefficient sets) and <dir>/tuned/summary.json.
-# Resumable (fit --resume): each (method, NFE) is written as soon as it is validated; a rerun keeps those, reuses the
-# stored baseline choice (re-scored, not swept again) and fits only what is missing, so long runs split into chunks.
+# Resumable: fit runs one checkpointed stage per NFE's baseline and per (method, NFE) (<dir>/tuned/fit-<method>-nfe<n>/);
+# a rerun reuses every finished stage (the baseline is not swept again) and fits only what is missing, so long runs
+# split into chunks; --resume keeps the summary rows of earlier runs for other methods and NFEs.
 #
 #   tuning-jobs/benchmarks/tuned.sh [PRESET [GUIDANCE]]
 set -euo pipefail

@@ -1,14 +1,21 @@
 package io.solvertune.cli;
 
-import io.solvertune.numerics.model.Denoiser;
-import io.solvertune.tuning.eval.BaselineSweep;
-import io.solvertune.tuning.fit.CoefficientSet;
-import io.solvertune.tuning.eval.Evaluation;
-import io.solvertune.tuning.fit.FitContext;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.tuning.Json;
+import io.solvertune.tuning.MethodId;
+import io.solvertune.tuning.eval.BaselineSweep;
+import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.fit.MethodCatalog;
-import io.solvertune.tuning.teacher.TrajectorySet;
 import io.solvertune.tuning.fit.TunedMethods;
+import io.solvertune.tuning.job.CommandPlans;
+import io.solvertune.tuning.job.LocalJobRunner;
+import io.solvertune.tuning.job.PlannedStage;
+import io.solvertune.tuning.job.ResolvedModel;
+import io.solvertune.tuning.job.StageKind;
+import io.solvertune.tuning.job.StageOutputs;
+import io.solvertune.tuning.teacher.TrajectorySet;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +31,12 @@ import picocli.CommandLine;
  * {@code solvertune fit}: fits coefficient methods (DC-Solver, D-ODE, IIA, BIIA) on training teacher rows, chooses
  * the variant per NFE on other training rows, validates on held-out seeds against the base solver and the best untuned
  * baseline, and writes every chosen {@link CoefficientSet} (with its validation) as JSON.
+ *
+ * <p>An adapter over the pipeline's stages: the options become a plan of one baseline stage per NFE and one fit stage
+ * per (method, NFE) ({@link CommandPlans#fit}) that {@link LocalJobRunner} runs in {@code --out} as the workers run a
+ * job's stages, so every finished pair is checkpointed (a killed run continues where it stopped, with the same
+ * bytes). The command prints the stages' outputs, links each set to {@code <method>-nfe<n>.json} and writes
+ * {@code summary.json} from them.
  */
 @CommandLine.Command(name = "fit", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Fit DC-Solver / D-ODE / IIA coefficients, validate on held-out seeds, write the coefficient sets.")
@@ -63,8 +76,9 @@ final class FitCommand implements Callable<Integer> {
             description = "bounds of DC-Solver's compensation ratios, dc and dc-final (default ${DEFAULT-VALUE})")
     String dcBounds;
 
-    @CommandLine.Option(names = "--resume", description = "continue an earlier run into the same --out: keep its "
-            + "summary rows, skip the (method, NFE) pairs whose set is written, reuse its baseline choice (re-scored)")
+    @CommandLine.Option(names = "--resume", description = "continue an earlier run into the same --out with the same "
+            + "rows and settings: keep its summary rows of other methods and NFEs (finished (method, NFE) stages are "
+            + "reused from their checkpoints with or without this flag)")
     boolean resume;
 
     @CommandLine.Option(names = "--baseline", paramLabel = "SUMMARY", description = "reuse the best untuned baseline "
@@ -79,7 +93,8 @@ final class FitCommand implements Callable<Integer> {
     @CommandLine.Option(names = "--batch", defaultValue = "64", description = "batch size (default ${DEFAULT-VALUE})")
     int batch;
 
-    @CommandLine.Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory (coefficient sets, summary.json)")
+    @CommandLine.Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory (stage "
+            + "directories with their checkpoints, coefficient sets <method>-nfe<n>.json, summary.json)")
     Path out;
 
     static MethodCatalog.DcOptions dcOptions(String bounds) {
@@ -98,15 +113,16 @@ final class FitCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter o = cmd.commandLine().getOut();
         PrintWriter e = cmd.commandLine().getErr();
-        io.solvertune.tuning.Progress prog = !progress ? io.solvertune.tuning.Progress.NONE
-                : (stage, done, total, message) -> {
-                    e.printf(Locale.ROOT, "[%s %d/%d] %s%n", stage, done, total, message);
-                    e.flush();
-                };
-        List<TunedMethods.Method> chosen = new ArrayList<>();
         MethodCatalog.DcOptions dc = dcOptions(dcBounds);
+        List<MethodId> chosen = new ArrayList<>();
+        Map<MethodId, Integer> variants = new LinkedHashMap<>();
         for (String name : methods) {
-            chosen.add(MethodCatalog.method(name.trim(), dc));
+            TunedMethods.Method method = MethodCatalog.method(name.trim(), dc);
+            MethodId id = MethodId.parse(method.name());
+            if (!chosen.contains(id)) {
+                chosen.add(id);
+            }
+            variants.put(id, method.variants().size());
         }
         ModelOptions.Loaded m = model.load();
         TrajectorySet tr = TrajectorySet.open(sets.train);
@@ -126,127 +142,67 @@ final class FitCommand implements Callable<Integer> {
         if (selFrom < fitTo && selTo > fitFrom) {
             throw new IllegalArgumentException("--select: rows " + selFrom + ".." + (selTo - 1) + " overlap --fit-rows");
         }
-        Evaluation.Targets fitT = Evaluation.Targets.load(tr, fitFrom, fitTo);
-        Evaluation.Targets selT = Evaluation.Targets.load(tr, selFrom, selTo);
-        Evaluation.Targets hoT = Evaluation.Targets.load(ho, 0, ho.size());
         Files.createDirectories(out);
         Path sum = out.resolve("summary.json");
         Map<String, Object> summary = new LinkedHashMap<>();
-        List<Map<String, Object>> rows = new ArrayList<>();
-        Path baselineFrom = baselineFile;
         if (resume && Files.isRegularFile(sum)) {
-            summary = Json.MAPPER.readValue(sum.toFile(),
-                    new com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>>() { });
+            summary = Json.MAPPER.readValue(sum.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
             checkSame(summary, "fitRows", List.of(fitFrom, fitTo), "--fit-rows");
             checkSame(summary, "selectRows", List.of(selFrom, selTo), "--select");
             checkSame(summary, "heldOutSeeds", ho.size(), "--heldout");
             checkSame(summary, "gainTest", gainTest.id(), "--gain-test");
             checkSame(summary, "dcBounds", List.of(dc.lower(), dc.upper()), "--dc-bounds");
-            rows = Json.MAPPER.convertValue(summary.getOrDefault("results", List.of()),
-                    new com.fasterxml.jackson.core.type.TypeReference<List<Map<String, Object>>>() { });
-            if (baselineFrom == null) {
-                baselineFrom = sum;
-            }
         }
+        List<Map<String, Object>> earlier = resume ? Json.MAPPER.convertValue(summary.getOrDefault("results",
+                List.of()), new TypeReference<List<Map<String, Object>>>() { }) : List.of();
         summary.put("fitRows", List.of(fitFrom, fitTo));
         summary.put("selectRows", List.of(selFrom, selTo));
         summary.put("heldOutSeeds", ho.size());
         summary.put("gainTest", gainTest.id());
         summary.put("dcBounds", List.of(dc.lower(), dc.upper()));
-        try (Denoiser d = m.build()) {
-            CoefficientSet.Provenance prov = new CoefficientSet.Provenance(m.hash(), d.schedule().spec(), m.guidance(),
-                    tr.meta().teacher(), null, io.solvertune.numerics.CodeVersion.get(), null, null);
-            FitContext ctx = new FitContext(d, m.guidance(), fitT.seeds(), fitT.initial(), fitT.sampleShape(),
-                    fitT.tStart(), fitT.tEnd(), m.dtype(), batch, prog, prov);
-            long t0 = System.nanoTime();
-            List<BaselineSweep.Choice> base = baseline(d, m, selT, hoT, baselineFrom, prog);
-            o.printf(Locale.ROOT, "best untuned baseline (chosen on rows %d..%d%s, %d held-out seeds, %.1f s)%n",
-                    selFrom, selTo - 1, baselineFrom == null ? "" : "; stored choice from " + baselineFrom + " re-scored",
-                    ho.size(), (System.nanoTime() - t0) / 1e9);
-            o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. |%n|---:|---|---:|%n");
-            for (BaselineSweep.Choice c : base) {
-                o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g |%n", c.nfe(), c.best().name(), c.heldOut().meanMse(),
-                        c.heldOut().stdErr());
+        Map<Integer, CommandPlans.KnownBaseline> known = known(baselineFile);
+        ResolvedModel resolved = model.resolved(m);
+        Integer classLabel;
+        try (io.solvertune.numerics.model.Denoiser d = m.build()) {
+            classLabel = CommandPlans.classLabel(m.guidance(), d.numClasses());
+        }
+        List<Integer> nfeList = java.util.Arrays.stream(nfes).boxed().toList();
+        List<PlannedStage> plan = CommandPlans.fit(new CommandPlans.Fit(m.guidance().scale(), classLabel, fitFrom,
+                fitTo - fitFrom, selFrom, selTo, nfeList, chosen, gainTest, dc, batch, known));
+        Printer printer = new Printer(o, e, earlier, fitFrom, fitTo, selFrom, selTo, ho.size(), variants);
+        try {
+            LocalJobRunner.tuning().run(0, Json.MAPPER.valueToTree(Map.of("command", "fit")), plan,
+                    Map.of(CommandPlans.TRAIN, CommandPlans.given(tr, "train"),
+                            CommandPlans.HELD_OUT, CommandPlans.given(ho, "heldout")),
+                    resolved, out, printer, () -> false);
+        } catch (IllegalArgumentException x) {
+            if (baselineFile != null && x.getMessage() != null && x.getMessage().startsWith(CommandPlans.STORED_CHOICE)) {
+                throw new IllegalArgumentException("--baseline: " + x.getMessage() + " (" + baselineFile + ")", x);
             }
-            // NFEs of an earlier run that this one does not ask for keep their stored choice (their rows refer to it)
-            java.util.TreeMap<Integer, Object> byNfe = new java.util.TreeMap<>();
-            if (summary.get("baseline") instanceof List<?> stored) {
-                for (Object c : stored) {
-                    if (c instanceof Map<?, ?> mc && mc.get("nfe") instanceof Number n) {
-                        byNfe.put(n.intValue(), c);
-                    }
-                }
-            }
-            for (BaselineSweep.Choice c : base) {
-                byNfe.put(c.nfe(), c);
-            }
-            summary.put("baseline", new ArrayList<>(byNfe.values()));
-            for (TunedMethods.Method method : chosen) {
-                o.printf(Locale.ROOT, "%s (fitted on rows %d..%d, %d variants)%n", method.name(), fitFrom, fitTo - 1,
-                        method.variants().size());
-                o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. | base MSE | vs base | beats base | "
-                        + "vs best baseline | beats baseline | fit s |%n|---:|---|---:|---:|---:|---|---:|---|---:|%n");
-                for (int k = 0; k < nfes.length; k++) {
-                    int nfe = nfes[k];
-                    if (resume && done(rows, method.name(), nfe)) {
-                        o.printf(Locale.ROOT, "| %d | (kept from %s) | | | | | | | |%n", nfe, sum.getFileName());
-                        continue;
-                    }
-                    // one NFE at a time: its set and summary row are on disk before the next NFE starts
-                    TunedMethods.Outcome r = TunedMethods.run(method, ctx, d, m.guidance(), selT, hoT, new int[] {nfe},
-                            List.of(base.get(k)), batch, m.dtype(), prog, gainTest).get(0);
-                    if (r.chosen() == null) {
-                        o.printf(Locale.ROOT, "| %d | %s | | | | | | | %.1f |%n", r.nfe(), r.failures().isEmpty()
-                                ? "(no variant spends exactly " + r.nfe() + " NFE)"
-                                : "(no variant could be fitted: " + String.join("; ", r.failures()) + ")", r.fitSeconds());
-                        o.flush();
-                        continue;
-                    }
-                    CoefficientSet.Validation v = r.chosen().validation();
-                    o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g | %.5g | %.3f | %s | %.3f | %s | %.1f |%n", r.nfe(),
-                            TunedMethods.name(method.name(), r.chosen()) + (r.chosen().isNeutral() ? " (reset to neutral)"
-                                    : ""), v.mse(), v.stdErr(), v.baseMse(),
-                            v.mse() / v.baseMse(), verdict(v.vsBase()), v.mse() / v.baselineMse(), verdict(v.vsBaseline()),
-                            r.fitSeconds());
-                    o.flush();
-                    String file = method.name() + "-nfe" + r.nfe() + ".json";
-                    Files.writeString(out.resolve(file), r.chosen().toJson());
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("method", method.name());
-                    row.put("nfe", r.nfe());
-                    row.put("config", TunedMethods.name(method.name(), r.chosen()));
-                    row.put("file", file);
-                    row.put("resetToNeutral", r.chosen().isNeutral());
-                    row.put("selectMse", r.select().meanMse());
-                    row.put("heldOutMse", v.mse());
-                    row.put("heldOutStdErr", v.stdErr());
-                    row.put("baseMse", v.baseMse());
-                    row.put("baseStdErr", v.baseStdErr());
-                    row.put("vsBase", v.vsBase());
-                    row.put("baseline", v.baseline());
-                    row.put("baselineMse", v.baselineMse());
-                    row.put("vsBaseline", v.vsBaseline());
-                    row.put("publishable", v.publishable());
-                    row.put("fitSeconds", r.fitSeconds());
-                    row.put("failures", r.failures());
-                    rows = record(sum, summary, rows, row);
+            throw x;
+        }
+        // NFEs of an earlier run that this one does not ask for keep their stored choice (their rows refer to it)
+        java.util.TreeMap<Integer, Object> byNfe = new java.util.TreeMap<>();
+        if (resume && summary.get("baseline") instanceof List<?> stored) {
+            for (Object c : stored) {
+                if (c instanceof Map<?, ?> mc && mc.get("nfe") instanceof Number n) {
+                    byNfe.put(n.intValue(), c);
                 }
             }
         }
-        record(sum, summary, rows, null);
+        for (BaselineSweep.Choice c : printer.baselines) {
+            byNfe.put(c.nfe(), c);
+        }
+        summary.put("baseline", new ArrayList<>(byNfe.values()));
+        List<Map<String, Object>> rows = new ArrayList<>(earlier);
+        for (Map<String, Object> row : printer.rows) {
+            rows.removeIf(x -> row.get("method").equals(x.get("method")) && row.get("nfe").equals(x.get("nfe")));
+            rows.add(row);
+        }
+        summary.put("results", rows);
+        writeAtomically(sum, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
         o.println("wrote " + sum);
         return 0;
-    }
-
-    /** Whether an earlier run already wrote {@code method} at {@code nfe} (its row and its set file). */
-    private boolean done(List<Map<String, Object>> rows, String method, int nfe) {
-        for (Map<String, Object> r : rows) {
-            if (method.equals(r.get("method")) && r.get("nfe") instanceof Number n && n.intValue() == nfe
-                    && r.get("file") instanceof String f && Files.isRegularFile(out.resolve(f))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static void checkSame(Map<String, Object> stored, String key, Object now, String flag) {
@@ -257,34 +213,6 @@ final class FitCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * Adds {@code row} (replacing the same method and NFE) and writes the summary. With {@code --resume} the rows are
-     * those on disk at this moment, under a file lock, so fits of different methods may run side by side into one
-     * {@code --out}; without it this run's rows replace the file's.
-     */
-    private List<Map<String, Object>> record(Path sum, Map<String, Object> summary, List<Map<String, Object>> rows,
-                                             Map<String, Object> row) throws java.io.IOException {
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(out.resolve(".summary.lock"),
-                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
-             java.nio.channels.FileLock lock = ch.lock()) {
-            List<Map<String, Object>> now = new ArrayList<>(rows);
-            if (resume && Files.isRegularFile(sum)) {
-                now = Json.MAPPER.convertValue(Json.MAPPER.readTree(sum.toFile()).path("results"),
-                        new com.fasterxml.jackson.core.type.TypeReference<List<Map<String, Object>>>() { });
-                if (now == null) {
-                    now = new ArrayList<>();
-                }
-            }
-            if (row != null) {
-                now.removeIf(x -> row.get("method").equals(x.get("method")) && row.get("nfe").equals(x.get("nfe")));
-                now.add(row);
-            }
-            summary.put("results", now);
-            writeAtomically(sum, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
-            return now;
-        }
-    }
-
     private static void writeAtomically(Path file, String text) throws java.io.IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, text);
@@ -292,59 +220,180 @@ final class FitCommand implements Callable<Integer> {
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /**
-     * The best untuned baseline per NFE: swept over the untuned candidates, or, for the NFEs that {@code stored} (a
-     * fit summary.json) holds, its stored choice re-scored on the selection and held-out rows. The re-scored
-     * held-out MSE must match the stored one, so a summary of another model or held-out set is refused.
-     */
-    private List<BaselineSweep.Choice> baseline(Denoiser d, ModelOptions.Loaded m, Evaluation.Targets selT,
-                                                Evaluation.Targets hoT, Path stored,
-                                                io.solvertune.tuning.Progress prog) throws java.io.IOException {
-        Map<Integer, com.fasterxml.jackson.databind.JsonNode> kept = new java.util.HashMap<>();
-        if (stored != null) {
-            if (!Files.isRegularFile(stored)) {
-                throw new IllegalArgumentException("--baseline: no such file " + stored);
-            }
-            com.fasterxml.jackson.databind.JsonNode list;
-            try {
-                list = Json.MAPPER.readTree(stored.toFile()).path("baseline");
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IllegalArgumentException("--baseline: " + stored + " is not JSON: " + e.getOriginalMessage());
-            }
-            if (!list.isArray()) {
-                throw new IllegalArgumentException("--baseline: " + stored + " has no \"baseline\" list (expected the "
-                        + "summary.json of an earlier fit)");
-            }
-            for (com.fasterxml.jackson.databind.JsonNode c : list) {
-                kept.put(c.path("nfe").asInt(), c);
-            }
+    /** The baseline choices of an earlier fit's summary.json (its "baseline" list), by NFE; none without a file. */
+    private static Map<Integer, CommandPlans.KnownBaseline> known(Path stored) throws java.io.IOException {
+        Map<Integer, CommandPlans.KnownBaseline> kept = new java.util.HashMap<>();
+        if (stored == null) {
+            return kept;
         }
-        List<BaselineSweep.Choice> out = new ArrayList<>();
-        for (int nfe : nfes) {
-            com.fasterxml.jackson.databind.JsonNode c = kept.get(nfe);
-            if (c == null) {
-                out.addAll(BaselineSweep.run(d, m.guidance(), selT, hoT, BaselineSweep.untunedCandidates(),
-                        new int[] {nfe}, batch, m.dtype(), prog));
-                continue;
-            }
-            io.solvertune.tuning.eval.Candidate winner;
+        if (!Files.isRegularFile(stored)) {
+            throw new IllegalArgumentException("--baseline: no such file " + stored);
+        }
+        JsonNode list;
+        try {
+            list = Json.MAPPER.readTree(stored.toFile()).path("baseline");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException x) {
+            throw new IllegalArgumentException("--baseline: " + stored + " is not JSON: " + x.getOriginalMessage());
+        }
+        if (!list.isArray()) {
+            throw new IllegalArgumentException("--baseline: " + stored + " has no \"baseline\" list (expected the "
+                    + "summary.json of an earlier fit)");
+        }
+        for (JsonNode c : list) {
+            int nfe = c.path("nfe").asInt();
+            Candidate winner;
             try {
-                winner = Json.MAPPER.treeToValue(c.path("best"), io.solvertune.tuning.eval.Candidate.class);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+                winner = Json.MAPPER.treeToValue(c.path("best"), Candidate.class);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException x) {
                 throw new IllegalArgumentException("--baseline: the stored choice for NFE " + nfe + " in " + stored
-                        + " is not a candidate: " + e.getMessage());
+                        + " is not a candidate: " + x.getMessage());
             }
-            Evaluation.Result trainR = Evaluation.evaluate(d, m.guidance(), selT, winner, nfe, batch, m.dtype(), 0).result();
-            Evaluation.Result held = Evaluation.evaluate(d, m.guidance(), hoT, winner, nfe, batch, m.dtype(), 0).result();
-            double was = c.path("heldOut").path("meanMse").asDouble(Double.NaN);
-            if (!(Math.abs(held.meanMse() - was) <= 1e-4 * Math.abs(was))) {
-                throw new IllegalArgumentException(String.format(Locale.ROOT, "--baseline: the stored choice for NFE %d "
-                        + "(%s) had held-out MSE %.6g in %s but scores %.6g here: made with another model or held-out "
-                        + "set?", nfe, winner.name(), was, stored, held.meanMse()));
-            }
-            out.add(new BaselineSweep.Choice(nfe, winner, trainR, held, c.path("candidatesTried").asInt()));
+            kept.put(nfe, new CommandPlans.KnownBaseline(nfe, winner,
+                    c.path("heldOut").path("meanMse").asDouble(Double.NaN), c.path("candidatesTried").asInt()));
         }
-        return out;
+        return kept;
+    }
+
+    /** Prints the stages' outputs as they finish and collects the summary rows. */
+    private final class Printer implements LocalJobRunner.Listener {
+        final List<BaselineSweep.Choice> baselines = new ArrayList<>();
+        final List<Map<String, Object>> rows = new ArrayList<>();
+        private final PrintWriter o;
+        private final PrintWriter e;
+        private final List<Map<String, Object>> earlier;
+        private final int fitFrom;
+        private final int fitTo;
+        private final int selFrom;
+        private final int selTo;
+        private final int heldOut;
+        private final Map<MethodId, Integer> variants;
+        private double baselineSeconds;
+        private boolean baselinesReused = true;
+        private MethodId current;
+
+        Printer(PrintWriter o, PrintWriter e, List<Map<String, Object>> earlier, int fitFrom, int fitTo, int selFrom,
+                int selTo, int heldOut, Map<MethodId, Integer> variants) {
+            this.o = o;
+            this.e = e;
+            this.earlier = earlier;
+            this.fitFrom = fitFrom;
+            this.fitTo = fitTo;
+            this.selFrom = selFrom;
+            this.selTo = selTo;
+            this.heldOut = heldOut;
+            this.variants = variants;
+        }
+
+        @Override
+        public void stageOutput(PlannedStage stage, JsonNode output, boolean reused, double seconds) {
+            try {
+                if (stage.stageKind() == StageKind.BASELINE) {
+                    baselines.addAll(CommandPlans.baselines(out, output));
+                    baselineSeconds += seconds;
+                    baselinesReused &= reused;
+                    if (baselines.size() == nfes.length) {
+                        printBaselines();
+                    }
+                } else if (stage.stageKind() == StageKind.FIT) {
+                    fitted(CommandPlans.fitOutput(output), reused, seconds);
+                }
+                o.flush();
+            } catch (java.io.IOException x) {
+                throw new java.io.UncheckedIOException(x);
+            }
+        }
+
+        private void printBaselines() {
+            o.printf(Locale.ROOT, "best untuned baseline (chosen on rows %d..%d%s, %d held-out seeds, %.1f s)%n",
+                    selFrom, selTo - 1, baselineFile != null ? "; stored choice from " + baselineFile + " re-scored"
+                            : baselinesReused ? "; kept from the stage checkpoints in " + out : "", heldOut,
+                    baselineSeconds);
+            o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. |%n|---:|---|---:|%n");
+            for (BaselineSweep.Choice c : baselines) {
+                o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g |%n", c.nfe(), c.best().name(), c.heldOut().meanMse(),
+                        c.heldOut().stdErr());
+            }
+        }
+
+        private void fitted(StageOutputs.Fit f, boolean reused, double seconds) throws java.io.IOException {
+            if (f.methodId() != current) {
+                current = f.methodId();
+                o.printf(Locale.ROOT, "%s (fitted on rows %d..%d, from the best untuned baseline's solver and spacing "
+                        + "where it can use them, then its %d own variants)%n", current, fitFrom, fitTo - 1,
+                        variants.get(current));
+                o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. | base MSE | vs base | beats base | "
+                        + "vs best baseline | beats baseline | fit s |%n|---:|---|---:|---:|---:|---|---:|---|---:|%n");
+            }
+            String secs = reused ? "(checkpoint)" : String.format(Locale.ROOT, "%.1f", seconds);
+            for (StageOutputs.FitRow r : f.results()) {
+                if (r.file() == null) {
+                    o.printf(Locale.ROOT, "| %d | %s | | | | | | | %s |%n", r.nfe(), r.failures().isEmpty()
+                            ? "(no variant spends exactly " + r.nfe() + " NFE)"
+                            : "(no variant could be fitted: " + String.join("; ", r.failures()) + ")", secs);
+                    continue;
+                }
+                CoefficientSet set = CoefficientSet.fromJson(Files.readString(out.resolve(r.file())));
+                CoefficientSet.Validation v = set.validation();
+                o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g | %.5g | %.3f | %s | %.3f | %s | %s |%n", r.nfe(),
+                        r.config() + (set.isNeutral() ? " (reset to neutral)" : ""), v.mse(), v.stdErr(), v.baseMse(),
+                        v.mse() / v.baseMse(), verdict(v.vsBase()), v.mse() / v.baselineMse(), verdict(v.vsBaseline()),
+                        secs);
+                // the set under the name earlier versions wrote it to (the same bytes, linked)
+                String file = f.method() + "-nfe" + r.nfe() + ".json";
+                FitEmsCommand.link(out.resolve(r.file()), out.resolve(file));
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("method", f.method());
+                row.put("nfe", r.nfe());
+                row.put("config", r.config());
+                row.put("file", file);
+                row.put("stageFile", r.file());
+                row.put("resetToNeutral", set.isNeutral());
+                row.put("selectMse", r.selectMse());
+                row.put("heldOutMse", v.mse());
+                row.put("heldOutStdErr", v.stdErr());
+                row.put("baseMse", v.baseMse());
+                row.put("baseStdErr", v.baseStdErr());
+                row.put("vsBase", v.vsBase());
+                row.put("baseline", v.baseline());
+                row.put("baselineMse", v.baselineMse());
+                row.put("vsBaseline", v.vsBaseline());
+                row.put("publishable", v.publishable());
+                row.put("fitSeconds", reused ? earlierSeconds(f.methodId(), r.nfe()) : seconds);
+                row.put("failures", r.failures() == null ? List.of() : r.failures());
+                rows.add(row);
+            }
+        }
+
+        /** The fit time an earlier run recorded for a pair whose stage is reused (0 if none). */
+        private double earlierSeconds(MethodId method, int nfe) {
+            for (Map<String, Object> r : earlier) {
+                if (method.id().equals(r.get("method")) && r.get("nfe") instanceof Number n && n.intValue() == nfe
+                        && r.get("fitSeconds") instanceof Number s) {
+                    return s.doubleValue();
+                }
+            }
+            return 0;
+        }
+
+        @Override
+        public void progress(PlannedStage stage, long done, long total, String message) {
+            if (!progress) {
+                return;
+            }
+            // stage messages are "<library stage>: <message>"
+            int i = message.indexOf(": ");
+            e.printf(Locale.ROOT, "[%s %d/%d] %s%n", i > 0 ? message.substring(0, i) : stage.name(), done, total,
+                    i > 0 ? message.substring(i + 2) : message);
+            e.flush();
+        }
+
+        @Override
+        public void log(PlannedStage stage, String level, String message) {
+            if (!"INFO".equals(level)) {
+                e.printf(Locale.ROOT, "%s %s%n", level, message);
+                e.flush();
+            }
+        }
     }
 
     private static String verdict(CoefficientSet.Verdict v) {

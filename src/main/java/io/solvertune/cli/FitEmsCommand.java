@@ -1,23 +1,33 @@
 package io.solvertune.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.numerics.CodeVersion;
 import io.solvertune.numerics.coeff.EmpiricalModelStatistics;
 import io.solvertune.numerics.coeff.EmsNpz;
 import io.solvertune.numerics.model.Denoiser;
-import io.solvertune.tuning.fit.DataSampler;
-import io.solvertune.tuning.fit.EmsEstimator;
 import io.solvertune.tuning.Json;
+import io.solvertune.tuning.job.CommandPlans;
+import io.solvertune.tuning.job.EmsSource;
+import io.solvertune.tuning.job.LocalJobRunner;
+import io.solvertune.tuning.job.PlannedStage;
+import io.solvertune.tuning.job.StageOutputs;
 import io.solvertune.tuning.teacher.TrajectorySet;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 
-/** {@code solvertune fit-ems}: DPM-Solver-v3 empirical model statistics (l.npz, sb.npz) for a model. */
+/**
+ * {@code solvertune fit-ems}: DPM-Solver-v3 empirical model statistics (l.npz, sb.npz) for a model. An adapter over
+ * the pipeline's statistics stage ({@link CommandPlans#ems}): {@code --out} is the stage's directory (its per-grid-point
+ * checkpoints, {@code ems/} and the finished record); the statistics are linked into {@code --out} itself, beside a
+ * {@code provenance.json}.
+ */
 @CommandLine.Command(name = "fit-ems", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Estimate DPM-Solver-v3 statistics (l, s, b) from noised data or from teacher trajectories.")
 final class FitEmsCommand implements Callable<Integer> {
@@ -73,80 +83,102 @@ final class FitEmsCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter o = cmd.commandLine().getOut();
         ModelOptions.Loaded m = model.load();
-        EmsEstimator.Source src = switch (source.toLowerCase(Locale.ROOT)) {
-            case "data" -> EmsEstimator.Source.NOISED_DATA;
-            case "teacher" -> EmsEstimator.Source.TEACHER_TRAJECTORY;
-            default -> throw new IllegalArgumentException("--source: expected data or teacher, got '" + source + "'");
-        };
-        EmsEstimator.LMethod lm = switch (lMethod.toLowerCase(Locale.ROOT)) {
-            case "vjp" -> EmsEstimator.LMethod.VJP;
-            case "fd" -> EmsEstimator.LMethod.FINITE_DIFFERENCE;
-            case "exact" -> EmsEstimator.LMethod.EXACT;
-            default -> throw new IllegalArgumentException("--l-method: expected vjp, fd or exact, got '" + lMethod + "'");
-        };
+        EmsSource src = EmsSource.of(source.toLowerCase(Locale.ROOT));
+        if (src == null) {
+            throw new IllegalArgumentException("--source: expected data or teacher, got '" + source + "'");
+        }
+        String lm = lMethod.toLowerCase(Locale.ROOT);
+        if (!List.of("vjp", "fd", "exact").contains(lm)) {
+            throw new IllegalArgumentException("--l-method: expected vjp, fd or exact, got '" + lMethod + "'");
+        }
         TrajectorySet set = teacher == null ? null : TrajectorySet.open(teacher);
         if (set != null) {
             ModelOptions.checkTeacher(set, m, "--teacher");
         }
-        if (src == EmsEstimator.Source.TEACHER_TRAJECTORY && set == null) {
+        if (src == EmsSource.TEACHER && set == null) {
             throw new IllegalArgumentException("--source teacher needs --teacher DIR");
         }
-        int k = grid > 0 ? grid : set != null ? set.times().length - 1 : 120;
-        double step = fdStep != null ? fdStep : m.dtype() == ai.djl.ndarray.types.DataType.FLOAT32 ? 1e-2 : 1e-4;
-        EmsEstimator.Settings st = new EmsEstimator.Settings(k, src, samples, firstSeed, probes, lm, step, batch, smooth);
-        long t0 = System.nanoTime();
-        EmpiricalModelStatistics ems;
+        Integer classLabel;
         try (Denoiser d = m.build()) {
-            String key = io.solvertune.tuning.Hashing.sha256(m.hash() + Json.canonical(m.guidance()) + Json.canonical(st)
-                    + (set == null ? "" : set.meta().sha256()) + tStart + tEnd);
-            EmsEstimator est = new EmsEstimator(d, m.guidance(), st, m.dtype()).withCheckpoints(out, key);
-            io.solvertune.tuning.Progress p = (stage, done, total, msg) -> {
-                if (done == total || done % 20 == 0) {
-                    o.printf(Locale.ROOT, "[%s] %d/%d%n", stage, done, total);
-                }
-            };
-            if (src == EmsEstimator.Source.TEACHER_TRAJECTORY) {
-                ems = est.fromTeacher(set, p);
-            } else {
-                double ts = tStart != null ? tStart : set != null ? set.times()[0] : d.schedule().defaultTStart();
-                double te = tEnd != null ? tEnd : set != null ? set.times()[set.times().length - 1] : d.schedule().defaultTEnd();
-                if (dataPreset != null) {
-                    try (Denoiser dataModel = io.solvertune.tuning.Presets.load(dataPreset)
-                            .build(io.solvertune.tuning.Presets.baseDir())) {
-                        if (!java.util.Arrays.equals(dataModel.sampleShape(), d.sampleShape())) {
-                            throw new IllegalArgumentException("--data-preset: " + dataPreset + " has samples of shape "
-                                    + java.util.Arrays.toString(dataModel.sampleShape()) + ", the model "
-                                    + java.util.Arrays.toString(d.sampleShape()));
+            classLabel = CommandPlans.classLabel(m.guidance(), d.numClasses());
+        }
+        Path dir = out.toAbsolutePath().normalize();
+        if (dir.getParent() == null) {
+            throw new IllegalArgumentException("--out: " + out + " has no parent directory");
+        }
+        // the --out directory is the stage's own directory in the work directory that holds it
+        List<PlannedStage> plan = CommandPlans.ems(dir.getFileName().toString(), m.guidance().scale(), classLabel,
+                set != null, src, samples, firstSeed, lm, batch, grid > 0 ? grid : null, probes, fdStep, smooth,
+                dataPreset, tStart, tEnd);
+        long t0 = System.nanoTime();
+        JsonNode output;
+        try {
+            output = LocalJobRunner.tuning().run(0, Json.MAPPER.valueToTree(Map.of("command", "fit-ems")), plan,
+                    set == null ? Map.of() : Map.of(CommandPlans.TRAIN, CommandPlans.given(set, "train")),
+                    model.resolved(m), dir.getParent(), new LocalJobRunner.Listener() {
+                        @Override
+                        public void progress(PlannedStage stage, long done, long total, String message) {
+                            if (done == total || done % 20 == 0) {
+                                int i = message.indexOf(": ");
+                                o.printf(Locale.ROOT, "[%s] %d/%d%n", i > 0 ? message.substring(0, i) : stage.name(),
+                                        done, total);
+                            }
                         }
-                        ems = est.fromData(DataSampler.of(dataModel), ts, te, p);
-                    }
-                } else {
-                    ems = est.fromData(DataSampler.of(d), ts, te, p);
-                }
+
+                        @Override
+                        public void log(PlannedStage stage, String level, String message) {
+                            if (!"INFO".equals(level)) {
+                                cmd.commandLine().getErr().printf(Locale.ROOT, "%s %s%n", level, message);
+                            }
+                        }
+                    }, () -> false);
+        } catch (IllegalArgumentException x) {
+            if (x.getMessage() != null && x.getMessage().startsWith("data preset: ")) {
+                throw new IllegalArgumentException("--data-preset: " + x.getMessage().substring(13), x);
             }
+            throw x;
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        String desc = String.format(Locale.ROOT, "model %s, guidance %s, source %s, K %d, %d samples, l %s, %.1f s",
-                m.hash().substring(0, 12), Json.canonical(m.guidance()), source, k, samples, lMethod, secs);
-        ems = ems.withProvenance(m.spec().schedule(), desc);
-        Files.createDirectories(out);
-        EmsNpz.write(out, ems);
+        StageOutputs.Ems e = CommandPlans.emsOutput(output);
+        // the statistics under the names earlier versions wrote them to, in --out itself (the same bytes, linked)
+        Path stats = dir.getParent().resolve(e.dir());
+        for (String f : e.sha256().keySet()) {
+            link(stats.resolve(f), dir.resolve(f));
+        }
+        EmpiricalModelStatistics ems = EmsNpz.read(dir);
         Map<String, Object> prov = new LinkedHashMap<>();
         prov.put("kind", "ems");
         prov.put("modelHash", m.hash());
         prov.put("schedule", m.spec().schedule());
         prov.put("guidance", m.guidance());
-        prov.put("settings", st);
+        prov.put("stage", plan.get(0).params());
+        prov.put("gridSteps", e.gridSteps());
+        prov.put("lMethod", e.lMethod());
         prov.put("teacher", set == null ? null : Map.of("dir", teacher.toString(), "sha256", set.meta().sha256()));
         prov.put("tStart", ems.tStart());
         prov.put("tEnd", ems.tEnd());
-        prov.put("seconds", secs);
+        prov.put("sha256", e.sha256());
         prov.put("codeVersion", CodeVersion.get());
-        Files.writeString(out.resolve("provenance.json"), Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(prov));
-        Files.deleteIfExists(out.resolve("ems-progress.npz"));
-        Files.deleteIfExists(out.resolve("ems-progress.json"));
-        o.printf(Locale.ROOT, "fit-ems: K %d, %d samples, source %s, l %s: %.1f s; wrote %s%n", k, samples, source, lMethod,
-                secs, out);
+        Files.writeString(dir.resolve("provenance.json"),
+                Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(prov));
+        o.printf(Locale.ROOT, "fit-ems: K %d, %d samples, source %s, l %s: %.1f s; wrote %s%n", e.gridSteps(), samples,
+                src.id(), lMethod, secs, out);
         return 0;
+    }
+
+    /** A hard link {@code name} to {@code target} (a copy where links are not possible), replacing an older one. */
+    static void link(Path target, Path name) throws java.io.IOException {
+        if (Files.exists(name) && Files.isSameFile(name, target)) {
+            return;     // already linked (renaming a link onto another link of the same file would do nothing)
+        }
+        Path tmp = name.resolveSibling(name.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        try {
+            Files.createLink(tmp, target);
+        } catch (java.io.IOException | UnsupportedOperationException x) {
+            Files.copy(target, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        Files.move(tmp, name, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -57,6 +57,22 @@ final class ModelOptions {
         return new Loaded(ms, base, ModelHash.of(ms, base), guidance, ms.dataType());
     }
 
+    /**
+     * The loaded model as the pipeline's stages see it (model id 0): a preset by name, a spec file with its file
+     * references made absolute ({@link io.solvertune.tuning.job.LocalJobRunner#resolveLocal}).
+     */
+    io.solvertune.tuning.job.ResolvedModel resolved(Loaded m) throws IOException {
+        if (preset != null) {
+            return new io.solvertune.tuning.job.ResolvedModel(0, preset, m.hash(), m.spec());
+        }
+        io.solvertune.tuning.job.ResolvedModel r = io.solvertune.tuning.job.LocalJobRunner.resolveLocal(
+                com.fasterxml.jackson.databind.node.TextNode.valueOf(spec.toAbsolutePath().toString()), Path.of("."));
+        if (!r.contentHash().equals(m.hash())) {
+            throw new IllegalStateException("--spec: " + spec + " hashes differently once resolved");
+        }
+        return r;
+    }
+
     /** Refuses a trajectory set computed for another model or with other conditioning. */
     static void checkTeacher(io.solvertune.tuning.teacher.TrajectorySet set, Loaded m, String option) {
         if (!set.meta().modelHash().equals(m.hash())) {

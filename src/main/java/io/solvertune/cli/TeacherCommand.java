@@ -4,20 +4,28 @@ import io.solvertune.numerics.model.Denoiser;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.catalog.SolverCatalog;
 import io.solvertune.numerics.solver.SolverSpec;
-import io.solvertune.tuning.Seeds;
-import io.solvertune.tuning.teacher.Teacher;
-import io.solvertune.tuning.teacher.TeacherSettings;
+import io.solvertune.tuning.Json;
+import io.solvertune.tuning.job.CommandPlans;
+import io.solvertune.tuning.job.Dtype;
+import io.solvertune.tuning.job.LocalJobRunner;
+import io.solvertune.tuning.job.PlannedStage;
 import io.solvertune.tuning.teacher.TrajectorySet;
 import io.solvertune.tuning.teacher.TrajectorySetMeta;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 
-/** {@code solvertune teacher}: high-accuracy reference trajectories for a model and a seed range (resumable). */
+/**
+ * {@code solvertune teacher}: high-accuracy reference trajectories for a model and a seed range (resumable). An
+ * adapter over the pipeline's teacher stage ({@link CommandPlans#teacher}): {@code --out} is the stage's directory,
+ * solved in {@code --shard}-seed batches that {@link io.solvertune.tuning.teacher.Teacher} checkpoints, and the stage's
+ * finished record ({@code stage-output.json}) makes a rerun return the verified set without recomputing.
+ */
 @CommandLine.Command(name = "teacher", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Compute (or resume) teacher trajectories into a directory: trajectories.npz + trajectories.json.")
 final class TeacherCommand implements Callable<Integer> {
@@ -79,23 +87,52 @@ final class TeacherCommand implements Callable<Integer> {
             opts.put("order", order);
         }
         SolverSpec spec = SolverCatalog.parse(solver, opts);
-        String dt = dtype != null ? dtype : io.solvertune.tuning.job.Dtype.of(m.dtype()).id();
-        TeacherSettings st = new TeacherSettings(spec, TimestepSpacing.named(spacing, 7.0), steps, tStart, tEnd,
-                recordEvery, recordModelOutput, shard, dt, tolerance, checkSeeds);
-        long t0 = System.nanoTime();
-        try (Denoiser d = m.build()) {
-            Teacher.Request req = new Teacher.Request(d, m.hash(), m.spec().schedule(), m.guidance(),
-                    Seeds.range(seeds.first(), seeds.count()), st);
-            TrajectorySet set = Teacher.run(req, out, (stage, done, total, msg) ->
-                    o.printf(Locale.ROOT, "[%s] %d/%d %s%n", stage, done, total, msg));
-            TrajectorySetMeta meta = set.meta();
-            o.printf(Locale.ROOT, "teacher: %d seeds, %d recorded times, %s; half-step relative RMS difference %.3g"
-                            + " (tolerance %.3g); %.1f model calls/s (%.0f sample evaluations/s); %.1f s%n",
-                    set.size(), meta.times().length, spec.label(), meta.accuracy().relRmsDiff(),
-                    meta.accuracy().tolerance(), meta.throughput().modelCallsPerSecond(),
-                    meta.throughput().sampleEvaluationsPerSecond(), (System.nanoTime() - t0) / 1e9);
-            o.printf(Locale.ROOT, "wrote %s (sha256 %s)%n", out.resolve(meta.file()), meta.sha256());
+        Dtype dt = dtype == null ? null : Dtype.of(dtype);
+        if (dtype != null && dt == null) {
+            throw new IllegalArgumentException("teacher.dtype: expected float32 or float64, got '" + dtype + "'");
         }
+        Path dir = out.toAbsolutePath().normalize();
+        if (dir.getParent() == null) {
+            throw new IllegalArgumentException("--out: " + out + " has no parent directory");
+        }
+        // the settings are checked first (errors name the option), then the conditioning against the model
+        CommandPlans.teacher(dir.getFileName().toString(), m.guidance().scale(), m.guidance().classLabel(),
+                seeds.first(), seeds.count(), shard, steps, recordEvery, tolerance, checkSeeds, dt,
+                Dtype.of(m.dtype()), spec, TimestepSpacing.named(spacing, 7.0), tStart, tEnd, recordModelOutput);
+        Integer classLabel;
+        try (Denoiser d = m.build()) {
+            classLabel = CommandPlans.classLabel(m.guidance(), d.numClasses());
+        }
+        List<PlannedStage> plan = CommandPlans.teacher(dir.getFileName().toString(), m.guidance().scale(), classLabel,
+                seeds.first(), seeds.count(), shard, steps, recordEvery, tolerance, checkSeeds, dt,
+                Dtype.of(m.dtype()), spec, TimestepSpacing.named(spacing, 7.0), tStart, tEnd, recordModelOutput);
+        long t0 = System.nanoTime();
+        // the --out directory is the stage's own directory in the work directory that holds it
+        LocalJobRunner.tuning().run(0, Json.MAPPER.valueToTree(Map.of("command", "teacher")), plan, Map.of(),
+                model.resolved(m), dir.getParent(), new LocalJobRunner.Listener() {
+                    @Override
+                    public void progress(PlannedStage stage, long done, long total, String message) {
+                        // stage messages are "<library stage>: <message>"
+                        int i = message.indexOf(": ");
+                        o.printf(Locale.ROOT, "[%s] %d/%d %s%n", i > 0 ? message.substring(0, i) : stage.name(), done,
+                                total, i > 0 ? message.substring(i + 2) : message);
+                    }
+
+                    @Override
+                    public void log(PlannedStage stage, String level, String message) {
+                        if (!"INFO".equals(level)) {
+                            cmd.commandLine().getErr().printf(Locale.ROOT, "%s %s%n", level, message);
+                        }
+                    }
+                }, () -> false);
+        TrajectorySet set = TrajectorySet.open(dir);
+        TrajectorySetMeta meta = set.meta();
+        o.printf(Locale.ROOT, "teacher: %d seeds, %d recorded times, %s; half-step relative RMS difference %.3g"
+                        + " (tolerance %.3g); %.1f model calls/s (%.0f sample evaluations/s); %.1f s%n",
+                set.size(), meta.times().length, spec.label(), meta.accuracy().relRmsDiff(),
+                meta.accuracy().tolerance(), meta.throughput().modelCallsPerSecond(),
+                meta.throughput().sampleEvaluationsPerSecond(), (System.nanoTime() - t0) / 1e9);
+        o.printf(Locale.ROOT, "wrote %s (sha256 %s)%n", out.resolve(meta.file()), meta.sha256());
         return 0;
     }
 }

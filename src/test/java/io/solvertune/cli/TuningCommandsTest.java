@@ -34,6 +34,20 @@ class TuningCommandsTest {
         SampleCommandTest.Result h = cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
                 "--seeds", "1000:32", "--steps", "200", "--record-every", "200", "--out", held);
         assertEquals(0, h.code(), h.err());
+        // a teacher killed after its first shard (the stage's record, the second shard and the set not yet written)
+        // continues from that shard and writes the same trajectories
+        String wrote = t.out().lines().filter(l -> l.startsWith("wrote ")).findFirst().orElseThrow();
+        byte[] npz = Files.readAllBytes(Path.of(train, set.meta().file()));
+        Files.delete(Path.of(train, "stage-output.json"));
+        Files.delete(Path.of(train, set.meta().shards().get(1).file()));
+        Files.delete(Path.of(train, set.meta().file()));
+        Files.delete(Path.of(train, "trajectories.json"));
+        SampleCommandTest.Result again = cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance",
+                "3", "--seeds", "0:48", "--steps", "200", "--record-every", "4", "--shard", "24", "--out", train);
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains(wrote), again.out());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(npz, Files.readAllBytes(Path.of(train, set.meta().file())));
+        TrajectorySet.open(Path.of(train)).verify();
 
         String ems = dir.resolve("ems").toString();
         SampleCommandTest.Result f = cli("fit-ems", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
@@ -42,6 +56,14 @@ class TuningCommandsTest {
         EmpiricalModelStatistics stats = EmsNpz.read(Path.of(ems));
         assertEquals(50, stats.gridSteps());
         assertTrue(Files.isRegularFile(Path.of(ems, "provenance.json")));
+        // killed before its record was written: the rerun computes the statistics again, the same bytes
+        byte[] l = Files.readAllBytes(Path.of(ems, EmsNpz.L_FILE));
+        Files.delete(Path.of(ems, "stage-output.json"));
+        SampleCommandTest.Result f2 = cli("fit-ems", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--source", "teacher", "--teacher", train, "--samples", "24", "--l-method", "exact", "--out", ems);
+        assertEquals(0, f2.code(), f2.err());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(l, Files.readAllBytes(Path.of(ems, EmsNpz.L_FILE)));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(l, Files.readAllBytes(Path.of(ems, "ems", EmsNpz.L_FILE)));
 
         Path grid = dir.resolve("grid.json");
         SampleCommandTest.Result e = cli("evaluate", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
@@ -61,8 +83,10 @@ class TuningCommandsTest {
                 "--train", train, "--heldout", held, "--fit-rows", "0:16", "--nfe", "6", "--method", "dode,iia-ddim",
                 "--out", fitOut.toString());
         assertEquals(0, c.code(), c.err());
-        assertTrue(c.out().contains("dode (fitted on rows 0..15, 15 variants)"), c.out());
-        assertTrue(c.out().contains("iia-ddim (fitted on rows 0..15, 3 variants)"), c.out());
+        assertTrue(c.out().contains("dode (fitted on rows 0..15, from the best untuned baseline's solver and spacing where it can "
+                + "use them, then its 15 own variants)"), c.out());
+        assertTrue(c.out().contains("iia-ddim (fitted on rows 0..15, from the best untuned baseline's solver and spacing where it "
+                + "can use them, then its 3 own variants)"), c.out());
         // every method fits on the given rows, whatever its default sample count (IIA's is 128)
         assertTrue(!c.out().contains("no variant could be fitted"), c.out());
         assertTrue(Files.exists(fitOut.resolve("iia-ddim-nfe6.json")), c.out());
@@ -73,6 +97,28 @@ class TuningCommandsTest {
         assertEquals(32, dode.validation().seeds());
         assertEquals(16, dode.provenance().trainSeeds().length);
         assertTrue(Files.readString(fitOut.resolve("summary.json")).contains("\"vsBase\""));
+        // a fit killed while fitting iia-ddim (its stage's record and set not yet written) continues with that stage
+        // alone, and writes the same bytes
+        byte[] iia = Files.readAllBytes(fitOut.resolve("iia-ddim-nfe6.json"));
+        String summaryBefore = Files.readString(fitOut.resolve("summary.json"));
+        Files.delete(fitOut.resolve("fit-iia-ddim-nfe6/stage-output.json"));
+        Files.delete(fitOut.resolve("fit-iia-ddim-nfe6/iia-ddim-nfe6.json"));
+        SampleCommandTest.Result cont = cli("fit", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--train", train, "--heldout", held, "--fit-rows", "0:16", "--nfe", "6", "--method", "dode,iia-ddim",
+                "--out", fitOut.toString());
+        assertEquals(0, cont.code(), cont.err());
+        assertTrue(cont.out().contains("kept from the stage checkpoints"), cont.out());
+        assertTrue(cont.out().matches("(?s).*\\| 6 \\| dode [^\n]* \\| \\(checkpoint\\) \\|\n.*"), cont.out());
+        assertTrue(cont.out().matches("(?s).*\\| 6 \\| iia-ddim [^\n]* \\| [0-9.]+ \\|\n.*"), cont.out());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(iia, Files.readAllBytes(fitOut.resolve("iia-ddim-nfe6.json")));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(iia,
+                Files.readAllBytes(fitOut.resolve("fit-iia-ddim-nfe6/iia-ddim-nfe6.json")));
+        try (java.util.stream.Stream<Path> left = Files.list(fitOut)) {
+            assertEquals(java.util.List.of(), left.filter(p -> p.toString().endsWith(".tmp")).toList());
+        }
+        // the summary differs only in the recomputed stage's fit time
+        assertEquals(summaryBefore.replaceAll("\"fitSeconds\" : [0-9.E-]+", ""),
+                Files.readString(fitOut.resolve("summary.json")).replaceAll("\"fitSeconds\" : [0-9.E-]+", ""));
         // evaluate --set scores a written set and its base on a teacher set: the held-out numbers of its validation
         SampleCommandTest.Result ev = cli("evaluate", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
                 "--teacher", held, "--set", fitOut.resolve("dode-nfe6.json").toString());
@@ -93,9 +139,18 @@ class TuningCommandsTest {
                 "--train", train, "--heldout", held, "--fit-rows", "0:16", "--nfe", "6", "--method", "dode,dc",
                 "--resume", "--progress", "--out", fitOut.toString());
         assertEquals(0, more.code(), more.err());
-        assertTrue(more.err().contains("[dc 1/9] NFE 6 dc unipc data bh1 o3 time_uniform: select MSE"), more.err());
-        assertTrue(more.out().contains("stored choice from " + fitOut.resolve("summary.json") + " re-scored"), more.out());
-        assertTrue(more.out().contains("| 6 | (kept from summary.json) |"), more.out());
+        // the fit starts from the best untuned baseline's solver and spacing, then tries the method's own variants
+        String best6 = null;
+        for (com.fasterxml.jackson.databind.JsonNode b : io.solvertune.tuning.Json.MAPPER.readTree(
+                fitOut.resolve("summary.json").toFile()).path("baseline")) {
+            if (b.path("nfe").asInt() == 6) {
+                best6 = b.path("best").path("name").asText().replaceAll("\\(.*\\)$", ""); // without karras's rho
+            }
+        }
+        assertTrue(more.err().contains("[dc 1/10] NFE 6 dc " + best6 + ": select MSE"), best6 + "\n" + more.err());
+        assertTrue(more.err().contains("NFE 6 dc unipc data bh1 o3 time_uniform: select MSE"), more.err());
+        assertTrue(more.out().contains("kept from the stage checkpoints in " + fitOut), more.out());
+        assertTrue(more.out().matches("(?s).*\\| 6 \\| dode [^\n]* \\| \\(checkpoint\\) \\|\n.*"), more.out());
         assertTrue(more.out().contains("dc (fitted on rows 0..15"), more.out());
         assertEquals(before, Files.readString(fitOut.resolve("dode-nfe6.json")));
         com.fasterxml.jackson.databind.JsonNode sum = io.solvertune.tuning.Json.MAPPER.readTree(

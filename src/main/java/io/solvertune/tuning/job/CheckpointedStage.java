@@ -31,6 +31,7 @@ public abstract class CheckpointedStage implements StageExecutor {
         if (done != null) {
             ctx.log("INFO", ctx.stage().name() + ": already finished (checkpoint verified), not recomputed");
             ctx.progress(1, 1, "already finished");
+            ctx.reusedCheckpoint();
             return done;
         }
         if (StageCheckpoint.present(dir)) {

@@ -9,6 +9,7 @@ import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.eval.Evaluation;
 import io.solvertune.tuning.fit.FitContext;
 import io.solvertune.tuning.Json;
+import io.solvertune.tuning.MethodId;
 import io.solvertune.tuning.fit.MethodCatalog;
 import io.solvertune.tuning.teacher.TrajectorySet;
 import io.solvertune.tuning.fit.TunedMethods;
@@ -25,12 +26,12 @@ import io.solvertune.tuning.fit.timesteps.LearnedTimesteps;
 import io.solvertune.tuning.publish.ConfigProvenance;
 
 /**
- * One coefficient method ({@link MethodCatalog}) through {@link TunedMethods}: fitted on training rows
- * {@code [0, fitRows)}, starting from the best untuned baseline's solver and spacing (where the method can use that
+ * One coefficient method ({@link MethodCatalog}, DC-Solver with the params' {@code dcBounds}) through
+ * {@link TunedMethods}: fitted on training rows {@code [fitFrom, fitFrom + fitRows)} (fitFrom default 0), starting from the best untuned baseline's solver and spacing (where the method can use that
  * solver as its base; then the method's own variants), the variant (base solver x spacing) chosen per NFE by its
  * absolute error on the selection rows ({@link TunedMethods.Selection#ABSOLUTE_ERROR}, a base that wins published as
  * its neutral set), validated on the held-out seeds against its base solver (publishable only if it beats it) and the
- * best untuned baseline. With learned timesteps ({@code <method>+timesteps}) every base's grid is learned first
+ * best untuned baseline (the gain test: the params' {@code gainTest}, default paired mean). With learned timesteps ({@code <method>+timesteps}) every base's grid is learned first
  * (reusing the {@code timesteps} stage's grids, journaled like it) and the coefficients are fitted on it. Writes one {@code <method>-nfe<n>.json}
  * coefficient set per NFE (with its validation; wall times and creation time left out so that a rerun writes the
  * same bytes).
@@ -44,9 +45,10 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
     @Override
     protected Output<StageOutputs.Fit> run(StageContext ctx, StageParams.Fit p, Path dir) throws Exception {
         StageParams.Eval e = p.eval();
-        TunedMethods.Method all = MethodCatalog.method(p.method());
+        TunedMethods.Method all = MethodCatalog.method(p.method(), p.dcBounds());
         boolean joint = p.timesteps() != null;
-        String name = joint ? p.method() + "+" + LearnedTimesteps.METHOD : p.method();
+        String name = joint ? p.method().id() + "+" + LearnedTimesteps.METHOD : p.method().id();
+        TunedMethods.GainTest gainTest = p.gainTest() == null ? TunedMethods.GainTest.PAIRED_MEAN : p.gainTest();
         List<StageOutputs.FitRow> rows = new ArrayList<>();
         List<String> files = new ArrayList<>();
         if (all.variants().stream().noneMatch(v -> e.spacings().contains(v.spacing().id())) && !joint) {
@@ -55,7 +57,8 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
         }
         TrajectorySet train = StageRuntime.trajectories(ctx, e.train());
         TrajectorySet held = StageRuntime.trajectories(ctx, e.heldOut());
-        Evaluation.Targets fitT = Scores.targets(train, 0, p.fitRows());
+        int fitFrom = p.fitFrom() == null ? 0 : p.fitFrom();
+        Evaluation.Targets fitT = Scores.targets(train, fitFrom, fitFrom + p.fitRows());
         Evaluation.Targets sel = Scores.targets(train, e.selectFrom(), e.selectTo());
         Evaluation.Targets ho = Scores.targets(held, 0, held.size());
         Scores.Baselines base = Scores.readBaselines(file(ctx, input(ctx, p.baseline(), StageOutputs.Baselines.class)
@@ -85,7 +88,7 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
                 // the variant with the lowest absolute selection error, not the largest gain over its own base
                 outcomes.addAll(TunedMethods.run(method, fc, d, g, sel, ho, new int[] {pick.nfe()},
                         List.of(pick.choice()), e.batch(), StageRuntime.dtype(ctx), StageRuntime.progress(ctx),
-                        TunedMethods.GainTest.PAIRED_MEAN, TunedMethods.Selection.ABSOLUTE_ERROR));
+                        gainTest, TunedMethods.Selection.ABSOLUTE_ERROR));
             }
         }
         for (TunedMethods.Outcome o : outcomes) {
@@ -107,7 +110,7 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
                     ctx.stage().name(), o.nfe(), TunedMethods.name(name, set), v.mse(), v.baseMse(), v.vsBase()));
         }
         if (!joint) {
-            return new Output<>(new StageOutputs.Fit(p.method(), rows), files);
+            return new Output<>(new StageOutputs.Fit(name, rows), files);
         }
         List<ConfigProvenance.LearnedGrid> grids = new ArrayList<>();
         for (LearnedTimesteps.Learned l : learned.values()) {
@@ -124,7 +127,7 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
      * can use that solver as its base, else each of the method's bases on the baseline's spacing; then the method's
      * own variants on the job's spacings.
      */
-    static List<TunedMethods.Variant> variants(String name, TunedMethods.Method m, Candidate best,
+    static List<TunedMethods.Variant> variants(MethodId name, TunedMethods.Method m, Candidate best,
                                                List<String> spacings) {
         List<TunedMethods.Variant> out = new ArrayList<>();
         for (SolverSpec b : bases(name, m, best)) {
@@ -141,7 +144,7 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
     }
 
     /** The bases tried: the best untuned baseline's solver first where the method can use it, then the method's. */
-    static List<SolverSpec> bases(String name, TunedMethods.Method m, Candidate best) {
+    static List<SolverSpec> bases(MethodId name, TunedMethods.Method m, Candidate best) {
         List<SolverSpec> out = new ArrayList<>();
         if (MethodCatalog.runsOn(name, best.solver())) {
             out.add(best.solver());

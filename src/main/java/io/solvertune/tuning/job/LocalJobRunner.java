@@ -20,6 +20,12 @@ import java.util.function.BooleanSupplier;
  * order in this thread, each with a local {@link StageContext} over one work directory. Resumable: the executors'
  * checkpoints make a rerun over the same work directory skip every finished stage (and resume the one that was
  * interrupted), so an interrupted-and-resumed run gives the same candidates as an uninterrupted one.
+ *
+ * <p>It also runs a plan made elsewhere ({@link #run(long, JsonNode, List, Map, ResolvedModel, Path, Listener,
+ * BooleanSupplier)}): the CLI's tuning commands ({@code teacher}, {@code fit}, {@code fit-ems}) are adapters that
+ * build a small plan of the pipeline's stage kinds ({@link CommandPlans}) and run it here, so their checkpoints,
+ * resume and artifacts are the stages' own. Such a plan may depend on outputs it does not compute (teacher sets the
+ * user gives by directory), handed in as {@code given} outputs under the stage names the plan refers to.
  */
 public final class LocalJobRunner {
 
@@ -31,6 +37,13 @@ public final class LocalJobRunner {
 
         /** A stage finished after {@code seconds}. */
         default void stageFinished(PlannedStage stage, int index, int total, double seconds) {
+        }
+
+        /**
+         * A stage finished with {@code output} (its typed output's JSON, {@link StageOutputs}); {@code reused}: its
+         * checkpoint verified and it was not recomputed.
+         */
+        default void stageOutput(PlannedStage stage, JsonNode output, boolean reused, double seconds) {
         }
 
         default void progress(PlannedStage stage, long done, long total, String message) {
@@ -60,9 +73,20 @@ public final class LocalJobRunner {
      */
     public JsonNode run(long jobId, JsonNode spec, ResolvedModel model, Path workDir, Listener listener,
                         BooleanSupplier cancelled) throws Exception {
-        List<PlannedStage> plan = planner.plan(spec);
+        return run(jobId, spec, planner.plan(spec), Map.of(), model, workDir, listener, cancelled);
+    }
+
+    /**
+     * Runs (or resumes) {@code plan} (stages in a topological order); returns the output of its last stage.
+     *
+     * @param spec  what the stages see as {@link StageContext#jobSpec()} (they read only their own parameters)
+     * @param given outputs of stages outside the plan, by the names the plan's stages depend on
+     */
+    public JsonNode run(long jobId, JsonNode spec, List<PlannedStage> plan, Map<String, JsonNode> given,
+                        ResolvedModel model, Path workDir, Listener listener, BooleanSupplier cancelled)
+            throws Exception {
         Files.createDirectories(workDir);
-        Map<String, JsonNode> outputs = new HashMap<>();
+        Map<String, JsonNode> outputs = new HashMap<>(given);
         JsonNode last = null;
         for (int i = 0; i < plan.size(); i++) {
             PlannedStage stage = plan.get(i);
@@ -80,9 +104,13 @@ public final class LocalJobRunner {
             }
             listener.stageStarted(stage, i + 1, plan.size());
             long t0 = System.nanoTime();
-            last = ex.execute(new Context(jobId, spec, stage, model, workDir, Map.copyOf(deps), listener, cancelled));
+            Context ctx = new Context(jobId, spec, stage, model, workDir, Map.copyOf(deps), listener, cancelled,
+                    new boolean[1]);
+            last = ex.execute(ctx);
             outputs.put(stage.name(), last);
-            listener.stageFinished(stage, i + 1, plan.size(), (System.nanoTime() - t0) / 1e9);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            listener.stageFinished(stage, i + 1, plan.size(), seconds);
+            listener.stageOutput(stage, last, ctx.reused()[0], seconds);
         }
         return last;
     }
@@ -122,10 +150,16 @@ public final class LocalJobRunner {
         return new ResolvedModel(0, file.getFileName().toString(), hash, ResolvedModel.specOf(tree));
     }
 
-    /** The local stage context. */
+    /** The local stage context ({@code reused}: set when the stage reports its checkpoint verified). */
     private record Context(long jobId, JsonNode jobSpec, PlannedStage stage, ResolvedModel model, Path workDir,
-                           Map<String, JsonNode> dependencyOutputs, Listener listener, BooleanSupplier stop)
+                           Map<String, JsonNode> dependencyOutputs, Listener listener, BooleanSupplier stop,
+                           boolean[] reused)
             implements StageContext {
+        @Override
+        public void reusedCheckpoint() {
+            reused[0] = true;
+        }
+
         @Override
         public void progress(long done, long total, String message) {
             listener.progress(stage, done, total, message);

@@ -10,6 +10,7 @@ import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.numerics.solver.catalog.SolverCatalog;
 import io.solvertune.tuning.Hashing;
 import io.solvertune.tuning.Json;
+import io.solvertune.tuning.MethodId;
 import io.solvertune.tuning.eval.Candidate;
 import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.publish.CandidateFile;
@@ -112,7 +113,7 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                 b.heldOut().seeds(), b.select().meanMse(), b.candidatesTried(), b.heldOut().median(),
                 b.heldOut().p99());
         SolverSpec s = c.solver();
-        return new ConfigCandidate(ctx.model().id(), ConfigCandidate.BASELINE, SolverCatalog.nameOf(s),
+        return new ConfigCandidate(ctx.model().id(), MethodId.BASELINE.id(), SolverCatalog.nameOf(s),
                 options(s), b.nfe(), g.guidance(), c.spacing().id(), b.tStart(), b.tEnd(),
                 ConfigValues.ofBaseline(run, c.stepsFor(b.nfe()), times), metrics,
                 provenance(ctx, p, base, b.nfe(), times, metrics, g.baseline()), true, b.heldOut().meanMse());
@@ -155,7 +156,7 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
         // the flow form's base is its own neutral Euler-on-velocity step, which has no catalog entry
         String solver = b instanceof io.solvertune.numerics.solver.consistency.Consistency c
                 ? "consistency-" + c.form().id() : catalogName(b);
-        return new ConfigCandidate(ctx.model().id(), TuningJobSpec.CONSISTENCY_SOLVER, solver, options(b),
+        return new ConfigCandidate(ctx.model().id(), MethodId.CONSISTENCY_SOLVER.id(), solver, options(b),
                 set.nfe(), g.guidance(), set.spacing().id(), times[0], times[times.length - 1], ConfigValues.of(set),
                 metrics, prov, v.publishable(), v.mse());
     }
@@ -191,7 +192,7 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                 pk.heldOut().meanMse() / pk.baselineMse(), pk.vsBaseline(), pk.heldOut().median(),
                 pk.heldOut().p99(), pk.base().median(), pk.base().p99(), bl == null ? null : bl.median(),
                 bl == null ? null : bl.p99());
-        return new ConfigCandidate(ctx.model().id(), TuningJobSpec.DPM_SOLVER_V3, TuningJobSpec.DPM_SOLVER_V3, opts,
+        return new ConfigCandidate(ctx.model().id(), MethodId.DPMSOLVER_V3.id(), MethodId.DPMSOLVER_V3.id(), opts,
                 pk.nfe(), g.guidance(), pk.spacing().id(), pk.tStart(), pk.tEnd(),
                 ConfigValues.ofDpmSolverV3(spec, pk.spacing(), pk.times().length - 1, true, false, pk.times()),
                 metrics, provenance(ctx, p, base, pk.nfe(), pk.times(), metrics, g.v3()), pk.publishable(),

@@ -35,6 +35,10 @@ public interface StageContext {
     /** A line in the job's log. */
     void log(String level, String message);
 
+    /** Called by a checkpointed stage whose finished record verified: it returns that output without recomputing. */
+    default void reusedCheckpoint() {
+    }
+
     /**
      * Tells whoever runs the stage that its directory holds a consistent checkpoint now (every file of it completely
      * written, e.g. right after an atomic rename): a service may copy the directory to a store other hosts reach, so

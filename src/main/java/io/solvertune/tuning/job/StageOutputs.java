@@ -1,6 +1,7 @@
 package io.solvertune.tuning.job;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.solvertune.tuning.MethodId;
 import io.solvertune.tuning.teacher.TrajectorySetMeta;
 import java.util.List;
 import java.util.Map;
@@ -10,24 +11,24 @@ import java.util.Map;
  * the work directory, sha256s, summary numbers), and read back as these records ({@link TypedStage#input}) rather than
  * by field name. Absent fields are left out of the JSON.
  */
-final class StageOutputs {
+public final class StageOutputs {
     private StageOutputs() {
     }
 
     /** A teacher shard: its trajectory set directory and shard file. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record TeacherShard(String dir, String split, long firstSeed, int count, String sha256, String shardFile,
+    public record TeacherShard(String dir, String split, long firstSeed, int count, String sha256, String shardFile,
                         long modelCalls, TrajectorySetMeta.Accuracy accuracy) {
     }
 
     /** A split's trajectory set, assembled from its shards. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record TeacherSet(String dir, String split, long firstSeed, int count, String sha256, int recordedTimes,
+    public record TeacherSet(String dir, String split, long firstSeed, int count, String sha256, int recordedTimes,
                       TrajectorySetMeta.Accuracy accuracy) {
     }
 
     /** The best untuned baselines ({@code file}: {@link Scores.Baselines}). */
-    record Baselines(String file, List<BaselineRow> baselines) {
+    public record Baselines(String file, List<BaselineRow> baselines) {
     }
 
     /**
@@ -35,9 +36,9 @@ final class StageOutputs {
      * outputs stored before they were recorded).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record BaselineRow(int nfe, String config, double heldOutMse, double heldOutStdErr, Double heldOutMedian,
-                       Double heldOutP99) {
-        BaselineRow(int nfe, String config, double heldOutMse, double heldOutStdErr) {
+    public record BaselineRow(int nfe, String config, double heldOutMse, double heldOutStdErr, Double heldOutMedian,
+                              Double heldOutP99) {
+        public BaselineRow(int nfe, String config, double heldOutMse, double heldOutStdErr) {
             this(nfe, config, heldOutMse, heldOutStdErr, null, null);
         }
     }
@@ -46,23 +47,40 @@ final class StageOutputs {
      * A coefficient method's chosen sets, one row per NFE (also the {@code timesteps} stage's, method
      * {@code timesteps}); {@code grids}: for sets on learned grids, the file of their grids' optimisations (a JSON
      * array of {@link io.solvertune.tuning.publish.ConfigProvenance.LearnedGrid}).
+     *
+     * <p>{@code method} is the published method's name: a {@link MethodId}'s id, or for a fit on learned timesteps
+     * {@code <id>+timesteps} (see {@link #methodId()} for the method it fitted).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Fit(String method, List<FitRow> results, String grids) {
-        Fit(String method, List<FitRow> results) {
+    public record Fit(String method, List<FitRow> results, String grids) {
+        public Fit(String method, List<FitRow> results) {
             this(method, results, null);
         }
+
+        public Fit(MethodId method, List<FitRow> results) {
+            this(method.id(), results, null);
+        }
+
+        /** The method fitted: {@link #method} without a {@code +timesteps} suffix. */
+        public MethodId methodId() {
+            return MethodId.parse(method.endsWith(TIMESTEPS_SUFFIX)
+                    ? method.substring(0, method.length() - TIMESTEPS_SUFFIX.length()) : method);
+        }
     }
+
+    /** The suffix of a coefficient method fitted jointly with learned timesteps. */
+    public static final String TIMESTEPS_SUFFIX = "+timesteps";
 
     /**
      * One NFE of a coefficient method: the set's file (a {@code CoefficientSet}) and scores, or only the failures when
      * no variant fitted.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record FitRow(int nfe, List<String> failures, String file, String config, Double selectMse, Double heldOutMse,
-                  Double baseMse, Boolean publishable, Double heldOutMedian, Double heldOutP99) {
-        FitRow(int nfe, List<String> failures, String file, String config, Double selectMse, Double heldOutMse,
-               Double baseMse, Boolean publishable) {
+    public record FitRow(int nfe, List<String> failures, String file, String config, Double selectMse,
+                         Double heldOutMse, Double baseMse, Boolean publishable, Double heldOutMedian,
+                         Double heldOutP99) {
+        public FitRow(int nfe, List<String> failures, String file, String config, Double selectMse, Double heldOutMse,
+                      Double baseMse, Boolean publishable) {
             this(nfe, failures, file, config, selectMse, heldOutMse, baseMse, publishable, null, null);
         }
     }
@@ -71,11 +89,11 @@ final class StageOutputs {
      * ConsistencySolver's training and per-NFE sets ({@code file}: {@link ConsistencyStage.Summary}; a row's
      * {@code file} is its {@code CoefficientSet}, {@code config} its inference mode).
      */
-    record Consistency(String method, String file, int iterations, List<FitRow> results) {
+    public record Consistency(String method, String file, int iterations, List<FitRow> results) {
     }
 
     /** DPM-Solver-v3 statistics ({@code dir}: l.npz, sb.npz, ems.json) with their sha256 by file name. */
-    record Ems(String dir, int gridSteps, String source, int samples, String lMethod, Map<String, String> sha256) {
+    public record Ems(String dir, int gridSteps, String source, int samples, String lMethod, Map<String, String> sha256) {
     }
 
     /** DPM-Solver-v3 variants chosen and validated ({@code file}: {@link DpmSolverV3Stage.Picks}). */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.tuning.Json;
+import io.solvertune.tuning.MethodId;
 import io.solvertune.tuning.teacher.TeacherSettings;
 import java.util.List;
 
@@ -38,14 +39,34 @@ final class StageParams {
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Teacher(double guidance, Integer classLabel, String split, long firstSeed, int count, int shardSize,
-                   int steps, int recordEvery, double tolerance, int checkSeeds, Dtype dtype) {
+                   int steps, int recordEvery, double tolerance, int checkSeeds, Dtype dtype, Solve solve) {
 
-        /** DPM-Solver++ 3M on a logSNR grid, the schedule's time range, as the benchmark scripts. */
+        /** The pipeline's teacher: DPM-Solver++ 3M on a logSNR grid over the schedule's time range. */
+        Teacher(double guidance, Integer classLabel, String split, long firstSeed, int count, int shardSize,
+                int steps, int recordEvery, double tolerance, int checkSeeds, Dtype dtype) {
+            this(guidance, classLabel, split, firstSeed, count, shardSize, steps, recordEvery, tolerance, checkSeeds,
+                    dtype, null);
+        }
+
+        /** DPM-Solver++ 3M on a logSNR grid, the schedule's time range, as the benchmark scripts (unless solve). */
         TeacherSettings settings(Dtype modelDtype) {
-            return new TeacherSettings(DpmSolver.plusPlusMultistep(3), new TimestepSpacing.LogSnr(), steps,
-                    null, null, recordEvery, false, shardSize, (dtype != null ? dtype : modelDtype).id(), tolerance,
+            Solve s = solve != null ? solve : Solve.PIPELINE;
+            return new TeacherSettings(s.solver(), s.spacing(), steps, s.tStart(), s.tEnd(), recordEvery,
+                    s.recordModelOutput(), shardSize, (dtype != null ? dtype : modelDtype).id(), tolerance,
                     checkSeeds);
         }
+    }
+
+    /**
+     * How a teacher solves when not as the pipeline ({@link #PIPELINE}): the {@code teacher} command's options.
+     *
+     * @param tStart null: the schedule's
+     * @param tEnd   null: the schedule's
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Solve(SolverSpec solver, TimestepSpacing spacing, Double tStart, Double tEnd, boolean recordModelOutput) {
+        static final Solve PIPELINE = new Solve(DpmSolver.plusPlusMultistep(3), new TimestepSpacing.LogSnr(), null,
+                null, false);
     }
 
     /** Assembles the shard stages (in order) of one split into one trajectory set. */
@@ -55,23 +76,23 @@ final class StageParams {
     /** Rows and stages every evaluation stage of one guidance scale works from. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Eval(double guidance, Integer classLabel, String train, String heldOut, int selectFrom, int selectTo,
-                List<Integer> nfe, List<String> spacings, int batch) {
+                List<Integer> nfe, List<String> spacings, int batch, List<KnownBaseline> known) {
+        Eval(double guidance, Integer classLabel, String train, String heldOut, int selectFrom, int selectTo,
+             List<Integer> nfe, List<String> spacings, int batch) {
+            this(guidance, classLabel, train, heldOut, selectFrom, selectTo, nfe, spacings, batch, null);
+        }
+
         int[] nfeArray() {
             return nfe.stream().mapToInt(Integer::intValue).toArray();
         }
     }
 
     /**
-     * A coefficient method: fitted on training rows {@code [0, fitRows)}, chosen on the eval's select rows. With
-     * {@code timesteps}: fitted on learned grids ({@code <method>+timesteps}), reusing the grids the
-     * {@code grids} stage (the guidance scale's {@code timesteps} stage) learned on the same rows.
+     * A best untuned baseline chosen earlier (the {@code fit} command's {@code --baseline}): the baseline stage
+     * re-scores it instead of sweeping, and refuses it when its held-out MSE differs from {@code heldOutMse}.
      */
-    @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Fit(Eval eval, String method, int fitRows, String baseline, TuningJobSpec.Timesteps timesteps,
-               String grids) {
-        Fit(Eval eval, String method, int fitRows, String baseline) {
-            this(eval, method, fitRows, baseline, null, null);
-        }
+    record KnownBaseline(int nfe, io.solvertune.tuning.eval.Candidate candidate, double heldOutMse,
+                         int candidatesTried) {
     }
 
     /**
@@ -81,10 +102,53 @@ final class StageParams {
     record Timesteps(Eval eval, int fitRows, String baseline, TuningJobSpec.Timesteps settings) {
     }
 
-    /** DPM-Solver-v3 statistics. */
+    /**
+     * A coefficient method: fitted on training rows {@code [fitFrom, fitFrom + fitRows)} (fitFrom null: 0), chosen on
+     * the eval's select rows by {@code gainTest} (null: paired mean), DC-Solver with {@code dcBounds} (null: the
+     * fitter's). With {@code timesteps}: fitted on learned grids ({@code <method>+timesteps}), reusing the grids the
+     * {@code grids} stage (the guidance scale's {@code timesteps} stage) learned on the same rows.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Fit(Eval eval, MethodId method, int fitRows, String baseline, TuningJobSpec.Timesteps timesteps,
+               String grids, Integer fitFrom, io.solvertune.tuning.fit.TunedMethods.GainTest gainTest,
+               io.solvertune.tuning.fit.MethodCatalog.DcOptions dcBounds) {
+        Fit(Eval eval, MethodId method, int fitRows, String baseline) {
+            this(eval, method, fitRows, baseline, null, null, null, null, null);
+        }
+
+        Fit(Eval eval, MethodId method, int fitRows, String baseline, TuningJobSpec.Timesteps timesteps,
+            String grids) {
+            this(eval, method, fitRows, baseline, timesteps, grids, null, null, null);
+        }
+    }
+
+    /**
+     * DPM-Solver-v3 statistics on the training teacher's recorded grid ({@code train}: its stage; null only with
+     * {@code options}, for statistics from data without a teacher set).
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Ems(double guidance, Integer classLabel, String train, EmsSource source, int samples, long firstSeed,
-               String lMethod, int batch) {
+               String lMethod, int batch, EmsOptions options) {
+        Ems(double guidance, Integer classLabel, String train, EmsSource source, int samples, long firstSeed,
+            String lMethod, int batch) {
+            this(guidance, classLabel, train, source, samples, firstSeed, lMethod, batch, null);
+        }
+    }
+
+    /**
+     * What the {@code fit-ems} command may change of the statistics stage; a null field is the pipeline's choice.
+     *
+     * @param grid       K grid intervals (default: the teacher's recorded grid, or 120 without a teacher)
+     * @param probes     Hutchinson probes per sample (default 1)
+     * @param fdStep     lambda step of the central differences (default 1e-4 float64, 1e-2 float32)
+     * @param smooth     moving-average half-width for l' (default 0)
+     * @param dataPreset draw the data samples of source data from this preset's data (default: the model's)
+     * @param tStart     start time of source data (default: the teacher's, or the schedule's)
+     * @param tEnd       end time of source data (default: the teacher's, or the schedule's)
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record EmsOptions(Integer grid, Integer probes, Double fdStep, Integer smooth, String dataPreset, Double tStart,
+                      Double tEnd) {
     }
 
     /** DPM-Solver-v3 variants chosen and validated. */

@@ -53,10 +53,15 @@ final class StageRuntime {
      * model (seed s gets class s mod classes, as the benchmark scripts' {@code --per-seed-class}), else none.
      */
     static Guidance guidance(Denoiser model, Integer classLabel, double scale) {
+        return guidance(model.numClasses(), classLabel, scale);
+    }
+
+    /** {@link #guidance(Denoiser, Integer, double)} on a model with {@code numClasses} classes. */
+    static Guidance guidance(int numClasses, Integer classLabel, double scale) {
         if (classLabel != null) {
             return new Guidance(classLabel, scale);
         }
-        return model.numClasses() > 0 ? Guidance.perSeed(scale) : new Guidance(null, scale);
+        return numClasses > 0 ? Guidance.perSeed(scale) : new Guidance(null, scale);
     }
 
     static void checkCancelled(StageContext ctx) {

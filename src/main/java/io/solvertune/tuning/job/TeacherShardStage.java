@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * One teacher shard: {@link Teacher#run} over the shard's seeds in one batch (the first shard of a split also runs
- * the half-step check). Every seed's noise depends only on the seed, so the shards assembled by
+ * the half-step check). The {@code teacher} command runs one such stage over all its seeds in batches of its
+ * {@code --shard} size ({@link CommandPlans#teacher}); its output then names the first of the set's shards. Every seed's noise depends only on the seed, so the shards assembled by
  * {@link TeacherMergeStage} equal one unsharded teacher run over the same seeds with the same shard size.
  */
 final class TeacherShardStage extends TypedStage<StageParams.Teacher, StageOutputs.TeacherShard> {
@@ -32,8 +33,12 @@ final class TeacherShardStage extends TypedStage<StageParams.Teacher, StageOutpu
         StageOutputs.TeacherShard out = new StageOutputs.TeacherShard(StageRuntime.relative(ctx, dir), p.split(),
                 p.firstSeed(), p.count(), m.sha256(), StageRuntime.relative(ctx, dir.resolve(shard.file())),
                 shard.modelCalls(), m.accuracy() != null && m.accuracy().seedsChecked() > 0 ? m.accuracy() : null);
-        return new Output<>(out, List.of(StageRuntime.relative(ctx, dir.resolve(m.file())),
-                StageRuntime.relative(ctx, dir.resolve(shard.file()))));
+        // a pipeline shard is one batch; a teacher command's set may hold several, and every shard file is verified
+        List<String> files = new java.util.ArrayList<>(List.of(StageRuntime.relative(ctx, dir.resolve(m.file()))));
+        for (TrajectorySetMeta.Shard s : m.shards()) {
+            files.add(StageRuntime.relative(ctx, dir.resolve(s.file())));
+        }
+        return new Output<>(out, files);
     }
 
     /** Runs (or resumes) the teacher of {@code p}'s seeds into {@code dir}. */

@@ -1,6 +1,7 @@
 package io.solvertune.tuning.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.solvertune.tuning.MethodId;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,8 +74,8 @@ public final class TuningJobPlanner implements JobPlanner {
             stages.add(PlannedStage.of(baseline, StageKind.BASELINE, List.of(train, held), eval));
             publishDeps.add(baseline);
             List<String> fits = new ArrayList<>();
-            for (String method : spec.coefficientMethods()) {
-                String name = g + "fit-" + method;
+            for (MethodId method : spec.coefficientMethods()) {
+                String name = g + "fit-" + method.id();
                 stages.add(PlannedStage.of(name, StageKind.FIT, List.of(train, held, baseline),
                         new StageParams.Fit(eval, method, s.coefficientFitRows(), baseline)));
                 fits.add(name);
@@ -86,8 +87,8 @@ public final class TuningJobPlanner implements JobPlanner {
                         new StageParams.Timesteps(eval, s.coefficientFitRows(), baseline, spec.timesteps())));
                 fits.add(ts);
                 publishDeps.add(ts);
-                for (String method : spec.coefficientMethods()) {
-                    String name = g + "fit-" + method + "+timesteps";
+                for (MethodId method : spec.coefficientMethods()) {
+                    String name = g + "fit-" + method.id() + StageOutputs.TIMESTEPS_SUFFIX;
                     stages.add(PlannedStage.of(name, StageKind.FIT, List.of(train, held, baseline, ts),
                             new StageParams.Fit(eval, method, s.coefficientFitRows(), baseline, spec.timesteps(), ts)));
                     fits.add(name);
@@ -96,20 +97,20 @@ public final class TuningJobPlanner implements JobPlanner {
             }
             String v3 = null;
             if (spec.wantsDpmSolverV3()) {
-                String ems = g + "fit-" + TuningJobSpec.DPM_SOLVER_V3;
+                String ems = g + "fit-" + MethodId.DPMSOLVER_V3.id();
                 boolean fromTeacher = spec.ems().source() == EmsSource.TEACHER;
                 stages.add(PlannedStage.of(ems, StageKind.FIT_EMS, List.of(train),
                         new StageParams.Ems(w, spec.classLabel(), train, spec.ems().source(),
                                 fromTeacher ? s.fitRows() : spec.ems().samples(), EMS_DATA_FIRST_SEED,
                                 spec.ems().lMethod(), Math.max(spec.batch(), 256))));
-                v3 = g + "validate-" + TuningJobSpec.DPM_SOLVER_V3;
+                v3 = g + "validate-" + MethodId.DPMSOLVER_V3.id();
                 stages.add(PlannedStage.of(v3, StageKind.VALIDATE, List.of(ems, train, held, baseline),
                         new StageParams.V3(eval, ems, baseline)));
                 publishDeps.add(v3);
             }
             String consistency = null;
             if (spec.wantsConsistency()) {
-                consistency = g + "fit-" + TuningJobSpec.CONSISTENCY_SOLVER;
+                consistency = g + "fit-" + MethodId.CONSISTENCY_SOLVER.id();
                 stages.add(PlannedStage.of(consistency, StageKind.TRAIN_CONSISTENCY, List.of(train, held, baseline),
                         new StageParams.Consistency(eval, spec.consistency(), baseline)));
                 publishDeps.add(consistency);

@@ -2,6 +2,7 @@ package io.solvertune.tuning.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.numerics.schedule.TimestepSpacing;
+import io.solvertune.tuning.MethodId;
 import io.solvertune.tuning.fit.MethodCatalog;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -39,7 +40,7 @@ import java.util.Set;
  * smaller counts are accepted for tests and quick looks.
  *
  * @param model      the registry model: {@code "name"} or id (the engine resolves it into a {@link ResolvedModel})
- * @param methods    {@code dpmsolver-v3}, {@code consistency-solver} and/or the {@link MethodCatalog} names
+ * @param methods    {@code dpmsolver-v3}, {@code consistency-solver} and/or the {@link MethodCatalog} methods
  * @param nfe        model evaluations per sample, each in 1..50
  * @param guidance   classifier-free guidance scales (> 0)
  * @param spacings   timestep spacings tried by the baselines and the methods
@@ -49,17 +50,17 @@ import java.util.Set;
  * @param sampleGrids the sample grids of image models
  * @param timesteps  learned timesteps ({@code "timesteps": "learned"}), or null: the named spacings only
  */
-public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> nfe, List<Double> guidance,
+public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer> nfe, List<Double> guidance,
                             List<String> spacings, Integer classLabel, Teacher teacher, Seeds seeds, Ems ems,
                             int batch, ConsistencyTraining consistency,
                             SampleGrids sampleGrids, Timesteps timesteps) {
 
     /** Held-out seeds a publishable verdict needs (issue 5). */
     public static final int PUBLISHABLE_HELD_OUT = 1000;
-    /** The DPM-Solver-v3 method name. */
-    public static final String DPM_SOLVER_V3 = "dpmsolver-v3";
-    /** The ConsistencySolver method name (trained by RL in its own stage). */
-    public static final String CONSISTENCY_SOLVER = "consistency-solver";
+    /** The DPM-Solver-v3 method's id ({@link MethodId#DPMSOLVER_V3}; kept for code that names it as a string). */
+    public static final String DPM_SOLVER_V3 = MethodId.DPMSOLVER_V3.id();
+    /** The ConsistencySolver method's id ({@link MethodId#CONSISTENCY_SOLVER}; trained by RL in its own stage). */
+    public static final String CONSISTENCY_SOLVER = MethodId.CONSISTENCY_SOLVER.id();
     /**
      * Most rollouts ({@code iterations x noises x (group + 1)}) one ConsistencySolver training may run: each field has
      * its own bound, this bounds their product (the default settings run 13,600).
@@ -153,14 +154,14 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
         spacings = List.copyOf(spacings);
     }
 
-    /** The coefficient methods of the spec (every method but DPM-Solver-v3 and ConsistencySolver), in spec order. */
-    public List<String> coefficientMethods() {
-        return methods.stream().filter(m -> !m.equals(DPM_SOLVER_V3) && !m.equals(CONSISTENCY_SOLVER)).toList();
+    /** The coefficient methods of the spec (the methods of kind COEFFICIENTS), in spec order. */
+    public List<MethodId> coefficientMethods() {
+        return methods.stream().filter(m -> m.kind() == MethodId.Kind.COEFFICIENTS).toList();
     }
 
     /** Whether ConsistencySolver is requested. */
     public boolean wantsConsistency() {
-        return methods.contains(CONSISTENCY_SOLVER);
+        return methods.contains(MethodId.CONSISTENCY_SOLVER);
     }
 
     /** Whether timesteps are learned. */
@@ -170,7 +171,7 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
 
     /** Whether DPM-Solver-v3 is requested. */
     public boolean wantsDpmSolverV3() {
-        return methods.contains(DPM_SOLVER_V3);
+        return methods.contains(MethodId.DPMSOLVER_V3);
     }
 
     public int[] nfeArray() {
@@ -221,21 +222,23 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
             err.add("model", "expected a model name (string) or id (positive integer)");
         }
 
-        Set<String> known = new LinkedHashSet<>();
-        known.add(DPM_SOLVER_V3);
-        known.add(CONSISTENCY_SOLVER);
-        known.addAll(MethodCatalog.names());
-        List<String> methods = root.list("methods", known.size(), (v, f) -> {
+        Set<MethodId> known = new LinkedHashSet<>();
+        known.add(MethodId.DPMSOLVER_V3);
+        known.add(MethodId.CONSISTENCY_SOLVER);
+        known.addAll(MethodCatalog.ids());
+        List<MethodId> methods = root.list("methods", known.size(), (v, f) -> {
             if (!v.isTextual()) {
                 err.add(f, "expected a string, got " + v);
                 return null;
             }
             String m = v.asText();
-            if (!known.contains(m)) {
-                err.add(f, "unknown method '" + m + "' (known: " + String.join(", ", known) + ")");
+            MethodId id = MethodId.of(m);
+            if (!known.contains(id)) {
+                err.add(f, "unknown method '" + m + "' (known: " + String.join(", ", MethodId.ids(List.copyOf(known)))
+                        + ")");
                 return null;
             }
-            return m;
+            return id;
         }, "at least one method is required");
 
         List<Integer> nfe = root.list("nfe", limits.maxNfeValues(), (v, f) -> {
@@ -344,7 +347,7 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
         if (!List.of("auto", "exact", "vjp", "fd").contains(lMethod)) {
             err.add("ems.lMethod", "expected auto, exact, vjp or fd, got '" + lMethod + "'");
         }
-        boolean v3 = methods != null && methods.contains(DPM_SOLVER_V3);
+        boolean v3 = methods != null && methods.contains(MethodId.DPMSOLVER_V3);
         if (v3 && stepsOk && t.ok("recordEvery") && steps / recordEvery < 2) {
             err.add("teacher.recordEvery", "dpmsolver-v3 needs at least 2 recorded intervals (steps / recordEvery),"
                     + " got " + steps / recordEvery);
@@ -354,7 +357,7 @@ public record TuningJobSpec(JsonNode model, List<String> methods, List<Integer> 
         }
         Ems ems = new Ems(source, samples, lMethod);
         int batch = root.integer("batch", 1, limits.maxBatch(), 64);
-        boolean wantsConsistency = methods != null && methods.contains(CONSISTENCY_SOLVER);
+        boolean wantsConsistency = methods != null && methods.contains(MethodId.CONSISTENCY_SOLVER);
         ConsistencyTraining consistency = null;
         if (wantsConsistency) {
             consistency = ConsistencyTraining.parse(root.object("consistency"), nfe, spacings, fitRows, coeffRows);

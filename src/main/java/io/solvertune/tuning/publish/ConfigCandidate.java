@@ -32,7 +32,7 @@ public record ConfigCandidate(long modelId, String method, String solver, JsonNo
                               ConfigMetrics metrics, ConfigProvenance provenance, boolean validated,
                               double heldOutMse) {
 
-    /** The method name of the best untuned baseline. */
+    /** The method name of the best untuned baseline ({@link io.solvertune.tuning.MethodId#BASELINE}). */
     public static final String BASELINE = "baseline";
 
     /** The same candidate for model {@code id}. */

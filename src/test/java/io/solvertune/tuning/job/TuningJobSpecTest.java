@@ -41,7 +41,7 @@ class TuningJobSpecTest {
         TuningJobSpec small = TuningJobSpec.parse(json("{'model': 3, 'methods': ['dpmsolver-v3', 'iia-edm'], 'nfe': [5, 6],"
                 + " 'guidance': [1], 'seeds': {'train': 32, 'heldOut': 16}}"));
         assertFalse(small.publishableHeldOut());
-        assertEquals(List.of("iia-edm"), small.coefficientMethods());
+        assertEquals(List.of(io.solvertune.tuning.MethodId.IIA_EDM), small.coefficientMethods());
         assertTrue(small.wantsDpmSolverV3());
         assertEquals(3, small.model().asInt());
     }
@@ -244,7 +244,8 @@ class TuningJobSpecTest {
         TuningJobSpec s = TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver', 'dc'],"
                 + " 'nfe': [5, 12], 'guidance': [1], 'seeds': {'train': 64, 'heldOut': 16}}"));
         assertTrue(s.wantsConsistency());
-        assertEquals(List.of("dc"), s.coefficientMethods(), "consistency-solver has its own stage, not a fit");
+        assertEquals(List.of(io.solvertune.tuning.MethodId.DC), s.coefficientMethods(),
+                "consistency-solver has its own stage, not a fit");
         ConsistencyTraining c = s.consistency();
         assertEquals(io.solvertune.numerics.solver.consistency.Consistency.Form.NOISE, c.form());
         assertEquals(io.solvertune.tuning.fit.consistency.TrainerSettings.PolicyKind.GAUSSIAN, c.policy());

@@ -1,0 +1,191 @@
+package io.solvertune.tuning.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.solvertune.numerics.model.Guidance;
+import io.solvertune.numerics.schedule.TimestepSpacing;
+import io.solvertune.numerics.solver.SolverSpec;
+import io.solvertune.tuning.Json;
+import io.solvertune.tuning.MethodId;
+import io.solvertune.tuning.eval.BaselineSweep;
+import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.fit.MethodCatalog;
+import io.solvertune.tuning.fit.TunedMethods;
+import io.solvertune.tuning.teacher.TrajectorySet;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Small plans of the pipeline's own stage kinds for the CLI's tuning commands: {@code teacher} is one
+ * {@link StageKind#TEACHER} stage, {@code fit} is one {@link StageKind#BASELINE} stage per NFE and one
+ * {@link StageKind#FIT} stage per (method, NFE). {@link LocalJobRunner} runs them as it runs a job, so a command's
+ * checkpoints, resume and files are the stages' own. The commands only turn options into these plans and print the
+ * stages' outputs.
+ */
+public final class CommandPlans {
+    /** The name under which a fit plan depends on its training teacher set (a given output). */
+    public static final String TRAIN = "train";
+    /** The name under which a fit plan depends on its held-out teacher set (a given output). */
+    public static final String HELD_OUT = "heldout";
+    /** How a baseline stage's refusal of a known choice begins ({@link KnownBaseline}). */
+    public static final String STORED_CHOICE = BaselineStage.STORED_CHOICE;
+
+    private CommandPlans() {
+    }
+
+    /**
+     * The class label a stage is given for conditioning {@code g} on a model with {@code numClasses} classes: the
+     * stages use that label, else per-seed classes on a conditional model, else none; other conditioning (e.g.
+     * unconditional sampling of a conditional model) is refused.
+     */
+    public static Integer classLabel(Guidance g, int numClasses) {
+        if (g.classLabel() != null) {
+            return g.classLabel();
+        }
+        Guidance staged = StageRuntime.guidance(numClasses, null, g.scale());
+        if (!staged.equals(g)) {
+            throw new IllegalArgumentException(numClasses > 0
+                    ? "--class or --per-seed-class: the model is class-conditional (" + numClasses + " classes); "
+                    + "give one class or per-seed classes"
+                    : "--per-seed-class: the model has no classes");
+        }
+        return null;
+    }
+
+    /**
+     * The {@code teacher} command: one teacher stage over {@code count} seeds from {@code firstSeed}, solved in
+     * batches of {@code shardSize}, in the directory named {@code stage} (the command's {@code --out}, a stage of
+     * the work directory that is its parent). Checks the settings now (errors name the option).
+     *
+     * @param solver  the teacher solver, or null: DPM-Solver++ 3M
+     * @param spacing the teacher grid, or null: logSNR
+     */
+    public static List<PlannedStage> teacher(String stage, double guidance, Integer classLabel, long firstSeed,
+                                             int count, int shardSize, int steps, int recordEvery, double tolerance,
+                                             int checkSeeds, Dtype dtype, Dtype modelDtype, SolverSpec solver,
+                                             TimestepSpacing spacing, Double tStart, Double tEnd,
+                                             boolean recordModelOutput) {
+        StageParams.Solve solve = new StageParams.Solve(solver != null ? solver : StageParams.Solve.PIPELINE.solver(),
+                spacing != null ? spacing : StageParams.Solve.PIPELINE.spacing(), tStart, tEnd, recordModelOutput);
+        if (Json.canonical(solve).equals(Json.canonical(StageParams.Solve.PIPELINE))) {
+            solve = null;           // the pipeline's teacher: the same parameters as a job's
+        }
+        StageParams.Teacher p = new StageParams.Teacher(guidance, classLabel, "teacher", firstSeed, count, shardSize,
+                steps, recordEvery, tolerance, checkSeeds, dtype, solve);
+        p.settings(modelDtype);     // the settings' own checks ("teacher.steps: must be >= 1", ...)
+        return List.of(PlannedStage.of(stage, StageKind.TEACHER, List.of(), p));
+    }
+
+    /**
+     * A finished trajectory set given to a plan as the output of the stage it depends on (its directory absolute,
+     * its sha256 in the dependants' checkpoint keys).
+     */
+    public static JsonNode given(TrajectorySet set, String split) {
+        long[] seeds = set.seeds();
+        return Json.MAPPER.valueToTree(new StageOutputs.TeacherSet(
+                set.directory().toAbsolutePath().normalize().toString(), split, seeds[0], seeds.length,
+                set.meta().sha256(), set.times().length, set.meta().accuracy()));
+    }
+
+    /**
+     * A best untuned baseline chosen earlier: re-scored instead of swept, refused unless its held-out MSE is
+     * {@code heldOutMse}.
+     */
+    public record KnownBaseline(int nfe, Candidate candidate, double heldOutMse, int candidatesTried) {
+    }
+
+    /**
+     * What the {@code fit} command fits.
+     *
+     * @param fitFrom    first training row the coefficients are fitted on
+     * @param fitRows    rows fitted on
+     * @param selectFrom first training row the variant and the baseline are chosen on
+     * @param selectTo   end (exclusive) of those rows
+     * @param known      earlier baseline choices by NFE (none: swept)
+     */
+    public record Fit(double guidance, Integer classLabel, int fitFrom, int fitRows, int selectFrom, int selectTo,
+                      List<Integer> nfe, List<MethodId> methods, TunedMethods.GainTest gainTest,
+                      MethodCatalog.DcOptions dcBounds, int batch, Map<Integer, KnownBaseline> known) {
+    }
+
+    /** The stage that chooses the best untuned baseline at {@code nfe}. */
+    public static String baselineStage(int nfe) {
+        return String.format(Locale.ROOT, "baseline-nfe%d", nfe);
+    }
+
+    /** The stage that fits {@code method} at {@code nfe}. */
+    public static String fitStage(MethodId method, int nfe) {
+        return String.format(Locale.ROOT, "fit-%s-nfe%d", method.id(), nfe);
+    }
+
+    /**
+     * The {@code fit} command: per NFE a baseline stage, then per method and NFE a fit stage, each depending on the
+     * given {@link #TRAIN} and {@link #HELD_OUT} sets. One stage per (method, NFE), so every finished pair is
+     * checkpointed on its own and a rerun (or another NFE list) reuses it.
+     */
+    public static List<PlannedStage> fit(Fit f) {
+        List<PlannedStage> plan = new ArrayList<>();
+        for (int nfe : f.nfe()) {
+            KnownBaseline k = f.known() == null ? null : f.known().get(nfe);
+            StageParams.Eval eval = eval(f, nfe, k == null ? null : List.of(new StageParams.KnownBaseline(k.nfe(),
+                    k.candidate(), k.heldOutMse(), k.candidatesTried())));
+            plan.add(PlannedStage.of(baselineStage(nfe), StageKind.BASELINE, List.of(TRAIN, HELD_OUT), eval));
+        }
+        for (MethodId m : f.methods()) {
+            MethodCatalog.method(m);
+            for (int nfe : f.nfe()) {
+                boolean defaultBounds = f.dcBounds() == null || f.dcBounds().equals(MethodCatalog.DcOptions.DEFAULT)
+                        || m != MethodId.DC && m != MethodId.DC_FINAL;
+                plan.add(PlannedStage.of(fitStage(m, nfe), StageKind.FIT, List.of(TRAIN, HELD_OUT,
+                        baselineStage(nfe)), new StageParams.Fit(eval(f, nfe, null), m, f.fitRows(), baselineStage(nfe),
+                        null, null, f.fitFrom() == 0 ? null : f.fitFrom(),
+                        f.gainTest() == TunedMethods.GainTest.PAIRED_MEAN ? null : f.gainTest(),
+                        defaultBounds ? null : f.dcBounds())));
+            }
+        }
+        return List.copyOf(plan);
+    }
+
+    private static StageParams.Eval eval(Fit f, int nfe, List<StageParams.KnownBaseline> known) {
+        return new StageParams.Eval(f.guidance(), f.classLabel(), TRAIN, HELD_OUT, f.selectFrom(), f.selectTo(),
+                List.of(nfe), TuningJobSpec.ALL_SPACINGS, f.batch(), known);
+    }
+
+    /**
+     * The {@code fit-ems} command: one statistics stage in the directory named {@code stage} (the command's
+     * {@code --out}), on the given {@link #TRAIN} teacher set if {@code teacher}.
+     *
+     * @param lMethod vjp | fd | exact
+     * @param grid    K, or null: the teacher's grid (120 without one)
+     */
+    public static List<PlannedStage> ems(String stage, double guidance, Integer classLabel, boolean teacher,
+                                         EmsSource source, int samples, long firstSeed, String lMethod, int batch,
+                                         Integer grid, int probes, Double fdStep, int smooth, String dataPreset,
+                                         Double tStart, Double tEnd) {
+        StageParams.EmsOptions o = new StageParams.EmsOptions(grid, probes == 1 ? null : probes, fdStep,
+                smooth == 0 ? null : smooth, dataPreset, tStart, tEnd);
+        boolean pipeline = Json.canonical(o).equals("{}") && teacher;
+        return List.of(PlannedStage.of(stage, StageKind.FIT_EMS, teacher ? List.of(TRAIN) : List.of(),
+                new StageParams.Ems(guidance, classLabel, teacher ? TRAIN : null, source, samples, firstSeed, lMethod,
+                        batch, pipeline ? null : o)));
+    }
+
+    /** A statistics stage's output. */
+    public static StageOutputs.Ems emsOutput(JsonNode output) throws IOException {
+        return Json.MAPPER.treeToValue(output, StageOutputs.Ems.class);
+    }
+
+    /** A baseline stage's choices (its {@code baseline.json}, {@code output}: its {@link StageOutputs.Baselines}). */
+    public static List<BaselineSweep.Choice> baselines(Path workDir, JsonNode output) throws IOException {
+        StageOutputs.Baselines b = Json.MAPPER.treeToValue(output, StageOutputs.Baselines.class);
+        return Scores.readBaselines(workDir.resolve(b.file())).choices();
+    }
+
+    /** A fit stage's rows. */
+    public static StageOutputs.Fit fitOutput(JsonNode output) throws IOException {
+        return Json.MAPPER.treeToValue(output, StageOutputs.Fit.class);
+    }
+}
