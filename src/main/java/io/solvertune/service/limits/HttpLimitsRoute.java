@@ -3,7 +3,9 @@ package io.solvertune.service.limits;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.solvertune.service.api.problem.Problem;
 import io.solvertune.service.api.problem.Problems;
+import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -14,6 +16,7 @@ import jakarta.enterprise.event.Observes;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -28,6 +31,12 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  *       connection is closed.</li>
  * </ul>
  *
+ * Closing a connection whose request body is still arriving makes the peer's TCP stack answer the client's next
+ * segments with a reset, and a client still writing its body then sees "broken pipe" instead of the 413 (the race
+ * HTTP/1.1 calls lingering close, RFC 9112 §9.6). So a body announced at most {@link #LINGER_BYTES} long is read and
+ * discarded after the answer, for at most {@link #LINGER_MILLIS}, and the connection closed when it ends; a larger one
+ * (a multi-gigabyte upload) is cut off at once — such clients should send {@code Expect: 100-continue}.
+ *
  * The HTTP decoder's own ceilings ({@code quarkus.http.limits.max-initial-line-length}, {@code max-header-size}) are set
  * well above these so that such requests reach this route; only a request beyond those ceilings still gets the
  * decoder's bare 414/431.
@@ -37,6 +46,10 @@ public class HttpLimitsRoute {
 
     /** Before every other route, including Quarkus' body-size check (order -2) and the download fast path. */
     static final int ORDER = -1000;
+    /** The largest refused body still read to its end (and discarded) so that its sender sees the 413. */
+    static final long LINGER_BYTES = 16L << 20;
+    /** How long a refused body is read before the connection is closed regardless. */
+    static final long LINGER_MILLIS = 10_000;
 
     private final Limits limits;
     private final long maxBody;
@@ -81,17 +94,38 @@ public class HttpLimitsRoute {
             if (n > maxBody) {
                 reply(ctx, new RequestTooLargeException(413, "body", maxBody, "the request body is announced with "
                         + n + " bytes, at most " + maxBody + " are accepted (server setting "
-                        + "quarkus.http.limits.max-body-size)"));
+                        + "quarkus.http.limits.max-body-size)"), n);
                 return;
             }
             if (n > maxJson && isJson(req.getHeader(HttpHeaders.CONTENT_TYPE))) {
                 reply(ctx, new RequestTooLargeException(413, "body", maxJson, "the JSON request body is announced "
                         + "with " + n + " bytes, at most " + maxJson + " are accepted (server setting "
-                        + "solvertune.limits.request.max-json-bytes)"));
+                        + "solvertune.limits.request.max-json-bytes)"), n);
                 return;
             }
         }
         ctx.next();
+    }
+
+    /** Reads and discards the rest of the refused body, then closes the connection (or after LINGER_MILLIS). */
+    private static void lingerThenClose(RoutingContext ctx) {
+        HttpServerRequest req = ctx.request();
+        HttpConnection connection = req.connection();
+        AtomicBoolean closed = new AtomicBoolean();
+        Runnable close = () -> {
+            if (closed.compareAndSet(false, true)) {
+                connection.close();
+            }
+        };
+        long timer = ctx.vertx().setTimer(LINGER_MILLIS, id -> close.run());
+        Handler<Void> done = v -> {
+            ctx.vertx().cancelTimer(timer);
+            close.run();
+        };
+        req.handler(chunk -> { });
+        req.exceptionHandler(t -> done.handle(null));
+        req.endHandler(done);
+        req.resume();
     }
 
     static long headerBytes(MultiMap headers) {
@@ -111,6 +145,11 @@ public class HttpLimitsRoute {
     }
 
     private static void reply(RoutingContext ctx, RequestTooLargeException e) {
+        reply(ctx, e, -1);
+    }
+
+    /** Answers {@code e}; {@code announced} is the refused body's Content-Length (-1: no body is pending). */
+    private static void reply(RoutingContext ctx, RequestTooLargeException e, long announced) {
         String path = ctx.request().path();
         if (path != null && path.length() > 256) {
             path = path.substring(0, 256) + "...";
@@ -121,7 +160,12 @@ public class HttpLimitsRoute {
         if (e.status() == 413) {
             // the body was not read: the connection cannot carry another request
             r.putHeader(HttpHeaders.CONNECTION, "close");
-            r.endHandler(v -> ctx.request().connection().close());
+            HttpServerRequest req = ctx.request();
+            if (announced > 0 && announced <= LINGER_BYTES && !req.isEnded()) {
+                lingerThenClose(ctx);
+            } else {
+                r.endHandler(v -> req.connection().close());
+            }
         }
         r.end(Problems.toJson(p));
     }

@@ -246,6 +246,41 @@ class HardeningFuzzTest {
                 .then(), 413, "body");
     }
 
+    /**
+     * A client that writes its whole (refused) body before reading must still get the 413: the server answers at
+     * once, then reads the rest of the body and closes only when it has ended (lingering close). Without that the
+     * client's writes after the close fail with "broken pipe" / "connection reset" — the race a plain HTTP client
+     * sometimes loses.
+     */
+    @Test
+    void aRefusedBodyIsReadToItsEndSoItsSenderSeesThe413() throws Exception {
+        byte[] body = ("{\"pad\": \"" + "z".repeat(1_100_000) + "\"}").getBytes(StandardCharsets.UTF_8);
+        try (Socket s = new Socket(root.getHost(), root.getPort())) {
+            s.setSoTimeout(20_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /api/v1/jobs HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + submitter
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            InputStream in = s.getInputStream();
+            StringBuilder answer = new StringBuilder();
+            byte[] buf = new byte[8192];
+            int n;
+            while (!answer.toString().contains("}") && (n = in.read(buf)) > 0) {
+                answer.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+            }
+            assertTrue(answer.toString().startsWith("HTTP/1.1 413"), answer.toString());
+            assertTrue(answer.toString().contains("\"field\":\"body\""), answer.toString());
+            // the answer came before the body: the server is still reading it, so the whole body goes through
+            for (int off = 0; off < body.length; off += 64 * 1024) {
+                out.write(body, off, Math.min(64 * 1024, body.length - off));
+            }
+            out.flush();
+            // and the connection ends once the body has (end of stream, not a reset)
+            assertEquals(-1, in.read());
+        }
+    }
+
     private String raw(String request) throws Exception {
         try (Socket s = new Socket(root.getHost(), root.getPort())) {
             s.setSoTimeout(10_000);
