@@ -24,6 +24,10 @@ import java.util.Arrays;
  * sampling times are the config's spacing snapped to it ({@code index = round(K (lambda(t) - lambda_T) /
  * (lambda_0 - lambda_T))}, {@code t = inverse_lambda(lambda_T + (lambda_0 - lambda_T) index / K)}), or the spec's
  * explicit indexes mapped the same way. The loop walks the snapped times, so every model evaluation is at one.
+ * With {@link DpmSolverV3.Positions#INTERPOLATED} the config's times are used as they are, each at its fractional
+ * grid position {@code u = K (lambda(t) - lambda_T) / (lambda_0 - lambda_T)} (a position within
+ * {@value #POSITION_TOLERANCE} of a grid index is that index), with the statistics interpolated
+ * ({@link EmsIntegrals#at(double)}); explicit indexes are then integer positions.
  *
  * <p><b>Loop</b> (official step {@code n = 1..steps}, our step index {@code n - 1} from {@code s} to {@code t}):
  * evaluate {@code eps_s} at the incoming state; if {@code use_corrector and (s > 0.5 or not half)} and the corrector
@@ -48,7 +52,11 @@ public final class DpmSolverV3Solver implements Solver {
     private final DpmSolverV3 spec;
     private final EmpiricalModelStatistics ems;
     private EmsIntegrals integrals;
+    /** Distance to a grid index under which an interpolated position is taken as that index. */
+    static final double POSITION_TOLERANCE = 1e-9;
+
     private int[] indexes;
+    private double[] positions;
     private double[] times;
     private long[] sampleShape;
 
@@ -91,6 +99,9 @@ public final class DpmSolverV3Solver implements Solver {
         double[] lambdas = integrals.lambdas();
         int k = integrals.steps();
         int[] idx;
+        if (spec.positions() == DpmSolverV3.Positions.INTERPOLATED && spec.explicitIndexes() == null) {
+            return interpolatedGrid(config.spacing().times(schedule, tStart, tEnd, config.steps()), schedule);
+        }
         if (spec.explicitIndexes() != null) {
             idx = spec.explicitIndexes();
             if (idx.length != config.steps() + 1) {
@@ -121,13 +132,37 @@ public final class DpmSolverV3Solver implements Solver {
             }
         }
         this.indexes = idx;
+        this.positions = java.util.Arrays.stream(idx).asDoubleStream().toArray();
         this.times = t;
         return t.clone();
     }
 
-    /** The grid indexes of the last {@link #grid} call. */
+    /** The interpolated grid: {@code raw} times at their fractional positions. */
+    private double[] interpolatedGrid(double[] raw, NoiseSchedule schedule) {
+        double[] u = new double[raw.length];
+        int[] idx = new int[raw.length];
+        for (int i = 0; i < raw.length; i++) {
+            u[i] = integrals.position(schedule.lambda(raw[i]), POSITION_TOLERANCE);
+            idx[i] = (int) Math.rint(u[i]);
+            if (i > 0 && !(raw[i] < raw[i - 1] && u[i] > u[i - 1])) {
+                throw new IllegalArgumentException("dpmsolver-v3: times must decrease strictly with distinct grid "
+                        + "positions; position " + i + " (t = " + raw[i] + ", " + u[i] + ") does not");
+            }
+        }
+        this.indexes = idx;
+        this.positions = u;
+        this.times = raw.clone();
+        return raw.clone();
+    }
+
+    /** The grid indexes of the last {@link #grid} call (the nearest ones for interpolated positions). */
     int[] indexes() {
         return indexes.clone();
+    }
+
+    /** The (fractional) grid positions of the last {@link #grid} call. */
+    double[] positions() {
+        return positions.clone();
     }
 
     /** Predictor order of official step {@code n} (1-based) of {@code steps}; 0 before the first step. */
@@ -171,10 +206,10 @@ public final class DpmSolverV3Solver implements Solver {
         }
 
         double s = times[i];
-        int iS = indexes[i];
+        double iS = positions[i];
         double alphaS = ns.alpha(s);
         double sigmaS = ns.sigma(s);
-        double[] lOverAlpha = integrals.l(iS);
+        double[] lOverAlpha = integrals.at(iS).l();
         for (int d = 0; d < lOverAlpha.length; d++) {
             lOverAlpha[d] /= alphaS;
         }
@@ -190,17 +225,17 @@ public final class DpmSolverV3Solver implements Solver {
             int c = pPrev + (spec.cPseudo() ? 1 : 0);
             if (c > 1) {
                 // points: [previous, current, previous-2, ...]
-                int[] pi = new int[c];
+                double[] pi = new double[c];
                 double[] pt = new double[c];
                 NDArray[] pf = new NDArray[c];
-                pi[0] = indexes[i - 1];
+                pi[0] = positions[i - 1];
                 pt[0] = times[i - 1];
                 pf[0] = prevF[1];
                 pi[1] = iS;
                 pt[1] = s;
                 pf[1] = f;
                 for (int q = 2; q < c; q++) {
-                    pi[q] = indexes[i - q];
+                    pi[q] = positions[i - q];
                     pt[q] = times[i - q];
                     pf[q] = prevF[q];
                 }
@@ -217,18 +252,18 @@ public final class DpmSolverV3Solver implements Solver {
 
         // predictor: from s to t
         int p = predictorOrder(spec.order(), n, steps, step.config().lowerOrderFinal());
-        int[] pi = new int[p];
+        double[] pi = new double[p];
         double[] pt = new double[p];
         NDArray[] pf = new NDArray[p];
         pi[0] = iS;
         pt[0] = s;
         pf[0] = f;
         for (int q = 1; q < p; q++) {
-            pi[q] = indexes[i - q];
+            pi[q] = positions[i - q];
             pt[q] = times[i - q];
             pf[q] = prevF[q];
         }
-        DpmSolverV3Update.Coefficients co = DpmSolverV3Update.compute(integrals, ns, pi, pt, indexes[i + 1],
+        DpmSolverV3Update.Coefficients co = DpmSolverV3Update.compute(integrals, ns, pi, pt, positions[i + 1],
                 times[i + 1], spec.pPseudo());
         return apply(co, xs, pf, m, dt);
     }

@@ -100,23 +100,26 @@ public final class DpmSolverV3Update {
     }
 
     /**
-     * The coefficients of an update from point 0 of ({@code indexes}, {@code times}) to ({@code iT}, {@code tT}).
+     * The coefficients of an update from point 0 of ({@code positions}, {@code times}) to ({@code uT}, {@code tT});
+     * positions are (fractional) grid indexes, see {@link EmsIntegrals#at(double)}.
      */
-    static Coefficients compute(EmsIntegrals ems, NoiseSchedule ns, int[] indexes, double[] times, int iT, double tT,
-                                boolean pseudo) {
-        int n = indexes.length - 1;
+    static Coefficients compute(EmsIntegrals ems, NoiseSchedule ns, double[] positions, double[] times, double uT,
+                                double tT, boolean pseudo) {
+        int n = positions.length - 1;
         int dim = ems.dim();
-        int iS = indexes[0];
+        double uS = positions[0];
         double alphaS = ns.alpha(times[0]);
         double alphaT = ns.alpha(tT);
-        double[] lS = ems.bigL(iS);
-        double[] lT = ems.bigL(iT);
-        double[] sS = ems.bigS(iS);
-        double[] iiS = ems.bigI(iS);
-        double[] iiT = ems.bigI(iT);
-        double[] bS = ems.bigB(iS);
-        double[] cS = ems.bigC(iS);
-        double[] cT = ems.bigC(iT);
+        EmsIntegrals.At atS = ems.at(uS);
+        EmsIntegrals.At atT = ems.at(uT);
+        double[] lS = atS.bigL();
+        double[] lT = atT.bigL();
+        double[] sS = atS.bigS();
+        double[] iiS = atS.bigI();
+        double[] iiT = atT.bigI();
+        double[] bS = atS.bigB();
+        double[] cS = atS.bigC();
+        double[] cT = atT.bigC();
         double[] a = new double[dim];
         double[][] f = new double[n + 1][dim];
         double[] constant = new double[dim];
@@ -140,8 +143,9 @@ public final class DpmSolverV3Update {
         double[][] p = new double[n + 1][];
         double[][] q = new double[n + 1][];
         for (int m = 1; m <= n; m++) {
-            double[] sM = ems.bigS(indexes[m]);
-            double[] bM = ems.bigB(indexes[m]);
+            EmsIntegrals.At atM = ems.at(positions[m]);
+            double[] sM = atM.bigS();
+            double[] bM = atM.bigB();
             p[m] = new double[dim];
             q[m] = new double[dim];
             for (int d = 0; d < dim; d++) {
@@ -150,7 +154,7 @@ public final class DpmSolverV3Update {
             }
         }
         for (int k = 1; k <= n; k++) {
-            double[] e = ems.expCoefficient(iS, iT, k);
+            double[] e = ems.expCoefficient(uS, uT, k);
             for (int d = 0; d < dim; d++) {
                 double ek = alphaT * expLsLt[d] * e[d];
                 f[0][d] -= ek * w[k - 1][0];
