@@ -120,6 +120,23 @@ final class EvaluateCommand implements Callable<Integer> {
             }
           }
           for (Path f : sets == null ? List.<Path>of() : sets) {
+              io.solvertune.tuning.publish.ConfigValues v3Values = v3Values(f);
+              if (v3Values != null) {
+                  // DPM-Solver-v3 config values (e.g. a learned grid from learn-timesteps --v3): scored on its grid
+                  io.solvertune.numerics.solver.SamplerConfig sc = v3Values.samplerConfig();
+                  Candidate c = new Candidate(f.getFileName() + ": " + sc.solver().label() + " " + sc.spacing().id(),
+                          sc.solver(), sc.spacing(), sc.lowerOrderFinal(), sc.denoiseToZero(), null, null);
+                  Evaluation.Scored s = Evaluation.evaluate(d, m.guidance(), targets, c, v3Values.nfe(), batch,
+                          m.dtype(), keep);
+                  results.add(s.result());
+                  if (keep > 0) {
+                      columns.add(s.firstSamples());
+                  }
+                  o.printf(Locale.ROOT, "| %s | %d | %d | %.6g | %.2g |%s%n", c.name(), v3Values.nfe(),
+                          s.result().seeds(), s.result().meanMse(), s.result().stdErr(),
+                          quantiles ? quantiles(s.perSeedMse()) : "");
+                  continue;
+              }
               io.solvertune.tuning.fit.CoefficientSet cs = readSet(f, m);
               Candidate tuned = new Candidate(f.getFileName() + ": " + TunedMethods.name(cs.method().name()
                       .toLowerCase(Locale.ROOT), cs), io.solvertune.tuning.fit.MethodCatalog.spec(cs), cs.spacing(), true,
@@ -155,6 +172,27 @@ final class EvaluateCommand implements Callable<Integer> {
             o.println("wrote " + json);
         }
         return 0;
+    }
+
+    /** The DPM-Solver-v3 config values in {@code f}, or null if it holds something else. */
+    private static io.solvertune.tuning.publish.ConfigValues v3Values(Path f) throws java.io.IOException {
+        if (!Files.isRegularFile(f)) {
+            return null;
+        }
+        com.fasterxml.jackson.databind.JsonNode n;
+        try {
+            n = io.solvertune.tuning.Json.MAPPER.readTree(f.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return null;
+        }
+        if (n == null || !io.solvertune.tuning.publish.ConfigValues.DPMSOLVER_V3.equals(n.path("type").asText())) {
+            return null;
+        }
+        try {
+            return io.solvertune.tuning.publish.ConfigValues.parse(n);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--set: " + f + ": " + e.getMessage());
+        }
     }
 
     private static io.solvertune.tuning.fit.CoefficientSet readSet(Path f, ModelOptions.Loaded m) throws java.io.IOException {

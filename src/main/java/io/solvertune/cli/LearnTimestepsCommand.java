@@ -2,6 +2,7 @@ package io.solvertune.cli;
 
 import io.solvertune.numerics.model.Denoiser;
 import io.solvertune.numerics.schedule.TimestepSpacing;
+import io.solvertune.numerics.solver.v3.DpmSolverV3;
 import io.solvertune.tuning.Json;
 import io.solvertune.tuning.Progress;
 import io.solvertune.tuning.eval.BaselineSweep;
@@ -97,6 +98,13 @@ final class LearnTimestepsCommand implements Callable<Integer> {
             completionCandidates = MethodCatalog.Names.class)
     List<String> methods = new ArrayList<>();
 
+    @CommandLine.Option(names = "--v3", paramLabel = "EMS_DIR", description = "also learn DPM-Solver-v3's grid with "
+            + "these statistics: per NFE its best snapped setting (of `sweep --v3`, time_uniform or logSNR, chosen on "
+            + "the selection rows) is a further variant whose times move off the statistics grid (interpolated "
+            + "statistics); its learned grid is scored on the held-out seeds and written as dpmsolver-v3 config "
+            + "values (timesteps-v3-nfe<n>.json)")
+    Path v3;
+
     @CommandLine.Option(names = "--seed", defaultValue = "0", description = "CMA-ES seed (default ${DEFAULT-VALUE})")
     long seed;
 
@@ -149,6 +157,8 @@ final class LearnTimestepsCommand implements Callable<Integer> {
             e.flush();
         };
         ModelOptions.Loaded m = model.load();
+        io.solvertune.numerics.coeff.EmpiricalModelStatistics v3Ems = v3 == null ? null
+                : io.solvertune.numerics.coeff.EmsNpz.read(v3);
         TrajectorySet tr = TrajectorySet.open(sets.train);
         TrajectorySet ho = TrajectorySet.open(sets.heldout);
         boolean sameSet = java.util.Arrays.equals(ho.seeds(), tr.seeds());
@@ -241,6 +251,22 @@ final class LearnTimestepsCommand implements Callable<Integer> {
                         vs.add(LearnedTimesteps.Variant.of(c));
                     }
                 }
+                BaselineSweep.Choice v3Snapped = null;
+                if (v3Ems != null) {
+                    v3Snapped = v3Snapped(d, m, selT, hoT, v3Ems, nfe, prog);
+                    o.printf(Locale.ROOT, "| %d | dpmsolver-v3 (snapped) | %s | %s | %.4g | %.4g | | | %.4g | %s |%s%n",
+                            nfe, v3Snapped.best().name(), stats(v3Snapped.heldOut()), v3Snapped.heldOut().median(),
+                            v3Snapped.heldOut().p99(), bl.heldOut().meanMse(), verdict(v3Snapped.heldOut(),
+                            bl.heldOut()), reference == null ? "" : " " + verdict(v3Snapped.heldOut(), reference) + " |");
+                    rows.removeIf(r -> V3_SNAPPED.equals(r.get("method")) && Integer.valueOf(nfe).equals(r.get("nfe")));
+                    Map<String, Object> vr = row(V3_SNAPPED, nfe, v3Snapped.best().name(), v3Snapped.heldOut(), null,
+                            reference);
+                    vr.put("grid", v3Times(d, v3Snapped.best(), nfe));
+                    vr.put("vsBaseline", verdict(v3Snapped.heldOut(), bl.heldOut()));
+                    rows.add(vr);
+                    vs.add(LearnedTimesteps.Variant.dpmSolverV3((DpmSolverV3) v3Snapped.best().solver(),
+                            v3Snapped.best().spacing(), d.schedule(), fitT.tStart(), fitT.tEnd(), nfe));
+                }
                 String file = LearnedTimesteps.METHOD + "-nfe" + nfe + ".json";
                 if (!(resume && Files.isRegularFile(out.resolve(file)))) {
                     LearnedTimesteps.Outcome r = LearnedTimesteps.run(ctx, fitT, selT, hoT, nfe, vs, bl, settings);
@@ -248,7 +274,8 @@ final class LearnTimestepsCommand implements Callable<Integer> {
                         o.printf(Locale.ROOT, "| %d | timesteps | (no variant: %s) | | | | | | | |%n", nfe,
                                 String.join("; ", r.failures()));
                     } else {
-                        Files.writeString(out.resolve(file), r.chosen().toJson());
+                        Files.writeString(out.resolve(file), r.chosen().base() instanceof DpmSolverV3
+                                ? v3Values(r.chosen()) : r.chosen().toJson());
                         Map<String, Object> row = row(LearnedTimesteps.METHOD, nfe, LearnedTimesteps.name(r.chosen()),
                                 r.heldOut(), r.base(), reference);
                         row.put("file", file);
@@ -283,6 +310,33 @@ final class LearnTimestepsCommand implements Callable<Integer> {
                         rows.add(row);
                         print(o, nfe, LearnedTimesteps.METHOD, LearnedTimesteps.name(r.chosen()), r.heldOut(), r.base(),
                                 bl.heldOut(), reference);
+                    }
+                    for (LearnedTimesteps.Learned l : r.learned()) {
+                        if (v3Snapped == null || !(l.variant().solver() instanceof DpmSolverV3)) {
+                            continue;
+                        }
+                        // v3's learned grid on the held-out seeds, whether chosen or not, against the snapped v3
+                        CoefficientSet ls = LearnedTimesteps.set(ctx, l, true);
+                        Evaluation.Result lh = Evaluation.evaluate(d, m.guidance(), hoT, LearnedTimesteps.candidate(ls),
+                                nfe, batch, m.dtype(), 0).result();
+                        String vf = V3_LEARNED + "-nfe" + nfe + ".json";
+                        Files.writeString(out.resolve(vf), v3Values(ls));
+                        Map<String, Object> vr = row(V3_LEARNED, nfe, LearnedTimesteps.name(ls), lh, v3Snapped.heldOut(),
+                                reference);
+                        vr.put("file", vf);
+                        vr.put("grid", ls.times());
+                        vr.put("startGrid", l.startGrid());
+                        vr.put("fitMse", l.result().loss());
+                        vr.put("startFitMse", l.result().startLosses());
+                        vr.put("evaluations", l.result().evaluations());
+                        vr.put("seconds", l.result().seconds());
+                        vr.put("baseline", bl.best().name());
+                        vr.put("vsBaseline", verdict(lh, bl.heldOut()));
+                        vr.put("baselineZ", lh.pairedZ(bl.heldOut()));
+                        rows.removeIf(x -> V3_LEARNED.equals(x.get("method")) && Integer.valueOf(nfe).equals(x.get("nfe")));
+                        rows.add(vr);
+                        print(o, nfe, V3_LEARNED, LearnedTimesteps.name(ls), lh, v3Snapped.heldOut(), bl.heldOut(),
+                                reference);
                     }
                     write(sum, summary, rows);
                 }
@@ -325,6 +379,45 @@ final class LearnTimestepsCommand implements Callable<Integer> {
         write(sum, summary, rows);
         o.println("wrote " + sum);
         return 0;
+    }
+
+    /** Summary method of the snapped DPM-Solver-v3 row. */
+    static final String V3_SNAPPED = "dpmsolver-v3";
+    /** Summary method (and file prefix) of DPM-Solver-v3 on its learned grid. */
+    static final String V3_LEARNED = LearnedTimesteps.METHOD + "-v3";
+
+    /** The best snapped DPM-Solver-v3 setting at {@code nfe} (as {@code sweep --v3}), chosen on the selection rows. */
+    private BaselineSweep.Choice v3Snapped(Denoiser d, ModelOptions.Loaded m, Evaluation.Targets selT,
+                                           Evaluation.Targets hoT,
+                                           io.solvertune.numerics.coeff.EmpiricalModelStatistics ems, int nfe,
+                                           Progress prog) {
+        List<Candidate> cands = new ArrayList<>();
+        for (DpmSolverV3 spec : SweepCommand.v3Variants(ems)) {
+            for (String sp : List.of("time_uniform", "logSNR")) {
+                cands.add(new Candidate(spec.label() + " " + sp, spec, TimestepSpacing.named(sp, 7.0), true, false,
+                        ems.tStart(), ems.tEnd()));
+            }
+        }
+        return BaselineSweep.run(d, m.guidance(), selT, hoT, cands, new int[] {nfe}, batch, m.dtype(), prog).get(0);
+    }
+
+    /** The times a candidate runs on at {@code nfe}. */
+    private static double[] v3Times(Denoiser d, Candidate c, int nfe) {
+        io.solvertune.numerics.solver.SamplerConfig cfg = new io.solvertune.numerics.solver.SamplerConfig(c.solver(),
+                c.spacing(), c.stepsFor(nfe), c.tStart(), c.tEnd(), c.lowerOrderFinal(), c.denoiseToZero());
+        return c.solver().create().grid(d.schedule(), cfg, c.tStart(), c.tEnd());
+    }
+
+    /**
+     * A timesteps set on DPM-Solver-v3 as config values (statistics, solver settings, grid): what {@code evaluate
+     * --set} scores and the service publishes; a coefficient set's JSON has no room for the statistics.
+     */
+    private static String v3Values(CoefficientSet set) throws java.io.IOException {
+        DpmSolverV3 spec = (DpmSolverV3) set.base();
+        double[] t = set.times();
+        return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(
+                io.solvertune.tuning.publish.ConfigValues.ofDpmSolverV3(spec, set.spacing(), t.length - 1, true, false,
+                        t).toJson());
     }
 
     private static void print(PrintWriter o, int nfe, String method, String name, Evaluation.Result held,

@@ -54,6 +54,11 @@ final class OfficialRules {
                     + "this config is " + s.describe() + ".");
         }
         DpmSolverV3 spec = (DpmSolverV3) s.run().solver();
+        if (spec.positions() == DpmSolverV3.Positions.INTERPOLATED) {
+            return refused(ExportFormat.DPMSOLVER_V3, "this config samples at learned times off the statistics grid "
+                    + "with interpolated statistics; the official DPM_Solver_v3 snaps every time to its grid and "
+                    + "takes no custom times.");
+        }
         EmpiricalModelStatistics ems = spec.ems();
         NoiseSchedule ns = s.schedule();
         String schedule;

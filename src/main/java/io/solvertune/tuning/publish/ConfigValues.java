@@ -233,6 +233,10 @@ public sealed interface ConfigValues {
             o.put("cPseudo", spec.cPseudo());
             o.put("half", spec.half());
             o.put("degenerated", spec.degenerated());
+            if (spec.positions() == io.solvertune.numerics.solver.v3.DpmSolverV3.Positions.INTERPOLATED) {
+                // off-grid (learned) times with interpolated statistics; snapped configs keep their old form
+                o.put("positions", "interpolated");
+            }
             if (spec.explicitIndexes() != null) {
                 ArrayNode idx = o.putArray("explicitIndexes");
                 Arrays.stream(spec.explicitIndexes()).forEach(idx::add);
@@ -270,7 +274,7 @@ public sealed interface ConfigValues {
     }
 
     /** DPM-Solver-v3 with the statistics in {@code spec}. */
-    static ConfigValues ofDpmSolverV3(io.solvertune.numerics.solver.v3.DpmSolverV3 spec, TimestepSpacing spacing, int steps,
+    public static ConfigValues ofDpmSolverV3(io.solvertune.numerics.solver.v3.DpmSolverV3 spec, TimestepSpacing spacing, int steps,
                                       boolean lowerOrderFinal, boolean denoiseToZero, double[] times) {
         return new DpmSolverV3(spec, spacing, steps, lowerOrderFinal, denoiseToZero, times);
     }
@@ -301,7 +305,7 @@ public sealed interface ConfigValues {
             }
             case DPMSOLVER_V3 -> {
                 only(v, Set.of("type", "order", "pPseudo", "useCorrector", "cPseudo", "half", "degenerated",
-                        "explicitIndexes", "spacing", "steps", "lowerOrderFinal", "denoiseToZero", "times", "ems"));
+                        "explicitIndexes", "spacing", "steps", "lowerOrderFinal", "denoiseToZero", "times", "ems", "positions"));
                 JsonNode e = v.get("ems");
                 if (e == null || !e.isObject()) {
                     throw new IllegalArgumentException("values.ems: required ({metadata, l, s, b})");
@@ -319,7 +323,7 @@ public sealed interface ConfigValues {
                 io.solvertune.numerics.solver.v3.DpmSolverV3 spec = new io.solvertune.numerics.solver.v3.DpmSolverV3(ems, intOf(v, "order"),
                         v.path("pPseudo").asBoolean(false), v.path("useCorrector").asBoolean(true),
                         v.path("cPseudo").asBoolean(false), v.path("half").asBoolean(false),
-                        v.path("degenerated").asBoolean(false), idx);
+                        v.path("degenerated").asBoolean(false), idx, positions(v));
                 return new DpmSolverV3(spec, read(v.get("spacing"), TimestepSpacing.class, "values.spacing"),
                         intOf(v, "steps"), v.path("lowerOrderFinal").asBoolean(true),
                         v.path("denoiseToZero").asBoolean(false), doublesOf(v.get("times"), "values.times"));
@@ -327,6 +331,20 @@ public sealed interface ConfigValues {
             default -> throw new IllegalArgumentException("values.type: expected " + COEFFICIENTS + ", " + BASELINE
                     + " or " + DPMSOLVER_V3 + ", got '" + type + "'");
         }
+    }
+
+    /** {@code values.positions}: absent or "snapped" (the official sampler), or "interpolated". */
+    private static io.solvertune.numerics.solver.v3.DpmSolverV3.Positions positions(JsonNode v) {
+        JsonNode p = v.get("positions");
+        if (p == null || p.isNull()) {
+            return io.solvertune.numerics.solver.v3.DpmSolverV3.Positions.SNAPPED;
+        }
+        return switch (p.isTextual() ? p.asText() : "") {
+            case "snapped" -> io.solvertune.numerics.solver.v3.DpmSolverV3.Positions.SNAPPED;
+            case "interpolated" -> io.solvertune.numerics.solver.v3.DpmSolverV3.Positions.INTERPOLATED;
+            default -> throw new IllegalArgumentException("values.positions: expected \"snapped\" or "
+                    + "\"interpolated\", got " + p);
+        };
     }
 
     private static void only(JsonNode v, Set<String> known) {

@@ -1,7 +1,9 @@
 package io.solvertune.tuning.fit.timesteps;
 
+import io.solvertune.numerics.schedule.NoiseSchedule;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.SolverSpec;
+import io.solvertune.numerics.solver.v3.DpmSolverV3;
 import io.solvertune.tuning.Progress;
 import io.solvertune.tuning.eval.BaselineSweep;
 import io.solvertune.tuning.eval.Candidate;
@@ -63,6 +65,34 @@ public final class LearnedTimesteps {
         public Variant {
             Objects.requireNonNull(solver, "timesteps variant: solver is required");
             Objects.requireNonNull(spacing, "timesteps variant: spacing is required");
+        }
+
+        /**
+         * DPM-Solver-v3 ({@code snapped}, the official sampler on {@code spacing}) as a variant whose grid can move
+         * off the statistics grid: the solver with {@link DpmSolverV3.Positions#INTERPOLATED} positions, starting from
+         * the times {@code snapped} runs at {@code nfe} (its spacing snapped to the statistics grid; the ends are
+         * {@code tStart, tEnd} exactly, which must be the statistics' range). On that start grid the variant samples
+         * as {@code snapped} does (same grid positions), so its untuned grid is the snapped v3.
+         */
+        public static Variant dpmSolverV3(DpmSolverV3 snapped, TimestepSpacing spacing, NoiseSchedule schedule,
+                                          double tStart, double tEnd, int nfe) {
+            if (snapped.positions() != DpmSolverV3.Positions.SNAPPED) {
+                throw new IllegalArgumentException("timesteps variant: start from the snapped DPM-Solver-v3");
+            }
+            double eps = 1e-9;
+            if (Math.abs(snapped.ems().tStart() - tStart) > eps * tStart
+                    || Math.abs(snapped.ems().tEnd() - tEnd) > eps * tEnd) {
+                throw new IllegalArgumentException("timesteps variant: the DPM-Solver-v3 statistics cover t in ["
+                        + snapped.ems().tEnd() + ", " + snapped.ems().tStart() + "], the teacher runs on [" + tEnd
+                        + ", " + tStart + "]");
+            }
+            double[] t = snapped.create().grid(schedule, new io.solvertune.numerics.solver.SamplerConfig(snapped,
+                    spacing, nfe, snapped.ems().tStart(), snapped.ems().tEnd(), true, false), snapped.ems().tStart(),
+                    snapped.ems().tEnd());
+            t[0] = tStart;
+            t[t.length - 1] = tEnd;
+            return new Variant(snapped.withPositions(DpmSolverV3.Positions.INTERPOLATED),
+                    new TimestepSpacing.Explicit(t));
         }
 
         /** The variant of an untuned candidate (the best baseline). */
@@ -254,7 +284,7 @@ public final class LearnedTimesteps {
     }
 
     /** The set of a learned grid ({@code learnedGrid}) or of the variant's untuned grid. */
-    static CoefficientSet set(FitContext ctx, Learned l, boolean learnedGrid) {
+    public static CoefficientSet set(FitContext ctx, Learned l, boolean learnedGrid) {
         TimestepOptimizer.Result r = l.result();
         double[] grid = learnedGrid ? r.grid() : l.startGrid();
         int steps = grid.length - 1;
