@@ -119,6 +119,46 @@ class ConfigExportsTest {
     }
 
     /**
+     * DPM-Solver-v3 on a learned grid (interpolated statistics): the values carry the positions and the exact times
+     * and round-trip to the same run; the json export keeps them; the official export refuses (its sampler snaps
+     * every time to the statistics grid), as do the stock consumers (no DPM-Solver-v3).
+     */
+    @Test
+    void dpmSolverV3OnALearnedGridRoundTripsAndTheOfficialExportRefuses() throws IOException {
+        EmpiricalModelStatistics ems = ems(12, 4);
+        DpmSolverV3 spec = new DpmSolverV3(ems, 2, false, true, true, false, false, null,
+                DpmSolverV3.Positions.INTERPOLATED);
+        double[] snapped = EvaluationPlan.of(new SamplerConfig(spec.withPositions(DpmSolverV3.Positions.SNAPPED),
+                new TimestepSpacing.TimeUniform(), 5, ems.tStart(), ems.tEnd(), true, false), SD).grid();
+        double[] learned = snapped.clone();
+        learned[2] = 0.5 * (snapped[1] + snapped[2]);   // off the statistics grid
+        TimestepSpacing sp = new TimestepSpacing.Explicit(learned);
+        ConfigValues v = ConfigValues.ofDpmSolverV3(spec, sp, 5, true, false, learned);
+        JsonNode json = v.toJson();
+        assertEquals("interpolated", json.get("positions").asText());
+        assertFalse(ConfigValues.ofDpmSolverV3(spec.withPositions(DpmSolverV3.Positions.SNAPPED),
+                new TimestepSpacing.TimeUniform(), 5, true, false, snapped).toJson().has("positions"),
+                "snapped values keep their old form");
+        ConfigValues back = ConfigValues.parse(json);
+        assertEquals(v.samplerConfig(), back.samplerConfig());
+        assertArrayEquals(learned, EvaluationPlan.of(back.samplerConfig(), SD).grid(), 0.0, "the learned times");
+        ObjectNode bad = json.deepCopy();
+        bad.put("positions", "nearest");
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> ConfigValues.parse(bad));
+        assertTrue(ex.getMessage().startsWith("values.positions:"), ex.getMessage());
+
+        JsonNode exported = JSON.readTree(export(ExportFormat.JSON, v, SD_SPEC).body());
+        assertEquals("interpolated", exported.path("values").path("positions").asText(), exported.toString());
+        ConfigExports.NotApplicable e = assertThrows(ConfigExports.NotApplicable.class,
+                () -> export(ExportFormat.DPMSOLVER_V3, v, SD_SPEC));
+        assertTrue(e.getMessage().contains("interpolated statistics") && e.getMessage().contains("snaps"),
+                e.getMessage());
+        for (ExportFormat f : List.of(ExportFormat.DIFFUSERS, ExportFormat.K_DIFFUSION, ExportFormat.COMFYUI)) {
+            assertThrows(ConfigExports.NotApplicable.class, () -> export(f, v, SD_SPEC), f.id());
+        }
+    }
+
+    /**
      * The official constructor broadcasts its lambda grid {@code ts[:, None, None, None]} ([K+1, 1, 1, 1]) against
      * the statistics (weighted_cumsumexp_trapezoid) and multiplies {@code l[index]} with samples; for those to be
      * elementwise the statistics must come out of the broadcast unchanged and {@code l[index]} must broadcast to
