@@ -75,9 +75,35 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
 
     /** The trainer's settings (the table's inference mode is chosen per NFE, not by the trainer). */
     public TrainerSettings settings() {
+        return settings(DEFAULT_RHO);
+    }
+
+    /** The exponent of the Karras and power-time spacings when none is given. */
+    public static final double DEFAULT_RHO = 7.0;
+
+    /** {@link #settings()} with {@code rho} the exponent of a Karras or power-time spacing. */
+    public TrainerSettings settings(double rho) {
         return new TrainerSettings(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe, iterations,
                 noises, group, ppoEpochs, clip, entropy, learningRate, maxGradNorm, advantageScale, seed,
-                TimestepSpacing.named(spacing, 7.0), Policy.Inference.EXPECTED, checkpointEvery);
+                TimestepSpacing.named(spacing, rho), Policy.Inference.EXPECTED, checkpointEvery);
+    }
+
+    /**
+     * The settings the {@code train-consistency} command was given, read as a job's {@code consistency} object (the
+     * same names, defaults, bounds and messages): {@code given} holds only the options the user set, by field name.
+     *
+     * @param nfe       the NFEs the command materialises
+     * @param rows      the training rows there are (the largest {@code trainRows})
+     * @throws InvalidSpecException naming every bad field (bare field names: {@code group}, {@code learningRate})
+     */
+    public static ConsistencyTraining of(com.fasterxml.jackson.databind.JsonNode given, List<Integer> nfe, int rows) {
+        TuningJobSpec.Errors err = new TuningJobSpec.Errors();
+        ConsistencyTraining t = parse(new TuningJobSpec.Obj(given, "", err), nfe, TuningJobSpec.ALL_SPACINGS, rows,
+                rows);
+        if (!err.isEmpty()) {
+            throw err.exception();
+        }
+        return t;
     }
 
     /**
