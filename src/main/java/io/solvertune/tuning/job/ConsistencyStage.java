@@ -34,7 +34,8 @@ import java.util.stream.Stream;
 
 /**
  * ConsistencySolver in the pipeline: the coefficient network trained by RL ({@link ConsistencyTrainer}) on training
- * rows {@code [0, trainRows)} against the training teacher's final states; its table materialised at every job NFE
+ * rows {@code [trainFrom, trainFrom + trainRows)} (a job: from 0) against the training teacher's final states (the
+ * {@code train-consistency} command may ask for an ablation instead: the direct gradient, or CMA-ES per NFE); its table materialised at every job NFE
  * (the inference mode chosen on the selection rows where there is a choice); each table validated on the held-out
  * seeds against its own base (the form's neutral solver on the same grid) and against the baseline stage's best
  * untuned solver, paired, at two standard errors, with mean ± s.e., median and p99 of the per-seed MSE.

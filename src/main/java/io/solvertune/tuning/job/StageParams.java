@@ -7,6 +7,7 @@ import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.tuning.Json;
 import io.solvertune.tuning.MethodId;
+import io.solvertune.tuning.eval.SpacingName;
 import io.solvertune.tuning.teacher.TeacherSettings;
 import java.util.List;
 
@@ -76,9 +77,9 @@ final class StageParams {
     /** Rows and stages every evaluation stage of one guidance scale works from. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Eval(double guidance, Integer classLabel, String train, String heldOut, int selectFrom, int selectTo,
-                List<Integer> nfe, List<String> spacings, int batch, List<KnownBaseline> known) {
+                List<Integer> nfe, List<SpacingName> spacings, int batch, List<KnownBaseline> known) {
         Eval(double guidance, Integer classLabel, String train, String heldOut, int selectFrom, int selectTo,
-             List<Integer> nfe, List<String> spacings, int batch) {
+             List<Integer> nfe, List<SpacingName> spacings, int batch) {
             this(guidance, classLabel, train, heldOut, selectFrom, selectTo, nfe, spacings, batch, null);
         }
 
