@@ -134,4 +134,31 @@ class TrainConsistencyCommandTest {
         assertEquals(0, third.code(), third.err());
         assertTrue(third.out().contains("trained (rl) in (checkpoint)"), third.out());
     }
+
+    /** The ablations run through the same stage: their sets are written, validated and named after the trainer. */
+    @Test
+    void theAblationsRunThroughTheStage() throws Exception {
+        String train = dir.resolve("train").toString();
+        String held = dir.resolve("held").toString();
+        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
+                "--seeds", "0:24", "--steps", "100", "--record-every", "100", "--out", train).code());
+        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
+                "--seeds", "1000:16", "--steps", "100", "--record-every", "100", "--out", held).code());
+        for (String[] t : new String[][] {{"DIRECT", "--iterations", "2"}, {"CMAES", "--cmaes-evaluations", "10"}}) {
+            Path out = dir.resolve(t[0]);
+            SampleCommandTest.Result r = SampleCommandTest.cli("train-consistency", "--preset", "gmm-sd-d32",
+                    "--per-seed-class", "--guidance", "2", "--train", train, "--heldout", held, "--train-rows", "0:8",
+                    "--select", "8:16", "--nfe", "5", "--trainer", t[0], t[1], t[2], "--noises", "2", "--group", "4",
+                    "--hidden", "8", "--out", out.toString());
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("| 5 | expected |"), r.out());
+            String name = t[0].toLowerCase(java.util.Locale.ROOT);
+            CoefficientSet cs = CoefficientSet.fromJson(Files.readString(out.resolve("consistency-" + name
+                    + "-nfe5.json")));
+            assertEquals(CoefficientSet.Method.CONSISTENCY, cs.method());
+            assertEquals(16, cs.validation().seeds());
+            assertTrue(Files.readString(out.resolve("summary-" + name + ".json")).contains("\"trainer\" : \""
+                    + name + "\""));
+        }
+    }
 }
