@@ -220,8 +220,11 @@ final class FitCommand implements Callable<Integer> {
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** The baseline choices of an earlier fit's summary.json (its "baseline" list), by NFE; none without a file. */
-    private static Map<Integer, CommandPlans.KnownBaseline> known(Path stored) throws java.io.IOException {
+    /**
+     * The baseline choices of an earlier fit's summary.json (its "baseline" list), by NFE; none without a file (also
+     * {@code train-consistency --baseline}).
+     */
+    static Map<Integer, CommandPlans.KnownBaseline> known(Path stored) throws java.io.IOException {
         Map<Integer, CommandPlans.KnownBaseline> kept = new java.util.HashMap<>();
         if (stored == null) {
             return kept;

@@ -1,38 +1,47 @@
 package io.solvertune.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.solvertune.numerics.model.Denoiser;
-import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.consistency.Consistency;
 import io.solvertune.tuning.Json;
-import io.solvertune.tuning.eval.BaselineSweep;
-import io.solvertune.tuning.eval.Candidate;
-import io.solvertune.tuning.eval.Evaluation;
 import io.solvertune.tuning.fit.CoefficientSet;
-import io.solvertune.tuning.fit.FitContext;
-import io.solvertune.tuning.fit.TunedMethods;
-import io.solvertune.tuning.fit.consistency.ClassifierReward;
 import io.solvertune.tuning.fit.consistency.ConsistencyAblations;
-import io.solvertune.tuning.fit.consistency.ConsistencyTrainer;
-import io.solvertune.tuning.fit.consistency.Policy;
 import io.solvertune.tuning.fit.consistency.TrainerSettings;
+import io.solvertune.tuning.job.CommandPlans;
+import io.solvertune.tuning.job.ConsistencyTraining;
+import io.solvertune.tuning.job.InvalidSpecException;
+import io.solvertune.tuning.job.LocalJobRunner;
+import io.solvertune.tuning.job.PlannedStage;
+import io.solvertune.tuning.job.StageKind;
 import io.solvertune.tuning.teacher.TrajectorySet;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 
 /**
  * {@code solvertune train-consistency}: trains ConsistencySolver's coefficients (RL on DJL by default; the ablations
  * {@code --trainer direct} and {@code --trainer cmaes}), materialises the table at every {@code --nfe}, and validates it
  * on the held-out seeds against its own base (DDIM) and the best untuned baseline (paired, two standard errors), with
- * the mean ± s.e., median and p99 of the per-seed MSE. Resumable: the training state is checkpointed and a rerun with the
- * same settings continues it.
+ * the mean ± s.e., median and p99 of the per-seed MSE.
+ *
+ * <p>An adapter over the pipeline's stages ({@link CommandPlans#consistency}): a {@code baseline} stage and a
+ * {@code train-consistency} stage ({@code consistency-<trainer>/}) under {@code --out}, run by {@link LocalJobRunner}
+ * as {@code run-job} runs them, so the checkpoints (the stage's record, the trainer's state every
+ * {@code --checkpoint-every} iterations) and files are the stages'. A rerun with the same settings reuses or continues
+ * them. The trainer options are read as a job's {@code consistency} object ({@link ConsistencyTraining#of}): the same
+ * defaults, bounds and messages. The sets are linked into {@code --out} as {@code consistency-<trainer>-nfe<n>.json},
+ * beside {@code summary-<trainer>.json}.
  */
 @CommandLine.Command(name = "train-consistency", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train ConsistencySolver (RL on DJL), write its per-NFE tables validated on held-out seeds.")
@@ -67,50 +76,53 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             + "gradient through the unrolled solver), CMAES (ablation: CMA-ES on each NFE's table) (default ${DEFAULT-VALUE})")
     ConsistencyAblations.Trainer trainer;
 
-    @CommandLine.Option(names = "--form", defaultValue = "NOISE", description = "NOISE (reference), DATA, FLOW_VELOCITY")
+    // The trainer's settings: read as a job's `consistency` object (ConsistencyTraining.of), which owns their
+    // defaults, bounds and messages; an option left out is the job's default (TrainerSettings.defaults).
+    @CommandLine.Option(names = "--form", description = "NOISE (reference, default), DATA, FLOW_VELOCITY")
     Consistency.Form form;
-    @CommandLine.Option(names = "--order", defaultValue = "4")
-    int order;
-    @CommandLine.Option(names = "--policy", defaultValue = "GAUSSIAN", description = "GAUSSIAN or CATEGORICAL")
+    @CommandLine.Option(names = "--order", description = "outputs combined at most, 2..4 (default 4)")
+    Integer order;
+    @CommandLine.Option(names = "--policy", description = "GAUSSIAN (default) or CATEGORICAL")
     TrainerSettings.PolicyKind policy;
-    @CommandLine.Option(names = "--bins", defaultValue = "11")
-    int bins;
-    @CommandLine.Option(names = "--init-std", defaultValue = "0.1")
-    double initStd;
-    @CommandLine.Option(names = "--hidden", defaultValue = "64")
-    int hidden;
+    @CommandLine.Option(names = "--bins", description = "categorical: values per coefficient (default 11)")
+    Integer bins;
+    @CommandLine.Option(names = "--init-std", description = "Gaussian: initial standard deviation (default 0.1)")
+    Double initStd;
+    @CommandLine.Option(names = "--hidden", description = "width of the hidden layers (default 64)")
+    Integer hidden;
     @CommandLine.Option(names = "--nfe-input", description = "the network also sees NFE / max-nfe")
     boolean nfeInput;
-    @CommandLine.Option(names = "--min-nfe", defaultValue = "4")
-    int minNfe;
-    @CommandLine.Option(names = "--max-nfe", defaultValue = "10")
-    int maxNfe;
-    @CommandLine.Option(names = "--iterations", defaultValue = "200")
-    int iterations;
-    @CommandLine.Option(names = "--noises", defaultValue = "4", description = "training noises per iteration")
-    int noises;
-    @CommandLine.Option(names = "--group", defaultValue = "16", description = "rollouts per noise (GRPO group)")
-    int group;
-    @CommandLine.Option(names = "--ppo-epochs", defaultValue = "1")
-    int ppoEpochs;
-    @CommandLine.Option(names = "--clip", defaultValue = "0.2")
-    double clip;
-    @CommandLine.Option(names = "--entropy", defaultValue = "0.01")
-    double entropy;
-    @CommandLine.Option(names = "--lr", defaultValue = "3e-3")
-    double lr;
-    @CommandLine.Option(names = "--max-grad-norm", defaultValue = "1.0")
-    double maxGradNorm;
-    @CommandLine.Option(names = "--advantage-scale", defaultValue = "10")
-    double advantageScale;
-    @CommandLine.Option(names = "--seed", defaultValue = "0")
-    long seed;
-    @CommandLine.Option(names = "--spacing", defaultValue = "time_uniform")
+    @CommandLine.Option(names = "--min-nfe", description = "smallest NFE trained (default min(4, smallest --nfe))")
+    Integer minNfe;
+    @CommandLine.Option(names = "--max-nfe", description = "largest NFE trained (default max(10, largest --nfe))")
+    Integer maxNfe;
+    @CommandLine.Option(names = "--iterations", description = "training iterations (default 200)")
+    Integer iterations;
+    @CommandLine.Option(names = "--noises", description = "training noises per iteration (default 4)")
+    Integer noises;
+    @CommandLine.Option(names = "--group", description = "rollouts per noise, the GRPO group (default 16)")
+    Integer group;
+    @CommandLine.Option(names = "--ppo-epochs", description = "policy updates per batch (default 1)")
+    Integer ppoEpochs;
+    @CommandLine.Option(names = "--clip", description = "PPO clip range (default 0.2)")
+    Double clip;
+    @CommandLine.Option(names = "--entropy", description = "entropy bonus (default 0.01)")
+    Double entropy;
+    @CommandLine.Option(names = "--lr", description = "Adam learning rate (default 3e-3)")
+    Double lr;
+    @CommandLine.Option(names = "--max-grad-norm", description = "gradient-norm clip (default 1)")
+    Double maxGradNorm;
+    @CommandLine.Option(names = "--advantage-scale", description = "factor on the advantages (default 10)")
+    Double advantageScale;
+    @CommandLine.Option(names = "--seed", description = "seed of the initialisation and draws (default 0)")
+    Long seed;
+    @CommandLine.Option(names = "--spacing", defaultValue = "time_uniform", description = "the grid trained and run "
+            + "on (default ${DEFAULT-VALUE}; a job's default is karras)")
     String spacing;
-    @CommandLine.Option(names = "--rho", defaultValue = "7.0")
+    @CommandLine.Option(names = "--rho", defaultValue = "7.0", description = "exponent of karras / time_power (default ${DEFAULT-VALUE})")
     double rho;
-    @CommandLine.Option(names = "--checkpoint-every", defaultValue = "10")
-    int checkpointEvery;
+    @CommandLine.Option(names = "--checkpoint-every", description = "iterations between training checkpoints (default 10)")
+    Integer checkpointEvery;
     @CommandLine.Option(names = "--cmaes-evaluations", defaultValue = "300", description = "CMAES: objective evaluations per NFE")
     int cmaesEvaluations;
 
@@ -135,16 +147,13 @@ final class TrainConsistencyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter o = cmd.commandLine().getOut();
         PrintWriter e = cmd.commandLine().getErr();
-        io.solvertune.tuning.Progress prog = !progress ? io.solvertune.tuning.Progress.NONE
-                : (stage, done, total, message) -> {
-                    if (stage.startsWith("consistency") || done == total) {
-                        e.printf(Locale.ROOT, "[%s %d/%d] %s%n", stage, done, total, message);
-                        e.flush();
-                    }
-                };
-        TrainerSettings st = new TrainerSettings(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe,
-                iterations, noises, group, ppoEpochs, clip, entropy, lr, maxGradNorm, advantageScale, seed,
-                TimestepSpacing.named(spacing, rho), Policy.Inference.EXPECTED, checkpointEvery);
+        for (int n : nfes) {
+            if (n < 1 || n > 50) {
+                throw new IllegalArgumentException("--nfe: must be in [1, 50], got " + n);
+            }
+        }
+        List<Integer> nfeList = Arrays.stream(nfes).boxed().toList();
+        ConsistencyTraining training = training(nfeList, trainRows.count());
         ModelOptions.Loaded m = model.load();
         TrajectorySet tr = TrajectorySet.open(sets.train);
         TrajectorySet ho = TrajectorySet.open(sets.heldout);
@@ -161,162 +170,199 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--select: rows " + sFrom + ".." + (sTo - 1) + " are empty or overlap "
                     + "--train-rows");
         }
-        for (int n : nfes) {
-            if (n < 1 || n > 50) {
-                throw new IllegalArgumentException("--nfe: must be in [1, 50], got " + n);
-            }
-        }
-        Evaluation.Targets trT = Evaluation.Targets.load(tr, from, to);
-        Evaluation.Targets selT = Evaluation.Targets.load(tr, sFrom, sTo);
-        Evaluation.Targets hoT = Evaluation.Targets.load(ho, 0, ho.size());
-        Files.createDirectories(out);
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("trainer", trainer.name().toLowerCase(Locale.ROOT));
-        summary.put("settings", st.asMap());
-        summary.put("trainRows", List.of(from, to));
-        summary.put("selectRows", List.of(sFrom, sTo));
-        summary.put("heldOutSeeds", ho.size());
+        String name = trainer.name().toLowerCase(Locale.ROOT);
+        Integer classLabel;
         try (Denoiser d = m.build()) {
-            CoefficientSet.Provenance prov = new CoefficientSet.Provenance(m.hash(), d.schedule().spec(), m.guidance(),
-                    tr.meta().teacher(), null, io.solvertune.numerics.CodeVersion.get(), null, null);
-            FitContext ctx = new FitContext(d, m.guidance(), trT.seeds(), trT.initial(), trT.sampleShape(),
-                    trT.tStart(), trT.tEnd(), m.dtype(), batch, prog, prov);
-            ConsistencyAblations.Trained trained;
-            try (io.solvertune.tuning.eval.TorchScriptClassifier cls = rewardClassifier == null ? null
-                    : new io.solvertune.tuning.eval.TorchScriptClassifier(rewardClassifier)) {
-                ClassifierReward reward = cls == null ? null : new ClassifierReward(cls, rewardClassifierWeight,
-                        "sha256:" + io.solvertune.tuning.Hashing.sha256(rewardClassifier));
-                if (reward != null) {
-                    summary.put("classifierReward", Map.of("file", rewardClassifier.toString(), "weight",
-                            rewardClassifierWeight, "features", "logits"));
-                }
-                trained = ConsistencyAblations.train(trainer, ctx, trT.fin(), st, nfes, cmaesEvaluations,
-                        out.resolve("checkpoint-" + trainer.name().toLowerCase(Locale.ROOT) + ".json"), reward);
-            }
-            o.printf(Locale.ROOT, "trained (%s) in %.1f s%n", trainer.name().toLowerCase(Locale.ROOT),
-                    trained.seconds());
-            summary.put("trainSeconds", trained.seconds());
-            summary.put("rewardCurve", trained.curve());
-            List<BaselineSweep.Choice> base = baselines(d, m, selT, hoT, prog);
-            List<Map<String, Object>> rows = new ArrayList<>();
-            o.printf(Locale.ROOT, "| NFE | inference | held-out MSE ± s.e. | median | p99 | DDIM-form base | vs base | "
-                    + "best baseline | its MSE ± s.e. | median | p99 | vs best | beats best? |%n"
-                    + "|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|%n");
-            for (int k = 0; k < nfes.length; k++) {
-                int nfe = nfes[k];
-                // inference mode: expected value vs argmax, chosen on the selection rows (equal for the Gaussian)
-                Policy.Inference inf = Policy.Inference.EXPECTED;
-                Map<String, Object> selection = new LinkedHashMap<>();
-                if (trainer == ConsistencyAblations.Trainer.RL && policy == TrainerSettings.PolicyKind.CATEGORICAL) {
-                    double best = Double.POSITIVE_INFINITY;
-                    for (Policy.Inference mode : Policy.Inference.values()) {
-                        CoefficientSet cs = trained.set(nfe, mode);
-                        double mse = Evaluation.evaluate(d, m.guidance(), selT, candidate(cs), nfe, batch, m.dtype(), 0)
-                                .result().meanMse();
-                        selection.put(mode.name().toLowerCase(Locale.ROOT), mse);
-                        if (mse < best) {
-                            best = mse;
-                            inf = mode;
-                        }
-                    }
-                }
-                CoefficientSet cs = trained.set(nfe, inf);
-                Evaluation.Scored t = Evaluation.evaluate(d, m.guidance(), hoT, candidate(cs), nfe, batch, m.dtype(), 0);
-                Evaluation.Scored b = Evaluation.evaluate(d, m.guidance(), hoT, TunedMethods.baseCandidate(cs), nfe,
-                        batch, m.dtype(), 0);
-                BaselineSweep.Choice bl = base.get(k);
-                CoefficientSet.Validation v = new CoefficientSet.Validation(t.result().seeds(), t.result().meanMse(),
-                        t.result().stdErr(), b.result().meanMse(), b.result().stdErr(),
-                        CoefficientSet.Verdict.of(t.result(), b.result()), bl.best().name(), bl.heldOut().meanMse(),
-                        CoefficientSet.Verdict.of(t.result(), bl.heldOut()));
-                cs = cs.withValidation(v);
-                String file = "consistency-" + trainer.name().toLowerCase(Locale.ROOT) + "-nfe" + nfe + ".json";
-                Files.writeString(out.resolve(file), cs.toJson());
-                double[] q = quantiles(t.perSeedMse());
-                double[] qb = quantiles(bl.heldOut().perSeed());
-                o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g | %.3g | %.3g | %.5g | %.3f %s | %s | %.5g ± %.2g | %.3g | "
-                                + "%.3g | %.3f ± %.3f | %s |%n", nfe, inf.name().toLowerCase(Locale.ROOT),
-                        t.result().meanMse(), t.result().stdErr(), q[0], q[1], b.result().meanMse(),
-                        t.result().meanMse() / b.result().meanMse(), t.result().verdict(b.result()), bl.best().name(),
-                        bl.heldOut().meanMse(), bl.heldOut().stdErr(), qb[0], qb[1],
-                        t.result().meanMse() / bl.heldOut().meanMse(),
-                        t.result().diffStdErr(bl.heldOut()) / bl.heldOut().meanMse(),
-                        t.result().verdict(bl.heldOut()));
-                o.flush();
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("nfe", nfe);
-                row.put("file", file);
-                row.put("inference", inf.name().toLowerCase(Locale.ROOT));
-                row.put("inferenceSelection", selection);
-                row.put("values", cs.values());
-                row.put("heldOutMse", t.result().meanMse());
-                row.put("heldOutStdErr", t.result().stdErr());
-                row.put("heldOutMedian", q[0]);
-                row.put("heldOutP99", q[1]);
-                row.put("baseMse", b.result().meanMse());
-                row.put("vsBase", v.vsBase());
-                row.put("baseline", bl.best().name());
-                row.put("baselineMse", bl.heldOut().meanMse());
-                row.put("baselineStdErr", bl.heldOut().stdErr());
-                row.put("baselineMedian", qb[0]);
-                row.put("baselineP99", qb[1]);
-                row.put("pairedDiffStdErr", t.result().diffStdErr(bl.heldOut()));
-                row.put("vsBaseline", v.vsBaseline());
-                rows.add(row);
-                summary.put("results", rows);
-                Files.writeString(out.resolve("summary-" + trainer.name().toLowerCase(Locale.ROOT) + ".json"),
-                        Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
-            }
+            classLabel = CommandPlans.classLabel(m.guidance(), d.numClasses());
         }
+        List<PlannedStage> plan = CommandPlans.consistency(new CommandPlans.Consistency("consistency-" + name,
+                m.guidance().scale(), classLabel, training, from, sFrom, sTo, nfeList, batch,
+                FitCommand.known(baselineFile), trainer, cmaesEvaluations, rho, rewardClassifier,
+                rewardClassifierWeight));
+        Printer printer = new Printer(o, e);
+        try {
+            LocalJobRunner.tuning().run(0, Json.MAPPER.valueToTree(Map.of("command", "train-consistency")), plan,
+                    Map.of(CommandPlans.TRAIN, CommandPlans.given(tr, "train"),
+                            CommandPlans.HELD_OUT, CommandPlans.given(ho, "heldout")),
+                    model.resolved(m), out, printer, () -> false);
+        } catch (IllegalArgumentException x) {
+            if (baselineFile != null && x.getMessage() != null && x.getMessage().startsWith(CommandPlans.STORED_CHOICE)) {
+                throw new IllegalArgumentException("--baseline: " + x.getMessage() + " (" + baselineFile + ")", x);
+            }
+            throw x;
+        }
+        CommandPlans.ConsistencyRun run = printer.run;
+        // the sets and the summary under the names earlier versions wrote them to (the sets: the same bytes, linked)
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("trainer", name);
+        summary.put("settings", run.settings());
+        summary.put("trainRows", run.trainRows());
+        summary.put("selectRows", run.selectRows());
+        summary.put("heldOutSeeds", ho.size());
+        if (rewardClassifier != null) {
+            summary.put("classifierReward", Map.of("file", rewardClassifier.toString(), "weight",
+                    rewardClassifierWeight, "features", "logits"));
+        }
+        summary.put("iterations", run.iterations());
+        summary.put("trainSeconds", printer.seconds);
+        summary.put("rewardCurve", run.curve());
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (CommandPlans.ConsistencyRun.Table t : run.tables()) {
+            String file = "consistency-" + name + "-nfe" + t.nfe() + ".json";
+            FitEmsCommand.link(out.resolve(t.file()), out.resolve(file));
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("nfe", t.nfe());
+            row.put("file", file);
+            row.put("stageFile", t.file());
+            row.put("inference", t.inference());
+            row.put("inferenceSelection", t.selection());
+            row.put("values", CoefficientSet.fromJson(Files.readString(out.resolve(file))).values());
+            row.put("heldOutMse", t.heldOutMse());
+            row.put("heldOutStdErr", t.heldOutStdErr());
+            row.put("heldOutMedian", t.median());
+            row.put("heldOutP99", t.p99());
+            row.put("baseMse", t.baseMse());
+            row.put("vsBase", t.vsBase());
+            row.put("baseline", t.baseline());
+            row.put("baselineMse", t.baselineMse());
+            row.put("baselineStdErr", t.baselineStdErr());
+            row.put("baselineMedian", t.baselineMedian());
+            row.put("baselineP99", t.baselineP99());
+            row.put("pairedDiffStdErr", t.pairedDiffStdErr());
+            row.put("vsBaseline", t.vsBaseline());
+            rows.add(row);
+        }
+        summary.put("results", rows);
+        summary.put("failures", run.failures());
+        Path sum = out.resolve("summary-" + name + ".json");
+        Path tmp = sum.resolveSibling(sum.getFileName() + ".tmp");
+        Files.writeString(tmp, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+        Files.move(tmp, sum, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         o.println("wrote " + out);
         return 0;
     }
 
-    private static Candidate candidate(CoefficientSet cs) {
-        return new Candidate("consistency " + cs.spacing().id(), io.solvertune.tuning.fit.MethodCatalog.spec(cs),
-                cs.spacing(), true, false, null, null);
+    /**
+     * The trainer's options as a job's {@code consistency} object (only those given; the rest are the job's
+     * defaults), read by {@link ConsistencyTraining#of}; an error names the option.
+     */
+    private ConsistencyTraining training(List<Integer> nfeList, int rows) {
+        ObjectNode c = Json.MAPPER.createObjectNode();
+        Map<String, Object> given = new LinkedHashMap<>();
+        given.put("form", form == null ? null : form.name());
+        given.put("order", order);
+        given.put("policy", policy == null ? null : policy.name());
+        given.put("bins", bins);
+        given.put("initStd", initStd);
+        given.put("hidden", hidden);
+        given.put("nfeInput", nfeInput ? Boolean.TRUE : null);
+        given.put("minNfe", minNfe);
+        given.put("maxNfe", maxNfe);
+        given.put("iterations", iterations);
+        given.put("noises", noises);
+        given.put("group", group);
+        given.put("ppoEpochs", ppoEpochs);
+        given.put("clip", clip);
+        given.put("entropy", entropy);
+        given.put("learningRate", lr);
+        given.put("maxGradNorm", maxGradNorm);
+        given.put("advantageScale", advantageScale);
+        given.put("seed", seed);
+        given.put("spacing", spacing);
+        // a categorical RL policy's tables: expected value or argmax, chosen on --select; the ablations: expected
+        given.put("inference", trainer == ConsistencyAblations.Trainer.RL ? "auto" : "expected");
+        given.put("checkpointEvery", checkpointEvery);
+        given.put("trainRows", rows);
+        given.forEach((k, v) -> {
+            if (v != null) {
+                c.set(k, Json.MAPPER.valueToTree(v));
+            }
+        });
+        try {
+            return ConsistencyTraining.of(c, nfeList, rows);
+        } catch (InvalidSpecException x) {
+            throw new IllegalArgumentException(x.errors().stream().map(f -> f.field() + ": " + f.message() + " ("
+                    + option(f.field()) + ")").collect(Collectors.joining("; ")), x);
+        }
     }
 
-    /** Median and 99th percentile. */
-    static double[] quantiles(double[] v) {
-        double[] s = v.clone();
-        java.util.Arrays.sort(s);
-        int n = s.length;
-        return new double[] {n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]),
-            s[Math.min(n - 1, (int) Math.ceil(0.99 * n) - 1)]};
+    /** The option of a {@code consistency} field: {@code learningRate} is {@code --lr}, else kebab case. */
+    static String option(String field) {
+        return switch (field) {
+            case "learningRate" -> "--lr";
+            case "trainRows" -> "--train-rows";
+            default -> "--" + field.replaceAll("([A-Z])", "-$1").toLowerCase(Locale.ROOT);
+        };
     }
 
-    /** The best untuned baseline per NFE: a stored choice re-scored, or a sweep on the selection rows. */
-    private List<BaselineSweep.Choice> baselines(Denoiser d, ModelOptions.Loaded m, Evaluation.Targets selT,
-                                                Evaluation.Targets hoT, io.solvertune.tuning.Progress prog)
-            throws java.io.IOException {
-        Map<Integer, com.fasterxml.jackson.databind.JsonNode> kept = new java.util.HashMap<>();
-        if (baselineFile != null) {
-            if (!Files.isRegularFile(baselineFile)) {
-                throw new IllegalArgumentException("--baseline: no such file " + baselineFile);
+    /** Prints the stages' outputs as they finish. */
+    private final class Printer implements LocalJobRunner.Listener {
+        private final PrintWriter o;
+        private final PrintWriter e;
+        CommandPlans.ConsistencyRun run;
+        double seconds;
+
+        Printer(PrintWriter o, PrintWriter e) {
+            this.o = o;
+            this.e = e;
+        }
+
+        @Override
+        public void stageOutput(PlannedStage stage, JsonNode output, boolean reused, double secs) {
+            if (stage.stageKind() != StageKind.TRAIN_CONSISTENCY) {
+                return;
             }
-            for (com.fasterxml.jackson.databind.JsonNode c : Json.MAPPER.readTree(baselineFile.toFile()).path("baseline")) {
-                kept.put(c.path("nfe").asInt(), c);
+            try {
+                run = CommandPlans.consistencyRun(out, output);
+            } catch (java.io.IOException x) {
+                throw new java.io.UncheckedIOException(x);
+            }
+            seconds = secs;
+            o.printf(Locale.ROOT, "trained (%s) in %s%n", trainer.name().toLowerCase(Locale.ROOT), reused
+                    ? "(checkpoint)" : String.format(Locale.ROOT, "%.1f s", secs));
+            o.printf(Locale.ROOT, "| NFE | inference | held-out MSE ± s.e. | median | p99 | DDIM-form base | vs base | "
+                    + "best baseline | its MSE ± s.e. | median | p99 | vs best | beats best? |%n"
+                    + "|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|%n");
+            for (CommandPlans.ConsistencyRun.Table t : run.tables()) {
+                o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g | %.3g | %.3g | %.5g | %.3f %s | %s | %.5g ± %.2g | %.3g | "
+                                + "%.3g | %.3f ± %.3f | %s |%n", t.nfe(), t.inference(), t.heldOutMse(),
+                        t.heldOutStdErr(), t.median(), t.p99(), t.baseMse(), t.heldOutMse() / t.baseMse(),
+                        verdict(t.vsBase()), t.baseline(), t.baselineMse(), t.baselineStdErr(), t.baselineMedian(),
+                        t.baselineP99(), t.heldOutMse() / t.baselineMse(), t.pairedDiffStdErr() / t.baselineMse(),
+                        verdict(t.vsBaseline()));
+            }
+            for (String f : run.failures()) {
+                o.printf(Locale.ROOT, "(no table: %s)%n", f);
+            }
+            o.flush();
+        }
+
+        @Override
+        public void progress(PlannedStage stage, long done, long total, String message) {
+            // stage messages are "<library stage>: <message>"; the training line, and the ends of the others
+            int i = message.indexOf(": ");
+            String lib = i > 0 ? message.substring(0, i) : stage.name();
+            if (progress && (lib.startsWith("consistency") || done == total)) {
+                e.printf(Locale.ROOT, "[%s %d/%d] %s%n", lib, done, total, i > 0 ? message.substring(i + 2) : message);
+                e.flush();
             }
         }
-        List<BaselineSweep.Choice> outList = new ArrayList<>();
-        for (int nfe : nfes) {
-            com.fasterxml.jackson.databind.JsonNode c = kept.get(nfe);
-            if (c == null) {
-                outList.addAll(BaselineSweep.run(d, m.guidance(), selT, hoT, BaselineSweep.untunedCandidates(),
-                        new int[] {nfe}, batch, m.dtype(), prog));
-                continue;
+
+        @Override
+        public void log(PlannedStage stage, String level, String message) {
+            if (!"INFO".equals(level) || message.contains("resumed training")) {
+                e.printf(Locale.ROOT, "%s %s%n", level, message);
+                e.flush();
             }
-            Candidate winner = Json.MAPPER.treeToValue(c.path("best"), Candidate.class);
-            Evaluation.Result held = Evaluation.evaluate(d, m.guidance(), hoT, winner, nfe, batch, m.dtype(), 0).result();
-            double was = c.path("heldOut").path("meanMse").asDouble(Double.NaN);
-            if (!(Math.abs(held.meanMse() - was) <= 1e-4 * Math.abs(was))) {
-                throw new IllegalArgumentException(String.format(Locale.ROOT, "--baseline: the stored choice for NFE %d "
-                        + "(%s) had held-out MSE %.6g but scores %.6g here: another model or held-out set?", nfe,
-                        winner.name(), was, held.meanMse()));
-            }
-            outList.add(new BaselineSweep.Choice(nfe, winner, null, held, c.path("candidatesTried").asInt()));
         }
-        return outList;
+    }
+
+    /** "yes", "no (worse)" or "tie", as the paired verdicts were printed. */
+    private static String verdict(CoefficientSet.Verdict v) {
+        return v == null ? "" : switch (v) {
+            case BEATS -> "yes";
+            case TIE -> "tie";
+            case WORSE -> "no (worse)";
+        };
     }
 }

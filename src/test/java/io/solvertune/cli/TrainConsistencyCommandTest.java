@@ -61,4 +61,104 @@ class TrainConsistencyCommandTest {
         assertNotEquals(0, direct.code());
         assertTrue(direct.err().contains("classifierReward: only the RL trainer"), direct.err());
     }
+
+    /**
+     * A training killed mid-way (the stage's thread dies at iteration 5 of 8, after the trainer checkpointed
+     * iteration 4; nothing of the stage's record, sets or summary written) continues from the trainer's checkpoint
+     * on a rerun and writes the same bytes as an uninterrupted run in another directory.
+     */
+    @Test
+    void aKilledTrainingContinuesAndWritesTheSameBytes() throws Exception {
+        String train = dir.resolve("train").toString();
+        String held = dir.resolve("held").toString();
+        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
+                "--seeds", "0:24", "--steps", "100", "--record-every", "100", "--out", train).code());
+        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
+                "--seeds", "1000:16", "--steps", "100", "--record-every", "100", "--out", held).code());
+        java.util.function.Function<Path, String[]> args = out -> new String[] {"train-consistency", "--preset",
+            "gmm-sd-d32", "--per-seed-class", "--guidance", "2", "--train", train, "--heldout", held, "--train-rows",
+            "0:8", "--select", "8:16", "--nfe", "4,5", "--iterations", "8", "--checkpoint-every", "2", "--noises", "2",
+            "--group", "4", "--hidden", "8", "--policy", "CATEGORICAL", "--progress", "--out", out.toString()};
+        Path whole = dir.resolve("whole");
+        SampleCommandTest.Result r = SampleCommandTest.cli(args.apply(whole));
+        assertEquals(0, r.code(), r.err());
+
+        Path killed = dir.resolve("killed");
+        // the "kill": the progress line of iteration 5 throws on the stage's thread (once)
+        java.io.StringWriter errText = new java.io.StringWriter();
+        java.io.Writer dying = new java.io.Writer() {
+            boolean died;
+
+            @Override
+            public void write(char[] b, int off, int len) {
+                errText.write(b, off, len);     // the formatter writes a line in pieces
+                if (!died && errText.toString().contains("[consistency-train 5/8]")) {
+                    died = true;
+                    throw new IllegalStateException("killed at iteration 5");
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        int code = Cli.run(args.apply(killed), new java.io.PrintWriter(new java.io.StringWriter(), true),
+                new java.io.PrintWriter(dying, true));
+        assertNotEquals(0, code, errText.toString());
+        assertTrue(errText.toString().contains("killed at iteration 5"), errText.toString());
+        Path stage = killed.resolve("consistency-rl");
+        assertTrue(Files.isRegularFile(killed.resolve("baseline/stage-output.json")));
+        assertTrue(!Files.exists(stage.resolve("stage-output.json")));
+        try (java.util.stream.Stream<Path> s = Files.list(stage)) {
+            assertEquals(1, s.filter(p -> p.getFileName().toString().startsWith("trainer-")).count());
+        }
+
+        SampleCommandTest.Result again = SampleCommandTest.cli(args.apply(killed));
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.err().contains("resumed training at iteration 4 of 8"), again.err());
+        assertTrue(!again.err().contains("[consistency-train 1/8]"), again.err());
+        for (String f : new String[] {"consistency-rl-nfe4.json", "consistency-rl-nfe5.json",
+            "consistency-rl/consistency.json", "consistency-rl/stage-output.json", "baseline/baseline.json"}) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(Files.readAllBytes(whole.resolve(f)),
+                    Files.readAllBytes(killed.resolve(f)), f);
+        }
+        // the summary differs only in the training time
+        assertEquals(Files.readString(whole.resolve("summary-rl.json")).replaceAll("\"trainSeconds\" : [0-9.E-]+", ""),
+                Files.readString(killed.resolve("summary-rl.json")).replaceAll("\"trainSeconds\" : [0-9.E-]+", ""));
+        // a third run recomputes nothing
+        SampleCommandTest.Result third = SampleCommandTest.cli(args.apply(killed));
+        assertEquals(0, third.code(), third.err());
+        assertTrue(third.out().contains("trained (rl) in (checkpoint)"), third.out());
+    }
+
+    /** The ablations run through the same stage: their sets are written, validated and named after the trainer. */
+    @Test
+    void theAblationsRunThroughTheStage() throws Exception {
+        String train = dir.resolve("train").toString();
+        String held = dir.resolve("held").toString();
+        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
+                "--seeds", "0:24", "--steps", "100", "--record-every", "100", "--out", train).code());
+        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
+                "--seeds", "1000:16", "--steps", "100", "--record-every", "100", "--out", held).code());
+        for (String[] t : new String[][] {{"DIRECT", "--iterations", "2"}, {"CMAES", "--cmaes-evaluations", "10"}}) {
+            Path out = dir.resolve(t[0]);
+            SampleCommandTest.Result r = SampleCommandTest.cli("train-consistency", "--preset", "gmm-sd-d32",
+                    "--per-seed-class", "--guidance", "2", "--train", train, "--heldout", held, "--train-rows", "0:8",
+                    "--select", "8:16", "--nfe", "5", "--trainer", t[0], t[1], t[2], "--noises", "2", "--group", "4",
+                    "--hidden", "8", "--out", out.toString());
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains("| 5 | expected |"), r.out());
+            String name = t[0].toLowerCase(java.util.Locale.ROOT);
+            CoefficientSet cs = CoefficientSet.fromJson(Files.readString(out.resolve("consistency-" + name
+                    + "-nfe5.json")));
+            assertEquals(CoefficientSet.Method.CONSISTENCY, cs.method());
+            assertEquals(16, cs.validation().seeds());
+            assertTrue(Files.readString(out.resolve("summary-" + name + ".json")).contains("\"trainer\" : \""
+                    + name + "\""));
+        }
+    }
 }

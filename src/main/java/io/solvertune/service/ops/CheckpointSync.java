@@ -175,7 +175,7 @@ public final class CheckpointSync {
     }
 
     /** A stage's run: the context the stage sees, uploading its checkpoints at consistent points. */
-    public final class Run implements StageContext {
+    public final class Run extends StageContext.Forwarding {
         private final StageContext ctx;
         private final Path dir;
         private final Path marker;
@@ -189,6 +189,7 @@ public final class CheckpointSync {
         private int uploads;
 
         Run(StageContext ctx, Path dir, Path marker, String owner, int attempt) {
+            super(ctx);
             this.ctx = ctx;
             this.dir = dir;
             this.marker = marker;
@@ -303,36 +304,6 @@ public final class CheckpointSync {
         }
 
         @Override
-        public long jobId() {
-            return ctx.jobId();
-        }
-
-        @Override
-        public JsonNode jobSpec() {
-            return ctx.jobSpec();
-        }
-
-        @Override
-        public PlannedStage stage() {
-            return ctx.stage();
-        }
-
-        @Override
-        public ResolvedModel model() {
-            return ctx.model();
-        }
-
-        @Override
-        public Path workDir() {
-            return ctx.workDir();
-        }
-
-        @Override
-        public Map<String, JsonNode> dependencyOutputs() {
-            return ctx.dependencyOutputs();
-        }
-
-        @Override
         public void progress(long done, long total, String message) {
             ctx.progress(done, total, message);
             checkpoint();
@@ -342,16 +313,6 @@ public final class CheckpointSync {
         public void checkpointCommitted() {
             checkpoint();
             ctx.checkpointCommitted();
-        }
-
-        @Override
-        public boolean cancelled() {
-            return ctx.cancelled();
-        }
-
-        @Override
-        public void log(String level, String message) {
-            ctx.log(level, message);
         }
     }
 }

@@ -6,6 +6,7 @@ import io.solvertune.numerics.model.TorchScriptDenoiser;
 import io.solvertune.numerics.spec.DenoiserSpec;
 import io.solvertune.numerics.spec.ModelSpec;
 import io.solvertune.service.jobs.StageExecutorDecorator;
+import io.solvertune.service.jobs.WorkersConfig;
 import io.solvertune.tuning.job.PlannedStage;
 import io.solvertune.tuning.job.ResolvedModel;
 import io.solvertune.tuning.job.StageContext;
@@ -80,55 +81,17 @@ public class WorkerDevices implements StageExecutorDecorator {
     }
 
     /** The stage's context with the worker's device on the model. */
-    private record OnDevice(StageContext ctx, String device) implements StageContext {
-        @Override
-        public long jobId() {
-            return ctx.jobId();
-        }
+    private static final class OnDevice extends StageContext.Forwarding {
+        private final String device;
 
-        @Override
-        public JsonNode jobSpec() {
-            return ctx.jobSpec();
-        }
-
-        @Override
-        public PlannedStage stage() {
-            return ctx.stage();
+        OnDevice(StageContext ctx, String device) {
+            super(ctx);
+            this.device = device;
         }
 
         @Override
         public ResolvedModel model() {
-            return onDevice(ctx.model(), device);
-        }
-
-        @Override
-        public Path workDir() {
-            return ctx.workDir();
-        }
-
-        @Override
-        public Map<String, JsonNode> dependencyOutputs() {
-            return ctx.dependencyOutputs();
-        }
-
-        @Override
-        public void progress(long done, long total, String message) {
-            ctx.progress(done, total, message);
-        }
-
-        @Override
-        public void checkpointCommitted() {
-            ctx.checkpointCommitted();
-        }
-
-        @Override
-        public boolean cancelled() {
-            return ctx.cancelled();
-        }
-
-        @Override
-        public void log(String level, String message) {
-            ctx.log(level, message);
+            return onDevice(delegate().model(), device);
         }
     }
 }

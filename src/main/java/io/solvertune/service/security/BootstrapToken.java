@@ -15,7 +15,6 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 import java.util.Set;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -42,14 +41,11 @@ public class BootstrapToken {
     @Inject
     EntityManager em;
 
-    @ConfigProperty(name = "solvertune.bootstrap-token.enabled", defaultValue = "true")
-    boolean enabled;
-
-    @ConfigProperty(name = "solvertune.bootstrap-token.file", defaultValue = "${user.home}/.solvertune/admin-token")
-    Path file;
+    @Inject
+    BootstrapTokenConfig config;
 
     void onStart(@Observes StartupEvent ev) {
-        if (enabled) {
+        if (config.enabled()) {
             createIfNoToken().ifPresent(this::announce);
         }
     }
@@ -65,14 +61,14 @@ public class BootstrapToken {
         });
     }
 
-    /** Writes the token to {@link #file} and logs it once. */
+    /** Writes the token to {@code solvertune.bootstrap-token.file} and logs it once. */
     void announce(TokenService.CreatedToken t) {
         String saved;
         try {
-            write(file, t.token());
-            saved = file.toString();
+            write(config.file(), t.token());
+            saved = config.file().toString();
         } catch (IOException | RuntimeException e) {
-            LOG.warnf("Could not write the admin token to %s: %s", file, e.getMessage());
+            LOG.warnf("Could not write the admin token to %s: %s", config.file(), e.getMessage());
             saved = null;
         }
         LOG.info(banner(t.token(), saved));

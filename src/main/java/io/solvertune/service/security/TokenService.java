@@ -16,7 +16,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Bearer tokens: created with a role (the plain token is returned once), stored as sha256, checked on every request.
@@ -83,14 +82,11 @@ public class TokenService {
     private final LongSupplier clock;
     private final AtomicLong lookups = new AtomicLong();
 
-    public TokenService(@ConfigProperty(name = "solvertune.auth.cache-ttl", defaultValue = "5S") Duration ttl,
-                        @ConfigProperty(name = "solvertune.auth.cache.max-valid", defaultValue = "10000")
-                        int maxValid,
-                        @ConfigProperty(name = "solvertune.auth.cache.max-unknown", defaultValue = "10000")
-                        int maxUnknown,
-                        @ConfigProperty(name = "solvertune.auth.unknown-lookups-per-second", defaultValue = "50")
-                        double unknownLookupsPerSecond,
-                        CacheRefresher refresher) {
+    public TokenService(AuthConfig config, CacheRefresher refresher) {
+        Duration ttl = config.cacheTtl();
+        int maxValid = config.cache().maxValid();
+        int maxUnknown = config.cache().maxUnknown();
+        double unknownLookupsPerSecond = config.unknownLookupsPerSecond();
         this.clock = System::nanoTime;
         this.ttlNanos = ttl.toNanos();
         this.maxUnknown = maxUnknown;

@@ -23,8 +23,7 @@ public final class BaselineSweep {
      * The grids untuned baselines are swept on, and so the spacings a tuning job may name (its default: all); Karras
      * rho = 7 as the official EDM code.
      */
-    public static final List<TimestepSpacing> SPACINGS = List.of(new TimestepSpacing.TimeUniform(),
-            new TimestepSpacing.LogSnr(), new TimestepSpacing.TimeQuadratic(), new TimestepSpacing.Karras(7.0));
+    public static final List<TimestepSpacing> SPACINGS = SpacingName.ALL.stream().map(SpacingName::spacing).toList();
 
 
     /** The chosen baseline at one NFE. */

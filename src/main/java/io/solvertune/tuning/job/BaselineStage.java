@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.solvertune.numerics.model.Denoiser;
 import io.solvertune.numerics.model.Guidance;
 import io.solvertune.tuning.eval.BaselineSweep;
+import io.solvertune.tuning.eval.SpacingName;
 import io.solvertune.tuning.eval.Candidate;
 import io.solvertune.tuning.eval.Evaluation;
 import io.solvertune.tuning.Json;
@@ -93,7 +94,8 @@ final class BaselineStage extends TypedStage<StageParams.Eval, StageOutputs.Base
     }
 
     /** The untuned candidates on the job's spacings. */
-    static List<Candidate> untuned(List<String> spacings) {
-        return BaselineSweep.untunedCandidates().stream().filter(c -> spacings.contains(c.spacing().id())).toList();
+    static List<Candidate> untuned(List<SpacingName> spacings) {
+        return BaselineSweep.untunedCandidates().stream().filter(c -> spacings.contains(SpacingName.of(c.spacing())))
+                .toList();
     }
 }

@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.eval.SpacingName;
 import io.solvertune.tuning.fit.timesteps.LearnedTimesteps;
 import io.solvertune.tuning.publish.ConfigProvenance;
 
@@ -51,7 +52,7 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
         TunedMethods.GainTest gainTest = p.gainTest() == null ? TunedMethods.GainTest.PAIRED_MEAN : p.gainTest();
         List<StageOutputs.FitRow> rows = new ArrayList<>();
         List<String> files = new ArrayList<>();
-        if (all.variants().stream().noneMatch(v -> e.spacings().contains(v.spacing().id())) && !joint) {
+        if (all.variants().stream().noneMatch(v -> e.spacings().contains(SpacingName.of(v.spacing()))) && !joint) {
             ctx.log("WARN", ctx.stage().name() + ": " + p.method() + " is fitted on none of the job's spacings "
                     + e.spacings() + "; only on the best untuned baseline's");
         }
@@ -128,7 +129,7 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
      * own variants on the job's spacings.
      */
     static List<TunedMethods.Variant> variants(MethodId name, TunedMethods.Method m, Candidate best,
-                                               List<String> spacings) {
+                                               List<SpacingName> spacings) {
         List<TunedMethods.Variant> out = new ArrayList<>();
         for (SolverSpec b : bases(name, m, best)) {
             if (b.equals(best.solver()) || !MethodCatalog.runsOn(name, best.solver())) {
@@ -136,7 +137,7 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
             }
         }
         for (TunedMethods.Variant v : m.variants()) {
-            if (spacings.contains(v.spacing().id()) && !out.contains(v)) {
+            if (spacings.contains(SpacingName.of(v.spacing())) && !out.contains(v)) {
                 out.add(v);
             }
         }

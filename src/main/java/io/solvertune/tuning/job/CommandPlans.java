@@ -10,8 +10,10 @@ import io.solvertune.tuning.eval.BaselineSweep;
 import io.solvertune.tuning.eval.Candidate;
 import io.solvertune.tuning.fit.MethodCatalog;
 import io.solvertune.tuning.fit.TunedMethods;
+import io.solvertune.tuning.fit.consistency.ConsistencyAblations;
 import io.solvertune.tuning.teacher.TrajectorySet;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -171,6 +173,113 @@ public final class CommandPlans {
         return List.of(PlannedStage.of(stage, StageKind.FIT_EMS, teacher ? List.of(TRAIN) : List.of(),
                 new StageParams.Ems(guidance, classLabel, teacher ? TRAIN : null, source, samples, firstSeed, lMethod,
                         batch, pipeline ? null : o)));
+    }
+
+    /** The stage that chooses the best untuned baselines of a {@code train-consistency} plan. */
+    public static final String CONSISTENCY_BASELINE = "baseline";
+
+    /**
+     * What the {@code train-consistency} command trains.
+     *
+     * @param stage            the training stage's name (its directory under the command's {@code --out})
+     * @param training         the trainer's settings, read as a job's {@code consistency} object
+     *                         ({@link ConsistencyTraining#of})
+     * @param trainFrom        first training row the policy is trained on ({@code training.trainRows()} rows)
+     * @param selectFrom       first training row the inference mode and the baseline are chosen on
+     * @param selectTo         end (exclusive) of those rows
+     * @param known            earlier baseline choices by NFE (none: swept)
+     * @param trainer          RL (the method) or an ablation
+     * @param cmaesEvaluations CMA-ES's evaluations per NFE (only for that ablation)
+     * @param rho              exponent of a Karras or power-time spacing
+     * @param rewardClassifier a TorchScript classifier whose cosine term joins the RL reward, or null
+     */
+    public record Consistency(String stage, double guidance, Integer classLabel, ConsistencyTraining training,
+                              int trainFrom, int selectFrom, int selectTo, List<Integer> nfe, int batch,
+                              Map<Integer, KnownBaseline> known, ConsistencyAblations.Trainer trainer,
+                              int cmaesEvaluations, double rho, Path rewardClassifier, double rewardWeight) {
+    }
+
+    /**
+     * The {@code train-consistency} command: a baseline stage over its NFEs ({@link #CONSISTENCY_BASELINE}), then one
+     * ConsistencySolver stage (trained, materialised per NFE, validated), both on the given {@link #TRAIN} and
+     * {@link #HELD_OUT} sets. The training stage resumes from its trainer's checkpoint as a job's does. Checks the
+     * settings now (errors name the option's field).
+     */
+    public static List<PlannedStage> consistency(Consistency c) throws IOException {
+        if (c.rewardClassifier() != null && c.trainer() != ConsistencyAblations.Trainer.RL) {
+            throw new IllegalArgumentException(ConsistencyStage.REWARD_ONLY_RL);
+        }
+        if (c.trainer() == ConsistencyAblations.Trainer.CMAES
+                && (c.cmaesEvaluations() < 10 || c.cmaesEvaluations() > 100_000)) {
+            throw new IllegalArgumentException("cmaesEvaluations: must be in [10, 100000], got "
+                    + c.cmaesEvaluations());
+        }
+        if (!(c.rho() > 0 && c.rho() <= 100)) {
+            throw new IllegalArgumentException("rho: must be in (0, 100], got " + c.rho());
+        }
+        StageParams.Reward reward = null;
+        if (c.rewardClassifier() != null) {
+            if (!(c.rewardWeight() > 0 && c.rewardWeight() <= 1000)) {
+                throw new IllegalArgumentException("classifierWeight: must be in (0, 1000], got " + c.rewardWeight());
+            }
+            Path f = c.rewardClassifier().toAbsolutePath().normalize();
+            if (!Files.isRegularFile(f)) {
+                throw new IllegalArgumentException("classifierReward: no such file " + f);
+            }
+            reward = new StageParams.Reward(f.toString(), io.solvertune.tuning.Hashing.sha256(f), c.rewardWeight());
+        }
+        c.training().settings(c.rho());     // the trainer's own checks of the spacing
+        List<StageParams.KnownBaseline> known = c.known() == null || c.known().isEmpty() ? null
+                : c.nfe().stream().map(n -> c.known().get(n)).filter(java.util.Objects::nonNull)
+                        .map(k -> new StageParams.KnownBaseline(k.nfe(), k.candidate(), k.heldOutMse(),
+                                k.candidatesTried())).toList();
+        StageParams.Eval base = new StageParams.Eval(c.guidance(), c.classLabel(), TRAIN, HELD_OUT, c.selectFrom(),
+                c.selectTo(), c.nfe(), TuningJobSpec.ALL_SPACINGS, c.batch(), known);
+        StageParams.Eval eval = new StageParams.Eval(c.guidance(), c.classLabel(), TRAIN, HELD_OUT, c.selectFrom(),
+                c.selectTo(), c.nfe(), TuningJobSpec.ALL_SPACINGS, c.batch());
+        boolean rl = c.trainer() == ConsistencyAblations.Trainer.RL;
+        return List.of(
+                PlannedStage.of(CONSISTENCY_BASELINE, StageKind.BASELINE, List.of(TRAIN, HELD_OUT), base),
+                PlannedStage.of(c.stage(), StageKind.TRAIN_CONSISTENCY, List.of(TRAIN, HELD_OUT, CONSISTENCY_BASELINE),
+                        new StageParams.Consistency(eval, c.training(), CONSISTENCY_BASELINE,
+                                c.trainFrom() == 0 ? null : c.trainFrom(), rl ? null : c.trainer(),
+                                c.trainer() == ConsistencyAblations.Trainer.CMAES ? c.cmaesEvaluations() : null,
+                                c.rho() == ConsistencyTraining.DEFAULT_RHO ? null : c.rho(), reward)));
+    }
+
+    /** A ConsistencySolver stage's output. */
+    public static StageOutputs.Consistency consistencyOutput(JsonNode output) throws IOException {
+        return Json.MAPPER.treeToValue(output, StageOutputs.Consistency.class);
+    }
+
+    /**
+     * What a ConsistencySolver stage wrote ({@code output}: its {@link StageOutputs.Consistency}): the training and
+     * every NFE's validated table, as the command prints and summarises them.
+     */
+    public static ConsistencyRun consistencyRun(Path workDir, JsonNode output) throws IOException {
+        ConsistencyStage.Summary s = ConsistencyStage.read(workDir.resolve(consistencyOutput(output).file()));
+        List<ConsistencyRun.Table> tables = new ArrayList<>();
+        for (ConsistencyStage.Result r : s.results()) {
+            tables.add(new ConsistencyRun.Table(r.nfe(), r.file(), r.inference(), r.selection(),
+                    r.heldOut().meanMse(), r.heldOut().stdErr(), r.median(), r.p99(), r.base().meanMse(),
+                    r.base().stdErr(), r.vsBase(), r.baseline(), r.baselineScore().meanMse(),
+                    r.baselineScore().stdErr(), r.baselineMedian(), r.baselineP99(), r.pairedDiffStdErr(),
+                    r.vsBaseline()));
+        }
+        return new ConsistencyRun(s.trainer(), s.settings(), s.trainRows(), s.selectRows(), s.iterations(),
+                s.cmaesCurve() != null ? s.cmaesCurve() : s.curve(), tables, s.failures());
+    }
+
+    /** A ConsistencySolver stage's training and tables, for the command (see {@link #consistencyRun}). */
+    public record ConsistencyRun(String trainer, Map<String, Object> settings, int[] trainRows, int[] selectRows,
+                                 int iterations, List<?> curve, List<Table> tables, List<String> failures) {
+        /** One NFE's validated table (its file relative to the work directory). */
+        public record Table(int nfe, String file, String inference, Map<String, Double> selection, double heldOutMse,
+                            double heldOutStdErr, double median, double p99, double baseMse, double baseStdErr,
+                            io.solvertune.tuning.fit.CoefficientSet.Verdict vsBase, String baseline,
+                            double baselineMse, double baselineStdErr, double baselineMedian, double baselineP99,
+                            double pairedDiffStdErr, io.solvertune.tuning.fit.CoefficientSet.Verdict vsBaseline) {
+        }
     }
 
     /** A statistics stage's output. */

@@ -13,6 +13,9 @@ import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.fit.FitContext;
 import io.solvertune.tuning.fit.MethodCatalog;
 import io.solvertune.tuning.fit.TunedMethods;
+import io.solvertune.tuning.eval.TorchScriptClassifier;
+import io.solvertune.tuning.fit.consistency.ClassifierReward;
+import io.solvertune.tuning.fit.consistency.ConsistencyAblations;
 import io.solvertune.tuning.fit.consistency.ConsistencyTrainer;
 import io.solvertune.tuning.fit.consistency.Policy;
 import io.solvertune.tuning.fit.consistency.TrainerSettings;
@@ -31,7 +34,8 @@ import java.util.stream.Stream;
 
 /**
  * ConsistencySolver in the pipeline: the coefficient network trained by RL ({@link ConsistencyTrainer}) on training
- * rows {@code [0, trainRows)} against the training teacher's final states; its table materialised at every job NFE
+ * rows {@code [trainFrom, trainFrom + trainRows)} (a job: from 0) against the training teacher's final states (the
+ * {@code train-consistency} command may ask for an ablation instead: the direct gradient, or CMA-ES per NFE); its table materialised at every job NFE
  * (the inference mode chosen on the selection rows where there is a choice); each table validated on the held-out
  * seeds against its own base (the form's neutral solver on the same grid) and against the baseline stage's best
  * untuned solver, paired, at two standard errors, with mean ± s.e., median and p99 of the per-seed MSE.
@@ -76,14 +80,27 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
     /**
      * The stage's file.
      *
-     * @param settings   the trainer's settings ({@link TrainerSettings#asMap})
-     * @param trainSeeds first training seed and count of the rows the policy was trained on
-     * @param curve      the whole reward curve
-     * @param failures   NFEs without a table, with the reason
+     * @param settings         the trainer's settings ({@link TrainerSettings#asMap})
+     * @param trainSeeds       first training seed and count of the rows the policy was trained on
+     * @param curve            the whole reward curve (empty for CMA-ES)
+     * @param failures         NFEs without a table, with the reason
+     * @param classifierReward the classifier term of the reward, if any (the command's)
+     * @param cmaesCurve       the CMA-ES ablation's curve (only for it)
      */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     record Summary(String trainer, String policyId, Map<String, Object> settings, ConsistencyTraining training,
                    long[] trainSeeds, int[] trainRows, int[] selectRows, int iterations,
-                   List<ConsistencyTrainer.CurvePoint> curve, List<Result> results, List<String> failures) {
+                   List<ConsistencyTrainer.CurvePoint> curve, List<Result> results, List<String> failures,
+                   StageParams.Reward classifierReward, List<ConsistencyAblations.CmaesPoint> cmaesCurve) {
+    }
+
+    /** The trainer's name in provenance and the summary. */
+    static String trainerName(ConsistencyAblations.Trainer trainer) {
+        return switch (trainer) {
+            case RL -> TRAINER;
+            case DIRECT -> "direct-gradient";
+            case CMAES -> "cma-es";
+        };
     }
 
     @Override
@@ -91,10 +108,15 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
             throws Exception {
         StageParams.Eval e = p.eval();
         ConsistencyTraining tr = p.training();
-        TrainerSettings st = tr.settings();
+        TrainerSettings st = tr.settings(p.rho() == null ? ConsistencyTraining.DEFAULT_RHO : p.rho());
+        ConsistencyAblations.Trainer kind = p.trainerOrRl();
+        if (p.reward() != null && kind != ConsistencyAblations.Trainer.RL) {
+            throw new IllegalArgumentException(REWARD_ONLY_RL);
+        }
+        int from = p.firstTrainRow();
         TrajectorySet train = StageRuntime.trajectories(ctx, e.train());
         TrajectorySet held = StageRuntime.trajectories(ctx, e.heldOut());
-        Evaluation.Targets fitT = Scores.targets(train, 0, tr.trainRows());
+        Evaluation.Targets fitT = Scores.targets(train, from, from + tr.trainRows());
         Evaluation.Targets sel = Scores.targets(train, e.selectFrom(), e.selectTo());
         Evaluation.Targets ho = Scores.targets(held, 0, held.size());
         Scores.Baselines base = Scores.readBaselines(file(ctx, input(ctx, p.baseline(), StageOutputs.Baselines.class)
@@ -104,26 +126,46 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
         List<StageOutputs.FitRow> rows = new ArrayList<>();
         List<String> failures = new ArrayList<>();
         List<String> files = new ArrayList<>();
-        ConsistencyTrainer t;
+        ConsistencyTrainer t = null;
+        ConsistencyAblations.Trained cmaes = null;
         try (Denoiser d = StageRuntime.model(ctx)) {
             Guidance g = StageRuntime.guidance(d, e.classLabel(), e.guidance());
             CoefficientSet.Provenance prov = new CoefficientSet.Provenance(ctx.model().contentHash(),
                     d.schedule().spec(), g, train.meta().teacher(), null, CodeVersion.get(), null, null);
             FitContext fc = new FitContext(d, g, fitT.seeds(), fitT.initial(), fitT.sampleShape(), fitT.tStart(),
                     fitT.tEnd(), StageRuntime.dtype(ctx), e.batch(), progress(ctx, st.iterations()), prov);
-            t = new ConsistencyTrainer(fc, fitT.fin(), st);
-            if (t.resume(checkpoint)) {
-                ctx.log("INFO", String.format(Locale.ROOT, "%s: resumed training at iteration %d of %d",
-                        ctx.stage().name(), t.iteration(), st.iterations()));
-            }
-            t.train(checkpoint, Integer.MAX_VALUE);
-            List<ConsistencyTrainer.CurvePoint> curve = t.curve();
-            ctx.log("INFO", String.format(Locale.ROOT, "%s: trained %d iterations (%s, %s); last tenth's mean MSE ratio "
-                    + "to DDIM %.4g", ctx.stage().name(), t.iteration(), TRAINER, st.policy().name()
-                    .toLowerCase(Locale.ROOT), lastTenthRatio(curve)));
             Map<String, Object> extra = new LinkedHashMap<>();
-            extra.put("rewardCurveEvery", curveEvery(curve.size()));
-            extra.put("rewardCurve", thin(curve));
+            if (kind == ConsistencyAblations.Trainer.CMAES) {
+                // the ablation fits every NFE's table on its own (no network, no finer checkpoint)
+                int[] tables = Arrays.stream(e.nfeArray()).filter(n -> n >= 2).toArray();
+                cmaes = ConsistencyAblations.train(kind, fc, fitT.fin(), st, tables, p.cmaesEvaluations(), null);
+                extra = null;
+            } else {
+                t = new ConsistencyTrainer(fc, fitT.fin(), st, kind == ConsistencyAblations.Trainer.RL
+                        ? ConsistencyTrainer.Mode.RL : ConsistencyTrainer.Mode.DIRECT);
+                try (TorchScriptClassifier cls = classifier(p.reward())) {
+                    if (cls != null) {
+                        t.withClassifierReward(new ClassifierReward(cls, p.reward().weight(),
+                                "sha256:" + p.reward().sha256()));
+                    }
+                    if (t.resume(checkpoint)) {
+                        ctx.log("INFO", String.format(Locale.ROOT, "%s: resumed training at iteration %d of %d",
+                                ctx.stage().name(), t.iteration(), st.iterations()));
+                    }
+                    t.train(checkpoint, Integer.MAX_VALUE);
+                }
+                List<ConsistencyTrainer.CurvePoint> curve = t.curve();
+                ctx.log("INFO", String.format(Locale.ROOT, "%s: trained %d iterations (%s, %s); last tenth's mean MSE "
+                        + "ratio to DDIM %.4g", ctx.stage().name(), t.iteration(), trainerName(kind),
+                        st.policy().name().toLowerCase(Locale.ROOT), lastTenthRatio(curve)));
+                extra.put("rewardCurveEvery", curveEvery(curve.size()));
+                extra.put("rewardCurve", thin(curve));
+            }
+            ConsistencyTrainer trained = t;
+            ConsistencyAblations.Trained ablation = cmaes;
+            Map<String, Object> setExtra = extra;
+            java.util.function.BiFunction<Integer, Policy.Inference, CoefficientSet> table = (n, mode) ->
+                    trained != null ? trained.coefficientSet(n, mode, setExtra) : ablation.set(n, mode);
             for (int nfe : e.nfeArray()) {
                 StageRuntime.checkCancelled(ctx);
                 if (nfe < 2) {
@@ -144,7 +186,7 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                         inf = mode;
                         break;
                     }
-                    double mse = Evaluation.evaluate(d, g, sel, candidate(t.coefficientSet(nfe, mode, extra)), nfe,
+                    double mse = Evaluation.evaluate(d, g, sel, candidate(table.apply(nfe, mode)), nfe,
                             e.batch(), StageRuntime.dtype(ctx), 0).result().meanMse();
                     selection.put(mode.name().toLowerCase(Locale.ROOT), mse);
                     if (inf == null || mse < bestSel) {
@@ -152,7 +194,7 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                         inf = mode;
                     }
                 }
-                CoefficientSet cs = CoefficientFitStage.reproducible(t.coefficientSet(nfe, inf, extra));
+                CoefficientSet cs = CoefficientFitStage.reproducible(table.apply(nfe, inf));
                 Evaluation.Result r = Evaluation.evaluate(d, g, ho, candidate(cs), nfe, e.batch(),
                         StageRuntime.dtype(ctx), 0).result();
                 Evaluation.Result b = Evaluation.evaluate(d, g, ho, TunedMethods.baseCandidate(cs), nfe, e.batch(),
@@ -183,14 +225,35 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
             }
         }
         long[] ts = fitT.seeds();
-        Summary summary = new Summary(TRAINER, policyId(st), st.asMap(), tr, new long[] {ts[0], ts.length},
-                new int[] {0, tr.trainRows()}, new int[] {e.selectFrom(), e.selectTo()}, t.iteration(), t.curve(),
-                results, failures);
+        @SuppressWarnings("unchecked")
+        List<ConsistencyAblations.CmaesPoint> cmaesCurve = cmaes == null ? null
+                : (List<ConsistencyAblations.CmaesPoint>) cmaes.curve();
+        int iterations = t == null ? 0 : t.iteration();
+        Summary summary = new Summary(trainerName(kind), policyId(st), st.asMap(), tr, new long[] {ts[0], ts.length},
+                new int[] {from, from + tr.trainRows()}, new int[] {e.selectFrom(), e.selectTo()}, iterations,
+                t == null ? List.of() : t.curve(), results, failures, p.reward(), cmaesCurve);
         Path file = dir.resolve(FILE);
         Scores.write(file, summary);
         files.add(0, StageRuntime.relative(ctx, file));
         return new Output<>(new StageOutputs.Consistency(TuningJobSpec.CONSISTENCY_SOLVER,
-                StageRuntime.relative(ctx, file), t.iteration(), rows), files);
+                StageRuntime.relative(ctx, file), iterations, rows), files);
+    }
+
+    /** How the stage refuses a classifier reward for an ablation. */
+    static final String REWARD_ONLY_RL = "classifierReward: only the RL trainer takes a classifier reward (the "
+            + "ablations minimise the final-state MSE)";
+
+    /** The reward's classifier, checked against its recorded sha256; null without a reward. */
+    private static TorchScriptClassifier classifier(StageParams.Reward reward) throws IOException {
+        if (reward == null) {
+            return null;
+        }
+        Path f = Path.of(reward.file());
+        if (!Files.isRegularFile(f) || !Hashing.sha256(f).equals(reward.sha256())) {
+            throw new IllegalStateException("classifierReward: " + f + " is missing or changed since the stage was "
+                    + "planned (sha256 " + reward.sha256() + ")");
+        }
+        return new TorchScriptClassifier(f);
     }
 
     static Summary read(Path file) throws IOException {

@@ -1,6 +1,6 @@
 package io.solvertune.tuning.job;
 
-import io.solvertune.numerics.schedule.TimestepSpacing;
+import io.solvertune.tuning.eval.SpacingName;
 import io.solvertune.numerics.solver.consistency.Consistency;
 import io.solvertune.tuning.fit.consistency.Policy;
 import io.solvertune.tuning.fit.consistency.TrainerSettings;
@@ -48,7 +48,7 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
                                   double initStd, int hidden, boolean nfeInput, int minNfe, int maxNfe, int iterations,
                                   int noises, int group, int ppoEpochs, double clip, double entropy,
                                   double learningRate, double maxGradNorm, double advantageScale, long seed,
-                                  String spacing, Inference inference, int checkpointEvery, int trainRows) {
+                                  SpacingName spacing, Inference inference, int checkpointEvery, int trainRows) {
 
     /** How the trained policy becomes one deterministic table per NFE. */
     public enum Inference {
@@ -75,9 +75,35 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
 
     /** The trainer's settings (the table's inference mode is chosen per NFE, not by the trainer). */
     public TrainerSettings settings() {
+        return settings(DEFAULT_RHO);
+    }
+
+    /** The exponent of the Karras spacing when none is given. */
+    public static final double DEFAULT_RHO = SpacingName.DEFAULT_RHO;
+
+    /** {@link #settings()} with {@code rho} the exponent of a Karras spacing. */
+    public TrainerSettings settings(double rho) {
         return new TrainerSettings(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe, iterations,
                 noises, group, ppoEpochs, clip, entropy, learningRate, maxGradNorm, advantageScale, seed,
-                TimestepSpacing.named(spacing, 7.0), Policy.Inference.EXPECTED, checkpointEvery);
+                spacing.spacing(rho), Policy.Inference.EXPECTED, checkpointEvery);
+    }
+
+    /**
+     * The settings the {@code train-consistency} command was given, read as a job's {@code consistency} object (the
+     * same names, defaults, bounds and messages): {@code given} holds only the options the user set, by field name.
+     *
+     * @param nfe       the NFEs the command materialises
+     * @param rows      the training rows there are (the largest {@code trainRows})
+     * @throws InvalidSpecException naming every bad field (bare field names: {@code group}, {@code learningRate})
+     */
+    public static ConsistencyTraining of(com.fasterxml.jackson.databind.JsonNode given, List<Integer> nfe, int rows) {
+        TuningJobSpec.Errors err = new TuningJobSpec.Errors();
+        ConsistencyTraining t = parse(new TuningJobSpec.Obj(given, "", err), nfe, TuningJobSpec.ALL_SPACINGS, rows,
+                rows);
+        if (!err.isEmpty()) {
+            throw err.exception();
+        }
+        return t;
     }
 
     /**
@@ -88,7 +114,7 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
      * @param fitRows  the job's fit rows (the largest {@code trainRows})
      * @param coeffRows the job's coefficient fit rows (the default {@code trainRows})
      */
-    static ConsistencyTraining parse(TuningJobSpec.Obj c, List<Integer> nfe, List<String> spacings, int fitRows,
+    static ConsistencyTraining parse(TuningJobSpec.Obj c, List<Integer> nfe, List<SpacingName> spacings, int fitRows,
                                      int coeffRows) {
         c.only(FIELDS);
         TrainerSettings d = TrainerSettings.defaults();
@@ -136,12 +162,18 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
         double maxGradNorm = c.number("maxGradNorm", 0, true, 1e6, false, d.maxGradNorm());
         double advantageScale = c.number("advantageScale", 0, true, 1000, false, d.advantageScale());
         long seed = c.longValue("seed", d.seed());
-        String dfltSpacing = spacings == null || spacings.contains("karras") ? "karras" : spacings.get(0);
-        String spacing = c.string("spacing", dfltSpacing);
-        if (c.ok("spacing") && spacings != null && !spacings.contains(spacing)) {
-            c.err().add(c.field("spacing"), (TuningJobSpec.ALL_SPACINGS.contains(spacing) ? "'" + spacing
-                    + "' is not among the job's spacings " : "unknown spacing '" + spacing + "' (the job's spacings: ")
-                    + spacings + (TuningJobSpec.ALL_SPACINGS.contains(spacing) ? "" : ")"));
+        SpacingName dfltSpacing = spacings == null || spacings.contains(SpacingName.KARRAS) ? SpacingName.KARRAS
+                : spacings.get(0);
+        String spacingName = c.string("spacing", dfltSpacing.id());
+        SpacingName spacing = SpacingName.find(spacingName);
+        List<SpacingName> allowed = spacings == null ? TuningJobSpec.ALL_SPACINGS : spacings;
+        if (c.ok("spacing") && (spacing == null || !allowed.contains(spacing))) {
+            c.err().add(c.field("spacing"), (spacing != null ? "'" + spacingName
+                    + "' is not among the job's spacings " : "unknown spacing '" + spacingName
+                    + "' (the job's spacings: ") + allowed + (spacing != null ? "" : ")"));
+        }
+        if (spacing == null) {
+            spacing = dfltSpacing;
         }
         Inference inference = enumOf(c, "inference", Inference.values(), Inference.AUTO);
         int checkpointEvery = c.integer("checkpointEvery", 1, 100_000, 10);

@@ -12,6 +12,7 @@ import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.tuning.eval.BaselineSweep;
 import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.eval.SpacingName;
 import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.eval.Evaluation;
 import io.solvertune.tuning.Json;
@@ -121,8 +122,9 @@ final class DpmSolverV3Stage extends TypedStage<StageParams.V3, StageOutputs.V3>
     }
 
     /** time_uniform and logSNR (the spacings v3 is swept on) among the job's, else the job's. */
-    static List<TimestepSpacing> spacings(List<String> job) {
-        List<String> v3 = job.stream().filter(s -> s.equals("time_uniform") || s.equals("logSNR")).toList();
-        return (v3.isEmpty() ? job : v3).stream().map(s -> TimestepSpacing.named(s, 7.0)).toList();
+    static List<TimestepSpacing> spacings(List<SpacingName> job) {
+        List<SpacingName> v3 = job.stream().filter(s -> s == SpacingName.TIME_UNIFORM || s == SpacingName.LOG_SNR)
+                .toList();
+        return (v3.isEmpty() ? job : v3).stream().map(SpacingName::spacing).toList();
     }
 }

@@ -48,4 +48,77 @@ public interface StageContext {
      */
     default void checkpointCommitted() {
     }
+
+    /**
+     * A context that forwards every method to another one ({@link #delegate()}): wrappers (a worker's device, the
+     * checkpoint uploads, test hosts) extend it and override only what they change, so a method added to
+     * {@code StageContext} reaches every wrapper's delegate without an edit per wrapper.
+     */
+    abstract class Forwarding implements StageContext {
+        private final StageContext delegate;
+
+        protected Forwarding(StageContext delegate) {
+            this.delegate = java.util.Objects.requireNonNull(delegate, "delegate");
+        }
+
+        /** The context this one forwards to. */
+        protected final StageContext delegate() {
+            return delegate;
+        }
+
+        @Override
+        public long jobId() {
+            return delegate.jobId();
+        }
+
+        @Override
+        public JsonNode jobSpec() {
+            return delegate.jobSpec();
+        }
+
+        @Override
+        public PlannedStage stage() {
+            return delegate.stage();
+        }
+
+        @Override
+        public ResolvedModel model() {
+            return delegate.model();
+        }
+
+        @Override
+        public Path workDir() {
+            return delegate.workDir();
+        }
+
+        @Override
+        public Map<String, JsonNode> dependencyOutputs() {
+            return delegate.dependencyOutputs();
+        }
+
+        @Override
+        public void progress(long done, long total, String message) {
+            delegate.progress(done, total, message);
+        }
+
+        @Override
+        public boolean cancelled() {
+            return delegate.cancelled();
+        }
+
+        @Override
+        public void log(String level, String message) {
+            delegate.log(level, message);
+        }
+
+        @Override
+        public void reusedCheckpoint() {
+            delegate.reusedCheckpoint();
+        }
+
+        @Override
+        public void checkpointCommitted() {
+            delegate.checkpointCommitted();
+        }
+    }
 }

@@ -7,6 +7,7 @@ import io.solvertune.numerics.solver.SolverSpec;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.tuning.Json;
 import io.solvertune.tuning.MethodId;
+import io.solvertune.tuning.eval.SpacingName;
 import io.solvertune.tuning.teacher.TeacherSettings;
 import java.util.List;
 
@@ -76,9 +77,9 @@ final class StageParams {
     /** Rows and stages every evaluation stage of one guidance scale works from. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Eval(double guidance, Integer classLabel, String train, String heldOut, int selectFrom, int selectTo,
-                List<Integer> nfe, List<String> spacings, int batch, List<KnownBaseline> known) {
+                List<Integer> nfe, List<SpacingName> spacings, int batch, List<KnownBaseline> known) {
         Eval(double guidance, Integer classLabel, String train, String heldOut, int selectFrom, int selectTo,
-             List<Integer> nfe, List<String> spacings, int batch) {
+             List<Integer> nfe, List<SpacingName> spacings, int batch) {
             this(guidance, classLabel, train, heldOut, selectFrom, selectTo, nfe, spacings, batch, null);
         }
 
@@ -156,10 +157,37 @@ final class StageParams {
     }
 
     /**
-     * ConsistencySolver: trained on training rows {@code [0, training.trainRows())}, its inference mode chosen on the
-     * eval's select rows, validated on held-out seeds against its base and the baseline stage's best untuned solver.
+     * ConsistencySolver: trained on training rows {@code [trainFrom, trainFrom + training.trainRows())} (trainFrom
+     * null: 0), its inference mode chosen on the eval's select rows, validated on held-out seeds against its base and
+     * the baseline stage's best untuned solver. The fields after {@code baseline} are the {@code train-consistency}
+     * command's and null for a job (left out of the JSON, so a job's parameters and checkpoint keys are unchanged):
+     * {@code trainer} an ablation instead of RL ({@code cmaesEvaluations}: CMA-ES's budget per NFE), {@code rho} the
+     * Karras / power-time exponent of the spacing (null: 7), {@code reward} a classifier term of the RL reward.
      */
-    record Consistency(Eval eval, ConsistencyTraining training, String baseline) {
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Consistency(Eval eval, ConsistencyTraining training, String baseline, Integer trainFrom,
+                       io.solvertune.tuning.fit.consistency.ConsistencyAblations.Trainer trainer,
+                       Integer cmaesEvaluations, Double rho, Reward reward) {
+        Consistency(Eval eval, ConsistencyTraining training, String baseline) {
+            this(eval, training, baseline, null, null, null, null, null);
+        }
+
+        /** The first training row (null: 0). */
+        int firstTrainRow() {
+            return trainFrom == null ? 0 : trainFrom;
+        }
+
+        /** The trainer (null: RL, the method). */
+        io.solvertune.tuning.fit.consistency.ConsistencyAblations.Trainer trainerOrRl() {
+            return trainer == null ? io.solvertune.tuning.fit.consistency.ConsistencyAblations.Trainer.RL : trainer;
+        }
+    }
+
+    /**
+     * A classifier term of the RL reward (the {@code train-consistency} command's {@code --reward-classifier}): the
+     * TorchScript file (absolute), its sha256 (in the checkpoint key, and checked when the stage loads it) and weight.
+     */
+    record Reward(String file, String sha256, double weight) {
     }
 
     /** One guidance scale's result stages ({@code consistency}: the ConsistencySolver stage, or null). */

@@ -8,6 +8,7 @@ import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.tuning.Hashing;
 import io.solvertune.tuning.Json;
 import io.solvertune.tuning.eval.Candidate;
+import io.solvertune.tuning.eval.SpacingName;
 import io.solvertune.tuning.eval.Evaluation;
 import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.fit.FitContext;
@@ -133,7 +134,8 @@ final class TimestepsStage extends TypedStage<StageParams.Timesteps, StageOutput
      * The variants at one NFE: the best untuned baseline's solver and spacing, then the next best untuned candidates
      * of other solvers (by selection error), {@code count} in all.
      */
-    static List<LearnedTimesteps.Variant> variants(Scores.BaselinePick pick, int count, List<String> spacings) {
+    static List<LearnedTimesteps.Variant> variants(Scores.BaselinePick pick, int count,
+                                                  List<SpacingName> spacings) {
         List<LearnedTimesteps.Variant> out = new ArrayList<>();
         out.add(LearnedTimesteps.Variant.of(pick.candidate()));
         if (count <= 1 || pick.ranked() == null) {

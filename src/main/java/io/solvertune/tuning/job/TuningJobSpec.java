@@ -3,6 +3,7 @@ package io.solvertune.tuning.job;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.tuning.MethodId;
+import io.solvertune.tuning.eval.SpacingName;
 import io.solvertune.tuning.fit.MethodCatalog;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -51,7 +52,7 @@ import java.util.Set;
  * @param timesteps  learned timesteps ({@code "timesteps": "learned"}), or null: the named spacings only
  */
 public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer> nfe, List<Double> guidance,
-                            List<String> spacings, Integer classLabel, Teacher teacher, Seeds seeds, Ems ems,
+                            List<SpacingName> spacings, Integer classLabel, Teacher teacher, Seeds seeds, Ems ems,
                             int batch, ConsistencyTraining consistency,
                             SampleGrids sampleGrids, Timesteps timesteps) {
 
@@ -67,8 +68,7 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
      */
     public static final long MAX_CONSISTENCY_ROLLOUTS = 10_000_000L;
     /** Spacings tried when the spec names none. */
-    public static final List<String> ALL_SPACINGS = io.solvertune.tuning.eval.BaselineSweep.SPACINGS.stream()
-            .map(io.solvertune.numerics.schedule.TimestepSpacing::id).toList();
+    public static final List<SpacingName> ALL_SPACINGS = SpacingName.ALL;
 
     /**
      * Teacher settings: DPM-Solver++ 3M on a logSNR grid (as the benchmark scripts).
@@ -180,7 +180,7 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
 
     /** The spacings as objects (Karras with rho 7, as the baselines). */
     public List<TimestepSpacing> spacingObjects() {
-        return spacings.stream().map(s -> TimestepSpacing.named(s, 7.0)).toList();
+        return spacings.stream().map(SpacingName::spacing).toList();
     }
 
     /** Whether the held-out seed count supports publishable verdicts. */
@@ -259,14 +259,16 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
             return g;
         }, "at least one guidance scale is required");
 
-        List<String> spacings = !root.has("spacings") ? ALL_SPACINGS : root.list("spacings", ALL_SPACINGS.size(),
-                (v, f) -> {
-                    if (!v.isTextual() || !ALL_SPACINGS.contains(v.asText())) {
+        List<SpacingName> spacings = !root.has("spacings") ? ALL_SPACINGS : root.list("spacings",
+                ALL_SPACINGS.size(), (v, f) -> {
+                    SpacingName s = v.isTextual() ? SpacingName.find(v.asText()) : null;
+                    if (s == null) {
                         err.add(f, (v.isTextual() ? "unknown spacing '" + v.asText() + "'" : "expected a string, got "
-                                + v) + " (known: " + String.join(", ", ALL_SPACINGS) + ")");
+                                + v) + " (known: " + ALL_SPACINGS.stream().map(SpacingName::id)
+                                .collect(java.util.stream.Collectors.joining(", ")) + ")");
                         return null;
                     }
-                    return v.asText();
+                    return s;
                 }, "at least one spacing is required");
         Integer classLabel = root.has("classLabel") ? root.integer("classLabel", 0, Integer.MAX_VALUE, 0) : null;
         if (classLabel != null && root.ok("classLabel") && model != null) {

@@ -141,35 +141,14 @@ class CheckpointResumeTest {
     }
 
     /** The stage's context as the outermost wrapper sees it. */
-    record Counting(StageContext ctx, Host host) implements StageContext {
-        @Override
-        public long jobId() {
-            return ctx.jobId();
-        }
+    static final class Counting extends StageContext.Forwarding {
+        private final StageContext ctx;
+        private final Host host;
 
-        @Override
-        public JsonNode jobSpec() {
-            return ctx.jobSpec();
-        }
-
-        @Override
-        public PlannedStage stage() {
-            return ctx.stage();
-        }
-
-        @Override
-        public ResolvedModel model() {
-            return ctx.model();
-        }
-
-        @Override
-        public Path workDir() {
-            return ctx.workDir();
-        }
-
-        @Override
-        public Map<String, JsonNode> dependencyOutputs() {
-            return ctx.dependencyOutputs();
+        Counting(StageContext ctx, Host host) {
+            super(ctx);
+            this.ctx = ctx;
+            this.host = host;
         }
 
         @Override
@@ -181,21 +160,6 @@ class CheckpointResumeTest {
                 }
             }
             ctx.progress(done, total, message);
-        }
-
-        @Override
-        public boolean cancelled() {
-            return ctx.cancelled();
-        }
-
-        @Override
-        public void log(String level, String message) {
-            ctx.log(level, message);
-        }
-
-        @Override
-        public void checkpointCommitted() {
-            ctx.checkpointCommitted();
         }
     }
 

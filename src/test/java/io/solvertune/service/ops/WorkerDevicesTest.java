@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.solvertune.numerics.spec.DenoiserSpec;
 import io.solvertune.numerics.spec.ModelSpec;
+import io.solvertune.service.jobs.WorkersConfig;
 import io.solvertune.tuning.job.ResolvedModel;
 import org.junit.jupiter.api.Test;
 

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * into the learned grid a joint fit reuses), and which record a published set gets.
  */
 class TimestepsStageTest {
-    static final List<String> SPACINGS = List.of("logSNR", "time_quadratic");
+    static final List<io.solvertune.tuning.eval.SpacingName> SPACINGS = List.of(
+            io.solvertune.tuning.eval.SpacingName.LOG_SNR, io.solvertune.tuning.eval.SpacingName.TIME_QUADRATIC);
 
     static Scores.BaselinePick pick(Candidate best, List<String> ranked) {
         Scores.Score s = new Scores.Score(best.name(), 5, 2, 1.0, 0.1, 0.1, new double[] {1.0, 1.0});

@@ -253,7 +253,7 @@ class TuningJobSpecTest {
         assertEquals(12, c.maxNfe(), "the default range covers the job's NFEs");
         assertEquals(200, c.iterations());
         assertEquals(s.seeds().coefficientFitRows(), c.trainRows());
-        assertEquals("karras", c.spacing());
+        assertEquals("karras", c.spacing().id());
         assertEquals(ConsistencyTraining.Inference.AUTO, c.inference());
         assertEquals(c.iterations(), c.settings().iterations());
         ConsistencyTraining set = TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'],"
@@ -265,9 +265,10 @@ class TuningJobSpecTest {
                 .consistency();
         assertEquals(new ConsistencyTraining(io.solvertune.numerics.solver.consistency.Consistency.Form.DATA, 3,
                 io.solvertune.tuning.fit.consistency.TrainerSettings.PolicyKind.CATEGORICAL, 21, 0.1, 16, true, 5, 8, 7,
-                2, 4, 2, 0.1, 0.0, 1e-3, 2.0, 5.0, 42, "time_uniform", ConsistencyTraining.Inference.ARGMAX, 3, 10), set);
+                2, 4, 2, 0.1, 0.0, 1e-3, 2.0, 5.0, 42, io.solvertune.tuning.eval.SpacingName.TIME_UNIFORM,
+                ConsistencyTraining.Inference.ARGMAX, 3, 10), set);
         assertEquals("logSNR", TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'],"
-                + " 'nfe': [5], 'guidance': [1], 'spacings': ['logSNR']}")).consistency().spacing());
+                + " 'nfe': [5], 'guidance': [1], 'spacings': ['logSNR']}")).consistency().spacing().id());
         assertEquals(null, TuningJobSpec.parse(json("{'model': 'm', 'methods': ['dc'], 'nfe': [5], 'guidance': [1]}"))
                 .consistency());
         // the plan: one training stage per guidance scale, between the baseline and publish
