@@ -90,7 +90,8 @@ final class DpmSolverV3TimestepsStage extends TypedStage<StageParams.V3Timesteps
                 }
                 CoefficientSet set = o.set();
                 CoefficientSet.Validation v = set.validation();
-                String name = LearnedTimesteps.name(set);
+                // named after its start, the snapped setting (its variant's spacing is the start's explicit grid)
+                String name = LearnedTimesteps.METHOD + " " + pk.name() + " learned (interpolated)";
                 DpmSolverV3Stage.Pick lp = new DpmSolverV3Stage.Pick(pk.nfe(), name, pk.order(), pk.pPseudo(),
                         pk.useCorrector(), pk.cPseudo(), set.spacing(), pk.tStart(), pk.tEnd(), set.times(),
                         Scores.Score.of(o.select()), Scores.Score.of(o.heldOut()), Scores.Score.of(o.base()),
