@@ -132,6 +132,9 @@ public final class TuningJobPlanner implements JobPlanner {
                 if (v3 != null) {
                     deps.add(v3);
                 }
+                if (v3Timesteps != null) {
+                    deps.add(v3Timesteps);
+                }
                 stages.add(PlannedStage.of(g + StageKind.SAMPLE_GRIDS.id(), StageKind.SAMPLE_GRIDS, deps,
                         new StageParams.Grids(group, spec.classLabel(), held, spec.sampleGrids().seeds(),
                                 spec.batch())));
