@@ -146,6 +146,19 @@ class DpmSolverV3TimestepsJobTest {
                 && v.spec().positions() == io.solvertune.numerics.solver.v3.DpmSolverV3.Positions.INTERPOLATED,
                 learned.values().toString());
 
+        // the json export keeps the positions; the official DPM-Solver-v3 export refuses them (its sampler snaps)
+        String file = a.resolve("publish").resolve(PublishStage.FILE).toString();
+        String idx = Integer.toString(cands.indexOf(learned));
+        Path exported = dir.resolve("v3.json");
+        LearnedTimestepsJobTest.Run x = LearnedTimestepsJobTest.cli("export", "--config", file, "--candidate", idx,
+                "--format", "json", "--out", exported.toString());
+        assertEquals(0, x.code(), x.err());
+        assertEquals("interpolated", Json.MAPPER.readTree(exported.toFile()).path("values").path("positions")
+                .asText());
+        LearnedTimestepsJobTest.Run official = LearnedTimestepsJobTest.cli("export", "--config", file, "--candidate",
+                idx, "--format", "dpmsolver-v3", "--out", dir.resolve("v3.zip").toString());
+        assertTrue(official.code() != 0 && official.err().contains("interpolated statistics"), official.err());
+
         // killed while CMA-ES learns v3's grid: the journal holds the evaluations so far (cut mid-line)
         Path b = dir.resolve("b");
         JsonNode tree = Json.MAPPER.readTree(Files.readString(spec));
