@@ -264,8 +264,7 @@ final class LearnTimestepsCommand implements Callable<Integer> {
                     vr.put("grid", v3Times(d, v3Snapped.best(), nfe));
                     vr.put("vsBaseline", verdict(v3Snapped.heldOut(), bl.heldOut()));
                     rows.add(vr);
-                    vs.add(LearnedTimesteps.Variant.dpmSolverV3((DpmSolverV3) v3Snapped.best().solver(),
-                            v3Snapped.best().spacing(), d.schedule(), fitT.tStart(), fitT.tEnd(), nfe));
+                    vs.add(io.solvertune.tuning.fit.timesteps.DpmSolverV3Timesteps.variant(ctx, v3Snapped.best(), nfe));
                 }
                 String file = LearnedTimesteps.METHOD + "-nfe" + nfe + ".json";
                 if (!(resume && Files.isRegularFile(out.resolve(file)))) {
@@ -316,9 +315,11 @@ final class LearnTimestepsCommand implements Callable<Integer> {
                             continue;
                         }
                         // v3's learned grid on the held-out seeds, whether chosen or not, against the snapped v3
-                        CoefficientSet ls = LearnedTimesteps.set(ctx, l, true);
-                        Evaluation.Result lh = Evaluation.evaluate(d, m.guidance(), hoT, LearnedTimesteps.candidate(ls),
-                                nfe, batch, m.dtype(), 0).result();
+                        io.solvertune.tuning.fit.timesteps.DpmSolverV3Timesteps.Outcome lv =
+                                io.solvertune.tuning.fit.timesteps.DpmSolverV3Timesteps.validate(ctx, l, null, hoT,
+                                        v3Snapped.heldOut(), bl.best().name(), bl.heldOut());
+                        CoefficientSet ls = lv.set();
+                        Evaluation.Result lh = lv.heldOut();
                         String vf = V3_LEARNED + "-nfe" + nfe + ".json";
                         Files.writeString(out.resolve(vf), v3Values(ls));
                         Map<String, Object> vr = row(V3_LEARNED, nfe, LearnedTimesteps.name(ls), lh, v3Snapped.heldOut(),
@@ -413,11 +414,8 @@ final class LearnTimestepsCommand implements Callable<Integer> {
      * --set} scores and the service publishes; a coefficient set's JSON has no room for the statistics.
      */
     private static String v3Values(CoefficientSet set) throws java.io.IOException {
-        DpmSolverV3 spec = (DpmSolverV3) set.base();
-        double[] t = set.times();
         return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(
-                io.solvertune.tuning.publish.ConfigValues.ofDpmSolverV3(spec, set.spacing(), t.length - 1, true, false,
-                        t).toJson());
+                io.solvertune.tuning.fit.timesteps.DpmSolverV3Timesteps.values(set).toJson());
     }
 
     private static void print(PrintWriter o, int nfe, String method, String name, Evaluation.Result held,

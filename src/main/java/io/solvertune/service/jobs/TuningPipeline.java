@@ -54,6 +54,11 @@ public class TuningPipeline {
         return bind(TuningStages.TIMESTEPS);
     }
 
+    @Produces @Singleton @Named("stage-" + TuningStages.TIMESTEPS_V3)
+    StageExecutorBinding timestepsV3() {
+        return bind(TuningStages.TIMESTEPS_V3);
+    }
+
     @Produces @Singleton @Named("stage-" + TuningStages.FIT_EMS)
     StageExecutorBinding fitEms() {
         return bind(TuningStages.FIT_EMS);

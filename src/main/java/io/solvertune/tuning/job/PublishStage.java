@@ -31,7 +31,9 @@ import java.util.Map;
  * the best untuned baseline ({@code validated}), every chosen coefficient set ({@code validated} =
  * {@link CoefficientSet.Validation#publishable()}), DPM-Solver-v3 with its statistics ({@code validated} = beats
  * DPM-Solver++ of the same order on the same grid) and ConsistencySolver's per-NFE tables ({@code validated} = beats
- * its own base, the form's first-order solver on the same grid; provenance with its training). Writes them to {@value #FILE} (a JSON array of
+ * its own base, the form's first-order solver on the same grid; provenance with its training) and DPM-Solver-v3 on
+ * learned grids ({@code dpmsolver-v3+timesteps}: interpolated positions, {@code validated} = beats the snapped v3,
+ * the grid's optimisation in provenance). Writes them to {@value #FILE} (a JSON array of
  * {@link ConfigCandidate#toJson}); the output is a summary row per candidate naming the file and its sha256
  * ({@link CandidateFile}), so the statistics stay out of the job tables. Holds no wall times or paths outside the work directory, so an interrupted
  * and resumed job gives the same bytes as an uninterrupted one.
@@ -88,7 +90,27 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                 DpmSolverV3Stage.Picks picks = DpmSolverV3Stage.read(file(ctx, vo.file()));
                 EmpiricalModelStatistics ems = statistics(ctx, vo.emsOutput());
                 for (DpmSolverV3Stage.Pick pk : picks.picks()) {
-                    byNfe.computeIfAbsent(pk.nfe(), n -> new ArrayList<>()).add(v3(ctx, p, g, base, pk, ems));
+                    byNfe.computeIfAbsent(pk.nfe(), n -> new ArrayList<>()).add(v3(ctx, p, g, base, pk, ems,
+                            io.solvertune.numerics.solver.v3.DpmSolverV3.Positions.SNAPPED, MethodId.DPMSOLVER_V3.id(),
+                            g.v3()));
+                }
+            }
+            if (g.v3Timesteps() != null) {
+                StageOutputs.V3Timesteps vt = input(ctx, g.v3Timesteps(), StageOutputs.V3Timesteps.class);
+                DpmSolverV3Stage.Picks picks = DpmSolverV3Stage.read(file(ctx, vt.file()));
+                List<ConfigProvenance.LearnedGrid> grids = TimestepsStage.readGrids(file(ctx, vt.grids()));
+                EmpiricalModelStatistics ems = statistics(ctx, vt.emsOutput());
+                for (DpmSolverV3Stage.Pick pk : picks.picks()) {
+                    ConfigCandidate c = v3(ctx, p, g, base, pk, ems,
+                            io.solvertune.numerics.solver.v3.DpmSolverV3.Positions.INTERPOLATED,
+                            MethodId.DPMSOLVER_V3.id() + StageOutputs.TIMESTEPS_SUFFIX, g.v3Timesteps());
+                    ConfigProvenance.LearnedGrid lg = grids.stream().filter(x -> x.nfe() == pk.nfe()
+                            && java.util.Arrays.equals(x.grid(), pk.times())).findFirst().orElseThrow(
+                            () -> new IllegalStateException(g.v3Timesteps() + ": no learned grid of NFE " + pk.nfe()));
+                    c = new ConfigCandidate(c.modelId(), c.method(), c.solver(), c.solverOptions(), c.nfe(),
+                            c.guidance(), c.spacing(), c.tStart(), c.tEnd(), c.values(), c.metrics(),
+                            c.provenance().withLearnedGrid(lg.withPublished(true)), c.validated(), c.heldOutMse());
+                    byNfe.computeIfAbsent(pk.nfe(), n -> new ArrayList<>()).add(c);
                 }
             }
             byNfe.values().forEach(out::addAll);
@@ -178,12 +200,19 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
         return null;
     }
 
+    /**
+     * DPM-Solver-v3 with its statistics: the snapped sampler ({@code validate-dpmsolver-v3}) or, with interpolated
+     * {@code positions}, on a learned grid ({@code timesteps-dpmsolver-v3}, method {@code dpmsolver-v3+timesteps};
+     * its base the snapped v3).
+     */
     private static ConfigCandidate v3(StageContext ctx, StageParams.Publish p, StageParams.Group g,
-                                      Scores.Baselines base, DpmSolverV3Stage.Pick pk, EmpiricalModelStatistics ems) {
+                                      Scores.Baselines base, DpmSolverV3Stage.Pick pk, EmpiricalModelStatistics ems,
+                                      io.solvertune.numerics.solver.v3.DpmSolverV3.Positions positions, String method,
+                                      String stage) {
         JsonNode opts = Json.MAPPER.valueToTree(new V3Options(pk.order(), pk.pPseudo(), pk.useCorrector(),
                 pk.cPseudo()));
         var spec = new io.solvertune.numerics.solver.v3.DpmSolverV3(ems, pk.order(), pk.pPseudo(), pk.useCorrector(),
-                pk.cPseudo(), false, false, null);
+                pk.cPseudo(), false, false, null).withPositions(positions);
         Scores.Score bl = base.picks().stream().filter(b -> b.nfe() == pk.nfe()).map(Scores.BaselinePick::heldOut)
                 .findFirst().orElse(null);
         ConfigMetrics metrics = new ConfigMetrics(pk.name(), pk.heldOut().meanMse(), pk.heldOut().stdErr(),
@@ -192,10 +221,10 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                 pk.heldOut().meanMse() / pk.baselineMse(), pk.vsBaseline(), pk.heldOut().median(),
                 pk.heldOut().p99(), pk.base().median(), pk.base().p99(), bl == null ? null : bl.median(),
                 bl == null ? null : bl.p99());
-        return new ConfigCandidate(ctx.model().id(), MethodId.DPMSOLVER_V3.id(), MethodId.DPMSOLVER_V3.id(), opts,
+        return new ConfigCandidate(ctx.model().id(), method, MethodId.DPMSOLVER_V3.id(), opts,
                 pk.nfe(), g.guidance(), pk.spacing().id(), pk.tStart(), pk.tEnd(),
                 ConfigValues.ofDpmSolverV3(spec, pk.spacing(), pk.times().length - 1, true, false, pk.times()),
-                metrics, provenance(ctx, p, base, pk.nfe(), pk.times(), metrics, g.v3()), pk.publishable(),
+                metrics, provenance(ctx, p, base, pk.nfe(), pk.times(), metrics, stage), pk.publishable(),
                 pk.heldOut().meanMse());
     }
 

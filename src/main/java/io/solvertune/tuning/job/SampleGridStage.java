@@ -75,6 +75,12 @@ final class SampleGridStage extends TypedStage<StageParams.Grids, StageOutputs.G
             v3 = DpmSolverV3Stage.read(file(ctx, vo.file()));
             ems = PublishStage.statistics(ctx, vo.emsOutput());
         }
+        DpmSolverV3Stage.Picks v3Learned = null;
+        if (grp.v3Timesteps() != null) {
+            StageOutputs.V3Timesteps vt = input(ctx, grp.v3Timesteps(), StageOutputs.V3Timesteps.class);
+            v3Learned = DpmSolverV3Stage.read(file(ctx, vt.file()));
+            ems = ems != null ? ems : PublishStage.statistics(ctx, vt.emsOutput());
+        }
         String teacherName = String.format(Locale.ROOT, "DPM-Solver++ 3M logSNR, %d steps",
                 held.meta().teacher().steps());
         List<StageOutputs.GridRow> rows = new ArrayList<>();
@@ -104,6 +110,18 @@ final class SampleGridStage extends TypedStage<StageParams.Grids, StageOutputs.G
                                     pk.cPseudo(), false, false, null);
                             runs.add(new Run(TuningJobSpec.DPM_SOLVER_V3, grp.v3(), new Candidate(pk.name(), spec,
                                     pk.spacing(), true, false, ems.tStart(), ems.tEnd())));
+                        }
+                    }
+                }
+                if (v3Learned != null) {
+                    for (DpmSolverV3Stage.Pick pk : v3Learned.picks()) {
+                        if (pk.nfe() == nfe) {
+                            // as validated: interpolated positions on the learned (explicit) grid
+                            DpmSolverV3 spec = new DpmSolverV3(ems, pk.order(), pk.pPseudo(), pk.useCorrector(),
+                                    pk.cPseudo(), false, false, null).withPositions(DpmSolverV3.Positions.INTERPOLATED);
+                            runs.add(new Run(TuningJobSpec.DPM_SOLVER_V3 + StageOutputs.TIMESTEPS_SUFFIX,
+                                    grp.v3Timesteps(), new Candidate(pk.name(), spec, pk.spacing(), true, false, null,
+                                    null)));
                         }
                     }
                 }

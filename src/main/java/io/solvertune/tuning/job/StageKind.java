@@ -18,6 +18,8 @@ public enum StageKind {
     FIT(TuningStages.FIT),
     /** Learned timesteps of the untuned solvers (CMA-ES, checkpointed per evaluation). */
     TIMESTEPS(TuningStages.TIMESTEPS),
+    /** DPM-Solver-v3's learned grid: its snapped setting's times moved off the statistics grid (CMA-ES). */
+    TIMESTEPS_V3(TuningStages.TIMESTEPS_V3),
     /** DPM-Solver-v3 empirical model statistics. */
     FIT_EMS(TuningStages.FIT_EMS),
     /** DPM-Solver-v3 variants chosen and validated on held-out seeds. */

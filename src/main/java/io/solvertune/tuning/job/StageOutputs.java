@@ -100,6 +100,16 @@ public final class StageOutputs {
     record V3(String file, String ems, Ems emsOutput, List<V3Row> results) {
     }
 
+    /**
+     * DPM-Solver-v3 on learned grids ({@code file}: {@link DpmSolverV3Stage.Picks} whose times are the learned grids,
+     * positions interpolated; {@code grids}: their optimisations, a JSON array of
+     * {@link io.solvertune.tuning.publish.ConfigProvenance.LearnedGrid}); a row's {@code baseMse} is the snapped v3's.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record V3Timesteps(String file, String grids, String ems, Ems emsOutput, List<V3Row> results,
+                       List<FitRow> failures) {
+    }
+
     /** One NFE's chosen DPM-Solver-v3 variant (median and p99 of its per-seed held-out errors). */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record V3Row(int nfe, String config, double heldOutMse, double baseMse, boolean publishable, Double heldOutMedian,

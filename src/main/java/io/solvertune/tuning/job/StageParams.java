@@ -157,6 +157,15 @@ final class StageParams {
     }
 
     /**
+     * DPM-Solver-v3's learned grid: per NFE the snapped setting the {@code v3} stage chose on the selection rows is
+     * the start, its times learned on training rows {@code [0, fitRows)} off the {@code ems} stage's statistics grid,
+     * scored on the selection rows and validated on the held-out seeds against the snapped v3 and the baseline.
+     */
+    record V3Timesteps(Eval eval, int fitRows, String ems, String v3, String baseline,
+                       TuningJobSpec.Timesteps settings) {
+    }
+
+    /**
      * ConsistencySolver: trained on training rows {@code [trainFrom, trainFrom + training.trainRows())} (trainFrom
      * null: 0), its inference mode chosen on the eval's select rows, validated on held-out seeds against its base and
      * the baseline stage's best untuned solver. The fields after {@code baseline} are the {@code train-consistency}
@@ -190,9 +199,16 @@ final class StageParams {
     record Reward(String file, String sha256, double weight) {
     }
 
-    /** One guidance scale's result stages ({@code consistency}: the ConsistencySolver stage, or null). */
+    /**
+     * One guidance scale's result stages ({@code consistency}: the ConsistencySolver stage, or null;
+     * {@code v3Timesteps}: DPM-Solver-v3's learned-grid stage, or null).
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Group(double guidance, String baseline, List<String> fits, String v3, String consistency) {
+    record Group(double guidance, String baseline, List<String> fits, String v3, String consistency,
+                 String v3Timesteps) {
+        Group(double guidance, String baseline, List<String> fits, String v3, String consistency) {
+            this(guidance, baseline, fits, v3, consistency, null);
+        }
     }
 
     /**

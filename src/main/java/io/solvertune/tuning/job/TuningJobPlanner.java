@@ -14,7 +14,8 @@ import java.util.Locale;
  *   <li>{@code teacher-train}, {@code teacher-heldout}: the shards assembled into one trajectory set each;</li>
  *   <li>{@code baseline}: the best untuned baseline per NFE, chosen on the selection rows, scored on held-out;</li>
  *   <li>{@code fit-<method>} per coefficient method (fit, choice and held-out validation);
- *       {@code fit-dpmsolver-v3} (statistics) then {@code validate-dpmsolver-v3}; {@code fit-consistency-solver}
+ *       {@code fit-dpmsolver-v3} (statistics) then {@code validate-dpmsolver-v3} (with {@code "timesteps": "learned"}
+ *       also {@code timesteps-dpmsolver-v3}: v3's grid learned off its statistics grid); {@code fit-consistency-solver}
  *       (ConsistencySolver trained by RL, materialised per NFE, validated);</li>
  *   <li>{@code sample-grids} (unless {@code sampleGrids.seeds} is 0 or the model is known not to have image
  *       samples): teacher | best untuned baseline | every tuned result per NFE on the first held-out seeds, as PNGs
@@ -96,6 +97,7 @@ public final class TuningJobPlanner implements JobPlanner {
                 }
             }
             String v3 = null;
+            String v3Timesteps = null;
             if (spec.wantsDpmSolverV3()) {
                 String ems = g + "fit-" + MethodId.DPMSOLVER_V3.id();
                 boolean fromTeacher = spec.ems().source() == EmsSource.TEACHER;
@@ -107,6 +109,13 @@ public final class TuningJobPlanner implements JobPlanner {
                 stages.add(PlannedStage.of(v3, StageKind.VALIDATE, List.of(ems, train, held, baseline),
                         new StageParams.V3(eval, ems, baseline)));
                 publishDeps.add(v3);
+                if (spec.learnsTimesteps()) {
+                    v3Timesteps = g + "timesteps-" + MethodId.DPMSOLVER_V3.id();
+                    stages.add(PlannedStage.of(v3Timesteps, StageKind.TIMESTEPS_V3,
+                            List.of(ems, train, held, baseline, v3), new StageParams.V3Timesteps(eval,
+                                    s.coefficientFitRows(), ems, v3, baseline, spec.timesteps())));
+                    publishDeps.add(v3Timesteps);
+                }
             }
             String consistency = null;
             if (spec.wantsConsistency()) {
@@ -115,13 +124,16 @@ public final class TuningJobPlanner implements JobPlanner {
                         new StageParams.Consistency(eval, spec.consistency(), baseline)));
                 publishDeps.add(consistency);
             }
-            StageParams.Group group = new StageParams.Group(w, baseline, fits, v3, consistency);
+            StageParams.Group group = new StageParams.Group(w, baseline, fits, v3, consistency, v3Timesteps);
             groups.add(group);
             if (images && spec.sampleGrids().seeds() > 0) {
                 List<String> deps = new ArrayList<>(List.of(held, baseline));
                 deps.addAll(fits);
                 if (v3 != null) {
                     deps.add(v3);
+                }
+                if (v3Timesteps != null) {
+                    deps.add(v3Timesteps);
                 }
                 stages.add(PlannedStage.of(g + StageKind.SAMPLE_GRIDS.id(), StageKind.SAMPLE_GRIDS, deps,
                         new StageParams.Grids(group, spec.classLabel(), held, spec.sampleGrids().seeds(),

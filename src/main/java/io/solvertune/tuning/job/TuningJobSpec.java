@@ -124,7 +124,9 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
      * Learned timesteps ({@code "timesteps": "learned"} or an object with {@code "mode": "learned"}): per NFE the grid
      * of the best untuned baseline's solver (and of the next best distinct untuned solvers, {@code variants}) is
      * learned on the first {@code seeds.coefficientFitRows} training rows by CMA-ES from its own spacing and the GITS
-     * grid, and every coefficient method is also fitted on learned grids ({@code <method>+timesteps}).
+     * grid, and every coefficient method is also fitted on learned grids ({@code <method>+timesteps}); with
+     * {@code dpmsolver-v3}, its chosen snapped setting's times are learned off the statistics grid
+     * ({@code dpmsolver-v3+timesteps}).
      *
      * @param evaluations  CMA-ES loss evaluations per grid (default 200; each costs rows x NFE model calls)
      * @param variants     untuned solvers whose grids are learned per NFE (default 1: the best untuned baseline's)
@@ -438,13 +440,14 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
     /**
      * The number of stages {@link TuningJobPlanner} makes of this spec: per guidance scale the teacher shards of both
      * splits, two merges, the baseline, one fit per coefficient method, two DPM-Solver-v3 stages, one
-     * ConsistencySolver training and the sample grids, with learned timesteps one {@code timesteps} stage and one more
-     * fit per coefficient method; then publish.
+     * ConsistencySolver training and the sample grids, with learned timesteps one {@code timesteps} stage, one more
+     * fit per coefficient method and (with DPM-Solver-v3) one {@code timesteps-dpmsolver-v3} stage; then publish.
      */
     public long plannedStages() {
         long perGuidance = shards(seeds.train(), seeds.shardSize()) + shards(seeds.heldOut(), seeds.shardSize()) + 2
                 + 1 + coefficientMethods().size() + (wantsDpmSolverV3() ? 2 : 0) + (wantsConsistency() ? 1 : 0)
-                + (sampleGrids.seeds() > 0 ? 1 : 0) + (learnsTimesteps() ? 1 + coefficientMethods().size() : 0);
+                + (sampleGrids.seeds() > 0 ? 1 : 0) + (learnsTimesteps() ? 1 + coefficientMethods().size() : 0)
+                + (learnsTimesteps() && wantsDpmSolverV3() ? 1 : 0);
         return guidance.size() * perGuidance + 1;
     }
 

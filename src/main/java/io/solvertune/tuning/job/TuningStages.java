@@ -19,6 +19,8 @@ public final class TuningStages {
     public static final String FIT = "fit";
     /** Learned timesteps of the untuned solvers. */
     public static final String TIMESTEPS = "learn-timesteps";
+    /** DPM-Solver-v3's learned grid (from its snapped setting, off the statistics grid). */
+    public static final String TIMESTEPS_V3 = "learn-timesteps-v3";
     /** DPM-Solver-v3 empirical model statistics. */
     public static final String FIT_EMS = "fit-ems";
     /** DPM-Solver-v3 variants chosen and validated on held-out seeds. */
@@ -41,6 +43,7 @@ public final class TuningStages {
         m.put(BASELINE, new BaselineStage());
         m.put(FIT, new CoefficientFitStage());
         m.put(TIMESTEPS, new TimestepsStage());
+        m.put(TIMESTEPS_V3, new DpmSolverV3TimestepsStage());
         m.put(FIT_EMS, new EmsFitStage());
         m.put(VALIDATE, new DpmSolverV3Stage());
         m.put(TRAIN_CONSISTENCY, new ConsistencyStage());

@@ -143,6 +143,34 @@ class SampleGridStageTest {
         }
     }
 
+    /** With learned timesteps, DPM-Solver-v3 on its learned grid is a column too, run exactly as validated. */
+    @Test
+    @RequiresFashionMnist
+    void dpmSolverV3OnItsLearnedGridIsAColumn() throws Exception {
+        Path spec = dir.resolve("job.json");
+        Files.writeString(spec, ("{'model': 'fmnist-empirical', 'methods': ['dpmsolver-v3'], 'nfe': [5],"
+                + " 'guidance': [1], 'spacings': ['logSNR'], 'teacher': {'steps': 20, 'recordEvery': 2,"
+                + " 'checkSeeds': 0}, 'seeds': {'train': 40, 'heldOut': 4, 'shardSize': 40, 'fitRows': 32,"
+                + " 'coefficientFitRows': 4}, 'timesteps': {'mode': 'learned', 'evaluations': 4, 'gitsPoints': 0},"
+                + " 'sampleGrids': {'seeds': 3}, 'batch': 16}").replace('\'', '"'));
+        Path work = dir.resolve("work");
+        runJob(spec, work);
+        JsonNode grid = Json.MAPPER.readTree(work.resolve("g1/sample-grids/" + StageCheckpoint.FILE).toFile())
+                .get("output").get("grids").get(0);
+        List<String> methods = new ArrayList<>();
+        grid.get("columns").forEach(c -> methods.add(c.get("method").asText()));
+        assertEquals(List.of("teacher", "baseline", "timesteps", "dpmsolver-v3", "dpmsolver-v3+timesteps"), methods,
+                grid.toString());
+        assertEquals("g1/timesteps-dpmsolver-v3", grid.get("columns").get(4).get("stage").asText());
+        DpmSolverV3Stage.Picks learned = DpmSolverV3Stage.read(work.resolve("g1/timesteps-dpmsolver-v3/"
+                + DpmSolverV3Stage.FILE));
+        double[] gridErr = Json.MAPPER.convertValue(grid.get("columns").get(4).get("perSeedMse"), double[].class);
+        double[] heldErr = learned.picks().get(0).heldOut().perSeed();
+        for (int i = 0; i < 3; i++) {
+            assertEquals(heldErr[i], gridErr[i], 1e-5 * heldErr[i], "dpmsolver-v3+timesteps, seed row " + i);
+        }
+    }
+
     private static void runJob(Path spec, Path work) throws Exception {
         JsonNode tree = Json.MAPPER.readTree(spec.toFile());
         ResolvedModel model = LocalJobRunner.resolveLocal(tree.get("model"), spec.getParent());

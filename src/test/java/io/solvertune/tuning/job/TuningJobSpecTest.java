@@ -134,7 +134,7 @@ class TuningJobSpecTest {
     @Test
     void theExampleJobsParse() throws Exception {
         for (String f : List.of("tuning-jobs/gmm-quick.json", "tuning-jobs/fmnist-empirical.json",
-                "tuning-jobs/gmm-timesteps.json")) {
+                "tuning-jobs/gmm-timesteps.json", "tuning-jobs/gmm-timesteps-v3.json")) {
             TuningJobSpec s = TuningJobSpec.parse(Json.MAPPER.readTree(Files.readString(Path.of(f))));
             assertFalse(new TuningJobPlanner().plan(s).isEmpty(), f);
         }
