@@ -111,6 +111,11 @@ final class TrainConsistencyCommand implements Callable<Integer> {
     double rho;
     @CommandLine.Option(names = "--checkpoint-every", defaultValue = "10")
     int checkpointEvery;
+    @CommandLine.Option(names = "--select-every", defaultValue = "-1", paramLabel = "N", description = "checkpoint "
+            + "selection (RL, DIRECT): every N iterations and after the last, score the policy's table at every --nfe on "
+            + "the --select rows and publish each NFE's lowest-scoring snapshot; 0 = off (the last iteration), "
+            + "-1 = ceil(iterations / 20) (default ${DEFAULT-VALUE}); at most 200 snapshots")
+    int selectEvery;
     @CommandLine.Option(names = "--cmaes-evaluations", defaultValue = "300", description = "CMAES: objective evaluations per NFE")
     int cmaesEvaluations;
 
@@ -166,6 +171,22 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--nfe: must be in [1, 50], got " + n);
             }
         }
+        if (selectEvery < -1 || selectEvery > 100_000) {
+            throw new IllegalArgumentException("--select-every: must be -1 (auto), 0 (off) or in [1, 100000], got "
+                    + selectEvery);
+        }
+        int every = selectEvery == -1 ? (trainer == ConsistencyAblations.Trainer.CMAES ? 0
+                : io.solvertune.tuning.job.ConsistencyTraining.defaultSelectEvery(iterations)) : selectEvery;
+        if (every > 0 && trainer == ConsistencyAblations.Trainer.CMAES) {
+            throw new IllegalArgumentException("--select-every: checkpoint selection applies to the RL and DIRECT "
+                    + "trainers, not CMAES");
+        }
+        if (every > 0 && ConsistencyTrainer.snapshots(iterations, every) > ConsistencyTrainer.MAX_SNAPSHOTS) {
+            throw new IllegalArgumentException("--select-every: " + iterations + " iterations every " + every
+                    + " make " + ConsistencyTrainer.snapshots(iterations, every) + " snapshots, at most "
+                    + ConsistencyTrainer.MAX_SNAPSHOTS);
+        }
+        int[] selNfe = java.util.Arrays.stream(nfes).filter(n -> n >= 2).distinct().sorted().toArray();
         Evaluation.Targets trT = Evaluation.Targets.load(tr, from, to);
         Evaluation.Targets selT = Evaluation.Targets.load(tr, sFrom, sTo);
         Evaluation.Targets hoT = Evaluation.Targets.load(ho, 0, ho.size());
@@ -176,6 +197,9 @@ final class TrainConsistencyCommand implements Callable<Integer> {
         summary.put("trainRows", List.of(from, to));
         summary.put("selectRows", List.of(sFrom, sTo));
         summary.put("heldOutSeeds", ho.size());
+        if (every > 0 && selNfe.length > 0) {
+            summary.put("selectEvery", every);
+        }
         try (Denoiser d = m.build()) {
             CoefficientSet.Provenance prov = new CoefficientSet.Provenance(m.hash(), d.schedule().spec(), m.guidance(),
                     tr.meta().teacher(), null, io.solvertune.numerics.CodeVersion.get(), null, null);
@@ -190,13 +214,24 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                     summary.put("classifierReward", Map.of("file", rewardClassifier.toString(), "weight",
                             rewardClassifierWeight, "features", "logits"));
                 }
+                ConsistencyTrainer.Selection selection = every == 0 || selNfe.length == 0 ? null
+                        : new ConsistencyTrainer.Selection(every, selNfe, trainer == ConsistencyAblations.Trainer.RL
+                                && policy == TrainerSettings.PolicyKind.CATEGORICAL
+                                ? List.of(Policy.Inference.EXPECTED, Policy.Inference.ARGMAX)
+                                : List.of(Policy.Inference.EXPECTED), sFrom + ":" + sTo,
+                        (set, n) -> Evaluation.evaluate(d, m.guidance(), selT, candidate(set), n, batch, m.dtype(), 0)
+                                .result().meanMse());
                 trained = ConsistencyAblations.train(trainer, ctx, trT.fin(), st, nfes, cmaesEvaluations,
-                        out.resolve("checkpoint-" + trainer.name().toLowerCase(Locale.ROOT) + ".json"), reward);
+                        out.resolve("checkpoint-" + trainer.name().toLowerCase(Locale.ROOT) + ".json"), reward,
+                        selection);
             }
             o.printf(Locale.ROOT, "trained (%s) in %.1f s%n", trainer.name().toLowerCase(Locale.ROOT),
                     trained.seconds());
             summary.put("trainSeconds", trained.seconds());
             summary.put("rewardCurve", trained.curve());
+            if (!trained.selectionCurve().isEmpty()) {
+                summary.put("selectionCurve", trained.selectionCurve());
+            }
             List<BaselineSweep.Choice> base = baselines(d, m, selT, hoT, prog);
             List<Map<String, Object>> rows = new ArrayList<>();
             o.printf(Locale.ROOT, "| NFE | inference | held-out MSE ± s.e. | median | p99 | DDIM-form base | vs base | "
@@ -207,7 +242,17 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                 // inference mode: expected value vs argmax, chosen on the selection rows (equal for the Gaussian)
                 Policy.Inference inf = Policy.Inference.EXPECTED;
                 Map<String, Object> selection = new LinkedHashMap<>();
-                if (trainer == ConsistencyAblations.Trainer.RL && policy == TrainerSettings.PolicyKind.CATEGORICAL) {
+                ConsistencyTrainer.Snapshot snap = trained.selected(nfe);
+                if (snap != null) {
+                    // checkpoint selection chose the snapshot and its mode on the selection rows
+                    inf = ConsistencyTrainer.inferenceOf(snap.inference());
+                    for (ConsistencyTrainer.SelectionPoint sp : trained.selectionCurve()) {
+                        if (sp.nfe() == nfe && sp.iteration() == snap.iteration()) {
+                            selection.put(sp.inference(), sp.mse());
+                        }
+                    }
+                } else if (trainer == ConsistencyAblations.Trainer.RL
+                        && policy == TrainerSettings.PolicyKind.CATEGORICAL) {
                     double best = Double.POSITIVE_INFINITY;
                     for (Policy.Inference mode : Policy.Inference.values()) {
                         CoefficientSet cs = trained.set(nfe, mode);
@@ -220,7 +265,7 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                         }
                     }
                 }
-                CoefficientSet cs = trained.set(nfe, inf);
+                CoefficientSet cs = trained.selectedSet(nfe, inf);
                 Evaluation.Scored t = Evaluation.evaluate(d, m.guidance(), hoT, candidate(cs), nfe, batch, m.dtype(), 0);
                 Evaluation.Scored b = Evaluation.evaluate(d, m.guidance(), hoT, TunedMethods.baseCandidate(cs), nfe,
                         batch, m.dtype(), 0);
@@ -248,6 +293,25 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                 row.put("file", file);
                 row.put("inference", inf.name().toLowerCase(Locale.ROOT));
                 row.put("inferenceSelection", selection);
+                if (snap != null) {
+                    // the last iteration's table on the same held-out seeds, for the record of what selection changed
+                    Evaluation.Result last = Evaluation.evaluate(d, m.guidance(), hoT, candidate(trained.set(nfe, inf)),
+                            nfe, batch, m.dtype(), 0).result();
+                    double[] ql = quantiles(last.perSeed());
+                    row.put("selectedIteration", snap.iteration());
+                    row.put("selectionMse", snap.mse());
+                    row.put("lastIterationHeldOutMse", last.meanMse());
+                    row.put("lastIterationHeldOutStdErr", last.stdErr());
+                    row.put("lastIterationHeldOutMedian", ql[0]);
+                    row.put("lastIterationHeldOutP99", ql[1]);
+                    row.put("lastIterationPairedDiffStdErr", last.diffStdErr(bl.heldOut()));
+                    row.put("lastIterationVsBaseline", last.verdict(bl.heldOut()));
+                    o.printf(Locale.ROOT, "|   | NFE %d: snapshot of iteration %d selected (selection MSE %.5g); the last "
+                                    + "iteration's held-out MSE %.5g ± %.2g (median %.3g, p99 %.3g), vs best %.3f ± %.3f "
+                                    + "%s |%n", nfe, snap.iteration(), snap.mse(), last.meanMse(), last.stdErr(), ql[0],
+                            ql[1], last.meanMse() / bl.heldOut().meanMse(),
+                            last.diffStdErr(bl.heldOut()) / bl.heldOut().meanMse(), last.verdict(bl.heldOut()));
+                }
                 row.put("values", cs.values());
                 row.put("heldOutMse", t.result().meanMse());
                 row.put("heldOutStdErr", t.result().stdErr());

@@ -65,12 +65,14 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
      * @param base                its base solver's held-out score on the same grid
      * @param baseline            the best untuned baseline (the job's baseline stage) and its held-out score
      * @param pairedDiffStdErr    standard error of the paired difference to the baseline
+     * @param selectedIteration   with checkpoint selection: the iteration of the published snapshot (else absent)
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Result(int nfe, String file, String inference, Map<String, Double> selection, Scores.Score heldOut,
                   double median, double p99, Scores.Score base, double baseMedian, double baseP99,
                   CoefficientSet.Verdict vsBase, String baseline, Scores.Score baselineScore, double baselineMedian,
-                  double baselineP99, double pairedDiffStdErr, CoefficientSet.Verdict vsBaseline) {
+                  double baselineP99, double pairedDiffStdErr, CoefficientSet.Verdict vsBaseline,
+                  Integer selectedIteration) {
     }
 
     /**
@@ -80,10 +82,14 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
      * @param trainSeeds first training seed and count of the rows the policy was trained on
      * @param curve      the whole reward curve
      * @param failures   NFEs without a table, with the reason
+     * @param selectEvery    with checkpoint selection: iterations between scored snapshots (else absent)
+     * @param selectionCurve with checkpoint selection: every snapshot's selection-row MSE per NFE and mode
      */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     record Summary(String trainer, String policyId, Map<String, Object> settings, ConsistencyTraining training,
                    long[] trainSeeds, int[] trainRows, int[] selectRows, int iterations,
-                   List<ConsistencyTrainer.CurvePoint> curve, List<Result> results, List<String> failures) {
+                   List<ConsistencyTrainer.CurvePoint> curve, List<Result> results, List<String> failures,
+                   Integer selectEvery, List<ConsistencyTrainer.SelectionPoint> selectionCurve) {
     }
 
     @Override
@@ -112,6 +118,14 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
             FitContext fc = new FitContext(d, g, fitT.seeds(), fitT.initial(), fitT.sampleShape(), fitT.tStart(),
                     fitT.tEnd(), StageRuntime.dtype(ctx), e.batch(), progress(ctx, st.iterations()), prov);
             t = new ConsistencyTrainer(fc, fitT.fin(), st);
+            int[] selNfe = e.nfeArray().length == 0 ? new int[0]
+                    : Arrays.stream(e.nfeArray()).filter(n -> n >= 2).distinct().sorted().toArray();
+            if (tr.selectEvery() > 0 && selNfe.length > 0) {
+                t.withSelection(new ConsistencyTrainer.Selection(tr.selectEvery(), selNfe,
+                        tr.inference().modes(st.policy()), e.selectFrom() + ":" + e.selectTo(),
+                        (set, nfe) -> Evaluation.evaluate(d, g, sel, candidate(set), nfe, e.batch(),
+                                StageRuntime.dtype(ctx), 0).result().meanMse()));
+            }
             if (t.resume(checkpoint)) {
                 ctx.log("INFO", String.format(Locale.ROOT, "%s: resumed training at iteration %d of %d",
                         ctx.stage().name(), t.iteration(), st.iterations()));
@@ -134,11 +148,23 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                 }
                 Scores.BaselinePick bl = base.picks().stream().filter(b -> b.nfe() == nfe).findFirst()
                         .orElseThrow(() -> new IllegalStateException(p.baseline() + ": no baseline at NFE " + nfe));
-                // inference mode: scored on the selection rows where the policy offers a choice
+                // inference mode: scored on the selection rows where the policy offers a choice; with checkpoint
+                // selection the snapshot and mode of the lowest selection-row score
                 Map<String, Double> selection = new LinkedHashMap<>();
                 Policy.Inference inf = null;
                 double bestSel = Double.POSITIVE_INFINITY;
                 List<Policy.Inference> modes = tr.inference().modes(st.policy());
+                ConsistencyTrainer.Snapshot snap = t.selected(nfe);
+                if (snap != null) {
+                    inf = ConsistencyTrainer.inferenceOf(snap.inference());
+                    bestSel = snap.mse();
+                    for (ConsistencyTrainer.SelectionPoint sp : t.selectionCurve()) {
+                        if (sp.nfe() == nfe && sp.iteration() == snap.iteration()) {
+                            selection.put(sp.inference(), sp.mse());
+                        }
+                    }
+                    modes = List.of();
+                }
                 for (Policy.Inference mode : modes) {
                     if (modes.size() == 1) {
                         inf = mode;
@@ -152,7 +178,8 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                         inf = mode;
                     }
                 }
-                CoefficientSet cs = CoefficientFitStage.reproducible(t.coefficientSet(nfe, inf, extra));
+                CoefficientSet cs = CoefficientFitStage.reproducible(snap != null ? t.selectedSet(nfe, inf, extra)
+                        : t.coefficientSet(nfe, inf, extra));
                 Evaluation.Result r = Evaluation.evaluate(d, g, ho, candidate(cs), nfe, e.batch(),
                         StageRuntime.dtype(ctx), 0).result();
                 Evaluation.Result b = Evaluation.evaluate(d, g, ho, TunedMethods.baseCandidate(cs), nfe, e.batch(),
@@ -173,9 +200,15 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                 String mode = inf.name().toLowerCase(Locale.ROOT);
                 results.add(new Result(nfe, rel, mode, selection, Scores.Score.of(r), q[0], q[1], Scores.Score.of(b),
                         qb[0], qb[1], v.vsBase(), bl.candidate().name(), bl.heldOut(), ql[0], ql[1],
-                        r.diffStdErr(blr), v.vsBaseline()));
+                        r.diffStdErr(blr), v.vsBaseline(), snap == null ? null : snap.iteration()));
                 rows.add(new StageOutputs.FitRow(nfe, List.of(), rel, mode, selection.isEmpty() ? null : bestSel,
                         v.mse(), v.baseMse(), v.publishable()));
+                if (snap != null) {
+                    ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d: snapshot of iteration %d of %d selected "
+                            + "(selection-row MSE %.5g, the last iteration's %.5g)", ctx.stage().name(), nfe,
+                            snap.iteration(), t.iteration(), snap.mse(), lastSelection(t.selectionCurve(), nfe,
+                            t.iteration(), snap.inference())));
+                }
                 ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d (%s): held-out MSE %.5g ± %.2g (median %.3g, p99 "
                                 + "%.3g) vs base %.5g (%s), best baseline %s %.5g ± %.2g (%s)", ctx.stage().name(), nfe,
                         mode, r.meanMse(), r.stdErr(), q[0], q[1], b.meanMse(), v.vsBase(), bl.candidate().name(),
@@ -185,7 +218,8 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
         long[] ts = fitT.seeds();
         Summary summary = new Summary(TRAINER, policyId(st), st.asMap(), tr, new long[] {ts[0], ts.length},
                 new int[] {0, tr.trainRows()}, new int[] {e.selectFrom(), e.selectTo()}, t.iteration(), t.curve(),
-                results, failures);
+                results, failures, t.selectionCurve().isEmpty() ? null : tr.selectEvery(),
+                t.selectionCurve().isEmpty() ? null : t.selectionCurve());
         Path file = dir.resolve(FILE);
         Scores.write(file, summary);
         files.add(0, StageRuntime.relative(ctx, file));
@@ -257,6 +291,17 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
             }
         }
         return out;
+    }
+
+    /** The selection-row MSE of the last scored snapshot at {@code nfe} in {@code mode} (NaN if none). */
+    static double lastSelection(List<ConsistencyTrainer.SelectionPoint> curve, int nfe, int iteration, String mode) {
+        for (int i = curve.size() - 1; i >= 0; i--) {
+            ConsistencyTrainer.SelectionPoint sp = curve.get(i);
+            if (sp.nfe() == nfe && sp.inference().equals(mode)) {
+                return sp.iteration() == iteration ? sp.mse() : Double.NaN;
+            }
+        }
+        return Double.NaN;
     }
 
     /** Mean MSE ratio to DDIM over the last tenth of the curve. */
