@@ -265,7 +265,14 @@ class TuningJobSpecTest {
                 .consistency();
         assertEquals(new ConsistencyTraining(io.solvertune.numerics.solver.consistency.Consistency.Form.DATA, 3,
                 io.solvertune.tuning.fit.consistency.TrainerSettings.PolicyKind.CATEGORICAL, 21, 0.1, 16, true, 5, 8, 7,
-                2, 4, 2, 0.1, 0.0, 1e-3, 2.0, 5.0, 42, "time_uniform", ConsistencyTraining.Inference.ARGMAX, 3, 10), set);
+                2, 4, 2, 0.1, 0.0, 1e-3, 2.0, 5.0, 42, "time_uniform", ConsistencyTraining.Inference.ARGMAX, 3, 10, 1),
+                set);
+        assertEquals(10, c.selectEvery(), "checkpoint selection by default: 20 snapshots of 200 iterations");
+        assertEquals(0, TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'], 'nfe': [5],"
+                + " 'guidance': [1], 'consistency': {'selectEvery': 0}}")).consistency().selectEvery(), "0 = off");
+        assertEquals(5, TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'], 'nfe': [5],"
+                + " 'guidance': [1], 'consistency': {'iterations': 1000, 'selectEvery': 5}}")).consistency()
+                .selectEvery(), "200 snapshots, the most");
         assertEquals("logSNR", TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'],"
                 + " 'nfe': [5], 'guidance': [1], 'spacings': ['logSNR']}")).consistency().spacing());
         assertEquals(null, TuningJobSpec.parse(json("{'model': 'm', 'methods': ['dc'], 'nfe': [5], 'guidance': [1]}"))
@@ -307,7 +314,10 @@ class TuningJobSpecTest {
             {"'advantageScale': 1001", "consistency.advantageScale"}, {"'seed': -1", "consistency.seed"},
             {"'spacing': 'cosine'", "consistency.spacing"}, {"'spacing': 'logSNR'", null},
             {"'inference': 'mode'", "consistency.inference"}, {"'checkpointEvery': 0", "consistency.checkpointEvery"},
-            {"'trainRows': 0", "consistency.trainRows"}, {"'trainRows': 33", "consistency.trainRows"}}) {
+            {"'trainRows': 0", "consistency.trainRows"}, {"'trainRows': 33", "consistency.trainRows"},
+            {"'selectEvery': -1", "consistency.selectEvery"}, {"'selectEvery': 100001", "consistency.selectEvery"},
+            {"'selectEvery': 'often'", "consistency.selectEvery"},
+            {"'iterations': 1000, 'selectEvery': 4", "consistency.selectEvery"}}) {
             String spec = "{" + base + ", 'consistency': {" + bad[0] + "}}";
             if (bad[1] == null) {
                 // logSNR is a known spacing, but not one of this job's
