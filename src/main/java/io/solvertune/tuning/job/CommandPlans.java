@@ -105,10 +105,42 @@ public final class CommandPlans {
      * @param selectFrom first training row the variant and the baseline are chosen on
      * @param selectTo   end (exclusive) of those rows
      * @param known      earlier baseline choices by NFE (none: swept)
+     * @param consistency ConsistencySolver's training ({@link #consistencyTraining}) when {@code methods} holds
+     *                   {@code consistency-solver}, else null
      */
     public record Fit(double guidance, Integer classLabel, int fitFrom, int fitRows, int selectFrom, int selectTo,
                       List<Integer> nfe, List<MethodId> methods, TunedMethods.GainTest gainTest,
-                      MethodCatalog.DcOptions dcBounds, int batch, Map<Integer, KnownBaseline> known) {
+                      MethodCatalog.DcOptions dcBounds, int batch, Map<Integer, KnownBaseline> known,
+                      ConsistencyTraining consistency) {
+        /** Coefficient methods only. */
+        public Fit(double guidance, Integer classLabel, int fitFrom, int fitRows, int selectFrom, int selectTo,
+                   List<Integer> nfe, List<MethodId> methods, TunedMethods.GainTest gainTest,
+                   MethodCatalog.DcOptions dcBounds, int batch, Map<Integer, KnownBaseline> known) {
+            this(guidance, classLabel, fitFrom, fitRows, selectFrom, selectTo, nfe, methods, gainTest, dcBounds, batch,
+                    known, null);
+        }
+    }
+
+    /** The stage that trains ConsistencySolver in a {@code fit} plan (one for every NFE). */
+    public static final String CONSISTENCY_STAGE = "fit-" + TuningJobSpec.CONSISTENCY_SOLVER;
+
+    /**
+     * ConsistencySolver's training for the {@code fit} command from a job spec's {@code consistency} object (null or
+     * empty: the defaults), checked as a job's is; errors name the field ({@code consistency.iterations: ...}).
+     *
+     * @param nfe     the NFEs the network must serve
+     * @param fitRows training rows available to it ({@code trainRows} defaults to them, at most them)
+     */
+    public static ConsistencyTraining consistencyTraining(JsonNode consistency, List<Integer> nfe, int fitRows) {
+        TuningJobSpec.Errors err = new TuningJobSpec.Errors();
+        TuningJobSpec.Obj root = new TuningJobSpec.Obj(Json.MAPPER.createObjectNode().set("consistency",
+                consistency == null ? Json.MAPPER.createObjectNode() : consistency), "", err);
+        ConsistencyTraining t = ConsistencyTraining.parse(root.object("consistency"), nfe,
+                TuningJobSpec.ALL_SPACINGS, fitRows, fitRows);
+        if (!err.isEmpty()) {
+            throw new IllegalArgumentException(err.exception().getMessage());
+        }
+        return t;
     }
 
     /** The stage that chooses the best untuned baseline at {@code nfe}. */
@@ -135,6 +167,9 @@ public final class CommandPlans {
             plan.add(PlannedStage.of(baselineStage(nfe), StageKind.BASELINE, List.of(TRAIN, HELD_OUT), eval));
         }
         for (MethodId m : f.methods()) {
+            if (m == MethodId.CONSISTENCY_SOLVER) {
+                continue;
+            }
             MethodCatalog.method(m);
             for (int nfe : f.nfe()) {
                 boolean defaultBounds = f.dcBounds() == null || f.dcBounds().equals(MethodCatalog.DcOptions.DEFAULT)
@@ -146,7 +181,41 @@ public final class CommandPlans {
                         defaultBounds ? null : f.dcBounds())));
             }
         }
+        if (f.methods().contains(MethodId.CONSISTENCY_SOLVER)) {
+            plan.add(consistency(f));
+        }
         return List.copyOf(plan);
+    }
+
+    /**
+     * ConsistencySolver in a fit plan: one training stage for every NFE (one network serves them), trained on
+     * training rows {@code [0, trainRows)}, compared with each NFE's baseline stage.
+     */
+    private static PlannedStage consistency(Fit f) {
+        if (f.consistency() == null) {
+            throw new IllegalArgumentException("--method: " + TuningJobSpec.CONSISTENCY_SOLVER + " needs its training "
+                    + "settings (CommandPlans.consistencyTraining)");
+        }
+        if (f.fitFrom() != 0) {
+            throw new IllegalArgumentException("--fit-rows: " + TuningJobSpec.CONSISTENCY_SOLVER + " trains on the "
+                    + "training rows from 0 (consistency.trainRows of them), not from " + f.fitFrom());
+        }
+        if (f.selectFrom() < f.consistency().trainRows()) {
+            throw new IllegalArgumentException("--select: rows from " + f.selectFrom() + " overlap "
+                    + TuningJobSpec.CONSISTENCY_SOLVER + "'s training rows 0.." + (f.consistency().trainRows() - 1));
+        }
+        List<String> deps = new ArrayList<>(List.of(TRAIN, HELD_OUT));
+        List<String> baselines = f.nfe().stream().map(CommandPlans::baselineStage).toList();
+        deps.addAll(baselines);
+        StageParams.Eval eval = new StageParams.Eval(f.guidance(), f.classLabel(), TRAIN, HELD_OUT, f.selectFrom(),
+                f.selectTo(), f.nfe(), TuningJobSpec.ALL_SPACINGS, f.batch(), null);
+        return PlannedStage.of(CONSISTENCY_STAGE, StageKind.TRAIN_CONSISTENCY, deps,
+                new StageParams.Consistency(eval, f.consistency(), baselines.get(0), baselines));
+    }
+
+    /** A ConsistencySolver stage's output. */
+    public static StageOutputs.Consistency consistencyOutput(JsonNode output) throws IOException {
+        return Json.MAPPER.treeToValue(output, StageOutputs.Consistency.class);
     }
 
     private static StageParams.Eval eval(Fit f, int nfe, List<StageParams.KnownBaseline> known) {

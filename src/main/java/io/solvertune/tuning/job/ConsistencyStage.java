@@ -103,8 +103,11 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
         Evaluation.Targets fitT = Scores.targets(train, 0, tr.trainRows());
         Evaluation.Targets sel = Scores.targets(train, e.selectFrom(), e.selectTo());
         Evaluation.Targets ho = Scores.targets(held, 0, held.size());
-        Scores.Baselines base = Scores.readBaselines(file(ctx, input(ctx, p.baseline(), StageOutputs.Baselines.class)
-                .file()));
+        List<Scores.BaselinePick> picks = new ArrayList<>();
+        for (String stage : p.baselineStages()) {
+            picks.addAll(Scores.readBaselines(file(ctx, input(ctx, stage, StageOutputs.Baselines.class).file()))
+                    .picks());
+        }
         Path checkpoint = checkpoint(ctx, dir, train);
         List<Result> results = new ArrayList<>();
         List<StageOutputs.FitRow> rows = new ArrayList<>();
@@ -146,7 +149,7 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                     rows.add(new StageOutputs.FitRow(nfe, List.of(why), null, null, null, null, null, null));
                     continue;
                 }
-                Scores.BaselinePick bl = base.picks().stream().filter(b -> b.nfe() == nfe).findFirst()
+                Scores.BaselinePick bl = picks.stream().filter(b -> b.nfe() == nfe).findFirst()
                         .orElseThrow(() -> new IllegalStateException(p.baseline() + ": no baseline at NFE " + nfe));
                 // inference mode: scored on the selection rows where the policy offers a choice; with checkpoint
                 // selection the snapshot and mode of the lowest selection-row score

@@ -49,13 +49,16 @@ import java.util.Locale;
  *                        and each NFE publishes its lowest-scoring snapshot; 0 = off (the last iteration is
  *                        published, as before this field existed), else 1..100,000 with at most
  *                        {@value io.solvertune.tuning.fit.consistency.ConsistencyTrainer#MAX_SNAPSHOTS} snapshots
- *                        (default {@code ceil(iterations / }{@value #DEFAULT_SNAPSHOTS}{@code )})
+ *                        (default {@code ceil(iterations / }{@value #DEFAULT_SNAPSHOTS}{@code )}); left out of the
+ *                        stage parameters' JSON when 0, so stored stages of jobs before it existed keep their keys
  */
 public record ConsistencyTraining(Consistency.Form form, int order, TrainerSettings.PolicyKind policy, int bins,
                                   double initStd, int hidden, boolean nfeInput, int minNfe, int maxNfe, int iterations,
                                   int noises, int group, int ppoEpochs, double clip, double entropy,
                                   double learningRate, double maxGradNorm, double advantageScale, long seed,
                                   String spacing, Inference inference, int checkpointEvery, int trainRows,
+                                  @com.fasterxml.jackson.annotation.JsonInclude(
+                                          com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
                                   int selectEvery) {
 
     /** Snapshots scored by default ({@code selectEvery} absent). */

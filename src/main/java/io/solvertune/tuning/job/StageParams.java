@@ -157,9 +157,23 @@ final class StageParams {
 
     /**
      * ConsistencySolver: trained on training rows {@code [0, training.trainRows())}, its inference mode chosen on the
-     * eval's select rows, validated on held-out seeds against its base and the baseline stage's best untuned solver.
+     * eval's select rows, validated on held-out seeds against its base and the baseline stage's best untuned solver
+     * ({@code baselines}: several baseline stages, e.g. one per NFE, or null: the one {@code baseline}).
      */
-    record Consistency(Eval eval, ConsistencyTraining training, String baseline) {
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Consistency(Eval eval, ConsistencyTraining training, String baseline, List<String> baselines) {
+        /** One baseline stage for every NFE (a job's). */
+        Consistency(Eval eval, ConsistencyTraining training, String baseline) {
+            this(eval, training, baseline, null);
+        }
+
+        /**
+         * The baseline stages whose picks the tables are compared with: {@code baselines} (the {@code fit} command's
+         * stage per NFE) or the one {@code baseline}.
+         */
+        List<String> baselineStages() {
+            return baselines != null ? baselines : List.of(baseline);
+        }
     }
 
     /** One guidance scale's result stages ({@code consistency}: the ConsistencySolver stage, or null). */
