@@ -268,6 +268,15 @@ class TuningJobSpecTest {
                 2, 4, 2, 0.1, 0.0, 1e-3, 2.0, 5.0, 42, "time_uniform", ConsistencyTraining.Inference.ARGMAX, 3, 10, 1),
                 set);
         assertEquals(10, c.selectEvery(), "checkpoint selection by default: 20 snapshots of 200 iterations");
+        // stage parameters of jobs stored before selectEvery and baselines existed keep their JSON (and keys)
+        ConsistencyTraining off = new ConsistencyTraining(c.form(), c.order(), c.policy(), c.bins(), c.initStd(),
+                c.hidden(), c.nfeInput(), c.minNfe(), c.maxNfe(), c.iterations(), c.noises(), c.group(), c.ppoEpochs(),
+                c.clip(), c.entropy(), c.learningRate(), c.maxGradNorm(), c.advantageScale(), c.seed(), c.spacing(),
+                c.inference(), c.checkpointEvery(), c.trainRows());
+        String json = io.solvertune.tuning.Json.canonical(new StageParams.Consistency(null, off, "g1/baseline"));
+        assertTrue(!json.contains("selectEvery") && !json.contains("baselines"), json);
+        assertEquals(off, io.solvertune.tuning.Json.MAPPER.readValue(json, StageParams.Consistency.class).training());
+        assertTrue(io.solvertune.tuning.Json.canonical(c).contains("\"selectEvery\":10"));
         assertEquals(0, TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'], 'nfe': [5],"
                 + " 'guidance': [1], 'consistency': {'selectEvery': 0}}")).consistency().selectEvery(), "0 = off");
         assertEquals(5, TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'], 'nfe': [5],"
