@@ -86,6 +86,12 @@ final class FitCommand implements Callable<Integer> {
             + "it is re-scored and must match")
     Path baselineFile;
 
+    @CommandLine.Option(names = "--consistency", paramLabel = "JSON", description = "with --method "
+            + "consistency-solver: its training settings as a job spec's \"consistency\" object (e.g. "
+            + "'{\"iterations\": 1000, \"spacing\": \"time_uniform\"}'; default: the job defaults); one network "
+            + "trained on rows 0..trainRows-1 serves every --nfe")
+    String consistency;
+
     @CommandLine.Option(names = "--progress", description = "print each fitted variant's selection error and "
             + "each baseline candidate to stderr as it finishes")
     boolean progress;
@@ -96,6 +102,9 @@ final class FitCommand implements Callable<Integer> {
     @CommandLine.Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory (stage "
             + "directories with their checkpoints, coefficient sets <method>-nfe<n>.json, summary.json)")
     Path out;
+
+    /** ConsistencySolver's training rows (with --method consistency-solver). */
+    private int trainRows;
 
     static MethodCatalog.DcOptions dcOptions(String bounds) {
         String[] p = bounds.split(":");
@@ -117,6 +126,12 @@ final class FitCommand implements Callable<Integer> {
         List<MethodId> chosen = new ArrayList<>();
         Map<MethodId, Integer> variants = new LinkedHashMap<>();
         for (String name : methods) {
+            if (MethodId.CONSISTENCY_SOLVER.id().equals(name.trim())) {
+                if (!chosen.contains(MethodId.CONSISTENCY_SOLVER)) {
+                    chosen.add(MethodId.CONSISTENCY_SOLVER);
+                }
+                continue;
+            }
             TunedMethods.Method method = MethodCatalog.method(name.trim(), dc);
             MethodId id = MethodId.parse(method.name());
             if (!chosen.contains(id)) {
@@ -167,8 +182,29 @@ final class FitCommand implements Callable<Integer> {
             classLabel = CommandPlans.classLabel(m.guidance(), d.numClasses());
         }
         List<Integer> nfeList = java.util.Arrays.stream(nfes).boxed().toList();
+        io.solvertune.tuning.job.ConsistencyTraining training = null;
+        if (chosen.contains(MethodId.CONSISTENCY_SOLVER)) {
+            JsonNode c;
+            try {
+                c = consistency == null ? null : Json.MAPPER.readTree(consistency);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException x) {
+                throw new IllegalArgumentException("--consistency: not JSON: " + x.getOriginalMessage());
+            }
+            if (c != null && !c.isObject()) {
+                throw new IllegalArgumentException("--consistency: expected a JSON object, got " + c);
+            }
+            try {
+                training = CommandPlans.consistencyTraining(c, nfeList, fitTo - fitFrom);
+                trainRows = training.trainRows();
+            } catch (IllegalArgumentException x) {
+                throw new IllegalArgumentException("--consistency: " + x.getMessage(), x);
+            }
+        } else if (consistency != null) {
+            throw new IllegalArgumentException("--consistency: given, but " + MethodId.CONSISTENCY_SOLVER.id()
+                    + " is not among the methods");
+        }
         List<PlannedStage> plan = CommandPlans.fit(new CommandPlans.Fit(m.guidance().scale(), classLabel, fitFrom,
-                fitTo - fitFrom, selFrom, selTo, nfeList, chosen, gainTest, dc, batch, known));
+                fitTo - fitFrom, selFrom, selTo, nfeList, chosen, gainTest, dc, batch, known, training));
         Printer printer = new Printer(o, e, earlier, fitFrom, fitTo, selFrom, selTo, ho.size(), variants);
         try {
             LocalJobRunner.tuning().run(0, Json.MAPPER.valueToTree(Map.of("command", "fit")), plan,
@@ -299,6 +335,9 @@ final class FitCommand implements Callable<Integer> {
                     }
                 } else if (stage.stageKind() == StageKind.FIT) {
                     fitted(CommandPlans.fitOutput(output), reused, seconds);
+                } else if (stage.stageKind() == StageKind.TRAIN_CONSISTENCY) {
+                    StageOutputs.Consistency c = CommandPlans.consistencyOutput(output);
+                    fitted(new StageOutputs.Fit(c.method(), c.results()), reused, seconds);
                 }
                 o.flush();
             } catch (java.io.IOException x) {
@@ -321,9 +360,14 @@ final class FitCommand implements Callable<Integer> {
         private void fitted(StageOutputs.Fit f, boolean reused, double seconds) throws java.io.IOException {
             if (f.methodId() != current) {
                 current = f.methodId();
-                o.printf(Locale.ROOT, "%s (fitted on rows %d..%d, from the best untuned baseline's solver and spacing "
-                        + "where it can use them, then its %d own variants)%n", current, fitFrom, fitTo - 1,
-                        variants.get(current));
+                if (current == MethodId.CONSISTENCY_SOLVER) {
+                    o.printf(Locale.ROOT, "%s (one network trained by RL on rows 0..%d for every NFE, the snapshot and "
+                            + "inference mode chosen on rows %d..%d)%n", current, trainRows - 1, selFrom, selTo - 1);
+                } else {
+                    o.printf(Locale.ROOT, "%s (fitted on rows %d..%d, from the best untuned baseline's solver and "
+                            + "spacing where it can use them, then its %d own variants)%n", current, fitFrom, fitTo - 1,
+                            variants.get(current));
+                }
                 o.printf(Locale.ROOT, "| NFE | chosen on train | held-out MSE ± s.e. | base MSE | vs base | beats base | "
                         + "vs best baseline | beats baseline | fit s |%n|---:|---|---:|---:|---:|---|---:|---|---:|%n");
             }

@@ -123,6 +123,11 @@ final class TrainConsistencyCommand implements Callable<Integer> {
     double rho;
     @CommandLine.Option(names = "--checkpoint-every", description = "iterations between training checkpoints (default 10)")
     Integer checkpointEvery;
+    @CommandLine.Option(names = "--select-every", paramLabel = "N", description = "checkpoint selection (RL, "
+            + "DIRECT): every N iterations and after the last, score the policy's table at every --nfe on the --select "
+            + "rows and publish each NFE's lowest-scoring snapshot; 0 = off (the last iteration); default "
+            + "ceil(iterations / 20); at most 200 snapshots")
+    Integer selectEvery;
     @CommandLine.Option(names = "--cmaes-evaluations", defaultValue = "300", description = "CMAES: objective evaluations per NFE")
     int cmaesEvaluations;
 
@@ -206,6 +211,10 @@ final class TrainConsistencyCommand implements Callable<Integer> {
         summary.put("iterations", run.iterations());
         summary.put("trainSeconds", printer.seconds);
         summary.put("rewardCurve", run.curve());
+        if (run.selectEvery() != null) {
+            summary.put("selectEvery", run.selectEvery());
+            summary.put("selectionCurve", run.selectionCurve());
+        }
         List<Map<String, Object>> rows = new ArrayList<>();
         for (CommandPlans.ConsistencyRun.Table t : run.tables()) {
             String file = "consistency-" + name + "-nfe" + t.nfe() + ".json";
@@ -216,6 +225,9 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             row.put("stageFile", t.file());
             row.put("inference", t.inference());
             row.put("inferenceSelection", t.selection());
+            if (t.selectedIteration() != null) {
+                row.put("selectedIteration", t.selectedIteration());
+            }
             row.put("values", CoefficientSet.fromJson(Files.readString(out.resolve(file))).values());
             row.put("heldOutMse", t.heldOutMse());
             row.put("heldOutStdErr", t.heldOutStdErr());
@@ -273,6 +285,11 @@ final class TrainConsistencyCommand implements Callable<Integer> {
         given.put("inference", trainer == ConsistencyAblations.Trainer.RL ? "auto" : "expected");
         given.put("checkpointEvery", checkpointEvery);
         given.put("trainRows", rows);
+        if (selectEvery != null && selectEvery > 0 && trainer == ConsistencyAblations.Trainer.CMAES) {
+            throw new IllegalArgumentException("--select-every: checkpoint selection applies to the RL and DIRECT "
+                    + "trainers, not CMAES");
+        }
+        given.put("selectEvery", selectEvery);
         given.forEach((k, v) -> {
             if (v != null) {
                 c.set(k, Json.MAPPER.valueToTree(v));
@@ -291,6 +308,7 @@ final class TrainConsistencyCommand implements Callable<Integer> {
         return switch (field) {
             case "learningRate" -> "--lr";
             case "trainRows" -> "--train-rows";
+            case "selectEvery" -> "--select-every";
             default -> "--" + field.replaceAll("([A-Z])", "-$1").toLowerCase(Locale.ROOT);
         };
     }

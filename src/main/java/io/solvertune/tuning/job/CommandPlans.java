@@ -107,10 +107,42 @@ public final class CommandPlans {
      * @param selectFrom first training row the variant and the baseline are chosen on
      * @param selectTo   end (exclusive) of those rows
      * @param known      earlier baseline choices by NFE (none: swept)
+     * @param consistency ConsistencySolver's training ({@link #consistencyTraining}) when {@code methods} holds
+     *                   {@code consistency-solver}, else null
      */
     public record Fit(double guidance, Integer classLabel, int fitFrom, int fitRows, int selectFrom, int selectTo,
                       List<Integer> nfe, List<MethodId> methods, TunedMethods.GainTest gainTest,
-                      MethodCatalog.DcOptions dcBounds, int batch, Map<Integer, KnownBaseline> known) {
+                      MethodCatalog.DcOptions dcBounds, int batch, Map<Integer, KnownBaseline> known,
+                      ConsistencyTraining consistency) {
+        /** Coefficient methods only. */
+        public Fit(double guidance, Integer classLabel, int fitFrom, int fitRows, int selectFrom, int selectTo,
+                   List<Integer> nfe, List<MethodId> methods, TunedMethods.GainTest gainTest,
+                   MethodCatalog.DcOptions dcBounds, int batch, Map<Integer, KnownBaseline> known) {
+            this(guidance, classLabel, fitFrom, fitRows, selectFrom, selectTo, nfe, methods, gainTest, dcBounds, batch,
+                    known, null);
+        }
+    }
+
+    /** The stage that trains ConsistencySolver in a {@code fit} plan (one for every NFE). */
+    public static final String CONSISTENCY_STAGE = "fit-" + TuningJobSpec.CONSISTENCY_SOLVER;
+
+    /**
+     * ConsistencySolver's training for the {@code fit} command from a job spec's {@code consistency} object (null or
+     * empty: the defaults), checked as a job's is; errors name the field ({@code consistency.iterations: ...}).
+     *
+     * @param nfe     the NFEs the network must serve
+     * @param fitRows training rows available to it ({@code trainRows} defaults to them, at most them)
+     */
+    public static ConsistencyTraining consistencyTraining(JsonNode consistency, List<Integer> nfe, int fitRows) {
+        TuningJobSpec.Errors err = new TuningJobSpec.Errors();
+        TuningJobSpec.Obj root = new TuningJobSpec.Obj(Json.MAPPER.createObjectNode().set("consistency",
+                consistency == null ? Json.MAPPER.createObjectNode() : consistency), "", err);
+        ConsistencyTraining t = ConsistencyTraining.parse(root.object("consistency"), nfe,
+                TuningJobSpec.ALL_SPACINGS, fitRows, fitRows);
+        if (!err.isEmpty()) {
+            throw new IllegalArgumentException(err.exception().getMessage());
+        }
+        return t;
     }
 
     /** The stage that chooses the best untuned baseline at {@code nfe}. */
@@ -137,6 +169,9 @@ public final class CommandPlans {
             plan.add(PlannedStage.of(baselineStage(nfe), StageKind.BASELINE, List.of(TRAIN, HELD_OUT), eval));
         }
         for (MethodId m : f.methods()) {
+            if (m == MethodId.CONSISTENCY_SOLVER) {
+                continue;
+            }
             MethodCatalog.method(m);
             for (int nfe : f.nfe()) {
                 boolean defaultBounds = f.dcBounds() == null || f.dcBounds().equals(MethodCatalog.DcOptions.DEFAULT)
@@ -148,7 +183,36 @@ public final class CommandPlans {
                         defaultBounds ? null : f.dcBounds())));
             }
         }
+        if (f.methods().contains(MethodId.CONSISTENCY_SOLVER)) {
+            plan.add(consistency(f));
+        }
         return List.copyOf(plan);
+    }
+
+    /**
+     * ConsistencySolver in a fit plan: one training stage for every NFE (one network serves them), trained on
+     * training rows {@code [0, trainRows)}, compared with each NFE's baseline stage.
+     */
+    private static PlannedStage consistency(Fit f) {
+        if (f.consistency() == null) {
+            throw new IllegalArgumentException("--method: " + TuningJobSpec.CONSISTENCY_SOLVER + " needs its training "
+                    + "settings (CommandPlans.consistencyTraining)");
+        }
+        if (f.fitFrom() != 0) {
+            throw new IllegalArgumentException("--fit-rows: " + TuningJobSpec.CONSISTENCY_SOLVER + " trains on the "
+                    + "training rows from 0 (consistency.trainRows of them), not from " + f.fitFrom());
+        }
+        if (f.selectFrom() < f.consistency().trainRows()) {
+            throw new IllegalArgumentException("--select: rows from " + f.selectFrom() + " overlap "
+                    + TuningJobSpec.CONSISTENCY_SOLVER + "'s training rows 0.." + (f.consistency().trainRows() - 1));
+        }
+        List<String> deps = new ArrayList<>(List.of(TRAIN, HELD_OUT));
+        List<String> baselines = f.nfe().stream().map(CommandPlans::baselineStage).toList();
+        deps.addAll(baselines);
+        StageParams.Eval eval = new StageParams.Eval(f.guidance(), f.classLabel(), TRAIN, HELD_OUT, f.selectFrom(),
+                f.selectTo(), f.nfe(), TuningJobSpec.ALL_SPACINGS, f.batch(), null);
+        return PlannedStage.of(CONSISTENCY_STAGE, StageKind.TRAIN_CONSISTENCY, deps,
+                new StageParams.Consistency(eval, f.consistency(), baselines.get(0), baselines));
     }
 
     private static StageParams.Eval eval(Fit f, int nfe, List<StageParams.KnownBaseline> known) {
@@ -241,7 +305,7 @@ public final class CommandPlans {
         return List.of(
                 PlannedStage.of(CONSISTENCY_BASELINE, StageKind.BASELINE, List.of(TRAIN, HELD_OUT), base),
                 PlannedStage.of(c.stage(), StageKind.TRAIN_CONSISTENCY, List.of(TRAIN, HELD_OUT, CONSISTENCY_BASELINE),
-                        new StageParams.Consistency(eval, c.training(), CONSISTENCY_BASELINE,
+                        new StageParams.Consistency(eval, c.training(), CONSISTENCY_BASELINE, null,
                                 c.trainFrom() == 0 ? null : c.trainFrom(), rl ? null : c.trainer(),
                                 c.trainer() == ConsistencyAblations.Trainer.CMAES ? c.cmaesEvaluations() : null,
                                 c.rho() == ConsistencyTraining.DEFAULT_RHO ? null : c.rho(), reward)));
@@ -264,21 +328,24 @@ public final class CommandPlans {
                     r.heldOut().meanMse(), r.heldOut().stdErr(), r.median(), r.p99(), r.base().meanMse(),
                     r.base().stdErr(), r.vsBase(), r.baseline(), r.baselineScore().meanMse(),
                     r.baselineScore().stdErr(), r.baselineMedian(), r.baselineP99(), r.pairedDiffStdErr(),
-                    r.vsBaseline()));
+                    r.vsBaseline(), r.selectedIteration()));
         }
         return new ConsistencyRun(s.trainer(), s.settings(), s.trainRows(), s.selectRows(), s.iterations(),
-                s.cmaesCurve() != null ? s.cmaesCurve() : s.curve(), tables, s.failures());
+                s.cmaesCurve() != null ? s.cmaesCurve() : s.curve(), tables, s.failures(), s.selectEvery(),
+                s.selectionCurve());
     }
 
     /** A ConsistencySolver stage's training and tables, for the command (see {@link #consistencyRun}). */
     public record ConsistencyRun(String trainer, Map<String, Object> settings, int[] trainRows, int[] selectRows,
-                                 int iterations, List<?> curve, List<Table> tables, List<String> failures) {
+                                 int iterations, List<?> curve, List<Table> tables, List<String> failures,
+                                 Integer selectEvery, List<?> selectionCurve) {
         /** One NFE's validated table (its file relative to the work directory). */
         public record Table(int nfe, String file, String inference, Map<String, Double> selection, double heldOutMse,
                             double heldOutStdErr, double median, double p99, double baseMse, double baseStdErr,
                             io.solvertune.tuning.fit.CoefficientSet.Verdict vsBase, String baseline,
                             double baselineMse, double baselineStdErr, double baselineMedian, double baselineP99,
-                            double pairedDiffStdErr, io.solvertune.tuning.fit.CoefficientSet.Verdict vsBaseline) {
+                            double pairedDiffStdErr, io.solvertune.tuning.fit.CoefficientSet.Verdict vsBaseline,
+                            Integer selectedIteration) {
         }
     }
 

@@ -69,12 +69,14 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
      * @param base                its base solver's held-out score on the same grid
      * @param baseline            the best untuned baseline (the job's baseline stage) and its held-out score
      * @param pairedDiffStdErr    standard error of the paired difference to the baseline
+     * @param selectedIteration   with checkpoint selection: the iteration of the published snapshot (else absent)
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Result(int nfe, String file, String inference, Map<String, Double> selection, Scores.Score heldOut,
                   double median, double p99, Scores.Score base, double baseMedian, double baseP99,
                   CoefficientSet.Verdict vsBase, String baseline, Scores.Score baselineScore, double baselineMedian,
-                  double baselineP99, double pairedDiffStdErr, CoefficientSet.Verdict vsBaseline) {
+                  double baselineP99, double pairedDiffStdErr, CoefficientSet.Verdict vsBaseline,
+                  Integer selectedIteration) {
     }
 
     /**
@@ -86,12 +88,15 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
      * @param failures         NFEs without a table, with the reason
      * @param classifierReward the classifier term of the reward, if any (the command's)
      * @param cmaesCurve       the CMA-ES ablation's curve (only for it)
+     * @param selectEvery      with checkpoint selection: iterations between scored snapshots (else absent)
+     * @param selectionCurve   with checkpoint selection: every snapshot's selection-row MSE per NFE and mode
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Summary(String trainer, String policyId, Map<String, Object> settings, ConsistencyTraining training,
                    long[] trainSeeds, int[] trainRows, int[] selectRows, int iterations,
                    List<ConsistencyTrainer.CurvePoint> curve, List<Result> results, List<String> failures,
-                   StageParams.Reward classifierReward, List<ConsistencyAblations.CmaesPoint> cmaesCurve) {
+                   StageParams.Reward classifierReward, List<ConsistencyAblations.CmaesPoint> cmaesCurve,
+                   Integer selectEvery, List<ConsistencyTrainer.SelectionPoint> selectionCurve) {
     }
 
     /** The trainer's name in provenance and the summary. */
@@ -119,8 +124,11 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
         Evaluation.Targets fitT = Scores.targets(train, from, from + tr.trainRows());
         Evaluation.Targets sel = Scores.targets(train, e.selectFrom(), e.selectTo());
         Evaluation.Targets ho = Scores.targets(held, 0, held.size());
-        Scores.Baselines base = Scores.readBaselines(file(ctx, input(ctx, p.baseline(), StageOutputs.Baselines.class)
-                .file()));
+        List<Scores.BaselinePick> picks = new ArrayList<>();
+        for (String stage : p.baselineStages()) {
+            picks.addAll(Scores.readBaselines(file(ctx, input(ctx, stage, StageOutputs.Baselines.class).file()))
+                    .picks());
+        }
         Path checkpoint = checkpoint(ctx, dir, train);
         List<Result> results = new ArrayList<>();
         List<StageOutputs.FitRow> rows = new ArrayList<>();
@@ -143,6 +151,13 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
             } else {
                 t = new ConsistencyTrainer(fc, fitT.fin(), st, kind == ConsistencyAblations.Trainer.RL
                         ? ConsistencyTrainer.Mode.RL : ConsistencyTrainer.Mode.DIRECT);
+                int[] selNfe = Arrays.stream(e.nfeArray()).filter(n -> n >= 2).distinct().sorted().toArray();
+                if (tr.selectEvery() > 0 && selNfe.length > 0) {
+                    t.withSelection(new ConsistencyTrainer.Selection(tr.selectEvery(), selNfe,
+                            tr.inference().modes(st.policy()), e.selectFrom() + ":" + e.selectTo(),
+                            (set, nfe) -> Evaluation.evaluate(d, g, sel, candidate(set), nfe, e.batch(),
+                                    StageRuntime.dtype(ctx), 0).result().meanMse()));
+                }
                 try (TorchScriptClassifier cls = classifier(p.reward())) {
                     if (cls != null) {
                         t.withClassifierReward(new ClassifierReward(cls, p.reward().weight(),
@@ -174,13 +189,25 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                     rows.add(new StageOutputs.FitRow(nfe, List.of(why), null, null, null, null, null, null));
                     continue;
                 }
-                Scores.BaselinePick bl = base.picks().stream().filter(b -> b.nfe() == nfe).findFirst()
+                Scores.BaselinePick bl = picks.stream().filter(b -> b.nfe() == nfe).findFirst()
                         .orElseThrow(() -> new IllegalStateException(p.baseline() + ": no baseline at NFE " + nfe));
-                // inference mode: scored on the selection rows where the policy offers a choice
+                // inference mode: scored on the selection rows where the policy offers a choice; with checkpoint
+                // selection the snapshot and mode of the lowest selection-row score
                 Map<String, Double> selection = new LinkedHashMap<>();
                 Policy.Inference inf = null;
                 double bestSel = Double.POSITIVE_INFINITY;
                 List<Policy.Inference> modes = tr.inference().modes(st.policy());
+                ConsistencyTrainer.Snapshot snap = t == null ? null : t.selected(nfe);
+                if (snap != null) {
+                    inf = ConsistencyTrainer.inferenceOf(snap.inference());
+                    bestSel = snap.mse();
+                    for (ConsistencyTrainer.SelectionPoint sp : t.selectionCurve()) {
+                        if (sp.nfe() == nfe && sp.iteration() == snap.iteration()) {
+                            selection.put(sp.inference(), sp.mse());
+                        }
+                    }
+                    modes = List.of();
+                }
                 for (Policy.Inference mode : modes) {
                     if (modes.size() == 1) {
                         inf = mode;
@@ -194,7 +221,8 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                         inf = mode;
                     }
                 }
-                CoefficientSet cs = CoefficientFitStage.reproducible(table.apply(nfe, inf));
+                CoefficientSet cs = CoefficientFitStage.reproducible(snap != null
+                        ? t.selectedSet(nfe, inf, extra) : table.apply(nfe, inf));
                 Evaluation.Result r = Evaluation.evaluate(d, g, ho, candidate(cs), nfe, e.batch(),
                         StageRuntime.dtype(ctx), 0).result();
                 Evaluation.Result b = Evaluation.evaluate(d, g, ho, TunedMethods.baseCandidate(cs), nfe, e.batch(),
@@ -215,9 +243,15 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                 String mode = inf.name().toLowerCase(Locale.ROOT);
                 results.add(new Result(nfe, rel, mode, selection, Scores.Score.of(r), q[0], q[1], Scores.Score.of(b),
                         qb[0], qb[1], v.vsBase(), bl.candidate().name(), bl.heldOut(), ql[0], ql[1],
-                        r.diffStdErr(blr), v.vsBaseline()));
+                        r.diffStdErr(blr), v.vsBaseline(), snap == null ? null : snap.iteration()));
                 rows.add(new StageOutputs.FitRow(nfe, List.of(), rel, mode, selection.isEmpty() ? null : bestSel,
                         v.mse(), v.baseMse(), v.publishable()));
+                if (snap != null) {
+                    ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d: snapshot of iteration %d of %d selected "
+                            + "(selection-row MSE %.5g, the last iteration's %.5g)", ctx.stage().name(), nfe,
+                            snap.iteration(), t.iteration(), snap.mse(), lastSelection(t.selectionCurve(), nfe,
+                            t.iteration(), snap.inference())));
+                }
                 ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d (%s): held-out MSE %.5g ± %.2g (median %.3g, p99 "
                                 + "%.3g) vs base %.5g (%s), best baseline %s %.5g ± %.2g (%s)", ctx.stage().name(), nfe,
                         mode, r.meanMse(), r.stdErr(), q[0], q[1], b.meanMse(), v.vsBase(), bl.candidate().name(),
@@ -229,9 +263,11 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
         List<ConsistencyAblations.CmaesPoint> cmaesCurve = cmaes == null ? null
                 : (List<ConsistencyAblations.CmaesPoint>) cmaes.curve();
         int iterations = t == null ? 0 : t.iteration();
+        boolean selecting = t != null && !t.selectionCurve().isEmpty();
         Summary summary = new Summary(trainerName(kind), policyId(st), st.asMap(), tr, new long[] {ts[0], ts.length},
                 new int[] {from, from + tr.trainRows()}, new int[] {e.selectFrom(), e.selectTo()}, iterations,
-                t == null ? List.of() : t.curve(), results, failures, p.reward(), cmaesCurve);
+                t == null ? List.of() : t.curve(), results, failures, p.reward(), cmaesCurve,
+                selecting ? tr.selectEvery() : null, selecting ? t.selectionCurve() : null);
         Path file = dir.resolve(FILE);
         Scores.write(file, summary);
         files.add(0, StageRuntime.relative(ctx, file));
@@ -320,6 +356,17 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
             }
         }
         return out;
+    }
+
+    /** The selection-row MSE of the last scored snapshot at {@code nfe} in {@code mode} (NaN if none). */
+    static double lastSelection(List<ConsistencyTrainer.SelectionPoint> curve, int nfe, int iteration, String mode) {
+        for (int i = curve.size() - 1; i >= 0; i--) {
+            ConsistencyTrainer.SelectionPoint sp = curve.get(i);
+            if (sp.nfe() == nfe && sp.inference().equals(mode)) {
+                return sp.iteration() == iteration ? sp.mse() : Double.NaN;
+            }
+        }
+        return Double.NaN;
     }
 
     /** Mean MSE ratio to DDIM over the last tenth of the curve. */

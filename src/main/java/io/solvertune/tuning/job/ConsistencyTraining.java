@@ -2,6 +2,7 @@ package io.solvertune.tuning.job;
 
 import io.solvertune.tuning.eval.SpacingName;
 import io.solvertune.numerics.solver.consistency.Consistency;
+import io.solvertune.tuning.fit.consistency.ConsistencyTrainer;
 import io.solvertune.tuning.fit.consistency.Policy;
 import io.solvertune.tuning.fit.consistency.TrainerSettings;
 import java.util.Arrays;
@@ -43,12 +44,41 @@ import java.util.Locale;
  * @param checkpointEvery iterations between training checkpoints, 1..100,000 (default 10)
  * @param trainRows       training rows {@code [0, trainRows)} the policy is trained on, 1..fitRows (default
  *                        {@code seeds.coefficientFitRows})
+ * @param selectEvery     checkpoint selection: every {@code selectEvery} iterations (and after the last) the policy's
+ *                        table at every job NFE is scored on the selection rows (training rows the reward never sees)
+ *                        and each NFE publishes its lowest-scoring snapshot; 0 = off (the last iteration is
+ *                        published, as before this field existed), else 1..100,000 with at most
+ *                        {@value io.solvertune.tuning.fit.consistency.ConsistencyTrainer#MAX_SNAPSHOTS} snapshots
+ *                        (default {@code ceil(iterations / }{@value #DEFAULT_SNAPSHOTS}{@code )}); left out of the
+ *                        stage parameters' JSON when 0, so stored stages of jobs before it existed keep their keys
  */
 public record ConsistencyTraining(Consistency.Form form, int order, TrainerSettings.PolicyKind policy, int bins,
                                   double initStd, int hidden, boolean nfeInput, int minNfe, int maxNfe, int iterations,
                                   int noises, int group, int ppoEpochs, double clip, double entropy,
                                   double learningRate, double maxGradNorm, double advantageScale, long seed,
-                                  SpacingName spacing, Inference inference, int checkpointEvery, int trainRows) {
+                                  SpacingName spacing, Inference inference, int checkpointEvery, int trainRows,
+                                  @com.fasterxml.jackson.annotation.JsonInclude(
+                                          com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
+                                  int selectEvery) {
+
+    /** Snapshots scored by default ({@code selectEvery} absent). */
+    public static final int DEFAULT_SNAPSHOTS = 20;
+
+    /** A spec without checkpoint selection (as before {@code selectEvery} existed). */
+    public ConsistencyTraining(Consistency.Form form, int order, TrainerSettings.PolicyKind policy, int bins,
+                               double initStd, int hidden, boolean nfeInput, int minNfe, int maxNfe, int iterations,
+                               int noises, int group, int ppoEpochs, double clip, double entropy, double learningRate,
+                               double maxGradNorm, double advantageScale, long seed, SpacingName spacing, Inference inference,
+                               int checkpointEvery, int trainRows) {
+        this(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe, iterations, noises, group,
+                ppoEpochs, clip, entropy, learningRate, maxGradNorm, advantageScale, seed, spacing, inference,
+                checkpointEvery, trainRows, 0);
+    }
+
+    /** The default interval: {@link #DEFAULT_SNAPSHOTS} snapshots over the run. */
+    public static int defaultSelectEvery(int iterations) {
+        return Math.max(1, (iterations + DEFAULT_SNAPSHOTS - 1) / DEFAULT_SNAPSHOTS);
+    }
 
     /** How the trained policy becomes one deterministic table per NFE. */
     public enum Inference {
@@ -71,7 +101,7 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
     /** The field names, as in the spec. */
     static final String[] FIELDS = {"form", "order", "policy", "bins", "initStd", "hidden", "nfeInput", "minNfe",
         "maxNfe", "iterations", "noises", "group", "ppoEpochs", "clip", "entropy", "learningRate", "maxGradNorm",
-        "advantageScale", "seed", "spacing", "inference", "checkpointEvery", "trainRows"};
+        "advantageScale", "seed", "spacing", "inference", "checkpointEvery", "trainRows", "selectEvery"};
 
     /** The trainer's settings (the table's inference mode is chosen per NFE, not by the trainer). */
     public TrainerSettings settings() {
@@ -177,9 +207,16 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
         }
         Inference inference = enumOf(c, "inference", Inference.values(), Inference.AUTO);
         int checkpointEvery = c.integer("checkpointEvery", 1, 100_000, 10);
+        int selectEvery = c.integer("selectEvery", 0, 100_000, defaultSelectEvery(iterations));
+        if (c.ok("selectEvery") && c.ok("iterations") && selectEvery > 0
+                && ConsistencyTrainer.snapshots(iterations, selectEvery) > ConsistencyTrainer.MAX_SNAPSHOTS) {
+            c.err().add(c.field("selectEvery"), iterations + " iterations every " + selectEvery + " make "
+                    + ConsistencyTrainer.snapshots(iterations, selectEvery) + " snapshots to score, at most "
+                    + ConsistencyTrainer.MAX_SNAPSHOTS + " (0 turns checkpoint selection off)");
+        }
         return new ConsistencyTraining(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe,
                 iterations, noises, group, ppoEpochs, clip, entropy, lr, maxGradNorm, advantageScale, seed, spacing,
-                inference, checkpointEvery, trainRows);
+                inference, checkpointEvery, trainRows, selectEvery);
     }
 
     /** An enum constant by its lower-case name. */

@@ -170,9 +170,13 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
         List<ConfigProvenance.RewardPoint> curve = ConsistencyStage.thin(s.curve()).stream()
                 .map(c -> new ConfigProvenance.RewardPoint(c.iteration(), c.nfe(), c.reward(), c.ratioToNeutral()))
                 .toList();
+        List<ConfigProvenance.SelectionPoint> selCurve = r.selectedIteration() == null || s.selectionCurve() == null
+                ? null : s.selectionCurve().stream().filter(c -> c.nfe() == r.nfe())
+                .map(c -> new ConfigProvenance.SelectionPoint(c.iteration(), c.inference(), c.mse())).toList();
         ConfigProvenance.Training training = new ConfigProvenance.Training(s.trainer(), s.policyId(), r.inference(),
                 s.settings(), s.iterations(), new ConfigProvenance.SeedRange(s.trainSeeds()[0], s.trainSeeds()[1]),
-                ConsistencyStage.curveEvery(s.curve().size()), curve);
+                ConsistencyStage.curveEvery(s.curve().size()), curve, selCurve == null ? null : s.selectEvery(),
+                r.selectedIteration(), selCurve);
         ConfigProvenance prov = provenance(ctx, p, base, set.nfe(), times, metrics, g.consistency());
         prov = prov.withTraining(training);
         // the flow form's base is its own neutral Euler-on-velocity step, which has no catalog entry

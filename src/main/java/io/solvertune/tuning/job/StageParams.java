@@ -168,17 +168,32 @@ final class StageParams {
     /**
      * ConsistencySolver: trained on training rows {@code [trainFrom, trainFrom + training.trainRows())} (trainFrom
      * null: 0), its inference mode chosen on the eval's select rows, validated on held-out seeds against its base and
-     * the baseline stage's best untuned solver. The fields after {@code baseline} are the {@code train-consistency}
-     * command's and null for a job (left out of the JSON, so a job's parameters and checkpoint keys are unchanged):
+     * the baseline stage's best untuned solver ({@code baselines}: several baseline stages, e.g. one per NFE, or null:
+     * the one {@code baseline}). The fields after {@code baselines} are the {@code train-consistency} command's and
+     * null for a job (left out of the JSON, so a job's parameters and checkpoint keys are unchanged):
      * {@code trainer} an ablation instead of RL ({@code cmaesEvaluations}: CMA-ES's budget per NFE), {@code rho} the
      * Karras / power-time exponent of the spacing (null: 7), {@code reward} a classifier term of the RL reward.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Consistency(Eval eval, ConsistencyTraining training, String baseline, Integer trainFrom,
-                       io.solvertune.tuning.fit.consistency.ConsistencyAblations.Trainer trainer,
+    record Consistency(Eval eval, ConsistencyTraining training, String baseline, List<String> baselines,
+                       Integer trainFrom, io.solvertune.tuning.fit.consistency.ConsistencyAblations.Trainer trainer,
                        Integer cmaesEvaluations, Double rho, Reward reward) {
+        /** One baseline stage for every NFE (a job's). */
         Consistency(Eval eval, ConsistencyTraining training, String baseline) {
-            this(eval, training, baseline, null, null, null, null, null);
+            this(eval, training, baseline, null, null, null, null, null, null);
+        }
+
+        /** Several baseline stages (the {@code fit} command's stage per NFE). */
+        Consistency(Eval eval, ConsistencyTraining training, String baseline, List<String> baselines) {
+            this(eval, training, baseline, baselines, null, null, null, null, null);
+        }
+
+        /**
+         * The baseline stages whose picks the tables are compared with: {@code baselines} (the {@code fit} command's
+         * stage per NFE) or the one {@code baseline}.
+         */
+        List<String> baselineStages() {
+            return baselines != null ? baselines : List.of(baseline);
         }
 
         /** The first training row (null: 0). */

@@ -44,11 +44,29 @@ public record ConfigProvenance(Long jobId, Long modelId, String modelName, Strin
      * @param rewardCurveEvery the curve below holds every k-th iteration (and the last)
      * @param rewardCurve      per iteration: the NFE drawn, the mean reward (minus the final-state MSE to the teacher)
      *                         and the mean ratio of the rollouts' MSE to DDIM's on the same noises
+     * @param selectEvery      with checkpoint selection: iterations between the snapshots scored on the selection rows
+     *                         (absent without it, and on configs published before it existed)
+     * @param selectedIteration with checkpoint selection: the iteration whose policy this table is (the snapshot with
+     *                         the lowest selection-row MSE at this NFE)
+     * @param selectionCurve   with checkpoint selection: every snapshot's selection-row MSE at this NFE
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Training(String trainer, String policy, String inference, java.util.Map<String, Object> hyperparameters,
                            int iterations, SeedRange trainSeeds, int rewardCurveEvery,
-                           java.util.List<RewardPoint> rewardCurve) {
+                           java.util.List<RewardPoint> rewardCurve, Integer selectEvery, Integer selectedIteration,
+                           java.util.List<SelectionPoint> selectionCurve) {
+
+        /** A training without checkpoint selection. */
+        public Training(String trainer, String policy, String inference, java.util.Map<String, Object> hyperparameters,
+                        int iterations, SeedRange trainSeeds, int rewardCurveEvery,
+                        java.util.List<RewardPoint> rewardCurve) {
+            this(trainer, policy, inference, hyperparameters, iterations, trainSeeds, rewardCurveEvery, rewardCurve,
+                    null, null, null);
+        }
+    }
+
+    /** One snapshot's selection-row MSE (in the inference mode scored). */
+    public record SelectionPoint(int iteration, String inference, double mse) {
     }
 
     /** One point of a reward curve. */

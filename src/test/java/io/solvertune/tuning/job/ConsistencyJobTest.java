@@ -88,6 +88,11 @@ class ConsistencyJobTest {
         ConsistencyStage.Summary summary = ConsistencyStage.read(a.resolve(STAGE).resolve(ConsistencyStage.FILE));
         assertEquals(6, summary.iterations());
         assertEquals(6, summary.curve().size());
+        // checkpoint selection (the default: 20 snapshots, here one per iteration) on the selection rows
+        assertEquals(1, summary.selectEvery());
+        assertEquals(12, summary.selectionCurve().size(), "6 snapshots x NFE 5 and 6");
+        assertTrue(la.log.stream().anyMatch(m -> m.matches(java.util.regex.Pattern.quote(STAGE)
+                + " NFE 5: snapshot of iteration [1-6] of 6 selected .*")), la.log.toString());
         for (ConfigCandidate c : cs) {
             CoefficientSet set = ((ConfigValues.Coefficients) c.values()).set();
             assertEquals(CoefficientSet.Method.CONSISTENCY, set.method());
@@ -122,6 +127,25 @@ class ConsistencyJobTest {
             }
             ConsistencyStage.Result r = summary.results().stream().filter(x -> x.nfe() == c.nfe()).findFirst()
                     .orElseThrow();
+            // the published snapshot is the one with the lowest selection-row MSE at this NFE (the first of equals)
+            List<ConsistencyTrainer.SelectionPoint> sc = summary.selectionCurve().stream()
+                    .filter(x -> x.nfe() == c.nfe()).toList();
+            assertEquals(List.of(1, 2, 3, 4, 5, 6), sc.stream().map(ConsistencyTrainer.SelectionPoint::iteration)
+                    .toList());
+            ConsistencyTrainer.SelectionPoint min = sc.get(0);
+            for (ConsistencyTrainer.SelectionPoint x : sc) {
+                if (x.mse() < min.mse()) {
+                    min = x;
+                }
+            }
+            assertEquals(min.iteration(), r.selectedIteration());
+            assertEquals(java.util.Map.of("expected", min.mse()), r.selection());
+            assertEquals(min.mse(), m.selectMse(), "the selection-row MSE of the published snapshot");
+            assertEquals(r.selectedIteration(), t.selectedIteration());
+            assertEquals(1, t.selectEvery());
+            assertEquals(sc.stream().map(x -> new io.solvertune.tuning.publish.ConfigProvenance.SelectionPoint(
+                    x.iteration(), x.inference(), x.mse())).toList(), t.selectionCurve());
+            assertEquals(r.selectedIteration(), set.provenance().settings().get("selectedIteration"));
             assertEquals(m.heldOutMedian(), r.median());
             assertEquals(v.vsBaseline(), r.vsBaseline());
             assertTrue(r.baselineScore().perSeed().length == 12 && r.pairedDiffStdErr() > 0);

@@ -266,7 +266,23 @@ class TuningJobSpecTest {
         assertEquals(new ConsistencyTraining(io.solvertune.numerics.solver.consistency.Consistency.Form.DATA, 3,
                 io.solvertune.tuning.fit.consistency.TrainerSettings.PolicyKind.CATEGORICAL, 21, 0.1, 16, true, 5, 8, 7,
                 2, 4, 2, 0.1, 0.0, 1e-3, 2.0, 5.0, 42, io.solvertune.tuning.eval.SpacingName.TIME_UNIFORM,
-                ConsistencyTraining.Inference.ARGMAX, 3, 10), set);
+                ConsistencyTraining.Inference.ARGMAX, 3, 10, 1),
+                set);
+        assertEquals(10, c.selectEvery(), "checkpoint selection by default: 20 snapshots of 200 iterations");
+        // stage parameters of jobs stored before selectEvery and baselines existed keep their JSON (and keys)
+        ConsistencyTraining off = new ConsistencyTraining(c.form(), c.order(), c.policy(), c.bins(), c.initStd(),
+                c.hidden(), c.nfeInput(), c.minNfe(), c.maxNfe(), c.iterations(), c.noises(), c.group(), c.ppoEpochs(),
+                c.clip(), c.entropy(), c.learningRate(), c.maxGradNorm(), c.advantageScale(), c.seed(), c.spacing(),
+                c.inference(), c.checkpointEvery(), c.trainRows());
+        String json = io.solvertune.tuning.Json.canonical(new StageParams.Consistency(null, off, "g1/baseline"));
+        assertTrue(!json.contains("selectEvery") && !json.contains("baselines"), json);
+        assertEquals(off, io.solvertune.tuning.Json.MAPPER.readValue(json, StageParams.Consistency.class).training());
+        assertTrue(io.solvertune.tuning.Json.canonical(c).contains("\"selectEvery\":10"));
+        assertEquals(0, TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'], 'nfe': [5],"
+                + " 'guidance': [1], 'consistency': {'selectEvery': 0}}")).consistency().selectEvery(), "0 = off");
+        assertEquals(5, TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'], 'nfe': [5],"
+                + " 'guidance': [1], 'consistency': {'iterations': 1000, 'selectEvery': 5}}")).consistency()
+                .selectEvery(), "200 snapshots, the most");
         assertEquals("logSNR", TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'],"
                 + " 'nfe': [5], 'guidance': [1], 'spacings': ['logSNR']}")).consistency().spacing().id());
         assertEquals(null, TuningJobSpec.parse(json("{'model': 'm', 'methods': ['dc'], 'nfe': [5], 'guidance': [1]}"))
@@ -308,7 +324,10 @@ class TuningJobSpecTest {
             {"'advantageScale': 1001", "consistency.advantageScale"}, {"'seed': -1", "consistency.seed"},
             {"'spacing': 'cosine'", "consistency.spacing"}, {"'spacing': 'logSNR'", null},
             {"'inference': 'mode'", "consistency.inference"}, {"'checkpointEvery': 0", "consistency.checkpointEvery"},
-            {"'trainRows': 0", "consistency.trainRows"}, {"'trainRows': 33", "consistency.trainRows"}}) {
+            {"'trainRows': 0", "consistency.trainRows"}, {"'trainRows': 33", "consistency.trainRows"},
+            {"'selectEvery': -1", "consistency.selectEvery"}, {"'selectEvery': 100001", "consistency.selectEvery"},
+            {"'selectEvery': 'often'", "consistency.selectEvery"},
+            {"'iterations': 1000, 'selectEvery': 4", "consistency.selectEvery"}}) {
             String spec = "{" + base + ", 'consistency': {" + bad[0] + "}}";
             if (bad[1] == null) {
                 // logSNR is a known spacing, but not one of this job's

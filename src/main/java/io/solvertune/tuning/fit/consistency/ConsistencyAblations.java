@@ -42,6 +42,24 @@ public final class ConsistencyAblations {
         List<?> curve();
 
         CoefficientSet set(int nfe, Policy.Inference inference);
+
+        /**
+         * The set published at {@code nfe}: with checkpoint selection the selected snapshot's (in its own mode), else
+         * {@link #set} in {@code inference}.
+         */
+        default CoefficientSet selectedSet(int nfe, Policy.Inference inference) {
+            return set(nfe, inference);
+        }
+
+        /** The selection-row scores of the snapshots (empty without checkpoint selection). */
+        default List<ConsistencyTrainer.SelectionPoint> selectionCurve() {
+            return List.of();
+        }
+
+        /** The selected snapshot at {@code nfe}, or null. */
+        default ConsistencyTrainer.Snapshot selected(int nfe) {
+            return null;
+        }
     }
 
     private ConsistencyAblations() {
@@ -59,6 +77,21 @@ public final class ConsistencyAblations {
     /** As {@link #train(Trainer, FitContext, double[], TrainerSettings, int[], int, Path)}, RL with a classifier term. */
     public static Trained train(Trainer trainer, FitContext ctx, double[] teacherFinal, TrainerSettings st, int[] nfes,
                                 int cmaesEvaluations, Path checkpoint, ClassifierReward reward) throws IOException {
+        return train(trainer, ctx, teacherFinal, st, nfes, cmaesEvaluations, checkpoint, reward, null);
+    }
+
+    /**
+     * As {@link #train(Trainer, FitContext, double[], TrainerSettings, int[], int, Path, ClassifierReward)}, with
+     * checkpoint selection on the selection rows ({@code selection}, null for none; RL and DIRECT only: CMA-ES keeps
+     * its best evaluation by construction).
+     */
+    public static Trained train(Trainer trainer, FitContext ctx, double[] teacherFinal, TrainerSettings st, int[] nfes,
+                                int cmaesEvaluations, Path checkpoint, ClassifierReward reward,
+                                ConsistencyTrainer.Selection selection) throws IOException {
+        if (selection != null && trainer == Trainer.CMAES) {
+            throw new IllegalArgumentException("selectEvery: checkpoint selection applies to the RL and DIRECT "
+                    + "trainers, not CMA-ES");
+        }
         if (reward != null && trainer != Trainer.RL) {
             throw new IllegalArgumentException("classifierReward: only the RL trainer takes a classifier reward (the "
                     + "ablations minimise the final-state MSE)");
@@ -70,6 +103,9 @@ public final class ConsistencyAblations {
                 trainer == Trainer.RL ? ConsistencyTrainer.Mode.RL : ConsistencyTrainer.Mode.DIRECT);
         if (reward != null) {
             t.withClassifierReward(reward);
+        }
+        if (selection != null) {
+            t.withSelection(selection);
         }
         t.resume(checkpoint);
         t.train(checkpoint, Integer.MAX_VALUE);
@@ -87,6 +123,21 @@ public final class ConsistencyAblations {
             @Override
             public CoefficientSet set(int nfe, Policy.Inference inference) {
                 return t.coefficientSet(nfe, inference, null);
+            }
+
+            @Override
+            public CoefficientSet selectedSet(int nfe, Policy.Inference inference) {
+                return t.selectedSet(nfe, inference, null);
+            }
+
+            @Override
+            public List<ConsistencyTrainer.SelectionPoint> selectionCurve() {
+                return t.selectionCurve();
+            }
+
+            @Override
+            public ConsistencyTrainer.Snapshot selected(int nfe) {
+                return t.selected(nfe);
             }
         };
     }

@@ -47,9 +47,71 @@ public final class ConsistencyTrainer {
     public record CurvePoint(int iteration, int nfe, double reward, double ratioToNeutral) {
     }
 
-    /** The saved training state. */
+    /**
+     * The saved training state; {@code selection} and {@code selected} only with {@link #withSelection} (absent from
+     * the checkpoints of a run without it, and of runs before it existed).
+     */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
     public record Checkpoint(String settings, int iteration, double[][] params, double[][] adamM, double[][] adamV,
-                             long adamT, List<CurvePoint> curve, double seconds) {
+                             long adamT, List<CurvePoint> curve, double seconds, List<SelectionPoint> selection,
+                             List<Snapshot> selected) {
+    }
+
+    /**
+     * Scores a deterministic table on the selection rows (training rows the reward never sees): its mean final-state
+     * MSE to the teacher. Must be deterministic, or a resumed run would choose another snapshot.
+     */
+    @FunctionalInterface
+    public interface SelectionScorer {
+        double score(CoefficientSet set, int nfe);
+    }
+
+    /**
+     * Checkpoint selection: every {@code every} iterations (and after the last) the policy's deterministic table is
+     * materialised at each of {@code nfes} in each of {@code modes} and scored on the selection rows; per NFE the
+     * snapshot (and mode) with the lowest score is kept and published instead of the last iteration's.
+     *
+     * @param every  iterations between scored snapshots, >= 1, at most {@link #MAX_SNAPSHOTS} snapshots per run
+     * @param nfes   the NFEs scored (each >= 2)
+     * @param modes  inference modes scored per NFE (the lower kept)
+     * @param rows   which rows the scorer uses (e.g. {@code "256:512"}), part of the settings a checkpoint must match
+     * @param scorer the selection-row score
+     */
+    public record Selection(int every, int[] nfes, List<Policy.Inference> modes, String rows, SelectionScorer scorer) {
+        public Selection {
+            if (every < 1) {
+                throw new IllegalArgumentException("selectEvery: must be >= 1, got " + every);
+            }
+            if (nfes == null || nfes.length == 0) {
+                throw new IllegalArgumentException("selectEvery: no NFE to score the snapshots at");
+            }
+            for (int n : nfes) {
+                if (n < 2) {
+                    throw new IllegalArgumentException("selectEvery: NFE " + n + " has no learned coefficient");
+                }
+            }
+            if (modes == null || modes.isEmpty() || scorer == null) {
+                throw new IllegalArgumentException("selectEvery: modes and a scorer are required");
+            }
+            nfes = nfes.clone();
+            modes = List.copyOf(modes);
+        }
+    }
+
+    /** Most snapshots one run may score ({@code ceil(iterations / every)}). */
+    public static final int MAX_SNAPSHOTS = 200;
+
+    /** The snapshots a run of {@code iterations} scores at interval {@code every}. */
+    public static int snapshots(int iterations, int every) {
+        return (iterations + every - 1) / every;
+    }
+
+    /** One snapshot's selection-row score at one NFE in one inference mode. */
+    public record SelectionPoint(int iteration, int nfe, String inference, double mse) {
+    }
+
+    /** The best snapshot so far at one NFE: its iteration, mode, selection-row score and network parameters. */
+    public record Snapshot(int nfe, int iteration, String inference, double mse, double[][] params) {
     }
 
     /** How the network is trained. */
@@ -71,6 +133,11 @@ public final class ConsistencyTrainer {
     private final List<CurvePoint> curve = new ArrayList<>();
     private int iteration;
     private double seconds;
+    /** Checkpoint selection, or null (the last iteration's policy is the result). */
+    private Selection selection;
+    private final List<SelectionPoint> selectionCurve = new ArrayList<>();
+    /** The best snapshot per NFE (in the order of {@code selection.nfes()}). */
+    private final Map<Integer, Snapshot> selected = new java.util.TreeMap<>();
     /** The perceptual reward term, or null (reward = -MSE). */
     private ClassifierReward classifierReward;
     /** The classifier's output for every training row's teacher final state (with {@link #classifierReward}). */
@@ -122,6 +189,33 @@ public final class ConsistencyTrainer {
         return this;
     }
 
+    /**
+     * Turns on checkpoint selection ({@link Selection}). Set it before {@link #resume}: it is part of the settings a
+     * checkpoint must match.
+     */
+    public ConsistencyTrainer withSelection(Selection sel) {
+        if (iteration > 0) {
+            throw new IllegalStateException("selectEvery: set before training");
+        }
+        int n = snapshots(st.iterations(), sel.every());
+        if (n > MAX_SNAPSHOTS) {
+            throw new IllegalArgumentException("selectEvery: " + st.iterations() + " iterations every " + sel.every()
+                    + " make " + n + " snapshots, at most " + MAX_SNAPSHOTS);
+        }
+        this.selection = sel;
+        return this;
+    }
+
+    /** The selection-row scores of every snapshot so far (empty without {@link #withSelection}). */
+    public List<SelectionPoint> selectionCurve() {
+        return List.copyOf(selectionCurve);
+    }
+
+    /** The selected snapshot at {@code nfe}, or null (no selection, or none scored). */
+    public Snapshot selected(int nfe) {
+        return selected.get(nfe);
+    }
+
     /** Iterations done. */
     public int iteration() {
         return iteration;
@@ -168,6 +262,16 @@ public final class ConsistencyTrainer {
         curve.clear();
         curve.addAll(c.curve());
         seconds = c.seconds();
+        selectionCurve.clear();
+        selected.clear();
+        if (c.selection() != null) {
+            selectionCurve.addAll(c.selection());
+        }
+        if (c.selected() != null) {
+            for (Snapshot sn : c.selected()) {
+                selected.put(sn.nfe(), sn);
+            }
+        }
         return true;
     }
 
@@ -176,6 +280,9 @@ public final class ConsistencyTrainer {
         k.put("mode", mode.name());
         if (classifierReward != null) {
             k.put("classifierReward", rewardSettings());
+        }
+        if (selection != null) {
+            k.put("selection", selectionSettings());
         }
         return Json.canonical(k);
     }
@@ -188,10 +295,20 @@ public final class ConsistencyTrainer {
         return r;
     }
 
+    private Map<String, Object> selectionSettings() {
+        Map<String, Object> r = new java.util.LinkedHashMap<>();
+        r.put("every", selection.every());
+        r.put("nfe", selection.nfes());
+        r.put("modes", selection.modes().stream().map(m -> m.name().toLowerCase(Locale.ROOT)).toList());
+        r.put("rows", selection.rows());
+        return r;
+    }
+
     /** Writes the state atomically. */
     public void checkpoint(Path file) throws IOException {
         Checkpoint c = new Checkpoint(settingsKey(), iteration, net.params, adam.m, adam.v, adam.t, curve,
-                seconds);
+                seconds, selection == null ? null : selectionCurve,
+                selection == null ? null : List.copyOf(selected.values()));
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, Json.MAPPER.writeValueAsString(c));
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -214,10 +331,36 @@ public final class ConsistencyTrainer {
             ctx.progress().report("consistency-train", iteration, st.iterations(), String.format(Locale.ROOT,
                     "NFE %d reward %.4g (MSE x%.3f DDIM's), running x%.3f, %.1f s", p.nfe(), p.reward(),
                     p.ratioToNeutral(), running, seconds));
+            if (selection != null && (iteration % selection.every() == 0 || iteration == st.iterations())) {
+                scoreSnapshot();
+            }
             if (checkpoint != null && (iteration % st.checkpointEvery() == 0 || iteration == end)) {
                 checkpoint(checkpoint);
             }
         }
+    }
+
+    /**
+     * Scores the current policy's tables on the selection rows at every selection NFE and mode; keeps each NFE's
+     * lowest (ties and NaN keep the earlier snapshot).
+     */
+    private void scoreSnapshot() {
+        StringBuilder line = new StringBuilder();
+        for (int nfe : selection.nfes()) {
+            for (Policy.Inference mode : selection.modes()) {
+                String name = mode.name().toLowerCase(Locale.ROOT);
+                double mse = selection.scorer().score(coefficientSet(nfe, mode, null), nfe);
+                selectionCurve.add(new SelectionPoint(iteration, nfe, name, mse));
+                Snapshot best = selected.get(nfe);
+                if (best == null ? !Double.isNaN(mse) : mse < best.mse()) {
+                    selected.put(nfe, new Snapshot(nfe, iteration, name, mse, net.copy().params));
+                }
+            }
+            Snapshot best = selected.get(nfe);
+            line.append(String.format(Locale.ROOT, "%sNFE %d best %.4g @ %s", line.length() == 0 ? "" : ", ", nfe,
+                    best == null ? Double.NaN : best.mse(), best == null ? "-" : best.iteration()));
+        }
+        ctx.progress().report("consistency-select", iteration, st.iterations(), "selection rows: " + line);
     }
 
     /** The generator of iteration {@code it}. */
@@ -465,12 +608,16 @@ public final class ConsistencyTrainer {
 
     /** The deterministic coefficients {@code [steps][]} of an {@code nfe}-step run (row 0 empty). */
     public double[][] table(int nfe, Policy.Inference inference) {
+        return table(net, nfe, inference);
+    }
+
+    private double[][] table(PolicyNet n, int nfe, Policy.Inference inference) {
         double[] grid = grid(nfe);
         double[][] values = new double[nfe][];
         values[0] = new double[0];
         if (nfe > 1) {
             try (NDManager m = NDManager.newBaseManager()) {
-                double[][] a = policy.deterministic(net.head(m, features(grid)), inference);
+                double[][] a = policy.deterministic(n.head(m, features(grid)), inference);
                 for (int i = 1; i < nfe; i++) {
                     values[i] = Arrays.copyOf(a[i - 1], Consistency.columns(st.order(), i));
                 }
@@ -489,6 +636,36 @@ public final class ConsistencyTrainer {
      * hyperparameters and reward curve in its provenance.
      */
     public CoefficientSet coefficientSet(int nfe, Policy.Inference inference, Map<String, Object> extra) {
+        return coefficientSet(net, nfe, inference, extra);
+    }
+
+    /**
+     * The table the run publishes at {@code nfe}: with checkpoint selection the snapshot with the lowest
+     * selection-row score (in its inference mode; {@code selectedIteration} and the selection-row score in the
+     * provenance), else the last iteration's in {@code inference}.
+     */
+    public CoefficientSet selectedSet(int nfe, Policy.Inference inference, Map<String, Object> extra) {
+        Snapshot sn = selection == null ? null : selected.get(nfe);
+        if (sn == null) {
+            return coefficientSet(nfe, inference, extra);
+        }
+        Map<String, Object> more = new java.util.LinkedHashMap<>();
+        if (extra != null) {
+            more.putAll(extra);
+        }
+        more.put("selectEvery", selection.every());
+        more.put("selectedIteration", sn.iteration());
+        more.put("selectionMse", sn.mse());
+        PolicyNet n = new PolicyNet(net.in, net.hidden, net.out, net.extra, sn.params());
+        return coefficientSet(n, nfe, inferenceOf(sn.inference()), more);
+    }
+
+    /** The mode of a snapshot. */
+    public static Policy.Inference inferenceOf(String name) {
+        return Policy.Inference.valueOf(name.toUpperCase(Locale.ROOT));
+    }
+
+    private CoefficientSet coefficientSet(PolicyNet n, int nfe, Policy.Inference inference, Map<String, Object> extra) {
         Map<String, Object> settings = new java.util.LinkedHashMap<>();
         settings.put("trainer", mode == Mode.RL ? "rl-grpo-ppo" : "direct-gradient-adam");
         settings.put("policyId", policy.id());
@@ -506,7 +683,7 @@ public final class ConsistencyTrainer {
                 List.of());
         return new CoefficientSet(CoefficientSet.FORMAT_VERSION, CoefficientSet.Method.CONSISTENCY,
                 st.form().base(st.order()), st.spacing(), nfe, nfe, grid(nfe), Consistency.columnNames(st.order()),
-                table(nfe, inference), report, null, ctx.provenanceWith(settings));
+                table(n, nfe, inference), report, null, ctx.provenanceWith(settings));
     }
 
     /** Network parameters (a copy), for tests and the ablations. */

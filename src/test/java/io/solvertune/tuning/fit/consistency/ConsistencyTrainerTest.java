@@ -192,6 +192,86 @@ class ConsistencyTrainerTest {
         assertTrue(Files.size(ck) > 0);
     }
 
+    /** The selection score of a set: its final-state MSE to {@code target} (inverted: prefers the worst table). */
+    static ConsistencyTrainer.SelectionScorer scorer(FitContext c, double[] target, boolean inverted) {
+        return (set, nfe) -> {
+            double mse = finalMse(c, (Consistency) MethodCatalog.spec(set), target);
+            return inverted ? 1 / mse : mse;
+        };
+    }
+
+    @Test
+    void checkpointSelectionPublishesTheLowestScoringSnapshotAndResumes(@TempDir Path dir) throws Exception {
+        FitContext c = context();
+        double[] target = planted(c, new Consistency(Form.DATA, 3, new double[][] {{}, {0.5}, {0.4, -0.2}, {0.3, 0.1},
+            {0.2, 0.0}}, null));
+        TrainerSettings s = settings(TrainerSettings.PolicyKind.GAUSSIAN, 3, 7);
+        for (boolean inverted : new boolean[] {false, true}) {
+            ConsistencyTrainer.Selection sel = new ConsistencyTrainer.Selection(2, new int[] {NFE},
+                    java.util.List.of(Policy.Inference.EXPECTED), "0:32", scorer(c, target, inverted));
+            ConsistencyTrainer straight = new ConsistencyTrainer(c, target, s).withSelection(sel);
+            straight.train(null, Integer.MAX_VALUE);
+            // snapshots every 2 iterations and after the last (7)
+            java.util.List<ConsistencyTrainer.SelectionPoint> curve = straight.selectionCurve();
+            assertEquals(java.util.List.of(2, 4, 6, 7), curve.stream().map(ConsistencyTrainer.SelectionPoint::iteration)
+                    .toList());
+            ConsistencyTrainer.SelectionPoint min = curve.get(0);
+            for (ConsistencyTrainer.SelectionPoint sp : curve) {
+                if (sp.mse() < min.mse()) {
+                    min = sp;
+                }
+            }
+            ConsistencyTrainer.Snapshot snap = straight.selected(NFE);
+            assertEquals(min.iteration(), snap.iteration(), curve.toString());
+            assertEquals(min.mse(), snap.mse());
+            if (inverted) {
+                assertTrue(snap.iteration() < 7, "the inverted score prefers an early snapshot: " + curve);
+            }
+            // the published set is the policy of the selected iteration, not the last one
+            ConsistencyTrainer upTo = new ConsistencyTrainer(c, target, s);
+            upTo.train(null, snap.iteration());
+            CoefficientSet published = straight.selectedSet(NFE, Policy.Inference.EXPECTED, null);
+            assertArrayEquals(upTo.table(NFE, Policy.Inference.EXPECTED), published.values());
+            assertEquals(snap.iteration(), published.provenance().settings().get("selectedIteration"));
+            assertEquals(2, published.provenance().settings().get("selectEvery"));
+            assertEquals(snap.mse(), sel.scorer().score(published, NFE));
+            if (snap.iteration() < 7) {
+                assertTrue(!java.util.Arrays.deepEquals(straight.table(NFE, Policy.Inference.EXPECTED),
+                        published.values()), "the last iteration's table differs from the selected one");
+            }
+            // killed after 3 iterations (between snapshots), resumed: the same curve, snapshot and bytes
+            Path ck = dir.resolve("ck-" + inverted + ".json");
+            ConsistencyTrainer killed = new ConsistencyTrainer(c, target, s).withSelection(sel);
+            killed.train(ck, 3);
+            ConsistencyTrainer resumed = new ConsistencyTrainer(c, target, s).withSelection(sel);
+            assertTrue(resumed.resume(ck));
+            assertEquals(1, resumed.selectionCurve().size(), "the snapshot of iteration 2 is in the checkpoint");
+            resumed.train(ck, Integer.MAX_VALUE);
+            assertEquals(curve, resumed.selectionCurve());
+            assertEquals(snap.iteration(), resumed.selected(NFE).iteration());
+            assertTrue(java.util.Arrays.deepEquals(snap.params(), resumed.selected(NFE).params()));
+            assertArrayEquals(published.values(), resumed.selectedSet(NFE, Policy.Inference.EXPECTED, null).values());
+            // a checkpoint with selection is refused by a trainer without it (other settings)
+            ConsistencyTrainer plain = new ConsistencyTrainer(c, target, s);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> plain.resume(ck));
+            assertTrue(e.getMessage().startsWith("checkpoint:"), e.getMessage());
+        }
+        // limits name the field
+        ConsistencyTrainer.SelectionScorer sc = scorer(c, target, false);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ConsistencyTrainer(c,
+                target, settings(TrainerSettings.PolicyKind.GAUSSIAN, 3, 401)).withSelection(
+                new ConsistencyTrainer.Selection(2, new int[] {NFE}, java.util.List.of(Policy.Inference.EXPECTED), "x",
+                        sc)));
+        assertTrue(e.getMessage().startsWith("selectEvery:") && e.getMessage().contains("201 snapshots"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new ConsistencyTrainer.Selection(0, new int[] {NFE},
+                java.util.List.of(Policy.Inference.EXPECTED), "x", sc));
+        assertTrue(e.getMessage().startsWith("selectEvery:"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new ConsistencyTrainer.Selection(1, new int[] {1},
+                java.util.List.of(Policy.Inference.EXPECTED), "x", sc));
+        assertTrue(e.getMessage().startsWith("selectEvery:"), e.getMessage());
+    }
+
     @Test
     void badSettingsNameTheField() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TrainerSettings(Form.DATA,
