@@ -89,7 +89,8 @@ final class TimestepsStage extends TypedStage<StageParams.Timesteps, StageOutput
                 StageCheckpoint.writeAtomically(f, set.toJson().getBytes(StandardCharsets.UTF_8));
                 files.add(StageRuntime.relative(ctx, f));
                 rows.add(new StageOutputs.FitRow(o.nfe(), o.failures(), StageRuntime.relative(ctx, f),
-                        LearnedTimesteps.name(set), o.select().meanMse(), v.mse(), v.baseMse(), v.publishable()));
+                        LearnedTimesteps.name(set), o.select().meanMse(), v.mse(), v.baseMse(), v.publishable(),
+                        v.median(), v.p99()));
                 ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d: %s, held-out MSE %.5g vs base %.5g (%s), vs "
                         + "best untuned %s %.5g (%s)", ctx.stage().name(), o.nfe(), LearnedTimesteps.name(set),
                         v.mse(), v.baseMse(), v.vsBase(), v.baseline(), v.baselineMse(), v.vsBaseline()));

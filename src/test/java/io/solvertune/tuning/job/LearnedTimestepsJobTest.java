@@ -89,6 +89,12 @@ class LearnedTimestepsJobTest {
                         "from the best untuned baseline's spacing");
                 assertEquals(set.validation().publishable(), c.validated());
                 assertEquals(baseline.metrics().config(), set.validation().baseline());
+                // every row reports median and p99 beside the mean: the set's, its base's and the baseline's
+                assertNotNull(c.metrics().heldOutMedian(), "median of the per-seed held-out errors");
+                assertNotNull(c.metrics().heldOutP99(), "p99 of the per-seed held-out errors");
+                assertTrue(c.metrics().heldOutMedian() <= c.metrics().heldOutP99());
+                assertNotNull(c.metrics().baseMedian());
+                assertNotNull(c.metrics().baselineP99());
             }
         }
         assertEquals(Set.of("baseline", "iia-ddim", "timesteps", "iia-ddim+timesteps"), methods, cands.toString());

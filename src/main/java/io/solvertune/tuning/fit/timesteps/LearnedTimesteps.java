@@ -267,7 +267,7 @@ public final class LearnedTimesteps {
         CoefficientSet.Validation val = new CoefficientSet.Validation(held.seeds(), held.meanMse(), held.stdErr(),
                 base.meanMse(), base.stdErr(), CoefficientSet.Verdict.of(held, base),
                 baseline == null ? null : baseline.best().name(), bl == null ? null : bl.meanMse(),
-                bl == null ? null : CoefficientSet.Verdict.of(held, bl));
+                bl == null ? null : CoefficientSet.Verdict.of(held, bl)).withQuantiles(held, base, bl);
         return new Outcome(nfe, best.withValidation(val), bestSel, held, base, bl, learned, selects,
                 (System.nanoTime() - t0) / 1e9, failures);
     }
