@@ -443,7 +443,8 @@ final class FitCommand implements Callable<Integer> {
         }
     }
 
-    private static String verdict(CoefficientSet.Verdict v) {
+    /** "yes", "no (worse)" or "tie", as the commands print paired verdicts. */
+    static String verdict(CoefficientSet.Verdict v) {
         return v == null ? "" : switch (v) {
             case BEATS -> "yes";
             case TIE -> "tie";

@@ -345,9 +345,9 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                 o.printf(Locale.ROOT, "| %d | %s | %.5g ± %.2g | %.3g | %.3g | %.5g | %.3f %s | %s | %.5g ± %.2g | %.3g | "
                                 + "%.3g | %.3f ± %.3f | %s |%n", t.nfe(), t.inference(), t.heldOutMse(),
                         t.heldOutStdErr(), t.median(), t.p99(), t.baseMse(), t.heldOutMse() / t.baseMse(),
-                        verdict(t.vsBase()), t.baseline(), t.baselineMse(), t.baselineStdErr(), t.baselineMedian(),
-                        t.baselineP99(), t.heldOutMse() / t.baselineMse(), t.pairedDiffStdErr() / t.baselineMse(),
-                        verdict(t.vsBaseline()));
+                        FitCommand.verdict(t.vsBase()), t.baseline(), t.baselineMse(), t.baselineStdErr(),
+                        t.baselineMedian(), t.baselineP99(), t.heldOutMse() / t.baselineMse(), t.pairedDiffStdErr() / t.baselineMse(),
+                        FitCommand.verdict(t.vsBaseline()));
             }
             for (String f : run.failures()) {
                 o.printf(Locale.ROOT, "(no table: %s)%n", f);
@@ -373,14 +373,5 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                 e.flush();
             }
         }
-    }
-
-    /** "yes", "no (worse)" or "tie", as the paired verdicts were printed. */
-    private static String verdict(CoefficientSet.Verdict v) {
-        return v == null ? "" : switch (v) {
-            case BEATS -> "yes";
-            case TIE -> "tie";
-            case WORSE -> "no (worse)";
-        };
     }
 }
