@@ -9,6 +9,7 @@ import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.fit.consistency.ConsistencyAblations;
 import io.solvertune.tuning.fit.consistency.TrainerSettings;
 import io.solvertune.tuning.job.CommandPlans;
+import io.solvertune.tuning.job.ConsistencyGrid;
 import io.solvertune.tuning.job.ConsistencyTraining;
 import io.solvertune.tuning.job.InvalidSpecException;
 import io.solvertune.tuning.job.LocalJobRunner;
@@ -139,6 +140,11 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             + "classifier cosine, (0, 1000] (default ${DEFAULT-VALUE})")
     double rewardClassifierWeight;
 
+    @CommandLine.Option(names = "--grids", paramLabel = "DIR", description = "train and run on the grids "
+            + "`learn-timesteps --out DIR` chose (its timesteps-nfe<n>.json, one for every --nfe of at least 2, each "
+            + "with one step per model call) instead of --spacing; the tables are named consistency-<trainer>+timesteps")
+    Path gridsDir;
+
     @CommandLine.Option(names = "--batch", defaultValue = "64", description = "batch size of the evaluations (default ${DEFAULT-VALUE})")
     int batch;
 
@@ -176,6 +182,21 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                     + "--train-rows");
         }
         String name = trainer.name().toLowerCase(Locale.ROOT);
+        List<ConsistencyGrid> grids = null;
+        if (gridsDir != null) {
+            if (trainer == ConsistencyAblations.Trainer.CMAES) {
+                throw new IllegalArgumentException("--grids: the CMAES ablation runs on --spacing only (use --trainer "
+                        + "RL or DIRECT)");
+            }
+            grids = grids(gridsDir, nfes, tr.times());
+            for (ConsistencyGrid cg : grids) {
+                if (cg.variant().endsWith(UNTUNED)) {
+                    e.printf(Locale.ROOT, "WARN --grids: NFE %d runs %s's untuned grid (learn-timesteps chose it over "
+                            + "the learned ones)%n", cg.nfe(), cg.variant());
+                }
+            }
+            name = name + io.solvertune.tuning.job.StageOutputs.TIMESTEPS_SUFFIX;
+        }
         Integer classLabel;
         try (Denoiser d = m.build()) {
             classLabel = CommandPlans.classLabel(m.guidance(), d.numClasses());
@@ -183,7 +204,7 @@ final class TrainConsistencyCommand implements Callable<Integer> {
         List<PlannedStage> plan = CommandPlans.consistency(new CommandPlans.Consistency("consistency-" + name,
                 m.guidance().scale(), classLabel, training, from, sFrom, sTo, nfeList, batch,
                 FitCommand.known(baselineFile), trainer, cmaesEvaluations, rho, rewardClassifier,
-                rewardClassifierWeight));
+                rewardClassifierWeight, grids));
         Printer printer = new Printer(o, e);
         try {
             LocalJobRunner.tuning().run(0, Json.MAPPER.valueToTree(Map.of("command", "train-consistency")), plan,
@@ -194,12 +215,19 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             if (baselineFile != null && x.getMessage() != null && x.getMessage().startsWith(CommandPlans.STORED_CHOICE)) {
                 throw new IllegalArgumentException("--baseline: " + x.getMessage() + " (" + baselineFile + ")", x);
             }
+            if (gridsDir != null && x.getMessage() != null && x.getMessage().startsWith("grids: ")) {
+                throw new IllegalArgumentException("--grids: " + x.getMessage().substring(7) + " (" + gridsDir + ")",
+                        x);
+            }
             throw x;
         }
         CommandPlans.ConsistencyRun run = printer.run;
         // the sets and the summary under the names earlier versions wrote them to (the sets: the same bytes, linked)
         Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("trainer", name);
+        summary.put("trainer", trainer.name().toLowerCase(Locale.ROOT));
+        if (grids != null) {
+            summary.put("grids", grids);
+        }
         summary.put("settings", run.settings());
         summary.put("trainRows", run.trainRows());
         summary.put("selectRows", run.selectRows());
@@ -252,6 +280,58 @@ final class TrainConsistencyCommand implements Callable<Integer> {
         Files.move(tmp, sum, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         o.println("wrote " + out);
         return 0;
+    }
+
+    /** Marks the variant of a grid learn-timesteps left untuned. */
+    static final String UNTUNED = " (untuned)";
+
+    /**
+     * The grids {@code learn-timesteps --out dir} chose, one per NFE of at least 2: {@code timesteps-nfe<n>.json}, a
+     * {@code timesteps} set whose grid has {@code n} steps and runs over the training teacher's time range
+     * ({@code teacherTimes}); every problem is an error naming {@code --grids}.
+     */
+    static List<ConsistencyGrid> grids(Path dir, int[] nfes, double[] teacherTimes) throws java.io.IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--grids: no such directory " + dir);
+        }
+        List<ConsistencyGrid> out = new ArrayList<>();
+        for (int n : Arrays.stream(nfes).filter(n -> n >= 2).distinct().sorted().toArray()) {
+            Path f = dir.resolve(String.format(Locale.ROOT, "%s-nfe%d.json",
+                    io.solvertune.tuning.fit.timesteps.LearnedTimesteps.METHOD, n));
+            if (!Files.isRegularFile(f)) {
+                throw new IllegalArgumentException("--grids: " + dir + " has no grid for NFE " + n + " (" + f.getFileName()
+                        + "; learn-timesteps --nfe " + n + " --out " + dir + " writes it)");
+            }
+            CoefficientSet set;
+            try {
+                set = CoefficientSet.fromJson(Files.readString(f));
+            } catch (RuntimeException | java.io.IOException x) {
+                throw new IllegalArgumentException("--grids: " + f + " is not a coefficient set: " + x.getMessage(), x);
+            }
+            if (set.method() != CoefficientSet.Method.TIMESTEPS || set.nfe() != n) {
+                throw new IllegalArgumentException("--grids: " + f + " is not learn-timesteps' set of NFE " + n + " ("
+                        + set.method().name().toLowerCase(Locale.ROOT) + ", NFE " + set.nfe() + ")");
+            }
+            double[] t = set.times();
+            if (t.length != n + 1) {
+                throw new IllegalArgumentException("--grids: " + f.getFileName() + " has " + (t.length - 1) + " steps ("
+                        + set.base().label() + " spends " + n + " NFE in them); ConsistencySolver takes one step per "
+                        + "model call and needs " + n);
+            }
+            double t0 = teacherTimes[0];
+            double t1 = teacherTimes[teacherTimes.length - 1];
+            if (Math.abs(t[0] - t0) > 1e-9 * Math.max(1, Math.abs(t0)) || Math.abs(t[n] - t1) > 1e-9 * Math.max(1,
+                    Math.abs(t1))) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "--grids: %s runs from %.9g to %.9g, the "
+                        + "--train teacher from %.9g to %.9g (a grid of another teacher?)", f.getFileName(), t[0], t[n],
+                        t0, t1));
+            }
+            String variant = new io.solvertune.tuning.fit.timesteps.LearnedTimesteps.Variant(set.base(),
+                    set.baseSpacing() != null ? set.baseSpacing() : set.spacing()).label()
+                    + (set.baseSpacing() == null ? UNTUNED : "");
+            out.add(new ConsistencyGrid(n, t, variant, null, f.toAbsolutePath().normalize().toString(), null));
+        }
+        return out;
     }
 
     /**

@@ -256,11 +256,20 @@ public final class CommandPlans {
      * @param cmaesEvaluations CMA-ES's evaluations per NFE (only for that ablation)
      * @param rho              exponent of a Karras or power-time spacing
      * @param rewardClassifier a TorchScript classifier whose cosine term joins the RL reward, or null
+     * @param grids            explicit (learned) grids per NFE to train and run on instead of the spacing, or null
      */
     public record Consistency(String stage, double guidance, Integer classLabel, ConsistencyTraining training,
                               int trainFrom, int selectFrom, int selectTo, List<Integer> nfe, int batch,
                               Map<Integer, KnownBaseline> known, ConsistencyAblations.Trainer trainer,
-                              int cmaesEvaluations, double rho, Path rewardClassifier, double rewardWeight) {
+                              int cmaesEvaluations, double rho, Path rewardClassifier, double rewardWeight,
+                              List<ConsistencyGrid> grids) {
+        public Consistency(String stage, double guidance, Integer classLabel, ConsistencyTraining training,
+                           int trainFrom, int selectFrom, int selectTo, List<Integer> nfe, int batch,
+                           Map<Integer, KnownBaseline> known, ConsistencyAblations.Trainer trainer,
+                           int cmaesEvaluations, double rho, Path rewardClassifier, double rewardWeight) {
+            this(stage, guidance, classLabel, training, trainFrom, selectFrom, selectTo, nfe, batch, known, trainer,
+                    cmaesEvaluations, rho, rewardClassifier, rewardWeight, null);
+        }
     }
 
     /**
@@ -277,6 +286,10 @@ public final class CommandPlans {
                 && (c.cmaesEvaluations() < 10 || c.cmaesEvaluations() > 100_000)) {
             throw new IllegalArgumentException("cmaesEvaluations: must be in [10, 100000], got "
                     + c.cmaesEvaluations());
+        }
+        if (c.grids() != null && c.trainer() == ConsistencyAblations.Trainer.CMAES) {
+            throw new IllegalArgumentException("grids: the CMAES ablation runs on the training's spacing only (use "
+                    + "the RL or DIRECT trainer on learned grids)");
         }
         if (!(c.rho() > 0 && c.rho() <= 100)) {
             throw new IllegalArgumentException("rho: must be in (0, 100], got " + c.rho());
@@ -308,7 +321,8 @@ public final class CommandPlans {
                         new StageParams.Consistency(eval, c.training(), CONSISTENCY_BASELINE, null,
                                 c.trainFrom() == 0 ? null : c.trainFrom(), rl ? null : c.trainer(),
                                 c.trainer() == ConsistencyAblations.Trainer.CMAES ? c.cmaesEvaluations() : null,
-                                c.rho() == ConsistencyTraining.DEFAULT_RHO ? null : c.rho(), reward)));
+                                c.rho() == ConsistencyTraining.DEFAULT_RHO ? null : c.rho(), reward, null,
+                                c.grids() == null ? null : List.copyOf(c.grids()))));
     }
 
     /** A ConsistencySolver stage's output. */

@@ -90,13 +90,15 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
      * @param cmaesCurve       the CMA-ES ablation's curve (only for it)
      * @param selectEvery      with checkpoint selection: iterations between scored snapshots (else absent)
      * @param selectionCurve   with checkpoint selection: every snapshot's selection-row MSE per NFE and mode
+     * @param grids            on learned grids: the grid of every NFE trained and run (else absent)
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Summary(String trainer, String policyId, Map<String, Object> settings, ConsistencyTraining training,
                    long[] trainSeeds, int[] trainRows, int[] selectRows, int iterations,
                    List<ConsistencyTrainer.CurvePoint> curve, List<Result> results, List<String> failures,
                    StageParams.Reward classifierReward, List<ConsistencyAblations.CmaesPoint> cmaesCurve,
-                   Integer selectEvery, List<ConsistencyTrainer.SelectionPoint> selectionCurve) {
+                   Integer selectEvery, List<ConsistencyTrainer.SelectionPoint> selectionCurve,
+                   List<ConsistencyGrid> grids) {
     }
 
     /** The trainer's name in provenance and the summary. */
@@ -118,6 +120,12 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
         if (p.reward() != null && kind != ConsistencyAblations.Trainer.RL) {
             throw new IllegalArgumentException(REWARD_ONLY_RL);
         }
+        if (p.onGrids() && kind == ConsistencyAblations.Trainer.CMAES) {
+            throw new IllegalArgumentException("grids: the CMAES ablation runs on the training's spacing only (use "
+                    + "the RL or DIRECT trainer on learned grids)");
+        }
+        String method = p.onGrids() ? TuningJobSpec.CONSISTENCY_SOLVER + StageOutputs.TIMESTEPS_SUFFIX
+                : TuningJobSpec.CONSISTENCY_SOLVER;
         int from = p.firstTrainRow();
         TrajectorySet train = StageRuntime.trajectories(ctx, e.train());
         TrajectorySet held = StageRuntime.trajectories(ctx, e.heldOut());
@@ -129,15 +137,24 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
             picks.addAll(Scores.readBaselines(file(ctx, input(ctx, stage, StageOutputs.Baselines.class).file()))
                     .picks());
         }
-        Path checkpoint = checkpoint(ctx, dir, train);
         List<Result> results = new ArrayList<>();
         List<StageOutputs.FitRow> rows = new ArrayList<>();
         List<String> failures = new ArrayList<>();
         List<String> files = new ArrayList<>();
         ConsistencyTrainer t = null;
         ConsistencyAblations.Trained cmaes = null;
+        List<ConsistencyGrid> grids = null;
+        Map<Integer, ConsistencyGrid> gridOf = new java.util.TreeMap<>();
         try (Denoiser d = StageRuntime.model(ctx)) {
             Guidance g = StageRuntime.guidance(d, e.classLabel(), e.guidance());
+            if (p.onGrids()) {
+                grids = p.grids() != null ? p.grids() : learnedGrids(ctx, p, d, g, sel);
+                for (ConsistencyGrid cg : grids) {
+                    gridOf.put(cg.nfe(), cg);
+                }
+            }
+            Path checkpoint = checkpoint(ctx, dir, train, grids == null ? "" : Json.canonical(grids.stream()
+                    .map(ConsistencyGrid::times).toList()));
             CoefficientSet.Provenance prov = new CoefficientSet.Provenance(ctx.model().contentHash(),
                     d.schedule().spec(), g, train.meta().teacher(), null, CodeVersion.get(), null, null);
             FitContext fc = new FitContext(d, g, fitT.seeds(), fitT.initial(), fitT.sampleShape(), fitT.tStart(),
@@ -151,7 +168,17 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
             } else {
                 t = new ConsistencyTrainer(fc, fitT.fin(), st, kind == ConsistencyAblations.Trainer.RL
                         ? ConsistencyTrainer.Mode.RL : ConsistencyTrainer.Mode.DIRECT);
-                int[] selNfe = Arrays.stream(e.nfeArray()).filter(n -> n >= 2).distinct().sorted().toArray();
+                if (grids != null) {
+                    if (grids.isEmpty()) {
+                        throw new IllegalStateException(p.timesteps() + ": no learned grid ConsistencySolver can run "
+                                + "(one step per model call) at any of the NFEs " + e.nfe());
+                    }
+                    Map<Integer, double[]> byNfe = new java.util.TreeMap<>();
+                    gridOf.forEach((n, cg) -> byNfe.put(n, cg.times()));
+                    t.withGrids(byNfe);
+                }
+                int[] selNfe = Arrays.stream(e.nfeArray()).filter(n -> n >= 2 && (gridOf.isEmpty()
+                        || gridOf.containsKey(n))).distinct().sorted().toArray();
                 if (tr.selectEvery() > 0 && selNfe.length > 0) {
                     t.withSelection(new ConsistencyTrainer.Selection(tr.selectEvery(), selNfe,
                             tr.inference().modes(st.policy()), e.selectFrom() + ":" + e.selectTo(),
@@ -180,11 +207,19 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
             ConsistencyAblations.Trained ablation = cmaes;
             Map<String, Object> setExtra = extra;
             java.util.function.BiFunction<Integer, Policy.Inference, CoefficientSet> table = (n, mode) ->
-                    trained != null ? trained.coefficientSet(n, mode, setExtra) : ablation.set(n, mode);
+                    trained != null ? trained.coefficientSet(n, mode, withGrid(setExtra, gridOf.get(n)))
+                            : ablation.set(n, mode);
             for (int nfe : e.nfeArray()) {
                 StageRuntime.checkCancelled(ctx);
                 if (nfe < 2) {
                     String why = "NFE " + nfe + ": ConsistencySolver's first step is plain DDIM, nothing to learn";
+                    failures.add(why);
+                    rows.add(new StageOutputs.FitRow(nfe, List.of(why), null, null, null, null, null, null));
+                    continue;
+                }
+                if (grids != null && !gridOf.containsKey(nfe)) {
+                    String why = "NFE " + nfe + ": no learned grid of " + nfe + " steps (one per model call) from "
+                            + (p.timesteps() != null ? p.timesteps() : "the given grids");
                     failures.add(why);
                     rows.add(new StageOutputs.FitRow(nfe, List.of(why), null, null, null, null, null, null));
                     continue;
@@ -222,7 +257,7 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                     }
                 }
                 CoefficientSet cs = CoefficientFitStage.reproducible(snap != null
-                        ? t.selectedSet(nfe, inf, extra) : table.apply(nfe, inf));
+                        ? t.selectedSet(nfe, inf, withGrid(extra, gridOf.get(nfe))) : table.apply(nfe, inf));
                 Evaluation.Result r = Evaluation.evaluate(d, g, ho, candidate(cs), nfe, e.batch(),
                         StageRuntime.dtype(ctx), 0).result();
                 Evaluation.Result b = Evaluation.evaluate(d, g, ho, TunedMethods.baseCandidate(cs), nfe, e.batch(),
@@ -232,8 +267,7 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                         b.meanMse(), b.stdErr(), CoefficientSet.Verdict.of(r, b), bl.candidate().name(),
                         blr.meanMse(), CoefficientSet.Verdict.of(r, blr));
                 cs = cs.withValidation(v);
-                Path f = dir.resolve(String.format(Locale.ROOT, "%s-nfe%d.json", TuningJobSpec.CONSISTENCY_SOLVER,
-                        nfe));
+                Path f = dir.resolve(String.format(Locale.ROOT, "%s-nfe%d.json", method, nfe));
                 StageCheckpoint.writeAtomically(f, cs.toJson().getBytes(StandardCharsets.UTF_8));
                 String rel = StageRuntime.relative(ctx, f);
                 files.add(rel);
@@ -267,12 +301,90 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
         Summary summary = new Summary(trainerName(kind), policyId(st), st.asMap(), tr, new long[] {ts[0], ts.length},
                 new int[] {from, from + tr.trainRows()}, new int[] {e.selectFrom(), e.selectTo()}, iterations,
                 t == null ? List.of() : t.curve(), results, failures, p.reward(), cmaesCurve,
-                selecting ? tr.selectEvery() : null, selecting ? t.selectionCurve() : null);
+                selecting ? tr.selectEvery() : null, selecting ? t.selectionCurve() : null, grids);
         Path file = dir.resolve(FILE);
         Scores.write(file, summary);
         files.add(0, StageRuntime.relative(ctx, file));
-        return new Output<>(new StageOutputs.Consistency(TuningJobSpec.CONSISTENCY_SOLVER,
-                StageRuntime.relative(ctx, file), iterations, rows), files);
+        return new Output<>(new StageOutputs.Consistency(method, StageRuntime.relative(ctx, file), iterations, rows),
+                files);
+    }
+
+    /** {@code extra} and, on a learned grid, where the grid came from ({@code grid}: variant, selection MSE, source). */
+    private static Map<String, Object> withGrid(Map<String, Object> extra, ConsistencyGrid cg) {
+        if (cg == null) {
+            return extra;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (extra != null) {
+            m.putAll(extra);
+        }
+        Map<String, Object> grid = new LinkedHashMap<>();
+        grid.put("variant", cg.variant());
+        if (cg.selectionMse() != null) {
+            grid.put("selectionMse", cg.selectionMse());
+        }
+        grid.put("source", cg.source());
+        m.put("grid", grid);
+        return m;
+    }
+
+    /**
+     * The grid of every job NFE from the {@code timesteps} stage: among its learned grids at that NFE that take one
+     * step per model call (ConsistencySolver's first-order steps; a singlestep solver's grid has fewer), the one with
+     * the lowest error of its own solver on the selection rows, the criterion the {@code timesteps} stage chose by
+     * (its published set when that is such a grid, else the learned grids are scored again, deterministically). An
+     * NFE without such a grid is left out (no table there).
+     */
+    static List<ConsistencyGrid> learnedGrids(StageContext ctx, StageParams.Consistency p, Denoiser d, Guidance g,
+                                              Evaluation.Targets sel) throws IOException {
+        StageParams.Eval e = p.eval();
+        StageOutputs.Fit ts = input(ctx, p.timesteps(), StageOutputs.Fit.class);
+        List<io.solvertune.tuning.publish.ConfigProvenance.LearnedGrid> all = ts.grids() == null ? List.of()
+                : TimestepsStage.readGrids(file(ctx, ts.grids()));
+        Map<String, io.solvertune.tuning.fit.timesteps.LearnedTimesteps.Variant> variants = new LinkedHashMap<>();
+        for (Candidate c : BaselineStage.untuned(e.spacings())) {
+            var v = io.solvertune.tuning.fit.timesteps.LearnedTimesteps.Variant.of(c);
+            variants.put(v.label(), v);
+        }
+        List<ConsistencyGrid> out = new ArrayList<>();
+        for (int nfe : Arrays.stream(e.nfeArray()).filter(n -> n >= 2).distinct().sorted().toArray()) {
+            StageRuntime.checkCancelled(ctx);
+            List<io.solvertune.tuning.publish.ConfigProvenance.LearnedGrid> fit = all.stream()
+                    .filter(lg -> lg.nfe() == nfe && lg.grid().length == nfe + 1 && variants.containsKey(lg.variant()))
+                    .toList();
+            StageOutputs.FitRow row = ts.results().stream().filter(r -> r.nfe() == nfe && r.file() != null)
+                    .findFirst().orElse(null);
+            CoefficientSet chosen = row == null ? null
+                    : CoefficientSet.fromJson(Files.readString(file(ctx, row.file())));
+            ConsistencyGrid best = null;
+            if (chosen != null && chosen.baseSpacing() != null) {
+                for (var lg : fit) {
+                    if (Arrays.equals(lg.grid(), chosen.times())) {
+                        best = new ConsistencyGrid(nfe, lg.grid(), lg.variant(), row.selectMse(), p.timesteps(), lg);
+                        break;
+                    }
+                }
+            }
+            if (best == null) {
+                for (var lg : fit) {
+                    var v = variants.get(lg.variant());
+                    Candidate c = new Candidate(io.solvertune.tuning.fit.timesteps.LearnedTimesteps.METHOD + " "
+                            + lg.variant(), v.solver(), new io.solvertune.numerics.schedule.TimestepSpacing.Explicit(
+                            lg.grid()), true, false, null, null);
+                    double mse = Evaluation.evaluate(d, g, sel, c, nfe, e.batch(), StageRuntime.dtype(ctx), 0)
+                            .result().meanMse();
+                    if (best == null || mse < best.selectionMse()) {
+                        best = new ConsistencyGrid(nfe, lg.grid(), lg.variant(), mse, p.timesteps(), lg);
+                    }
+                }
+            }
+            if (best != null) {
+                out.add(best);
+                ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d: on the grid learned for %s (selection MSE "
+                        + "%.5g)", ctx.stage().name(), nfe, best.variant(), best.selectionMse()));
+            }
+        }
+        return out;
     }
 
     /** How the stage refuses a classifier reward for an ablation. */
@@ -306,9 +418,9 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
      * The trainer's checkpoint file of these parameters, model and training teacher; checkpoints of anything else in
      * the directory are deleted (they would be refused, or resume training on other data).
      */
-    private static Path checkpoint(StageContext ctx, Path dir, TrajectorySet train) throws IOException {
+    private static Path checkpoint(StageContext ctx, Path dir, TrajectorySet train, String grids) throws IOException {
         String key = Hashing.sha256(Json.canonical(ctx.stage().params()) + "\n" + ctx.model().contentHash() + "\n"
-                + train.meta().sha256()).substring(0, 16);
+                + train.meta().sha256() + (grids.isEmpty() ? "" : "\n" + grids)).substring(0, 16);
         Path mine = dir.resolve("trainer-" + key + ".json");
         try (Stream<Path> s = Files.list(dir)) {
             for (Path other : s.filter(f -> f.getFileName().toString().startsWith("trainer-")

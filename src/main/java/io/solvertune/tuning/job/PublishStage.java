@@ -76,13 +76,16 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                     byNfe.computeIfAbsent(set.nfe(), n -> new ArrayList<>()).add(c);
                 }
             }
-            if (g.consistency() != null) {
-                StageOutputs.Consistency co = input(ctx, g.consistency(), StageOutputs.Consistency.class);
+            for (String stage : java.util.Arrays.asList(g.consistency(), g.consistencyTimesteps())) {
+                if (stage == null) {
+                    continue;
+                }
+                StageOutputs.Consistency co = input(ctx, stage, StageOutputs.Consistency.class);
                 ConsistencyStage.Summary summary = ConsistencyStage.read(file(ctx, co.file()));
                 for (ConsistencyStage.Result r : summary.results()) {
                     CoefficientSet set = CoefficientSet.fromJson(Files.readString(file(ctx, r.file())));
                     byNfe.computeIfAbsent(set.nfe(), n -> new ArrayList<>()).add(
-                            consistency(ctx, p, g, base, summary, r, set));
+                            consistency(ctx, p, g, base, summary, r, set, co.method(), stage));
                 }
             }
             if (g.v3() != null) {
@@ -154,11 +157,13 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
 
     /**
      * A ConsistencySolver table: validated like every coefficient set (beats its own base by two paired standard
-     * errors), metrics with the median and p99 of its per-seed held-out errors, provenance with its training.
+     * errors), metrics with the median and p99 of its per-seed held-out errors, provenance with its training; on a
+     * learned grid ({@code consistency-solver+timesteps}) also with the grid's optimisation.
      */
     private static ConfigCandidate consistency(StageContext ctx, StageParams.Publish p, StageParams.Group g,
                                                Scores.Baselines base, ConsistencyStage.Summary s,
-                                               ConsistencyStage.Result r, CoefficientSet set) {
+                                               ConsistencyStage.Result r, CoefficientSet set, String method,
+                                               String stage) {
         CoefficientSet.Validation v = set.validation();
         ConfigMetrics m = ConfigMetrics.of(v);
         ConfigMetrics metrics = new ConfigMetrics(m.config(), m.heldOutMse(), m.heldOutStdErr(), m.heldOutSeeds(),
@@ -177,12 +182,20 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                 s.settings(), s.iterations(), new ConfigProvenance.SeedRange(s.trainSeeds()[0], s.trainSeeds()[1]),
                 ConsistencyStage.curveEvery(s.curve().size()), curve, selCurve == null ? null : s.selectEvery(),
                 r.selectedIteration(), selCurve);
-        ConfigProvenance prov = provenance(ctx, p, base, set.nfe(), times, metrics, g.consistency());
+        ConfigProvenance prov = provenance(ctx, p, base, set.nfe(), times, metrics, stage);
         prov = prov.withTraining(training);
+        if (s.grids() != null) {
+            ConsistencyGrid cg = s.grids().stream().filter(x -> x.nfe() == set.nfe()
+                    && java.util.Arrays.equals(x.times(), times)).findFirst().orElseThrow(
+                    () -> new IllegalStateException(stage + ": no grid of NFE " + set.nfe() + " in its summary"));
+            if (cg.learned() != null) {
+                prov = prov.withLearnedGrid(cg.learned().withPublished(true));
+            }
+        }
         // the flow form's base is its own neutral Euler-on-velocity step, which has no catalog entry
         String solver = b instanceof io.solvertune.numerics.solver.consistency.Consistency c
                 ? "consistency-" + c.form().id() : catalogName(b);
-        return new ConfigCandidate(ctx.model().id(), MethodId.CONSISTENCY_SOLVER.id(), solver, options(b),
+        return new ConfigCandidate(ctx.model().id(), method, solver, options(b),
                 set.nfe(), g.guidance(), set.spacing().id(), times[0], times[times.length - 1], ConfigValues.of(set),
                 metrics, prov, v.publishable(), v.mse());
     }

@@ -173,11 +173,21 @@ final class StageParams {
      * null for a job (left out of the JSON, so a job's parameters and checkpoint keys are unchanged):
      * {@code trainer} an ablation instead of RL ({@code cmaesEvaluations}: CMA-ES's budget per NFE), {@code rho} the
      * Karras / power-time exponent of the spacing (null: 7), {@code reward} a classifier term of the RL reward.
+     * On learned grids ({@code fit-consistency-solver+timesteps}): {@code timesteps} names the guidance scale's
+     * {@code timesteps} stage whose grids it takes (a job's), or {@code grids} are given (the command's
+     * {@code --grids}); both null: the training's spacing.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Consistency(Eval eval, ConsistencyTraining training, String baseline, List<String> baselines,
                        Integer trainFrom, io.solvertune.tuning.fit.consistency.ConsistencyAblations.Trainer trainer,
-                       Integer cmaesEvaluations, Double rho, Reward reward) {
+                       Integer cmaesEvaluations, Double rho, Reward reward, String timesteps,
+                       List<ConsistencyGrid> grids) {
+        Consistency(Eval eval, ConsistencyTraining training, String baseline, List<String> baselines,
+                    Integer trainFrom, io.solvertune.tuning.fit.consistency.ConsistencyAblations.Trainer trainer,
+                    Integer cmaesEvaluations, Double rho, Reward reward) {
+            this(eval, training, baseline, baselines, trainFrom, trainer, cmaesEvaluations, rho, reward, null, null);
+        }
+
         /** One baseline stage for every NFE (a job's). */
         Consistency(Eval eval, ConsistencyTraining training, String baseline) {
             this(eval, training, baseline, null, null, null, null, null, null);
@@ -201,6 +211,11 @@ final class StageParams {
             return trainFrom == null ? 0 : trainFrom;
         }
 
+        /** Whether it runs on learned / given grids instead of the training's spacing. */
+        boolean onGrids() {
+            return timesteps != null || grids != null;
+        }
+
         /** The trainer (null: RL, the method). */
         io.solvertune.tuning.fit.consistency.ConsistencyAblations.Trainer trainerOrRl() {
             return trainer == null ? io.solvertune.tuning.fit.consistency.ConsistencyAblations.Trainer.RL : trainer;
@@ -216,13 +231,19 @@ final class StageParams {
 
     /**
      * One guidance scale's result stages ({@code consistency}: the ConsistencySolver stage, or null;
-     * {@code v3Timesteps}: DPM-Solver-v3's learned-grid stage, or null).
+     * {@code v3Timesteps}: DPM-Solver-v3's learned-grid stage, or null; {@code consistencyTimesteps}: ConsistencySolver
+     * on learned grids, or null).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Group(double guidance, String baseline, List<String> fits, String v3, String consistency,
-                 String v3Timesteps) {
+                 String v3Timesteps, String consistencyTimesteps) {
         Group(double guidance, String baseline, List<String> fits, String v3, String consistency) {
-            this(guidance, baseline, fits, v3, consistency, null);
+            this(guidance, baseline, fits, v3, consistency, null, null);
+        }
+
+        Group(double guidance, String baseline, List<String> fits, String v3, String consistency,
+              String v3Timesteps) {
+            this(guidance, baseline, fits, v3, consistency, v3Timesteps, null);
         }
     }
 

@@ -16,7 +16,8 @@ import java.util.Locale;
  *   <li>{@code fit-<method>} per coefficient method (fit, choice and held-out validation);
  *       {@code fit-dpmsolver-v3} (statistics) then {@code validate-dpmsolver-v3} (with {@code "timesteps": "learned"}
  *       also {@code timesteps-dpmsolver-v3}: v3's grid learned off its statistics grid); {@code fit-consistency-solver}
- *       (ConsistencySolver trained by RL, materialised per NFE, validated);</li>
+ *       (ConsistencySolver trained by RL, materialised per NFE, validated; with {@code "timesteps": "learned"} also
+ *       {@code fit-consistency-solver+timesteps}: trained on the {@code timesteps} stage's learned grids);</li>
  *   <li>{@code sample-grids} (unless {@code sampleGrids.seeds} is 0 or the model is known not to have image
  *       samples): teacher | best untuned baseline | every tuned result per NFE on the first held-out seeds, as PNGs
  *       (a model of unknown shape whose samples turn out not to be images records that it has none);</li>
@@ -124,7 +125,18 @@ public final class TuningJobPlanner implements JobPlanner {
                         new StageParams.Consistency(eval, spec.consistency(), baseline)));
                 publishDeps.add(consistency);
             }
-            StageParams.Group group = new StageParams.Group(w, baseline, fits, v3, consistency, v3Timesteps);
+            String consistencyTimesteps = null;
+            if (spec.wantsConsistency() && spec.learnsTimesteps()) {
+                // on the grids the timesteps stage learned (per NFE the lowest selection error among them)
+                consistencyTimesteps = g + "fit-" + MethodId.CONSISTENCY_SOLVER.id() + StageOutputs.TIMESTEPS_SUFFIX;
+                String ts = g + "timesteps";
+                stages.add(PlannedStage.of(consistencyTimesteps, StageKind.TRAIN_CONSISTENCY,
+                        List.of(train, held, baseline, ts), new StageParams.Consistency(eval, spec.consistency(),
+                                baseline, null, null, null, null, null, null, ts, null)));
+                publishDeps.add(consistencyTimesteps);
+            }
+            StageParams.Group group = new StageParams.Group(w, baseline, fits, v3, consistency, v3Timesteps,
+                    consistencyTimesteps);
             groups.add(group);
             if (images && spec.sampleGrids().seeds() > 0) {
                 List<String> deps = new ArrayList<>(List.of(held, baseline));

@@ -26,7 +26,8 @@ import java.util.SplittableRandom;
 
 /**
  * Trains ConsistencySolver's coefficient network by reinforcement learning on DJL, as the reference
- * ({@code train_ppo.py}) does, on a CPU budget: per iteration an NFE is drawn from [minNfe, maxNfe], {@code noises}
+ * ({@code train_ppo.py}) does, on a CPU budget: per iteration an NFE is drawn from [minNfe, maxNfe] (with explicit
+ * grids, {@link #withGrids}: among the NFEs there that have one), {@code noises}
  * training noises are drawn, and for each noise {@code group} rollouts sample their coefficients from the policy (one
  * extra row per noise runs the neutral coefficients, plain DDIM, to report progress on a scale shared by every NFE).
  * The reward of a rollout is minus the MSE of its final state to the teacher's final state for the same noise; the
@@ -138,6 +139,10 @@ public final class ConsistencyTrainer {
     private final List<SelectionPoint> selectionCurve = new ArrayList<>();
     /** The best snapshot per NFE (in the order of {@code selection.nfes()}). */
     private final Map<Integer, Snapshot> selected = new java.util.TreeMap<>();
+    /** Explicit grids by NFE ({@link #withGrids}), or null: the settings' spacing. */
+    private java.util.TreeMap<Integer, double[]> grids;
+    /** With {@link #grids}: the NFEs drawn per iteration (those with a grid in [minNfe, maxNfe]). */
+    private int[] drawn;
     /** The perceptual reward term, or null (reward = -MSE). */
     private ClassifierReward classifierReward;
     /** The classifier's output for every training row's teacher final state (with {@link #classifierReward}). */
@@ -204,6 +209,70 @@ public final class ConsistencyTrainer {
         }
         this.selection = sel;
         return this;
+    }
+
+    /**
+     * Trains and materialises on explicit grids instead of the settings' spacing (e.g. learned timesteps): per NFE
+     * {@code nfe + 1} times from the context's {@code tStart} to its {@code tEnd}, strictly decreasing (one step per
+     * model call). Each iteration draws its NFE among those with a grid in [minNfe, maxNfe]; a table exists only at an
+     * NFE with a grid, and its set carries the grid ({@code times}, spacing {@code explicit}). Set it before
+     * {@link #resume}: the grids are part of the settings a checkpoint must match.
+     */
+    public ConsistencyTrainer withGrids(Map<Integer, double[]> byNfe) {
+        if (iteration > 0) {
+            throw new IllegalStateException("grids: set before training");
+        }
+        if (byNfe == null || byNfe.isEmpty()) {
+            throw new IllegalArgumentException("grids: at least one NFE's grid is required");
+        }
+        java.util.TreeMap<Integer, double[]> g = new java.util.TreeMap<>();
+        for (Map.Entry<Integer, double[]> e : byNfe.entrySet()) {
+            int n = e.getKey();
+            double[] t = e.getValue();
+            if (n < 2 || n > 50) {
+                throw new IllegalArgumentException("grids: NFE " + n + " must be in [2, 50]");
+            }
+            if (t == null || t.length != n + 1) {
+                throw new IllegalArgumentException("grids: NFE " + n + " needs " + (n + 1) + " times (one step per "
+                        + "model call), got " + (t == null ? "none" : t.length));
+            }
+            for (int i = 0; i <= n; i++) {
+                if (!Double.isFinite(t[i]) || !(t[i] > 0) || i > 0 && !(t[i] < t[i - 1])) {
+                    throw new IllegalArgumentException("grids: NFE " + n + ": times must be positive, finite and "
+                            + "strictly decreasing; index " + i + " (" + t[i] + ") is not");
+                }
+            }
+            if (!near(t[0], ctx.tStart()) || !near(t[n], ctx.tEnd())) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "grids: NFE %d: the grid runs from %.9g "
+                        + "to %.9g, the training rows from %.9g to %.9g (a grid of another teacher?)", n, t[0], t[n],
+                        ctx.tStart(), ctx.tEnd()));
+            }
+            g.put(n, t.clone());
+        }
+        int[] d = g.keySet().stream().mapToInt(Integer::intValue).filter(n -> n >= st.minNfe() && n <= st.maxNfe())
+                .toArray();
+        if (d.length == 0) {
+            throw new IllegalArgumentException("grids: no grid's NFE " + g.keySet() + " lies in [minNfe, maxNfe] = ["
+                    + st.minNfe() + ", " + st.maxNfe() + "]");
+        }
+        this.grids = g;
+        this.drawn = d;
+        return this;
+    }
+
+    private static boolean near(double a, double b) {
+        return Math.abs(a - b) <= 1e-9 * Math.max(1.0, Math.abs(b));
+    }
+
+    /** The NFEs a table exists at with {@link #withGrids} (sorted), or null (any NFE of the spacing). */
+    public int[] gridNfes() {
+        return grids == null ? null : grids.keySet().stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The NFE of an iteration: uniform on [minNfe, maxNfe], or on the NFEs with a grid there. */
+    private int drawNfe(SplittableRandom rng) {
+        return drawn == null ? st.minNfe() + rng.nextInt(st.maxNfe() - st.minNfe() + 1)
+                : drawn[rng.nextInt(drawn.length)];
     }
 
     /** The selection-row scores of every snapshot so far (empty without {@link #withSelection}). */
@@ -283,6 +352,11 @@ public final class ConsistencyTrainer {
         }
         if (selection != null) {
             k.put("selection", selectionSettings());
+        }
+        if (grids != null) {
+            Map<String, double[]> g = new java.util.LinkedHashMap<>();
+            grids.forEach((n, t) -> g.put(Integer.toString(n), t));
+            k.put("grids", g);
         }
         return Json.canonical(k);
     }
@@ -370,6 +444,14 @@ public final class ConsistencyTrainer {
 
     /** The grid of an {@code nfe}-step run. */
     public double[] grid(int nfe) {
+        if (grids != null) {
+            double[] t = grids.get(nfe);
+            if (t == null) {
+                throw new IllegalArgumentException("grids: no grid for NFE " + nfe + " (grids for NFE "
+                        + grids.keySet() + ")");
+            }
+            return t.clone();
+        }
         return st.spacing().times(ctx.model().schedule(), ctx.tStart(), ctx.tEnd(), nfe);
     }
 
@@ -399,7 +481,7 @@ public final class ConsistencyTrainer {
 
     private CurvePoint iterate(int it) {
         SplittableRandom rng = rng(it);
-        int nfe = st.minNfe() + rng.nextInt(st.maxNfe() - st.minNfe() + 1);
+        int nfe = drawNfe(rng);
         double[] grid = grid(nfe);
         double[][] feats = features(grid);
         int[] used = used(nfe);
@@ -477,7 +559,7 @@ public final class ConsistencyTrainer {
      */
     private CurvePoint iterateDirect(int it) {
         SplittableRandom rng = rng(it);
-        int nfe = st.minNfe() + rng.nextInt(st.maxNfe() - st.minNfe() + 1);
+        int nfe = drawNfe(rng);
         double[] grid = grid(nfe);
         double[][] feats = features(grid);
         int[] rows = pick(rng, ctx.rows(), st.noises());
@@ -682,7 +764,8 @@ public final class ConsistencyTrainer {
         CoefficientSet.FitReport report = new CoefficientSet.FitReport(ctx.rows(), null, null, null, seconds,
                 List.of());
         return new CoefficientSet(CoefficientSet.FORMAT_VERSION, CoefficientSet.Method.CONSISTENCY,
-                st.form().base(st.order()), st.spacing(), nfe, nfe, grid(nfe), Consistency.columnNames(st.order()),
+                st.form().base(st.order()), grids != null ? new io.solvertune.numerics.schedule.TimestepSpacing.Explicit(
+                        grid(nfe)) : st.spacing(), nfe, nfe, grid(nfe), Consistency.columnNames(st.order()),
                 table(n, nfe, inference), report, null, ctx.provenanceWith(settings));
     }
 
