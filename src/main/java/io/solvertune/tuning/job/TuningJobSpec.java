@@ -447,7 +447,8 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
         long perGuidance = shards(seeds.train(), seeds.shardSize()) + shards(seeds.heldOut(), seeds.shardSize()) + 2
                 + 1 + coefficientMethods().size() + (wantsDpmSolverV3() ? 2 : 0) + (wantsConsistency() ? 1 : 0)
                 + (sampleGrids.seeds() > 0 ? 1 : 0) + (learnsTimesteps() ? 1 + coefficientMethods().size() : 0)
-                + (learnsTimesteps() && wantsDpmSolverV3() ? 1 : 0);
+                + (learnsTimesteps() && wantsDpmSolverV3() ? 1 : 0)
+                + (learnsTimesteps() && wantsConsistency() ? 1 : 0);
         return guidance.size() * perGuidance + 1;
     }
 
