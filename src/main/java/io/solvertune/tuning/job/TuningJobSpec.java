@@ -126,7 +126,8 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
      * learned on the first {@code seeds.coefficientFitRows} training rows by CMA-ES from its own spacing and the GITS
      * grid, and every coefficient method is also fitted on learned grids ({@code <method>+timesteps}); with
      * {@code dpmsolver-v3}, its chosen snapped setting's times are learned off the statistics grid
-     * ({@code dpmsolver-v3+timesteps}).
+     * ({@code dpmsolver-v3+timesteps}); with {@code consistency-solver}, ConsistencySolver is also trained on the
+     * learned grids ({@code consistency-solver+timesteps}).
      *
      * @param evaluations  CMA-ES loss evaluations per grid (default 200; each costs rows x NFE model calls)
      * @param variants     untuned solvers whose grids are learned per NFE (default 1: the best untuned baseline's)

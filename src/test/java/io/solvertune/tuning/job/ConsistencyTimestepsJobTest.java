@@ -21,14 +21,15 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code consistency-solver} and {@code "timesteps": "learned"}, after the {@code timesteps} and {@code baseline}
  * stages; a tiny job on the reference mixture publishes {@code consistency-solver+timesteps} whose table runs exactly
  * the grid the {@code timesteps} stage chose (its {@code times}, the grid's optimisation in provenance), and
- * {@code evaluate} on the exported set reproduces its validated held-out error.
+ * {@code evaluate} on the exported set reproduces its validated held-out error; cancelled in the middle of its
+ * training and resumed, the job ends with the same bytes.
  */
 class ConsistencyTimestepsJobTest {
     static final String SPEC = "{'model': 'gmm-sd-d32', 'methods': ['consistency-solver'], 'nfe': [5],"
             + " 'guidance': [7.5], 'spacings': ['karras', 'logSNR'],"
             + " 'teacher': {'steps': 60, 'recordEvery': 2, 'checkSeeds': 0, 'tolerance': 1e-2},"
             + " 'seeds': {'train': 32, 'heldOut': 12, 'shardSize': 32, 'fitRows': 16, 'coefficientFitRows': 8},"
-            + " 'consistency': {'iterations': 4, 'noises': 2, 'group': 4, 'hidden': 8, 'minNfe': 4, 'maxNfe': 6,"
+            + " 'consistency': {'iterations': 6, 'noises': 2, 'group': 4, 'hidden': 8, 'minNfe': 4, 'maxNfe': 6,"
             + " 'checkpointEvery': 2, 'trainRows': 8},"
             + " 'timesteps': {'mode': 'learned', 'evaluations': 10, 'gitsPoints': 12, 'gitsRows': 4,"
             + " 'teacherSteps': 48}}";
@@ -159,5 +160,28 @@ class ConsistencyTimestepsJobTest {
         assertEquals(12, results.get(0).get("seeds").asInt());
         assertEquals(v.mse(), results.get(0).get("meanMse").asDouble(), 1e-12 * v.mse(), "the validated error");
         assertEquals(v.baseMse(), results.get(1).get("meanMse").asDouble(), 1e-12 * v.baseMse(), "its base's");
+
+        // cancelled after the trainer's first checkpoint in this stage, then resumed: the same bytes
+        Path b = dir.resolve("b");
+        Path stageB = b.resolve(STAGE);
+        JsonNode tree = Json.MAPPER.readTree(Files.readString(spec));
+        ResolvedModel model = LocalJobRunner.resolveLocal(tree.get("model"), dir);
+        org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.CancellationException.class,
+                () -> LocalJobRunner.tuning().run(0, tree, model, b, new LocalJobRunner.Listener() { },
+                        () -> !ConsistencyJobTest.trainerCheckpoints(stageB).isEmpty()));
+        assertTrue(!Files.exists(stageB.resolve(StageCheckpoint.FILE)), "the stage did not finish");
+        List<Path> ck = ConsistencyJobTest.trainerCheckpoints(stageB);
+        assertEquals(1, ck.size());
+        int at = Json.MAPPER.readTree(ck.get(0).toFile()).get("iteration").asInt();
+        assertTrue(at > 0 && at < 6, "checkpoint mid-training: iteration " + at);
+        ConsistencyJobTest.Lines lines = new ConsistencyJobTest.Lines();
+        LocalJobRunner.tuning().run(0, tree, model, b, lines, () -> false);
+        assertTrue(lines.log.contains(STAGE + ": resumed training at iteration " + at + " of 6"), lines.log.toString());
+        assertArrayEquals(Files.readAllBytes(candidates), Files.readAllBytes(b.resolve("publish")
+                .resolve(PublishStage.FILE)), "interrupted-and-resumed candidates equal the uninterrupted run's");
+        for (String f : List.of("consistency-solver+timesteps-nfe5.json", ConsistencyStage.FILE)) {
+            assertArrayEquals(Files.readAllBytes(a.resolve(STAGE).resolve(f)), Files.readAllBytes(stageB.resolve(f)),
+                    f);
+        }
     }
 }
