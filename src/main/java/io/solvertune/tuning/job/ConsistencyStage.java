@@ -356,28 +356,15 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                     .findFirst().orElse(null);
             CoefficientSet chosen = row == null ? null
                     : CoefficientSet.fromJson(Files.readString(file(ctx, row.file())));
-            ConsistencyGrid best = null;
-            if (chosen != null && chosen.baseSpacing() != null) {
-                for (var lg : fit) {
-                    if (Arrays.equals(lg.grid(), chosen.times())) {
-                        best = new ConsistencyGrid(nfe, lg.grid(), lg.variant(), row.selectMse(), p.timesteps(), lg);
-                        break;
-                    }
-                }
-            }
-            if (best == null) {
-                for (var lg : fit) {
-                    var v = variants.get(lg.variant());
-                    Candidate c = new Candidate(io.solvertune.tuning.fit.timesteps.LearnedTimesteps.METHOD + " "
-                            + lg.variant(), v.solver(), new io.solvertune.numerics.schedule.TimestepSpacing.Explicit(
-                            lg.grid()), true, false, null, null);
-                    double mse = Evaluation.evaluate(d, g, sel, c, nfe, e.batch(), StageRuntime.dtype(ctx), 0)
-                            .result().meanMse();
-                    if (best == null || mse < best.selectionMse()) {
-                        best = new ConsistencyGrid(nfe, lg.grid(), lg.variant(), mse, p.timesteps(), lg);
-                    }
-                }
-            }
+            ConsistencyGrid best = choose(nfe, fit, chosen, row == null ? null : row.selectMse(), p.timesteps(),
+                    lg -> {
+                        var v = variants.get(lg.variant());
+                        Candidate c = new Candidate(io.solvertune.tuning.fit.timesteps.LearnedTimesteps.METHOD + " "
+                                + lg.variant(), v.solver(), new io.solvertune.numerics.schedule.TimestepSpacing
+                                .Explicit(lg.grid()), true, false, null, null);
+                        return Evaluation.evaluate(d, g, sel, c, nfe, e.batch(), StageRuntime.dtype(ctx), 0).result()
+                                .meanMse();
+                    });
             if (best != null) {
                 out.add(best);
                 ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d: on the grid learned for %s (selection MSE "
@@ -385,6 +372,33 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
             }
         }
         return out;
+    }
+
+    /**
+     * One NFE's grid among {@code eligible} (the learned grids of that NFE with {@code nfe + 1} times, of known
+     * variants): the {@code timesteps} stage's published set {@code chosen} when it runs one of them (its selection
+     * error {@code chosenSelect}, nothing scored), else the eligible grid with the lowest {@code score} (the
+     * selection-row error of its own solver; the first of equals); null when none is eligible.
+     */
+    static ConsistencyGrid choose(int nfe, List<io.solvertune.tuning.publish.ConfigProvenance.LearnedGrid> eligible,
+                                  CoefficientSet chosen, Double chosenSelect, String source,
+                                  java.util.function.ToDoubleFunction<io.solvertune.tuning.publish.ConfigProvenance
+                                          .LearnedGrid> score) {
+        if (chosen != null && chosen.baseSpacing() != null) {
+            for (var lg : eligible) {
+                if (Arrays.equals(lg.grid(), chosen.times())) {
+                    return new ConsistencyGrid(nfe, lg.grid(), lg.variant(), chosenSelect, source, lg);
+                }
+            }
+        }
+        ConsistencyGrid best = null;
+        for (var lg : eligible) {
+            double mse = score.applyAsDouble(lg);
+            if (best == null || mse < best.selectionMse()) {
+                best = new ConsistencyGrid(nfe, lg.grid(), lg.variant(), mse, source, lg);
+            }
+        }
+        return best;
     }
 
     /** How the stage refuses a classifier reward for an ablation. */
