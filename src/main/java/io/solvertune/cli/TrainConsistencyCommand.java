@@ -6,6 +6,7 @@ import io.solvertune.numerics.model.Denoiser;
 import io.solvertune.numerics.solver.consistency.Consistency;
 import io.solvertune.tuning.Json;
 import io.solvertune.tuning.fit.CoefficientSet;
+import io.solvertune.tuning.fit.consistency.CoefficientPrior;
 import io.solvertune.tuning.fit.consistency.ConsistencyAblations;
 import io.solvertune.tuning.fit.consistency.TrainerSettings;
 import io.solvertune.tuning.job.CommandPlans;
@@ -129,6 +130,13 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             + "rows and publish each NFE's lowest-scoring snapshot; 0 = off (the last iteration); default "
             + "ceil(iterations / 20); at most 200 snapshots")
     Integer selectEvery;
+    @CommandLine.Option(names = "--prior", description = "what the coefficients start from: NONE (default, the "
+            + "reference: the zero head is DDIM) or MULTISTEP (the form's multistep DPM-Solver++ / DPM-Solver of "
+            + "--prior-order; coefficients = prior + head; Gaussian policy, DATA or NOISE form, RL or DIRECT)")
+    String prior;
+    @CommandLine.Option(names = "--prior-order", description = "with --prior MULTISTEP: the multistep solver's order, "
+            + "2 or 3, at most --order (default 3)")
+    Integer priorOrder;
     @CommandLine.Option(names = "--cmaes-evaluations", defaultValue = "300", description = "CMAES: objective evaluations per NFE")
     int cmaesEvaluations;
 
@@ -236,6 +244,9 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             summary.put("classifierReward", Map.of("file", rewardClassifier.toString(), "weight",
                     rewardClassifierWeight, "features", "logits"));
         }
+        if (training.prior() != CoefficientPrior.Kind.NONE) {
+            summary.put("prior", training.coefficientPrior().asMap());
+        }
         summary.put("iterations", run.iterations());
         summary.put("trainSeconds", printer.seconds);
         summary.put("rewardCurve", run.curve());
@@ -270,6 +281,9 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             row.put("baselineP99", t.baselineP99());
             row.put("pairedDiffStdErr", t.pairedDiffStdErr());
             row.put("vsBaseline", t.vsBaseline());
+            if (t.prior() != null) {
+                row.put("prior", t.prior());
+            }
             rows.add(row);
         }
         summary.put("results", rows);
@@ -370,6 +384,12 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                     + "trainers, not CMAES");
         }
         given.put("selectEvery", selectEvery);
+        if (prior != null && trainer == ConsistencyAblations.Trainer.CMAES) {
+            throw new IllegalArgumentException("--prior: the CMAES ablation searches each table from the neutral "
+                    + "coefficients; the prior is for the RL and DIRECT trainers");
+        }
+        given.put("prior", prior);
+        given.put("priorOrder", priorOrder);
         given.forEach((k, v) -> {
             if (v != null) {
                 c.set(k, Json.MAPPER.valueToTree(v));
@@ -428,6 +448,14 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                         FitCommand.verdict(t.vsBase()), t.baseline(), t.baselineMse(), t.baselineStdErr(),
                         t.baselineMedian(), t.baselineP99(), t.heldOutMse() / t.baselineMse(), t.pairedDiffStdErr() / t.baselineMse(),
                         FitCommand.verdict(t.vsBaseline()));
+            }
+            for (CommandPlans.ConsistencyRun.Table t : run.tables()) {
+                if (t.prior() != null) {
+                    o.printf(Locale.ROOT, "NFE %d vs its prior %s: %.5g ± %.2g (median %.3g, p99 %.3g); ratio %.3f ± %.3f,"
+                            + " %s%n", t.nfe(), t.prior().solver(), t.prior().heldOutMse(), t.prior().heldOutStdErr(),
+                            t.prior().median(), t.prior().p99(), t.heldOutMse() / t.prior().heldOutMse(),
+                            t.prior().pairedDiffStdErr() / t.prior().heldOutMse(), FitCommand.verdict(t.prior().vsPrior()));
+                }
             }
             for (String f : run.failures()) {
                 o.printf(Locale.ROOT, "(no table: %s)%n", f);

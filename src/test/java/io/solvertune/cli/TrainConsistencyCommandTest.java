@@ -62,6 +62,46 @@ class TrainConsistencyCommandTest {
         assertTrue(direct.err().contains("classifierReward: only the RL trainer"), direct.err());
     }
 
+    @Test
+    void theMultistepPriorTrainsAndValidatesAgainstItsSolverAndBadValuesNameTheOption() throws Exception {
+        String train = dir.resolve("train").toString();
+        String held = dir.resolve("held").toString();
+        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
+                "--seeds", "0:24", "--steps", "100", "--record-every", "100", "--out", train).code());
+        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
+                "--seeds", "1000:16", "--steps", "100", "--record-every", "100", "--out", held).code());
+        String out = dir.resolve("prior").toString();
+        SampleCommandTest.Result r = SampleCommandTest.cli("train-consistency", "--preset", "gmm-sd-d32",
+                "--per-seed-class", "--guidance", "2", "--train", train, "--heldout", held, "--train-rows", "0:8",
+                "--select", "8:16", "--nfe", "5", "--iterations", "2", "--noises", "2", "--group", "4", "--hidden", "8",
+                "--form", "DATA", "--prior", "MULTISTEP", "--prior-order", "2", "--select-every", "1", "--out", out);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("NFE 5 vs its prior dpmsolver++ multistep o2:"), r.out());
+        String summary = Files.readString(Path.of(out, "summary-rl.json"));
+        assertTrue(summary.contains("\"prior\" : {") && summary.contains("\"vsPrior\""), summary);
+        CoefficientSet cs = CoefficientSet.fromJson(Files.readString(Path.of(out, "consistency-rl-nfe5.json")));
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> prior = (java.util.Map<String, Object>) cs.provenance().settings().get("prior");
+        assertEquals("multistep", prior.get("kind"));
+        assertEquals(2, prior.get("order"));
+        assertEquals("dpmsolver++ multistep o2", prior.get("solver"));
+        // the selection curve starts at iteration 0: the prior solver itself
+        assertTrue(summary.contains("\"iteration\" : 0,"), summary);
+        for (String[] bad : new String[][] {{"--prior", "ADAMS", "prior:", "(--prior)"},
+            {"--prior-order", "3", "priorOrder:", "(--prior-order)"},
+            {"--prior", "MULTISTEP", "--prior-order", "4", "priorOrder:", "(--prior-order)"},
+            {"--prior", "MULTISTEP", "--policy", "CATEGORICAL", "prior:", "(--prior)"},
+            {"--prior", "MULTISTEP", "--trainer", "CMAES", "--prior:", "CMAES"}}) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("train-consistency", "--preset",
+                    "gmm-sd-d32", "--per-seed-class", "--guidance", "2", "--train", train, "--heldout", held,
+                    "--train-rows", "0:8", "--select", "8:16", "--nfe", "5", "--out", dir.resolve("bad").toString()));
+            args.addAll(java.util.Arrays.asList(bad).subList(0, bad.length - 2));
+            SampleCommandTest.Result e = SampleCommandTest.cli(args.toArray(new String[0]));
+            assertNotEquals(0, e.code(), String.join(" ", bad));
+            assertTrue(e.err().contains(bad[bad.length - 2]) && e.err().contains(bad[bad.length - 1]), e.err());
+        }
+    }
+
     /**
      * A training killed mid-way (the stage's thread dies at iteration 5 of 8, after the trainer checkpointed
      * iteration 4; nothing of the stage's record, sets or summary written) continues from the trainer's checkpoint

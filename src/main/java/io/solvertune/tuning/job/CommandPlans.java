@@ -342,7 +342,9 @@ public final class CommandPlans {
                     r.heldOut().meanMse(), r.heldOut().stdErr(), r.median(), r.p99(), r.base().meanMse(),
                     r.base().stdErr(), r.vsBase(), r.baseline(), r.baselineScore().meanMse(),
                     r.baselineScore().stdErr(), r.baselineMedian(), r.baselineP99(), r.pairedDiffStdErr(),
-                    r.vsBaseline(), r.selectedIteration()));
+                    r.vsBaseline(), r.selectedIteration(), r.prior() == null ? null : new ConsistencyRun.PriorRow(
+                    r.prior().solver(), r.prior().heldOut().meanMse(), r.prior().heldOut().stdErr(),
+                    r.prior().median(), r.prior().p99(), r.prior().pairedDiffStdErr(), r.prior().vsPrior())));
         }
         return new ConsistencyRun(s.trainer(), s.settings(), s.trainRows(), s.selectRows(), s.iterations(),
                 s.cmaesCurve() != null ? s.cmaesCurve() : s.curve(), tables, s.failures(), s.selectEvery(),
@@ -359,7 +361,12 @@ public final class CommandPlans {
                             io.solvertune.tuning.fit.CoefficientSet.Verdict vsBase, String baseline,
                             double baselineMse, double baselineStdErr, double baselineMedian, double baselineP99,
                             double pairedDiffStdErr, io.solvertune.tuning.fit.CoefficientSet.Verdict vsBaseline,
-                            Integer selectedIteration) {
+                            Integer selectedIteration, PriorRow prior) {
+        }
+
+        /** With a multistep prior: the prior solver's held-out score and the table's paired verdict against it. */
+        public record PriorRow(String solver, double heldOutMse, double heldOutStdErr, double median, double p99,
+                               double pairedDiffStdErr, io.solvertune.tuning.fit.CoefficientSet.Verdict vsPrior) {
         }
     }
 

@@ -15,6 +15,9 @@ import io.solvertune.tuning.fit.MethodCatalog;
 import io.solvertune.tuning.fit.TunedMethods;
 import io.solvertune.tuning.eval.TorchScriptClassifier;
 import io.solvertune.tuning.fit.consistency.ClassifierReward;
+import io.solvertune.tuning.fit.consistency.CoefficientPrior;
+import io.solvertune.numerics.solver.SolverSpec;
+import io.solvertune.numerics.solver.consistency.MultistepPrior;
 import io.solvertune.tuning.fit.consistency.ConsistencyAblations;
 import io.solvertune.tuning.fit.consistency.ConsistencyTrainer;
 import io.solvertune.tuning.fit.consistency.Policy;
@@ -70,13 +73,29 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
      * @param baseline            the best untuned baseline (the job's baseline stage) and its held-out score
      * @param pairedDiffStdErr    standard error of the paired difference to the baseline
      * @param selectedIteration   with checkpoint selection: the iteration of the published snapshot (else absent)
+     * @param prior               with a multistep prior: the prior solver's held-out score and the paired verdict of
+     *                            the table against it (else absent)
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Result(int nfe, String file, String inference, Map<String, Double> selection, Scores.Score heldOut,
                   double median, double p99, Scores.Score base, double baseMedian, double baseP99,
                   CoefficientSet.Verdict vsBase, String baseline, Scores.Score baselineScore, double baselineMedian,
                   double baselineP99, double pairedDiffStdErr, CoefficientSet.Verdict vsBaseline,
-                  Integer selectedIteration) {
+                  Integer selectedIteration, PriorCheck prior) {
+    }
+
+    /**
+     * The table against the untuned solver its prior is (iteration 0), on the same held-out seeds and grid.
+     *
+     * @param solver           the prior solver's label (e.g. {@code dpmsolver++ multistep o3})
+     * @param heldOut          its held-out score (with per-seed errors)
+     * @param median           median of its per-seed MSE
+     * @param p99              99th percentile of it
+     * @param pairedDiffStdErr standard error of the paired difference table - prior
+     * @param vsPrior          the table's verdict against it, at two paired standard errors
+     */
+    record PriorCheck(String solver, Scores.Score heldOut, double median, double p99, double pairedDiffStdErr,
+                      CoefficientSet.Verdict vsPrior) {
     }
 
     /**
@@ -160,6 +179,9 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
             FitContext fc = new FitContext(d, g, fitT.seeds(), fitT.initial(), fitT.sampleShape(), fitT.tStart(),
                     fitT.tEnd(), StageRuntime.dtype(ctx), e.batch(), progress(ctx, st.iterations()), prov);
             Map<String, Object> extra = new LinkedHashMap<>();
+            if (kind == ConsistencyAblations.Trainer.CMAES && tr.prior() != CoefficientPrior.Kind.NONE) {
+                throw new IllegalArgumentException(PRIOR_NOT_CMAES);
+            }
             if (kind == ConsistencyAblations.Trainer.CMAES) {
                 // the ablation fits every NFE's table on its own (no network, no finer checkpoint)
                 int[] tables = Arrays.stream(e.nfeArray()).filter(n -> n >= 2).toArray();
@@ -168,6 +190,9 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
             } else {
                 t = new ConsistencyTrainer(fc, fitT.fin(), st, kind == ConsistencyAblations.Trainer.RL
                         ? ConsistencyTrainer.Mode.RL : ConsistencyTrainer.Mode.DIRECT);
+                if (tr.prior() != CoefficientPrior.Kind.NONE) {
+                    t.withPrior(tr.coefficientPrior());
+                }
                 if (grids != null) {
                     if (grids.isEmpty()) {
                         throw new IllegalStateException(p.timesteps() + ": no learned grid ConsistencySolver can run "
@@ -263,6 +288,19 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                 Evaluation.Result b = Evaluation.evaluate(d, g, ho, TunedMethods.baseCandidate(cs), nfe, e.batch(),
                         StageRuntime.dtype(ctx), 0).result();
                 Evaluation.Result blr = bl.heldOut().result();
+                PriorCheck priorCheck = null;
+                if (t != null && !t.prior().isNone()) {
+                    SolverSpec ps = MultistepPrior.solver(st.form(), t.prior().order());
+                    Evaluation.Result pr = Evaluation.evaluate(d, g, ho, new Candidate(ps.label() + " "
+                            + cs.spacing().id(), ps, cs.spacing(), CoefficientPrior.LOWER_ORDER_FINAL, false, null,
+                            null), nfe, e.batch(), StageRuntime.dtype(ctx), 0).result();
+                    double[] qp = quantiles(pr.perSeed());
+                    priorCheck = new PriorCheck(ps.label(), Scores.Score.of(pr), qp[0], qp[1], r.diffStdErr(pr),
+                            CoefficientSet.Verdict.of(r, pr));
+                    ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d: the prior %s: held-out MSE %.5g ± %.2g "
+                            + "(median %.3g, p99 %.3g); the table %s it", ctx.stage().name(), nfe, ps.label(),
+                            pr.meanMse(), pr.stdErr(), qp[0], qp[1], CoefficientSet.Verdict.of(r, pr)));
+                }
                 CoefficientSet.Validation v = new CoefficientSet.Validation(r.seeds(), r.meanMse(), r.stdErr(),
                         b.meanMse(), b.stdErr(), CoefficientSet.Verdict.of(r, b), bl.candidate().name(),
                         blr.meanMse(), CoefficientSet.Verdict.of(r, blr));
@@ -277,7 +315,7 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                 String mode = inf.name().toLowerCase(Locale.ROOT);
                 results.add(new Result(nfe, rel, mode, selection, Scores.Score.of(r), q[0], q[1], Scores.Score.of(b),
                         qb[0], qb[1], v.vsBase(), bl.candidate().name(), bl.heldOut(), ql[0], ql[1],
-                        r.diffStdErr(blr), v.vsBaseline(), snap == null ? null : snap.iteration()));
+                        r.diffStdErr(blr), v.vsBaseline(), snap == null ? null : snap.iteration(), priorCheck));
                 rows.add(new StageOutputs.FitRow(nfe, List.of(), rel, mode, selection.isEmpty() ? null : bestSel,
                         v.mse(), v.baseMse(), v.publishable()));
                 if (snap != null) {
@@ -298,7 +336,11 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                 : (List<ConsistencyAblations.CmaesPoint>) cmaes.curve();
         int iterations = t == null ? 0 : t.iteration();
         boolean selecting = t != null && !t.selectionCurve().isEmpty();
-        Summary summary = new Summary(trainerName(kind), policyId(st), st.asMap(), tr, new long[] {ts[0], ts.length},
+        Map<String, Object> settings = new LinkedHashMap<>(st.asMap());
+        if (tr.prior() != CoefficientPrior.Kind.NONE) {
+            settings.put("prior", tr.coefficientPrior().asMap());
+        }
+        Summary summary = new Summary(trainerName(kind), policyId(st), settings, tr, new long[] {ts[0], ts.length},
                 new int[] {from, from + tr.trainRows()}, new int[] {e.selectFrom(), e.selectTo()}, iterations,
                 t == null ? List.of() : t.curve(), results, failures, p.reward(), cmaesCurve,
                 selecting ? tr.selectEvery() : null, selecting ? t.selectionCurve() : null, grids);
@@ -400,6 +442,10 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
         }
         return best;
     }
+
+    /** How the stage refuses a prior for the CMA-ES ablation. */
+    static final String PRIOR_NOT_CMAES = "prior: the CMA-ES ablation searches each table from the neutral "
+            + "coefficients; the multistep prior is for the RL and direct-gradient trainers";
 
     /** How the stage refuses a classifier reward for an ablation. */
     static final String REWARD_ONLY_RL = "classifierReward: only the RL trainer takes a classifier reward (the "

@@ -2,6 +2,8 @@ package io.solvertune.tuning.job;
 
 import io.solvertune.tuning.eval.SpacingName;
 import io.solvertune.numerics.solver.consistency.Consistency;
+import io.solvertune.numerics.solver.consistency.MultistepPrior;
+import io.solvertune.tuning.fit.consistency.CoefficientPrior;
 import io.solvertune.tuning.fit.consistency.ConsistencyTrainer;
 import io.solvertune.tuning.fit.consistency.Policy;
 import io.solvertune.tuning.fit.consistency.TrainerSettings;
@@ -51,6 +53,13 @@ import java.util.Locale;
  *                        {@value io.solvertune.tuning.fit.consistency.ConsistencyTrainer#MAX_SNAPSHOTS} snapshots
  *                        (default {@code ceil(iterations / }{@value #DEFAULT_SNAPSHOTS}{@code )}); left out of the
  *                        stage parameters' JSON when 0, so stored stages of jobs before it existed keep their keys
+ * @param prior           what the coefficients start from: {@code none} (default, the reference: the zero head is the
+ *                        form's first-order step, DDIM) | {@code multistep} (the form's multistep DPM-Solver++ (data) /
+ *                        DPM-Solver (noise) of {@code priorOrder}: coefficients = prior + head; Gaussian policy, data or
+ *                        noise form); left out of the JSON when {@code none}
+ * @param priorOrder      with {@code prior multistep}: the multistep solver's order, 2 or 3 and at most {@code order}
+ *                        (default {@value io.solvertune.tuning.fit.consistency.CoefficientPrior#DEFAULT_ORDER}); 0
+ *                        (absent) without a prior
  */
 public record ConsistencyTraining(Consistency.Form form, int order, TrainerSettings.PolicyKind policy, int bins,
                                   double initStd, int hidden, boolean nfeInput, int minNfe, int maxNfe, int iterations,
@@ -59,7 +68,49 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
                                   SpacingName spacing, Inference inference, int checkpointEvery, int trainRows,
                                   @com.fasterxml.jackson.annotation.JsonInclude(
                                           com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
-                                  int selectEvery) {
+                                  int selectEvery,
+                                  @com.fasterxml.jackson.annotation.JsonInclude(
+                                          value = com.fasterxml.jackson.annotation.JsonInclude.Include.CUSTOM,
+                                          valueFilter = NoPrior.class)
+                                  CoefficientPrior.Kind prior,
+                                  @com.fasterxml.jackson.annotation.JsonInclude(
+                                          com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
+                                  int priorOrder) {
+
+    /** Leaves {@code prior: none} (and a missing prior) out of the JSON: stored stages before it existed keep their keys. */
+    static final class NoPrior {
+        @Override
+        public boolean equals(Object o) {
+            return o == null || o == CoefficientPrior.Kind.NONE;
+        }
+
+        @Override
+        public int hashCode() {
+            return 0;
+        }
+    }
+
+    public ConsistencyTraining {
+        if (prior == null) {
+            prior = CoefficientPrior.Kind.NONE; // stored stages of jobs before the field existed
+        }
+    }
+
+    /** A spec without a prior (as before {@code prior} existed). */
+    public ConsistencyTraining(Consistency.Form form, int order, TrainerSettings.PolicyKind policy, int bins,
+                               double initStd, int hidden, boolean nfeInput, int minNfe, int maxNfe, int iterations,
+                               int noises, int group, int ppoEpochs, double clip, double entropy, double learningRate,
+                               double maxGradNorm, double advantageScale, long seed, SpacingName spacing, Inference inference,
+                               int checkpointEvery, int trainRows, int selectEvery) {
+        this(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe, iterations, noises, group,
+                ppoEpochs, clip, entropy, learningRate, maxGradNorm, advantageScale, seed, spacing, inference,
+                checkpointEvery, trainRows, selectEvery, CoefficientPrior.Kind.NONE, 0);
+    }
+
+    /** The trainer's prior. */
+    public CoefficientPrior coefficientPrior() {
+        return new CoefficientPrior(prior, prior == CoefficientPrior.Kind.NONE ? 0 : priorOrder);
+    }
 
     /** Snapshots scored by default ({@code selectEvery} absent). */
     public static final int DEFAULT_SNAPSHOTS = 20;
@@ -72,7 +123,7 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
                                int checkpointEvery, int trainRows) {
         this(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe, iterations, noises, group,
                 ppoEpochs, clip, entropy, learningRate, maxGradNorm, advantageScale, seed, spacing, inference,
-                checkpointEvery, trainRows, 0);
+                checkpointEvery, trainRows, 0, CoefficientPrior.Kind.NONE, 0);
     }
 
     /** The default interval: {@link #DEFAULT_SNAPSHOTS} snapshots over the run. */
@@ -101,7 +152,8 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
     /** The field names, as in the spec. */
     static final String[] FIELDS = {"form", "order", "policy", "bins", "initStd", "hidden", "nfeInput", "minNfe",
         "maxNfe", "iterations", "noises", "group", "ppoEpochs", "clip", "entropy", "learningRate", "maxGradNorm",
-        "advantageScale", "seed", "spacing", "inference", "checkpointEvery", "trainRows", "selectEvery"};
+        "advantageScale", "seed", "spacing", "inference", "checkpointEvery", "trainRows", "selectEvery", "prior",
+        "priorOrder"};
 
     /** The trainer's settings (the table's inference mode is chosen per NFE, not by the trainer). */
     public TrainerSettings settings() {
@@ -214,9 +266,30 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
                     + ConsistencyTrainer.snapshots(iterations, selectEvery) + " snapshots to score, at most "
                     + ConsistencyTrainer.MAX_SNAPSHOTS + " (0 turns checkpoint selection off)");
         }
+        CoefficientPrior.Kind prior = enumOf(c, "prior", CoefficientPrior.Kind.values(), CoefficientPrior.Kind.NONE);
+        int priorOrder = 0;
+        if (c.ok("prior") && prior == CoefficientPrior.Kind.NONE) {
+            if (c.has("priorOrder")) {
+                c.err().add(c.field("priorOrder"), "only with prior multistep (the prior is none)");
+            }
+        } else if (prior == CoefficientPrior.Kind.MULTISTEP) {
+            priorOrder = c.integer("priorOrder", MultistepPrior.MIN_ORDER, MultistepPrior.MAX_ORDER,
+                    Math.min(CoefficientPrior.DEFAULT_ORDER, order));
+            if (c.ok("priorOrder") && c.ok("order") && priorOrder > order) {
+                c.err().add(c.field("priorOrder"), "must be at most order (" + order + "), got " + priorOrder);
+            }
+            if (c.ok("form") && form != Consistency.Form.DATA && form != Consistency.Form.NOISE) {
+                c.err().add(c.field("prior"), "multistep needs the data or noise form (DPM-Solver++ or DPM-Solver "
+                        + "multistep), got form " + form.id());
+            }
+            if (c.ok("policy") && policy != TrainerSettings.PolicyKind.GAUSSIAN) {
+                c.err().add(c.field("prior"), "multistep needs the gaussian policy (the categorical bins are the "
+                        + "reference's fixed ranges, not offsets around a prior)");
+            }
+        }
         return new ConsistencyTraining(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe,
                 iterations, noises, group, ppoEpochs, clip, entropy, lr, maxGradNorm, advantageScale, seed, spacing,
-                inference, checkpointEvery, trainRows, selectEvery);
+                inference, checkpointEvery, trainRows, selectEvery, prior, priorOrder);
     }
 
     /** An enum constant by its lower-case name. */

@@ -176,4 +176,39 @@ class ConsistencyJobTest {
         assertArrayEquals(Files.readAllBytes(a.resolve(STAGE).resolve(ConsistencyStage.FILE)),
                 Files.readAllBytes(stageB.resolve(ConsistencyStage.FILE)));
     }
+
+    @Test
+    void aMultistepPriorIsRecordedInTheSummaryTheSetsAndThePublishedProvenance() throws Exception {
+        JsonNode spec = TuningJobSpecTest.json(SPEC.replace("'iterations': 6", "'iterations': 2, 'form': 'data',"
+                + " 'prior': 'multistep', 'priorOrder': 2"));
+        ResolvedModel model = LocalJobRunner.resolveLocal(spec.get("model"), Path.of("."));
+        Path a = dir.resolve("prior");
+        LocalJobRunner.tuning().run(0, spec, model, a, new Lines(), () -> false);
+        ConsistencyStage.Summary summary = ConsistencyStage.read(a.resolve(STAGE).resolve(ConsistencyStage.FILE));
+        assertEquals(java.util.Map.of("kind", "multistep", "order", 2, "lowerOrderFinal", true),
+                summary.settings().get("prior"));
+        assertEquals(io.solvertune.tuning.fit.consistency.CoefficientPrior.multistep(2),
+                summary.training().coefficientPrior());
+        assertEquals(0, summary.selectionCurve().get(0).iteration(), "iteration 0, the prior solver, is scored");
+        for (ConsistencyStage.Result r : summary.results()) {
+            assertEquals("dpmsolver++ multistep o2", r.prior().solver());
+            assertEquals(12, r.prior().heldOut().perSeed().length);
+            CoefficientSet set = CoefficientSet.fromJson(Files.readString(a.resolve(r.file())));
+            assertEquals("multistep", ((java.util.Map<?, ?>) set.provenance().settings().get("prior")).get("kind"));
+            if (r.selectedIteration() == 0) {
+                // the prior itself was published: it scores as its solver on the held-out seeds
+                assertEquals(r.prior().heldOut().meanMse(), r.heldOut().meanMse(),
+                        1e-12 * r.prior().heldOut().meanMse());
+            }
+        }
+        List<ConfigCandidate> cs = ConfigCandidate.listFromJson(Json.MAPPER.readTree(Files.readAllBytes(
+                a.resolve("publish").resolve(PublishStage.FILE)))).stream()
+                .filter(c -> c.method().equals("consistency-solver")).toList();
+        assertEquals(2, cs.size());
+        for (ConfigCandidate c : cs) {
+            assertEquals("ddim", c.solver(), "the data form's base");
+            assertEquals(java.util.Map.of("kind", "multistep", "order", 2, "lowerOrderFinal", true),
+                    c.provenance().training().hyperparameters().get("prior"));
+        }
+    }
 }

@@ -275,7 +275,19 @@ class TuningJobSpecTest {
                 c.clip(), c.entropy(), c.learningRate(), c.maxGradNorm(), c.advantageScale(), c.seed(), c.spacing(),
                 c.inference(), c.checkpointEvery(), c.trainRows());
         String json = io.solvertune.tuning.Json.canonical(new StageParams.Consistency(null, off, "g1/baseline"));
-        assertTrue(!json.contains("selectEvery") && !json.contains("baselines"), json);
+        assertTrue(!json.contains("selectEvery") && !json.contains("baselines") && !json.contains("prior"), json);
+        // the multistep prior: order 3 by default, at most the solver's order; in the JSON only when set
+        ConsistencyTraining pr = TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'],"
+                + " 'nfe': [5], 'guidance': [1], 'consistency': {'form': 'data', 'prior': 'multistep'}}")).consistency();
+        assertEquals(io.solvertune.tuning.fit.consistency.CoefficientPrior.multistep(3), pr.coefficientPrior());
+        assertTrue(io.solvertune.tuning.Json.canonical(pr).contains("\"prior\":\"MULTISTEP\",\"priorOrder\":3"),
+                io.solvertune.tuning.Json.canonical(pr));
+        assertEquals(pr, io.solvertune.tuning.Json.MAPPER.readValue(io.solvertune.tuning.Json.canonical(pr),
+                ConsistencyTraining.class));
+        assertEquals(io.solvertune.tuning.fit.consistency.CoefficientPrior.multistep(2), TuningJobSpec.parse(json(
+                "{'model': 'm', 'methods': ['consistency-solver'], 'nfe': [5], 'guidance': [1], 'consistency': {"
+                + "'order': 2, 'prior': 'multistep'}}")).consistency().coefficientPrior());
+        assertEquals(io.solvertune.tuning.fit.consistency.CoefficientPrior.none(), c.coefficientPrior());
         assertEquals(off, io.solvertune.tuning.Json.MAPPER.readValue(json, StageParams.Consistency.class).training());
         assertTrue(io.solvertune.tuning.Json.canonical(c).contains("\"selectEvery\":10"));
         assertEquals(0, TuningJobSpec.parse(json("{'model': 'm', 'methods': ['consistency-solver'], 'nfe': [5],"
@@ -327,7 +339,15 @@ class TuningJobSpecTest {
             {"'trainRows': 0", "consistency.trainRows"}, {"'trainRows': 33", "consistency.trainRows"},
             {"'selectEvery': -1", "consistency.selectEvery"}, {"'selectEvery': 100001", "consistency.selectEvery"},
             {"'selectEvery': 'often'", "consistency.selectEvery"},
-            {"'iterations': 1000, 'selectEvery': 4", "consistency.selectEvery"}}) {
+            {"'iterations': 1000, 'selectEvery': 4", "consistency.selectEvery"},
+            {"'prior': 'adams'", "consistency.prior"}, {"'prior': 3", "consistency.prior"},
+            {"'priorOrder': 2", "consistency.priorOrder"}, {"'prior': 'none', 'priorOrder': 3", "consistency.priorOrder"},
+            {"'prior': 'multistep', 'priorOrder': 4", "consistency.priorOrder"},
+            {"'prior': 'multistep', 'priorOrder': 1", "consistency.priorOrder"},
+            {"'prior': 'multistep', 'priorOrder': 'high'", "consistency.priorOrder"},
+            {"'prior': 'multistep', 'order': 2, 'priorOrder': 3", "consistency.priorOrder"},
+            {"'prior': 'multistep', 'form': 'flow_velocity'", "consistency.prior"},
+            {"'prior': 'multistep', 'policy': 'categorical'", "consistency.prior"}}) {
             String spec = "{" + base + ", 'consistency': {" + bad[0] + "}}";
             if (bad[1] == null) {
                 // logSNR is a known spacing, but not one of this job's

@@ -143,6 +143,8 @@ public final class ConsistencyTrainer {
     private java.util.TreeMap<Integer, double[]> grids;
     /** With {@link #grids}: the NFEs drawn per iteration (those with a grid in [minNfe, maxNfe]). */
     private int[] drawn;
+    /** What the coefficients start from: the head is an offset added to the prior's coefficients. */
+    private CoefficientPrior prior = CoefficientPrior.none();
     /** The perceptual reward term, or null (reward = -MSE). */
     private ClassifierReward classifierReward;
     /** The classifier's output for every training row's teacher final state (with {@link #classifierReward}). */
@@ -192,6 +194,27 @@ public final class ConsistencyTrainer {
         this.teacherFeatures = reward.features(teacherFinal, ctx.sampleShape(), ctx.rows());
         this.classifierReward = reward;
         return this;
+    }
+
+    /**
+     * Starts the coefficients from {@code p} ({@link CoefficientPrior}): every step's coefficients are the prior's
+     * (computed from the grid) plus the network's head, in training, in the tables and in the direct gradient; with
+     * checkpoint selection the iteration-0 table (the prior solver itself) is scored too, so the published table is
+     * never worse than the prior on the selection rows. Set it before {@link #resume}: it is part of the settings a
+     * checkpoint must match.
+     */
+    public ConsistencyTrainer withPrior(CoefficientPrior p) {
+        if (iteration > 0) {
+            throw new IllegalStateException("prior: set before training");
+        }
+        p.check(st);
+        this.prior = p;
+        return this;
+    }
+
+    /** The prior the coefficients start from. */
+    public CoefficientPrior prior() {
+        return prior;
     }
 
     /**
@@ -358,6 +381,9 @@ public final class ConsistencyTrainer {
             grids.forEach((n, t) -> g.put(Integer.toString(n), t));
             k.put("grids", g);
         }
+        if (!prior.isNone()) {
+            k.put("prior", prior.asMap());
+        }
         return Json.canonical(k);
     }
 
@@ -395,6 +421,10 @@ public final class ConsistencyTrainer {
     public void train(Path checkpoint, int stopAfter) throws IOException {
         int end = (int) Math.min(st.iterations(), (long) iteration + stopAfter);
         double running = Double.NaN;
+        if (selection != null && !prior.isNone() && iteration == 0 && end > 0
+                && selectionCurve.stream().noneMatch(sp -> sp.iteration() == 0)) {
+            scoreSnapshot(); // the prior solver itself (the zero head)
+        }
         while (iteration < end) {
             long t0 = System.nanoTime();
             CurvePoint p = mode == Mode.RL ? iterate(iteration) : iterateDirect(iteration);
@@ -493,6 +523,7 @@ public final class ConsistencyTrainer {
             double[][] head = net.head(m, feats);
             double[] extra = policy.extra() > 0 ? net.params[6] : null;
             Policy.Sampled s = policy.sample(head, extra, rows.length * g, used, rng);
+            double[][] offsets = priorOffsets(grid);
             // rows: per noise, g sampled rollouts then one neutral (all-zero actions: plain DDIM)
             double[][][] actions = new double[total][][];
             double[] x0 = new double[total * per];
@@ -501,7 +532,7 @@ public final class ConsistencyTrainer {
             for (int b = 0; b < rows.length; b++) {
                 for (int r = 0; r <= g; r++) {
                     int row = b * (g + 1) + r;
-                    actions[row] = r < g ? s.actions()[b * g + r] : new double[nfe - 1][policy.dims()];
+                    actions[row] = r < g ? plus(offsets, s.actions()[b * g + r]) : new double[nfe - 1][policy.dims()];
                     System.arraycopy(ctx.initial(), rows[b] * per, x0, row * per, per);
                     System.arraycopy(teacherFinal, rows[b] * per, target, row * per, per);
                     seeds[row] = ctx.seeds()[rows[b]];
@@ -596,6 +627,14 @@ public final class ConsistencyTrainer {
                 NDArray[] p = net.arrays(gm, true);
                 NDArray x = Nd.create(gm, flat, new Shape(steps, st.inputs()), DataType.FLOAT64);
                 NDArray a = policy.expectedNd(gm, PolicyNet.forward(p, x));
+                if (!prior.isNone()) {
+                    double[][] off = priorOffsets(grid);
+                    double[] flatOff = new double[steps * policy.dims()];
+                    for (int i = 0; i < steps; i++) {
+                        System.arraycopy(off[i], 0, flatOff, i * policy.dims(), policy.dims());
+                    }
+                    a = a.add(Nd.create(gm, flatOff, new Shape(steps, policy.dims()), DataType.FLOAT64));
+                }
                 NDArray xT = Nd.create(gm, x0, new Shape(shape), ctx.dtype());
                 NDArray fin = Rollouts.run(st.form(), st.order(), grid, fn, xT, Rollouts.shared(a, ctx.dtype()));
                 NDArray tgt = Nd.create(gm, target, new Shape(shape), ctx.dtype());
@@ -699,13 +738,33 @@ public final class ConsistencyTrainer {
         values[0] = new double[0];
         if (nfe > 1) {
             try (NDManager m = NDManager.newBaseManager()) {
-                double[][] a = policy.deterministic(n.head(m, features(grid)), inference);
+                double[][] a = plus(priorOffsets(grid), policy.deterministic(n.head(m, features(grid)), inference));
                 for (int i = 1; i < nfe; i++) {
                     values[i] = Arrays.copyOf(a[i - 1], Consistency.columns(st.order(), i));
                 }
             }
         }
         return values;
+    }
+
+    /** The prior's free coefficients of steps 1..nfe-1 on {@code grid}, {@code [nfe - 1][dims]} (zero without one). */
+    double[][] priorOffsets(double[] grid) {
+        return prior.offsets(st.form(), st.order(), ctx.model().schedule(), grid, policy.dims());
+    }
+
+    /** {@code p + q} elementwise ({@code q} itself when {@code p} is all zero: no prior). */
+    private double[][] plus(double[][] p, double[][] q) {
+        if (prior.isNone()) {
+            return q;
+        }
+        double[][] r = new double[q.length][];
+        for (int i = 0; i < q.length; i++) {
+            r[i] = q[i].clone();
+            for (int d = 0; d < r[i].length; d++) {
+                r[i][d] += p[i][d];
+            }
+        }
+        return r;
     }
 
     /** The runnable solver of the table at {@code nfe} (exact grid times). */
@@ -757,6 +816,12 @@ public final class ConsistencyTrainer {
         settings.put("rewardCurve", curve);
         if (classifierReward != null) {
             settings.put("classifierReward", rewardSettings());
+        }
+        if (!prior.isNone()) {
+            Map<String, Object> pm = new java.util.LinkedHashMap<>(prior.asMap());
+            pm.put("solver", io.solvertune.numerics.solver.consistency.MultistepPrior.solver(st.form(), prior.order())
+                    .label());
+            settings.put("prior", pm);
         }
         if (extra != null) {
             settings.putAll(extra);

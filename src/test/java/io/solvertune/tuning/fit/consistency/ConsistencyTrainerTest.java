@@ -70,8 +70,12 @@ class ConsistencyTrainerTest {
 
     /** Final states of a planted table on the context's noises. */
     static double[] planted(FitContext c, Consistency planted) {
-        SamplerConfig cfg = new SamplerConfig(planted, new TimestepSpacing.TimeUniform(), NFE, c.tStart(), c.tEnd(),
-                true, false);
+        return planted(c, planted, new TimestepSpacing.TimeUniform(), NFE);
+    }
+
+    /** Final states of a planted table on the context's noises, over {@code nfe} steps of {@code spacing}. */
+    static double[] planted(FitContext c, Consistency planted, TimestepSpacing spacing, int nfe) {
+        SamplerConfig cfg = new SamplerConfig(planted, spacing, nfe, c.tStart(), c.tEnd(), true, false);
         try (NDManager m = manager.newSubManager()) {
             NDArray xT = Nd.create(m, c.initial(), new Shape(ROWS, 8), DataType.FLOAT64);
             return Nd.toDoubles(Sampler.sample(cfg, new ModelFunction(model, p.guidance), xT).x());
@@ -285,5 +289,108 @@ class ConsistencyTrainerTest {
         e = assertThrows(IllegalArgumentException.class, () -> new ConsistencyTrainer(context(), new double[3],
                 TrainerSettings.defaults()));
         assertTrue(e.getMessage().startsWith("teacher:"), e.getMessage());
+    }
+
+    static TrainerSettings priorSettings(TimestepSpacing spacing, int order, int minNfe, int maxNfe, int iterations) {
+        return new TrainerSettings(Form.DATA, order, TrainerSettings.PolicyKind.GAUSSIAN, 11, 0.05, 16, false, minNfe,
+                maxNfe, iterations, 4, 8, 1, 0.2, 0.0, 1e-2, 1.0, 1.0, 5L, spacing, Policy.Inference.EXPECTED, 10);
+    }
+
+    /** Final states of {@code solver} on the context's noises over {@code nfe} steps of {@code spacing}. */
+    static double[] run(FitContext c, io.solvertune.numerics.solver.SolverSpec solver, TimestepSpacing spacing,
+                        int nfe) {
+        SamplerConfig cfg = new SamplerConfig(solver, spacing, nfe, c.tStart(), c.tEnd(), true, false);
+        try (NDManager m = manager.newSubManager()) {
+            NDArray xT = Nd.create(m, c.initial(), new Shape(ROWS, 8), DataType.FLOAT64);
+            return Nd.toDoubles(Sampler.sample(cfg, new ModelFunction(model, p.guidance), xT).x());
+        }
+    }
+
+    @Test
+    void multistepPriorStartsAtTheMultistepSolverAndSelectionScoresIt(@TempDir Path dir) throws Exception {
+        FitContext c = context();
+        double[] zeros = new double[c.initial().length];
+        for (TimestepSpacing sp : java.util.List.of(new TimestepSpacing.TimeUniform(), new TimestepSpacing.Karras(7.0))) {
+            for (int k : new int[] {2, 3}) {
+                for (int order : new int[] {k, 4}) {
+                    ConsistencyTrainer t = new ConsistencyTrainer(c, zeros, priorSettings(sp, order, 5, 8, 1))
+                            .withPrior(CoefficientPrior.multistep(k));
+                    for (int nfe : new int[] {5, 6, 8}) {
+                        // the iteration-0 table is the prior's coefficients (the head is zero) ...
+                        double[][] table = t.table(nfe, Policy.Inference.EXPECTED);
+                        double[][] want = io.solvertune.numerics.solver.consistency.MultistepPrior.coefficients(
+                                Form.DATA, order, k, model.schedule(), t.grid(nfe), true);
+                        assertTrue(java.util.Arrays.deepEquals(want, table), java.util.Arrays.deepToString(table));
+                        // ... and runs as DPM-Solver++ kM, warm-up and lower-order final steps included
+                        double[] got = planted(c, t.solver(nfe, Policy.Inference.EXPECTED), sp, nfe);
+                        double[] dpm = run(c, io.solvertune.numerics.solver.dpm.DpmSolver.plusPlusMultistep(k), sp,
+                                nfe);
+                        double[] ddim = run(c, new io.solvertune.numerics.solver.ddim.Ddim(), sp, nfe);
+                        double far = 0;
+                        for (int i = 0; i < got.length; i++) {
+                            assertEquals(dpm[i], got[i], 1e-10 * Math.max(1, Math.abs(dpm[i])), sp.id() + " o" + k
+                                    + "/" + order + " NFE " + nfe + " [" + i + "]");
+                            far = Math.max(far, Math.abs(dpm[i] - ddim[i]));
+                        }
+                        assertTrue(far > 1e-3, "DPM-Solver++ differs from DDIM here: " + far);
+                    }
+                }
+            }
+        }
+        // checkpoint selection scores the iteration-0 table (the prior solver): on targets made by DPM-Solver++ 3M it
+        // has error ~0 and is published, with the prior in the provenance
+        TimestepSpacing sp = new TimestepSpacing.TimeUniform();
+        double[] target = run(c, io.solvertune.numerics.solver.dpm.DpmSolver.plusPlusMultistep(3), sp, NFE);
+        TrainerSettings s = priorSettings(sp, 4, NFE, NFE, 5);
+        ConsistencyTrainer.Selection sel = new ConsistencyTrainer.Selection(2, new int[] {NFE},
+                java.util.List.of(Policy.Inference.EXPECTED), "0:32", (set, nfe) -> {
+                    double[] got = planted(c, (Consistency) MethodCatalog.spec(set), sp, nfe);
+                    double se = 0;
+                    for (int i = 0; i < got.length; i++) {
+                        se += (got[i] - target[i]) * (got[i] - target[i]);
+                    }
+                    return se / got.length;
+                });
+        ConsistencyTrainer t = new ConsistencyTrainer(c, target, s).withPrior(CoefficientPrior.multistep(3))
+                .withSelection(sel);
+        Path ck = dir.resolve("prior.json");
+        t.train(ck, Integer.MAX_VALUE);
+        assertEquals(java.util.List.of(0, 2, 4, 5), t.selectionCurve().stream()
+                .map(ConsistencyTrainer.SelectionPoint::iteration).toList());
+        assertTrue(t.selectionCurve().get(0).mse() < 1e-20, t.selectionCurve().toString());
+        assertEquals(0, t.selected(NFE).iteration(), t.selectionCurve().toString());
+        CoefficientSet published = t.selectedSet(NFE, Policy.Inference.EXPECTED, null);
+        double[][] prior = io.solvertune.numerics.solver.consistency.MultistepPrior.coefficients(Form.DATA, 4, 3,
+                model.schedule(), t.grid(NFE), true);
+        assertTrue(java.util.Arrays.deepEquals(prior, published.values()));
+        assertTrue(!java.util.Arrays.deepEquals(prior, t.table(NFE, Policy.Inference.EXPECTED)),
+                "training moved the last iteration's table off the prior");
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> pm = (java.util.Map<String, Object>) published.provenance().settings()
+                .get("prior");
+        assertEquals("multistep", pm.get("kind"));
+        assertEquals(3, pm.get("order"));
+        assertEquals("dpmsolver++ multistep o3", pm.get("solver"));
+        assertEquals(null, new ConsistencyTrainer(c, target, s).coefficientSet(NFE, Policy.Inference.EXPECTED, null)
+                .provenance().settings().get("prior"), "no prior, no provenance entry");
+        // the prior is part of the settings a checkpoint must match
+        ConsistencyTrainer other = new ConsistencyTrainer(c, target, s).withSelection(sel);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> other.resume(ck));
+        assertTrue(e.getMessage().startsWith("checkpoint:"), e.getMessage());
+        ConsistencyTrainer same = new ConsistencyTrainer(c, target, s).withPrior(CoefficientPrior.multistep(3))
+                .withSelection(sel);
+        assertTrue(same.resume(ck));
+        assertEquals(t.selectionCurve(), same.selectionCurve());
+        // what a prior refuses, naming the field
+        e = assertThrows(IllegalArgumentException.class, () -> new ConsistencyTrainer(c, target,
+                priorSettings(sp, 2, NFE, NFE, 5)).withPrior(CoefficientPrior.multistep(3)));
+        assertTrue(e.getMessage().startsWith("priorOrder:"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new ConsistencyTrainer(c, target,
+                settings(TrainerSettings.PolicyKind.CATEGORICAL, 3, 5)).withPrior(CoefficientPrior.multistep(2)));
+        assertTrue(e.getMessage().startsWith("prior:"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> CoefficientPrior.multistep(4));
+        assertTrue(e.getMessage().startsWith("priorOrder:"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new CoefficientPrior(CoefficientPrior.Kind.NONE, 2));
+        assertTrue(e.getMessage().startsWith("priorOrder:"), e.getMessage());
     }
 }
