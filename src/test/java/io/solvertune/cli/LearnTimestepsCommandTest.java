@@ -217,8 +217,6 @@ class LearnTimestepsCommandTest {
         String noSeconds = "\"seconds\" : ([0-9.E-]+|null)";
         assertEquals(Files.readString(whole.resolve("summary.json")).replaceAll(noSeconds, ""),
                 Files.readString(killed.resolve("summary.json")).replaceAll(noSeconds, ""));
-        assertEquals(Files.readString(killed.resolve("summary.json")).replaceAll(noSeconds, ""),
-                Files.readString(whole.resolve("summary.json")).replaceAll(noSeconds, ""));
     }
 
     @Test
