@@ -65,7 +65,6 @@ class LearnTimestepsCommandTest {
         Path whole = dir.resolve("whole");
         SampleCommandTest.Result r = SampleCommandTest.cli(args.apply(whole));
         assertEquals(0, r.code(), r.err());
-        System.out.println(r.out());
         assertTrue(r.out().contains("| NFE | method | config | held-out mean ± s.e. | median | p99 | own base | vs base "
                 + "| best untuned (same NFE) | vs it | vs untuned NFE 8 |"), r.out());
         assertTrue(r.out().contains("reference: best untuned at NFE 8 (chosen on rows 12..23): "), r.out());
