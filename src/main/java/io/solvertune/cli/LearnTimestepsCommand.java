@@ -1,20 +1,22 @@
 package io.solvertune.cli;
 
-import io.solvertune.numerics.model.Denoiser;
-import io.solvertune.numerics.schedule.TimestepSpacing;
-import io.solvertune.numerics.solver.v3.DpmSolverV3;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.solvertune.tuning.Json;
-import io.solvertune.tuning.Progress;
+import io.solvertune.tuning.MethodId;
 import io.solvertune.tuning.eval.BaselineSweep;
-import io.solvertune.tuning.eval.Candidate;
 import io.solvertune.tuning.eval.Evaluation;
 import io.solvertune.tuning.fit.CoefficientSet;
-import io.solvertune.tuning.fit.FitContext;
 import io.solvertune.tuning.fit.MethodCatalog;
-import io.solvertune.tuning.fit.TunedMethods;
 import io.solvertune.tuning.fit.timesteps.GitsInitialiser;
 import io.solvertune.tuning.fit.timesteps.LearnedTimesteps;
-import io.solvertune.tuning.fit.timesteps.TimestepOptimizer;
+import io.solvertune.tuning.job.CommandPlans;
+import io.solvertune.tuning.job.LocalJobRunner;
+import io.solvertune.tuning.job.PlannedStage;
+import io.solvertune.tuning.job.StageKind;
+import io.solvertune.tuning.job.StageOutputs;
+import io.solvertune.tuning.job.TuningJobSpec;
+import io.solvertune.tuning.publish.ConfigProvenance;
 import io.solvertune.tuning.teacher.TrajectorySet;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -34,6 +36,15 @@ import picocli.CommandLine;
  * own base, the best untuned baseline at the same NFE and, with {@code --reference-nfe}, the best untuned baseline at
  * a higher NFE. Optionally the coefficient methods are fitted on learned grids ({@code --method}). Every chosen set is
  * written as a {@link CoefficientSet} that {@code evaluate --set} scores.
+ *
+ * <p>An adapter over the pipeline's stages, like {@code fit}: the options become a plan of the job's stage kinds
+ * ({@link CommandPlans#timesteps}: a baseline stage over the NFEs, one for the reference NFE, the
+ * {@code learn-timesteps} stage, a fit stage on learned grids per {@code --method}, and with {@code --v3} the snapped
+ * DPM-Solver-v3 choice and its learned grid) that {@link LocalJobRunner} runs in {@code --out} as the workers run a
+ * job's stages, so a killed run continues from the stages' checkpoints (every CMA-ES loss evaluation is journaled)
+ * and writes the same bytes. The command prints the stages' outputs, links each set to {@code <method>-nfe<n>.json}
+ * and writes {@code summary.json} from them (the paired verdicts against the reference NFE from the stages' per-seed
+ * scores).
  */
 @CommandLine.Command(name = "learn-timesteps", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Learn sampling timesteps per NFE (CMA-ES on the teacher's final state, GITS start), validate on "
@@ -78,7 +89,8 @@ final class LearnTimestepsCommand implements Callable<Integer> {
     int variants;
 
     @CommandLine.Option(names = "--evaluations", defaultValue = "200", description = "CMA-ES loss evaluations per "
-            + "variant (each costs fit rows x NFE model calls; default ${DEFAULT-VALUE})")
+            + "variant (each costs fit rows x NFE model calls; 1.." + TuningJobSpec.Timesteps.MAX_EVALUATIONS
+            + ", default ${DEFAULT-VALUE})")
     int evaluations;
 
     @CommandLine.Option(names = "--sigma", defaultValue = "0.3", description = "CMA-ES initial step in log step sizes (default ${DEFAULT-VALUE})")
@@ -100,9 +112,9 @@ final class LearnTimestepsCommand implements Callable<Integer> {
 
     @CommandLine.Option(names = "--v3", paramLabel = "EMS_DIR", description = "also learn DPM-Solver-v3's grid with "
             + "these statistics: per NFE its best snapped setting (of `sweep --v3`, time_uniform or logSNR, chosen on "
-            + "the selection rows) is a further variant whose times move off the statistics grid (interpolated "
-            + "statistics); its learned grid is scored on the held-out seeds and written as dpmsolver-v3 config "
-            + "values (timesteps-v3-nfe<n>.json)")
+            + "the selection rows) is the start of a grid learned off the statistics grid (interpolated statistics), "
+            + "validated on the held-out seeds against the snapped v3 and written as dpmsolver-v3 config values "
+            + "(timesteps-v3-nfe<n>.json), as a job's timesteps-dpmsolver-v3 stage")
     Path v3;
 
     @CommandLine.Option(names = "--seed", defaultValue = "0", description = "CMA-ES seed (default ${DEFAULT-VALUE})")
@@ -111,13 +123,15 @@ final class LearnTimestepsCommand implements Callable<Integer> {
     @CommandLine.Option(names = "--progress", description = "print progress to stderr")
     boolean progress;
 
-    @CommandLine.Option(names = "--resume", description = "keep the sets already written into --out")
+    @CommandLine.Option(names = "--resume", description = "keep the earlier summary rows of NFEs and methods this run "
+            + "does not ask for (finished stages are reused from their checkpoints with or without this flag)")
     boolean resume;
 
     @CommandLine.Option(names = "--batch", defaultValue = "64", description = "batch size (default ${DEFAULT-VALUE})")
     int batch;
 
-    @CommandLine.Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory (sets, summary.json)")
+    @CommandLine.Option(names = "--out", required = true, paramLabel = "DIR", description = "output directory (stage "
+            + "directories with their checkpoints, sets <method>-nfe<n>.json, summary.json)")
     Path out;
 
     @Override
@@ -138,27 +152,17 @@ final class LearnTimestepsCommand implements Callable<Integer> {
         if (gitsPoints < 0 || gitsPoints > GitsInitialiser.Settings.MAX_POINTS) {
             throw new IllegalArgumentException("--gits-points: must be in 0.." + GitsInitialiser.Settings.MAX_POINTS);
         }
-        TimestepOptimizer.Settings opt;
-        GitsInitialiser.Settings gits;
-        try {
-            opt = new TimestepOptimizer.Settings(evaluations, sigma, 0, seed);
-            gits = gitsPoints == 0 ? null : new GitsInitialiser.Settings(gitsPoints, new TimestepSpacing.LogSnr(),
-                    teacherSteps);
-        } catch (IllegalArgumentException ex) {
-            throw new IllegalArgumentException("--evaluations/--sigma/--gits-points/--teacher-steps: " + ex.getMessage());
+        if (gitsRows < 1) {
+            throw new IllegalArgumentException("--gits-rows: must be >= 1, got " + gitsRows);
         }
-        LearnedTimesteps.Settings settings = new LearnedTimesteps.Settings(opt, gits, Math.max(1, gitsRows));
-        List<TunedMethods.Method> joint = new ArrayList<>();
+        List<MethodId> joint = new ArrayList<>();
         for (String name : methods) {
-            joint.add(MethodCatalog.method(name.trim()));
+            MethodId id = MethodId.parse(MethodCatalog.method(name.trim()).name());
+            if (!joint.contains(id)) {
+                joint.add(id);
+            }
         }
-        Progress prog = !progress ? Progress.NONE : (stage, done, total, message) -> {
-            e.printf(Locale.ROOT, "[%s %d/%d] %s%n", stage, done, total, message);
-            e.flush();
-        };
         ModelOptions.Loaded m = model.load();
-        io.solvertune.numerics.coeff.EmpiricalModelStatistics v3Ems = v3 == null ? null
-                : io.solvertune.numerics.coeff.EmsNpz.read(v3);
         TrajectorySet tr = TrajectorySet.open(sets.train);
         TrajectorySet ho = TrajectorySet.open(sets.heldout);
         boolean sameSet = java.util.Arrays.equals(ho.seeds(), tr.seeds());
@@ -173,7 +177,7 @@ final class LearnTimestepsCommand implements Callable<Integer> {
         }
         int fitFrom = (int) fitRows.first();
         int fitTo = fitFrom + fitRows.count();
-        if (fitFrom < 0 || fitTo > tr.size()) {
+        if (fitFrom < 0 || fitRows.count() < 1 || fitTo > tr.size()) {
             throw new IllegalArgumentException("--fit-rows: rows " + fitFrom + ".." + (fitTo - 1)
                     + " outside the training set's " + tr.size() + " rows");
         }
@@ -185,8 +189,6 @@ final class LearnTimestepsCommand implements Callable<Integer> {
         if (selFrom < fitTo && selTo > fitFrom) {
             throw new IllegalArgumentException("--select: rows " + selFrom + ".." + (selTo - 1) + " overlap --fit-rows");
         }
-        Evaluation.Targets fitT = Evaluation.Targets.load(tr, fitFrom, fitTo);
-        Evaluation.Targets selT = Evaluation.Targets.load(tr, selFrom, selTo);
         int hoFrom = heldoutRows == null ? 0 : (int) heldoutRows.first();
         int hoTo = heldoutRows == null ? ho.size() : (int) Math.min(ho.size(), heldoutRows.first() + heldoutRows.count());
         if (hoFrom < 0 || hoTo <= hoFrom) {
@@ -196,227 +198,294 @@ final class LearnTimestepsCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--heldout-rows: --heldout is the training set and rows " + hoFrom + ".."
                     + (hoTo - 1) + " overlap --fit-rows or --select");
         }
-        Evaluation.Targets hoT = Evaluation.Targets.load(ho, hoFrom, hoTo);
+        if (v3 != null && !Files.isDirectory(v3)) {
+            throw new IllegalArgumentException("--v3: no such directory " + v3);
+        }
+        boolean wholeHeldOut = hoFrom == 0 && hoTo == ho.size();
+        Integer classLabel;
+        try (io.solvertune.numerics.model.Denoiser d = m.build()) {
+            classLabel = CommandPlans.classLabel(m.guidance(), d.numClasses());
+        }
+        List<Integer> nfeList = java.util.Arrays.stream(nfes).boxed().distinct().toList();
+        List<PlannedStage> plan;
+        try {
+            plan = CommandPlans.timesteps(new CommandPlans.Timesteps(m.guidance().scale(), classLabel, fitFrom,
+                    fitTo - fitFrom, selFrom, selTo, wholeHeldOut ? null : hoFrom, wholeHeldOut ? null : hoTo, nfeList,
+                    referenceNfe, new TuningJobSpec.Timesteps(evaluations, variants, sigma, 0, seed, gitsPoints,
+                    Math.min(gitsRows, fitTo - fitFrom), teacherSteps), joint, v3 != null, batch));
+        } catch (IllegalArgumentException x) {
+            throw new IllegalArgumentException(flag(x.getMessage()), x);
+        }
         Files.createDirectories(out);
         Path sum = out.resolve("summary.json");
-        Map<String, Object> summary = new LinkedHashMap<>();
-        List<Map<String, Object>> rows = new ArrayList<>();
+        List<Map<String, Object>> earlier = List.of();
         if (resume && Files.isRegularFile(sum)) {
-            rows = Json.MAPPER.convertValue(Json.MAPPER.readTree(sum.toFile()).path("results"),
-                    new com.fasterxml.jackson.core.type.TypeReference<List<Map<String, Object>>>() { });
+            earlier = Json.MAPPER.convertValue(Json.MAPPER.readTree(sum.toFile()).path("results"),
+                    new TypeReference<List<Map<String, Object>>>() { });
         }
+        Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("fitRows", List.of(fitFrom, fitTo));
         summary.put("selectRows", List.of(selFrom, selTo));
         summary.put("heldOutSeeds", hoTo - hoFrom);
         summary.put("heldOut", sets.heldout.toString() + " rows " + hoFrom + ".." + (hoTo - 1));
         summary.put("settings", Map.of("evaluations", evaluations, "sigma", sigma, "gitsPoints", gitsPoints,
                 "gitsRows", gitsRows, "teacherSteps", teacherSteps, "variants", variants, "seed", seed));
-        try (Denoiser d = m.build()) {
-            CoefficientSet.Provenance prov = new CoefficientSet.Provenance(m.hash(), d.schedule().spec(), m.guidance(),
-                    tr.meta().teacher(), null, io.solvertune.numerics.CodeVersion.get(), null, null);
-            FitContext ctx = new FitContext(d, m.guidance(), fitT.seeds(), fitT.initial(), fitT.sampleShape(),
-                    fitT.tStart(), fitT.tEnd(), m.dtype(), batch, prog, prov);
-            Evaluation.Result reference = null;
-            String referenceName = null;
-            if (referenceNfe != null) {
-                BaselineSweep.Choice rc = BaselineSweep.run(d, m.guidance(), selT, hoT,
-                        BaselineSweep.untunedCandidates(), new int[] {referenceNfe}, batch, m.dtype(), prog).get(0);
-                reference = rc.heldOut();
-                referenceName = rc.best().name();
-                o.printf(Locale.ROOT, "reference: best untuned at NFE %d (chosen on rows %d..%d): %s, held-out %s%n",
-                        referenceNfe, selFrom, selTo - 1, referenceName, stats(reference));
-                summary.put("reference", row(null, referenceNfe, referenceName, reference, null, null));
-            }
-            o.printf(Locale.ROOT, "| NFE | method | config | held-out mean ± s.e. | median | p99 | own base | vs base "
-                    + "| best untuned (same NFE) | vs it |%s%n|---:|---|---|---:|---:|---:|---:|---|---:|---|%s%n",
-                    reference == null ? "" : " vs untuned NFE " + referenceNfe + " |",
-                    reference == null ? "" : "---|");
-            for (int nfe : nfes) {
-                BaselineSweep.Ranked ranked = BaselineSweep.runRanked(d, m.guidance(), selT, hoT,
-                        BaselineSweep.untunedCandidates(), new int[] {nfe}, batch, m.dtype(), prog).get(0);
-                BaselineSweep.Choice bl = ranked.choice();
-                o.printf(Locale.ROOT, "| %d | untuned | %s | %s | %.4g | %.4g | | | | |%s%n", nfe, bl.best().name(),
-                        stats(bl.heldOut()), bl.heldOut().median(), bl.heldOut().p99(),
-                        reference == null ? "" : " " + verdict(bl.heldOut(), reference) + " |");
-                rows.removeIf(r -> "untuned".equals(r.get("method")) && Integer.valueOf(nfe).equals(r.get("nfe")));
-                rows.add(row("untuned", nfe, bl.best().name(), bl.heldOut(), null, reference));
-                List<LearnedTimesteps.Variant> vs = new ArrayList<>();
-                List<String> solvers = new ArrayList<>();
-                for (Candidate c : ranked.candidates()) {
-                    if (vs.size() >= variants) {
-                        break;
-                    }
-                    if (!solvers.contains(c.solver().label())) {
-                        solvers.add(c.solver().label());
-                        vs.add(LearnedTimesteps.Variant.of(c));
-                    }
-                }
-                BaselineSweep.Choice v3Snapped = null;
-                if (v3Ems != null) {
-                    v3Snapped = v3Snapped(d, m, selT, hoT, v3Ems, nfe, prog);
-                    o.printf(Locale.ROOT, "| %d | dpmsolver-v3 (snapped) | %s | %s | %.4g | %.4g | | | %.4g | %s |%s%n",
-                            nfe, v3Snapped.best().name(), stats(v3Snapped.heldOut()), v3Snapped.heldOut().median(),
-                            v3Snapped.heldOut().p99(), bl.heldOut().meanMse(), verdict(v3Snapped.heldOut(),
-                            bl.heldOut()), reference == null ? "" : " " + verdict(v3Snapped.heldOut(), reference) + " |");
-                    rows.removeIf(r -> V3_SNAPPED.equals(r.get("method")) && Integer.valueOf(nfe).equals(r.get("nfe")));
-                    Map<String, Object> vr = row(V3_SNAPPED, nfe, v3Snapped.best().name(), v3Snapped.heldOut(), null,
-                            reference);
-                    vr.put("grid", v3Times(d, v3Snapped.best(), nfe));
-                    vr.put("vsBaseline", verdict(v3Snapped.heldOut(), bl.heldOut()));
-                    rows.add(vr);
-                    vs.add(io.solvertune.tuning.fit.timesteps.DpmSolverV3Timesteps.variant(ctx, v3Snapped.best(), nfe));
-                }
-                String file = LearnedTimesteps.METHOD + "-nfe" + nfe + ".json";
-                if (!(resume && Files.isRegularFile(out.resolve(file)))) {
-                    LearnedTimesteps.Outcome r = LearnedTimesteps.run(ctx, fitT, selT, hoT, nfe, vs, bl, settings);
-                    if (r.chosen() == null) {
-                        o.printf(Locale.ROOT, "| %d | timesteps | (no variant: %s) | | | | | | | |%n", nfe,
-                                String.join("; ", r.failures()));
-                    } else {
-                        Files.writeString(out.resolve(file), r.chosen().base() instanceof DpmSolverV3
-                                ? v3Values(r.chosen()) : r.chosen().toJson());
-                        Map<String, Object> row = row(LearnedTimesteps.METHOD, nfe, LearnedTimesteps.name(r.chosen()),
-                                r.heldOut(), r.base(), reference);
-                        row.put("file", file);
-                        row.put("grid", r.chosen().times());
-                        row.put("selectMse", r.select().meanMse());
-                        row.put("baseline", bl.best().name());
-                        row.put("vsBaseline", verdict(r.heldOut(), bl.heldOut()));
-                        row.put("baselineZ", r.heldOut().pairedZ(bl.heldOut()));
-                        row.put("publishable", r.chosen().validation().publishable());
-                        row.put("seconds", r.seconds());
-                        row.put("failures", r.failures());
-                        List<Map<String, Object>> learned = new ArrayList<>();
-                        for (LearnedTimesteps.Learned l : r.learned()) {
-                            Map<String, Object> lm = new LinkedHashMap<>();
-                            lm.put("variant", l.variant().label());
-                            lm.put("fitMse", l.result().loss());
-                            lm.put("startFitMse", l.result().startLosses());
-                            lm.put("evaluations", l.result().evaluations());
-                            lm.put("seconds", l.result().seconds());
-                            lm.put("grid", l.result().grid());
-                            lm.put("gitsGrid", l.gitsGrid());
-                            learned.add(lm);
-                        }
-                        row.put("learned", learned);
-                        List<Map<String, Object>> sel = new ArrayList<>();
-                        for (Evaluation.Result s : r.selects()) {
-                            sel.add(Map.of("candidate", s.candidate(), "mse", s.meanMse(), "stdErr", s.stdErr()));
-                        }
-                        row.put("selection", sel);
-                        rows.removeIf(x -> LearnedTimesteps.METHOD.equals(x.get("method"))
-                                && Integer.valueOf(nfe).equals(x.get("nfe")));
-                        rows.add(row);
-                        print(o, nfe, LearnedTimesteps.METHOD, LearnedTimesteps.name(r.chosen()), r.heldOut(), r.base(),
-                                bl.heldOut(), reference);
-                    }
-                    for (LearnedTimesteps.Learned l : r.learned()) {
-                        if (v3Snapped == null || !(l.variant().solver() instanceof DpmSolverV3)) {
-                            continue;
-                        }
-                        // v3's learned grid on the held-out seeds, whether chosen or not, against the snapped v3
-                        io.solvertune.tuning.fit.timesteps.DpmSolverV3Timesteps.Outcome lv =
-                                io.solvertune.tuning.fit.timesteps.DpmSolverV3Timesteps.validate(ctx, l, null, hoT,
-                                        v3Snapped.heldOut(), bl.best().name(), bl.heldOut());
-                        CoefficientSet ls = lv.set();
-                        Evaluation.Result lh = lv.heldOut();
-                        String vf = V3_LEARNED + "-nfe" + nfe + ".json";
-                        Files.writeString(out.resolve(vf), v3Values(ls));
-                        Map<String, Object> vr = row(V3_LEARNED, nfe, LearnedTimesteps.name(ls), lh, v3Snapped.heldOut(),
-                                reference);
-                        vr.put("file", vf);
-                        vr.put("grid", ls.times());
-                        vr.put("startGrid", l.startGrid());
-                        vr.put("fitMse", l.result().loss());
-                        vr.put("startFitMse", l.result().startLosses());
-                        vr.put("evaluations", l.result().evaluations());
-                        vr.put("seconds", l.result().seconds());
-                        vr.put("baseline", bl.best().name());
-                        vr.put("vsBaseline", verdict(lh, bl.heldOut()));
-                        vr.put("baselineZ", lh.pairedZ(bl.heldOut()));
-                        rows.removeIf(x -> V3_LEARNED.equals(x.get("method")) && Integer.valueOf(nfe).equals(x.get("nfe")));
-                        rows.add(vr);
-                        print(o, nfe, V3_LEARNED, LearnedTimesteps.name(ls), lh, v3Snapped.heldOut(), bl.heldOut(),
-                                reference);
-                    }
-                    write(sum, summary, rows);
-                }
-                for (TunedMethods.Method method : joint) {
-                    TunedMethods.Method jm = LearnedTimesteps.joint(method, fitT, LearnedTimesteps.Variant.of(bl.best()),
-                            settings);
-                    String jf = jm.name() + "-nfe" + nfe + ".json";
-                    if (resume && Files.isRegularFile(out.resolve(jf))) {
-                        continue;
-                    }
-                    TunedMethods.Outcome r = TunedMethods.run(jm, ctx, d, m.guidance(), selT, hoT, new int[] {nfe},
-                            List.of(bl), batch, m.dtype(), prog, TunedMethods.GainTest.PAIRED_MEAN,
-                            TunedMethods.Selection.ABSOLUTE_ERROR).get(0);
-                    if (r.chosen() == null) {
-                        o.printf(Locale.ROOT, "| %d | %s | (no variant: %s) | | | | | | | |%n", nfe, jm.name(),
-                                String.join("; ", r.failures()));
-                        continue;
-                    }
-                    Files.writeString(out.resolve(jf), r.chosen().toJson());
-                    String name = TunedMethods.name(jm.name(), r.chosen()) + (r.chosen().isNeutral()
-                            ? " (neutral)" : "");
-                    Map<String, Object> row = row(jm.name(), nfe, name, r.heldOut(), r.base(), reference);
-                    row.put("file", jf);
-                    row.put("grid", r.chosen().times());
-                    row.put("selectMse", r.select().meanMse());
-                    row.put("baseline", bl.best().name());
-                    row.put("vsBaseline", verdict(r.heldOut(), bl.heldOut()));
-                    row.put("baselineZ", r.heldOut().pairedZ(bl.heldOut()));
-                    row.put("publishable", r.chosen().validation().publishable());
-                    row.put("seconds", r.fitSeconds());
-                    row.put("failures", r.failures());
-                    rows.removeIf(x -> jm.name().equals(x.get("method")) && Integer.valueOf(nfe).equals(x.get("nfe")));
-                    rows.add(row);
-                    print(o, nfe, jm.name(), name, r.heldOut(), r.base(), bl.heldOut(), reference);
-                    write(sum, summary, rows);
-                }
-                write(sum, summary, rows);
-            }
+        Map<String, JsonNode> given = new LinkedHashMap<>();
+        given.put(CommandPlans.TRAIN, CommandPlans.given(tr, "train"));
+        given.put(CommandPlans.HELD_OUT, CommandPlans.given(ho, "heldout"));
+        if (v3 != null) {
+            given.put(CommandPlans.EMS, CommandPlans.givenEms(v3));
         }
-        write(sum, summary, rows);
+        Printer printer = new Printer(o, e);
+        LocalJobRunner.tuning().run(0, Json.MAPPER.valueToTree(Map.of("command", "learn-timesteps")), plan, given,
+                model.resolved(m), out, printer, () -> false);
+        List<Map<String, Object>> rows = results(o, summary, printer, earlier);
+        summary.put("results", rows);
+        write(sum, summary);
         o.println("wrote " + sum);
         return 0;
+    }
+
+    /** An option's name for a setting the plan refused (the job's field names). */
+    private static String flag(String message) {
+        Map<String, String> flags = Map.of("evaluations", "--evaluations", "variants", "--variants", "sigma",
+                "--sigma", "gitsRows", "--gits-rows", "gitsPoints", "--gits-points", "teacherSteps", "--teacher-steps");
+        for (Map.Entry<String, String> f : flags.entrySet()) {
+            if (message != null && message.startsWith(f.getKey() + ":")) {
+                return f.getValue() + message.substring(f.getKey().length());
+            }
+        }
+        return message != null && message.startsWith("--") ? message
+                : "--evaluations/--sigma/--gits-points/--teacher-steps: " + message;
+    }
+
+    /**
+     * The summary rows (and the printed table) from the stages' outputs, per NFE in the order untuned, snapped
+     * DPM-Solver-v3, timesteps, DPM-Solver-v3 on its learned grid, methods on learned grids; rows of an earlier run
+     * ({@code --resume}) for other NFEs and methods are kept.
+     */
+    private List<Map<String, Object>> results(PrintWriter o, Map<String, Object> summary, Printer p,
+                                              List<Map<String, Object>> earlier) throws java.io.IOException {
+        Evaluation.Result reference = null;
+        if (referenceNfe != null) {
+            BaselineSweep.Choice rc = p.baselines.get(referenceNfe);
+            reference = rc.heldOut();
+            o.printf(Locale.ROOT, "reference: best untuned at NFE %d (chosen on rows %s): %s, held-out %s%n",
+                    referenceNfe, rowsText(summary.get("selectRows")), rc.best().name(), stats(reference));
+            summary.put("reference", row(null, referenceNfe, rc.best().name(), reference, null, null));
+        }
+        o.printf(Locale.ROOT, "| NFE | method | config | held-out mean ± s.e. | median | p99 | own base | vs base "
+                + "| best untuned (same NFE) | vs it |%s%n|---:|---|---|---:|---:|---:|---:|---|---:|---|%s%n",
+                reference == null ? "" : " vs untuned NFE " + referenceNfe + " |", reference == null ? "" : "---|");
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int nfe : nfes) {
+            if (rows.stream().anyMatch(r -> Integer.valueOf(nfe).equals(r.get("nfe")))) {
+                continue;       // an NFE given twice
+            }
+            BaselineSweep.Choice bl = p.baselines.get(nfe);
+            o.printf(Locale.ROOT, "| %d | untuned | %s | %s | %.4g | %.4g | | | | |%s%n", nfe, bl.best().name(),
+                    stats(bl.heldOut()), bl.heldOut().median(), bl.heldOut().p99(),
+                    reference == null ? "" : " " + verdict(bl.heldOut(), reference) + " |");
+            rows.add(row("untuned", nfe, bl.best().name(), bl.heldOut(), null, reference));
+            CommandPlans.V3Pick snapped = p.v3Snapped.get(nfe);
+            if (snapped != null) {
+                o.printf(Locale.ROOT, "| %d | dpmsolver-v3 (snapped) | %s | %s | %.4g | %.4g | | | %.4g | %s |%s%n",
+                        nfe, snapped.name(), stats(snapped.heldOut()), snapped.heldOut().median(),
+                        snapped.heldOut().p99(), bl.heldOut().meanMse(), verdict(snapped.heldOut(), bl.heldOut()),
+                        reference == null ? "" : " " + verdict(snapped.heldOut(), reference) + " |");
+                Map<String, Object> vr = row(V3_SNAPPED, nfe, snapped.name(), snapped.heldOut(), null, reference);
+                vr.put("grid", snapped.times());
+                vr.put("vsBaseline", verdict(snapped.heldOut(), bl.heldOut()));
+                rows.add(vr);
+            }
+            learned(o, rows, p.timesteps, LearnedTimesteps.METHOD, nfe, bl, reference, true);
+            CommandPlans.V3Pick lv = p.v3Learned.get(nfe);
+            if (lv != null) {
+                String vf = V3_LEARNED + "-nfe" + nfe + ".json";
+                writeAtomically(out.resolve(vf), Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(
+                        lv.values().toJson()));
+                Map<String, Object> vr = row(V3_LEARNED, nfe, lv.name(), lv.heldOut(), lv.base(), reference);
+                vr.put("file", vf);
+                vr.put("grid", lv.times());
+                ConfigProvenance.LearnedGrid g = p.v3Grids.stream().filter(x -> x.nfe() == nfe
+                        && java.util.Arrays.equals(x.grid(), lv.times())).findFirst().orElse(null);
+                if (g != null) {
+                    vr.put("startGrid", g.startGrid());
+                    vr.put("fitMse", g.endObjective());
+                    vr.put("startFitMse", startObjectives(g));
+                    vr.put("evaluations", g.evaluations());
+                }
+                vr.put("seconds", p.seconds.get(CommandPlans.V3_LEARNED));
+                vr.put("baseline", bl.best().name());
+                vr.put("vsBaseline", verdict(lv.heldOut(), bl.heldOut()));
+                vr.put("baselineZ", lv.heldOut().pairedZ(bl.heldOut()));
+                rows.add(vr);
+                print(o, nfe, V3_LEARNED, lv.name(), lv.heldOut(), lv.base(), bl.heldOut(), reference);
+            }
+            for (Map.Entry<String, Fitted> f : p.joint.entrySet()) {
+                learned(o, rows, f.getValue(), f.getKey(), nfe, bl, reference, false);
+            }
+        }
+        List<Map<String, Object>> all = new ArrayList<>(earlier);
+        for (Map<String, Object> row : rows) {
+            all.removeIf(x -> java.util.Objects.equals(row.get("method"), x.get("method"))
+                    && row.get("nfe").equals(x.get("nfe")));
+            all.add(row);
+        }
+        return all;
+    }
+
+    /** The summary row (and table row) of one NFE's set on learned grids: the plain timesteps or a method's. */
+    private void learned(PrintWriter o, List<Map<String, Object>> rows, Fitted f, String method, int nfe,
+                         BaselineSweep.Choice bl, Evaluation.Result reference, boolean plain)
+            throws java.io.IOException {
+        if (f == null) {
+            return;
+        }
+        StageOutputs.FitRow fr = f.output.results().stream().filter(r -> r.nfe() == nfe).findFirst().orElse(null);
+        if (fr == null) {
+            return;
+        }
+        if (fr.file() == null) {
+            o.printf(Locale.ROOT, "| %d | %s | (no variant: %s) | | | | | | | |%n", nfe, method,
+                    String.join("; ", fr.failures()));
+            return;
+        }
+        CommandPlans.Scored sc = f.scores.stream().filter(x -> x.nfe() == nfe).findFirst().orElseThrow(
+                () -> new IllegalStateException(method + ": no scores of NFE " + nfe));
+        CoefficientSet set = CoefficientSet.fromJson(Files.readString(out.resolve(fr.file())));
+        String file = method + "-nfe" + nfe + ".json";
+        FitEmsCommand.link(out.resolve(fr.file()), out.resolve(file));
+        String name = plain ? fr.config() : fr.config() + (set.isNeutral() ? " (neutral)" : "");
+        Map<String, Object> row = row(method, nfe, name, sc.heldOut(), sc.base(), reference);
+        row.put("file", file);
+        row.put("stageFile", fr.file());
+        row.put("grid", set.times());
+        row.put("selectMse", fr.selectMse());
+        row.put("baseline", bl.best().name());
+        row.put("vsBaseline", verdict(sc.heldOut(), bl.heldOut()));
+        row.put("baselineZ", sc.heldOut().pairedZ(bl.heldOut()));
+        row.put("publishable", set.validation().publishable());
+        row.put("seconds", f.seconds);
+        row.put("failures", fr.failures() == null ? List.of() : fr.failures());
+        if (plain) {
+            List<Map<String, Object>> learned = new ArrayList<>();
+            for (ConfigProvenance.LearnedGrid g : f.grids) {
+                if (g.nfe() != nfe) {
+                    continue;
+                }
+                Map<String, Object> lm = new LinkedHashMap<>();
+                lm.put("variant", g.variant());
+                lm.put("fitMse", g.endObjective());
+                lm.put("startFitMse", startObjectives(g));
+                lm.put("evaluations", g.evaluations());
+                lm.put("grid", g.grid());
+                lm.put("gitsGrid", g.gitsGrid());
+                learned.add(lm);
+            }
+            row.put("learned", learned);
+            List<Map<String, Object>> sel = new ArrayList<>();
+            for (Evaluation.Result s : sc.selection()) {
+                sel.add(Map.of("candidate", s.candidate(), "mse", s.meanMse(), "stdErr", s.stdErr()));
+            }
+            row.put("selection", sel);
+        }
+        rows.add(row);
+        print(o, nfe, method, name, sc.heldOut(), sc.base(), bl.heldOut(), reference);
+    }
+
+    private static double[] startObjectives(ConfigProvenance.LearnedGrid g) {
+        return g.gitsObjective() == null ? new double[] {g.startObjective()}
+                : new double[] {g.startObjective(), g.gitsObjective()};
+    }
+
+    private static String rowsText(Object fromTo) {
+        List<?> l = (List<?>) fromTo;
+        return l.get(0) + ".." + (((Number) l.get(1)).intValue() - 1);
+    }
+
+    /** A stage on learned grids: its output, per-seed scores, grids and wall time (null when reused). */
+    private record Fitted(StageOutputs.Fit output, List<CommandPlans.Scored> scores,
+                          List<ConfigProvenance.LearnedGrid> grids, Double seconds) {
+    }
+
+    /** Collects the stages' outputs as they finish and prints their progress. */
+    private final class Printer implements LocalJobRunner.Listener {
+        final Map<Integer, BaselineSweep.Choice> baselines = new LinkedHashMap<>();
+        final Map<Integer, CommandPlans.V3Pick> v3Snapped = new LinkedHashMap<>();
+        final Map<Integer, CommandPlans.V3Pick> v3Learned = new LinkedHashMap<>();
+        final Map<String, Fitted> joint = new LinkedHashMap<>();
+        final Map<String, Double> seconds = new LinkedHashMap<>();
+        List<ConfigProvenance.LearnedGrid> v3Grids = List.of();
+        Fitted timesteps;
+        private final PrintWriter o;
+        private final PrintWriter e;
+
+        Printer(PrintWriter o, PrintWriter e) {
+            this.o = o;
+            this.e = e;
+        }
+
+        @Override
+        public void stageOutput(PlannedStage stage, JsonNode output, boolean reused, double secs) {
+            try {
+                o.printf(Locale.ROOT, "%s: %s%n", stage.name(), reused ? "(checkpoint)"
+                        : String.format(Locale.ROOT, "%.1f s", secs));
+                o.flush();
+                Double s = reused ? null : secs;
+                seconds.put(stage.name(), s);
+                if (stage.stageKind() == StageKind.BASELINE) {
+                    for (BaselineSweep.Choice c : CommandPlans.baselines(out, output)) {
+                        baselines.put(c.nfe(), c);
+                    }
+                } else if (stage.stageKind() == StageKind.TIMESTEPS || stage.stageKind() == StageKind.FIT) {
+                    StageOutputs.Fit f = CommandPlans.fitOutput(output);
+                    Fitted fitted = new Fitted(f, CommandPlans.scores(out, output), CommandPlans.grids(out, output), s);
+                    if (stage.stageKind() == StageKind.TIMESTEPS) {
+                        timesteps = fitted;
+                    } else {
+                        joint.put(f.method(), fitted);
+                    }
+                } else if (stage.stageKind() == StageKind.VALIDATE) {
+                    CommandPlans.v3Picks(out, output, v3, false).forEach(x -> v3Snapped.put(x.nfe(), x));
+                } else if (stage.stageKind() == StageKind.TIMESTEPS_V3) {
+                    CommandPlans.v3Picks(out, output, v3, true).forEach(x -> v3Learned.put(x.nfe(), x));
+                    v3Grids = CommandPlans.grids(out, output);
+                    for (JsonNode f : output.path("failures")) {
+                        e.printf(Locale.ROOT, "WARN %s NFE %d: no grid learned (%s)%n", stage.name(),
+                                f.path("nfe").asInt(), f.path("failures").toString());
+                    }
+                }
+            } catch (java.io.IOException x) {
+                throw new java.io.UncheckedIOException(x);
+            }
+        }
+
+        @Override
+        public void progress(PlannedStage stage, long done, long total, String message) {
+            if (!progress) {
+                return;
+            }
+            // stage messages are "<library stage>: <message>"
+            int i = message.indexOf(": ");
+            e.printf(Locale.ROOT, "[%s %d/%d] %s%n", i > 0 ? message.substring(0, i) : stage.name(), done, total,
+                    i > 0 ? message.substring(i + 2) : message);
+            e.flush();
+        }
+
+        @Override
+        public void log(PlannedStage stage, String level, String message) {
+            if (!"INFO".equals(level)) {
+                e.printf(Locale.ROOT, "%s %s%n", level, message);
+                e.flush();
+            }
+        }
     }
 
     /** Summary method of the snapped DPM-Solver-v3 row. */
     static final String V3_SNAPPED = "dpmsolver-v3";
     /** Summary method (and file prefix) of DPM-Solver-v3 on its learned grid. */
     static final String V3_LEARNED = LearnedTimesteps.METHOD + "-v3";
-
-    /** The best snapped DPM-Solver-v3 setting at {@code nfe} (as {@code sweep --v3}), chosen on the selection rows. */
-    private BaselineSweep.Choice v3Snapped(Denoiser d, ModelOptions.Loaded m, Evaluation.Targets selT,
-                                           Evaluation.Targets hoT,
-                                           io.solvertune.numerics.coeff.EmpiricalModelStatistics ems, int nfe,
-                                           Progress prog) {
-        List<Candidate> cands = new ArrayList<>();
-        for (DpmSolverV3 spec : SweepCommand.v3Variants(ems)) {
-            for (String sp : List.of("time_uniform", "logSNR")) {
-                cands.add(new Candidate(spec.label() + " " + sp, spec, TimestepSpacing.named(sp, 7.0), true, false,
-                        ems.tStart(), ems.tEnd()));
-            }
-        }
-        return BaselineSweep.run(d, m.guidance(), selT, hoT, cands, new int[] {nfe}, batch, m.dtype(), prog).get(0);
-    }
-
-    /** The times a candidate runs on at {@code nfe}. */
-    private static double[] v3Times(Denoiser d, Candidate c, int nfe) {
-        io.solvertune.numerics.solver.SamplerConfig cfg = new io.solvertune.numerics.solver.SamplerConfig(c.solver(),
-                c.spacing(), c.stepsFor(nfe), c.tStart(), c.tEnd(), c.lowerOrderFinal(), c.denoiseToZero());
-        return c.solver().create().grid(d.schedule(), cfg, c.tStart(), c.tEnd());
-    }
-
-    /**
-     * A timesteps set on DPM-Solver-v3 as config values (statistics, solver settings, grid): what {@code evaluate
-     * --set} scores and the service publishes; a coefficient set's JSON has no room for the statistics.
-     */
-    private static String v3Values(CoefficientSet set) throws java.io.IOException {
-        return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(
-                io.solvertune.tuning.fit.timesteps.DpmSolverV3Timesteps.values(set).toJson());
-    }
 
     private static void print(PrintWriter o, int nfe, String method, String name, Evaluation.Result held,
                               Evaluation.Result base, Evaluation.Result baseline, Evaluation.Result reference) {
@@ -459,12 +528,14 @@ final class LearnTimestepsCommand implements Callable<Integer> {
         return row;
     }
 
-    private static void write(Path sum, Map<String, Object> summary, List<Map<String, Object>> rows)
-            throws java.io.IOException {
-        summary.put("results", rows);
-        Path tmp = sum.resolveSibling(sum.getFileName() + ".tmp");
-        Files.writeString(tmp, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
-        Files.move(tmp, sum, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+    private static void write(Path sum, Map<String, Object> summary) throws java.io.IOException {
+        writeAtomically(sum, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+    }
+
+    private static void writeAtomically(Path file, String text) throws java.io.IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, text);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 }

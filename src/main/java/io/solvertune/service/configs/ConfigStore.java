@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.solvertune.service.persistence.ModelEntity;
+import io.solvertune.service.persistence.SolverConfigEntity;
 import io.solvertune.tuning.Json;
 import io.solvertune.tuning.publish.CanonicalJson;
 import io.solvertune.tuning.publish.ConfigCandidate;
@@ -147,33 +148,49 @@ public class ConfigStore implements ConfigPublisher {
                         ? ConfigProvenance.codeVersion(null) : c.provenance()).withJobId(jobId))),
                 Instant.now().truncatedTo(ChronoUnit.MICROS));
         String document = e.write();
-        // a native INSERT: the document quotes the id, which Hibernate would only assign while queueing its insert
-        em.createNativeQuery("INSERT INTO solver_configs (id, model_id, method, solver, solver_options, nfe, guidance, "
-                + "spacing, t_start, t_end, version, values, metrics, provenance, created_at, key_hash, job_id, sha256, "
-                + "document, held_out_mse) VALUES (:id, :model, :method, :solver, CAST(:options AS jsonb), :nfe, "
-                + ":guidance, :spacing, :tStart, :tEnd, :version, CAST(:values AS jsonb), CAST(:metrics AS jsonb), "
-                + "CAST(:provenance AS jsonb), :createdAt, :keyHash, :jobId, :sha256, :document, CAST(:mse AS double precision))")
-                .setParameter("id", e.id()).setParameter("model", model.id).setParameter("method", e.method())
-                .setParameter("solver", e.solver()).setParameter("options", CanonicalJson.write(e.solverOptions()))
-                .setParameter("nfe", e.nfe()).setParameter("guidance", e.guidance()).setParameter("spacing", e.spacing())
-                .setParameter("tStart", e.tStart()).setParameter("tEnd", e.tEnd()).setParameter("version", e.version())
-                .setParameter("values", CanonicalJson.write(e.values().toJson()))
-                .setParameter("metrics", CanonicalJson.write(e.metrics()))
-                .setParameter("provenance", CanonicalJson.write(e.provenance()))
-                .setParameter("createdAt", java.time.OffsetDateTime.ofInstant(e.createdAt(), java.time.ZoneOffset.UTC))
-                .setParameter("keyHash", keyHash).setParameter("jobId", jobId)
-                .setParameter("sha256", CanonicalJson.sha256(document)).setParameter("document", document)
-                .setParameter("mse", e.heldOutMse()).executeUpdate();
+        // one entity INSERT: the document quotes the id, so the id is drawn first and assigned (the generator keeps
+        // it); solver_configs refuses UPDATEs, so the row is complete when it is persisted
+        SolverConfigEntity row = new SolverConfigEntity();
+        row.id = e.id();
+        row.model = model;
+        row.method = e.method();
+        row.solver = e.solver();
+        row.solverOptions = parsed(e.solverOptions());
+        row.nfe = e.nfe();
+        row.guidance = e.guidance();
+        row.spacing = e.spacing();
+        row.tStart = e.tStart();
+        row.tEnd = e.tEnd();
+        row.version = e.version();
+        row.values = parsed(e.values().toJson());
+        row.metrics = parsed(e.metrics());
+        row.provenance = parsed(e.provenance());
+        row.createdAt = e.createdAt();
+        row.keyHash = keyHash;
+        row.jobId = jobId;
+        row.sha256 = CanonicalJson.sha256(document);
+        row.document = document;
+        row.heldOutMse = e.heldOutMse();
+        em.persist(row);
+        em.flush();     // the aliases and recommendation rows (native upserts) reference it
         return e;
     }
 
     /**
-     * A fresh id from the entity's sequence. The sequence counts in steps of 50 for Hibernate's pooled optimizer,
-     * which hands out the 50 ids up to each value it draws; a value drawn here is never drawn by Hibernate, so the id
-     * cannot collide with entity inserts.
+     * A JSON value as parsing its text gives it (e.g. floats as doubles): Hibernate's snapshot of a JSON column is such
+     * a parse, so the managed row compares equal to it and no UPDATE is issued (the table refuses them).
      */
+    private static JsonNode parsed(JsonNode v) {
+        try {
+            return Json.MAPPER.readTree(CanonicalJson.write(v));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException x) {
+            throw new IllegalStateException("a config's JSON does not parse back: " + x.getOriginalMessage(), x);
+        }
+    }
+
+    /** A fresh id from the entity's sequence (step 1, as the entity's generator draws them). */
     private long nextId() {
-        return ((Number) em.createNativeQuery("SELECT nextval('solver_configs_seq')").getSingleResult()).longValue();
+        return SolverConfigEntity.nextId(em);
     }
 
     private void moveAlias(ConfigDocument e, String alias, String by) {

@@ -7,14 +7,13 @@ import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.FetchType;
 import jakarta.persistence.GeneratedValue;
-import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
 import jakarta.persistence.JoinColumn;
 import jakarta.persistence.ManyToOne;
 import jakarta.persistence.PrePersist;
-import jakarta.persistence.SequenceGenerator;
 import jakarta.persistence.Table;
 import java.time.Instant;
+import org.hibernate.annotations.GenericGenerator;
 import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
 
@@ -27,10 +26,19 @@ import org.hibernate.type.SqlTypes;
 @Table(name = "solver_configs")
 public class SolverConfigEntity extends PanacheEntityBase {
 
+    /**
+     * Drawn from {@code solver_configs_seq} on persist, unless assigned before (the config store draws it first,
+     * {@link #nextId}, because the stored {@link #document} quotes it and the row cannot be updated afterwards).
+     */
     @Id
-    @GeneratedValue(strategy = GenerationType.SEQUENCE, generator = "solver_configs_seq")
-    @SequenceGenerator(name = "solver_configs_seq", sequenceName = "solver_configs_seq", allocationSize = 1)
+    @GeneratedValue(generator = "solver_configs_seq")
+    @GenericGenerator(name = "solver_configs_seq", type = SolverConfigIdGenerator.class)
     public Long id;
+
+    /** The next value of the id sequence, for an id assigned before {@code persist}. */
+    public static long nextId(jakarta.persistence.EntityManager em) {
+        return ((Number) em.createNativeQuery("SELECT nextval('solver_configs_seq')").getSingleResult()).longValue();
+    }
 
     @ManyToOne(fetch = FetchType.LAZY, optional = false)
     @JoinColumn(name = "model_id", nullable = false, updatable = false)

@@ -33,7 +33,7 @@ final class BaselineStage extends TypedStage<StageParams.Eval, StageOutputs.Base
         TrajectorySet train = StageRuntime.trajectories(ctx, p.train());
         TrajectorySet held = StageRuntime.trajectories(ctx, p.heldOut());
         Evaluation.Targets sel = Scores.targets(train, p.selectFrom(), p.selectTo());
-        Evaluation.Targets ho = Scores.targets(held, 0, held.size());
+        Evaluation.Targets ho = Scores.heldOut(held, p);
         List<Candidate> cands = untuned(p.spacings());
         List<Scores.BaselinePick> picks = new ArrayList<>();
         Guidance g;
@@ -64,7 +64,7 @@ final class BaselineStage extends TypedStage<StageParams.Eval, StageOutputs.Base
         }
         Path file = dir.resolve(FILE);
         long[] ts = train.seeds();
-        long[] hs = held.seeds();
+        long[] hs = ho.seeds();     // the held-out rows scored (the whole set unless the eval names rows)
         Scores.write(file, new Scores.Baselines(picks, g, train.meta().teacher(), held.meta().teacher(),
                 new long[] {ts[0], ts.length}, new long[] {hs[0], hs.length}, new int[] {p.selectFrom(), p.selectTo()}));
         List<StageOutputs.BaselineRow> rows = picks.stream().map(b -> new StageOutputs.BaselineRow(b.nfe(),

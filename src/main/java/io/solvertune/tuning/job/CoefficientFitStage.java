@@ -61,10 +61,11 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
         int fitFrom = p.fitFrom() == null ? 0 : p.fitFrom();
         Evaluation.Targets fitT = Scores.targets(train, fitFrom, fitFrom + p.fitRows());
         Evaluation.Targets sel = Scores.targets(train, e.selectFrom(), e.selectTo());
-        Evaluation.Targets ho = Scores.targets(held, 0, held.size());
+        Evaluation.Targets ho = Scores.heldOut(held, e);
         Scores.Baselines base = Scores.readBaselines(file(ctx, input(ctx, p.baseline(), StageOutputs.Baselines.class)
                 .file()));
         List<TunedMethods.Outcome> outcomes = new ArrayList<>();
+        List<Scores.Score> baselines = new ArrayList<>();
         Map<String, LearnedTimesteps.Learned> learned = new LinkedHashMap<>();
         try (Denoiser d = StageRuntime.model(ctx)) {
             Guidance g = StageRuntime.guidance(d, e.classLabel(), e.guidance());
@@ -73,7 +74,8 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
             LearnedTimesteps.Settings s = null;
             if (joint) {
                 s = TimestepsStage.settings(p.timesteps());
-                cp = TimestepsStage.checkpoints(ctx, dir, g, train, p.fitRows(), p.timesteps(), e.batch());
+                cp = TimestepsStage.checkpoints(ctx, dir, g, train, p.fitFrom(), p.fitRows(), p.timesteps(),
+                        e.batch());
                 if (p.grids() != null) {
                     known(ctx, p, e, learned);
                 }
@@ -87,12 +89,15 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
                         : new TunedMethods.Method(all.name(), all.fitter(), all.spec(), variants(p.method(), all,
                                 best, e.spacings()));
                 // the variant with the lowest absolute selection error, not the largest gain over its own base
+                baselines.add(pick.heldOut());
                 outcomes.addAll(TunedMethods.run(method, fc, d, g, sel, ho, new int[] {pick.nfe()},
                         List.of(pick.choice()), e.batch(), StageRuntime.dtype(ctx), StageRuntime.progress(ctx),
                         gainTest, TunedMethods.Selection.ABSOLUTE_ERROR));
             }
         }
-        for (TunedMethods.Outcome o : outcomes) {
+        List<Scores.SetScores> scores = new ArrayList<>();
+        for (int i = 0; i < outcomes.size(); i++) {
+            TunedMethods.Outcome o = outcomes.get(i);
             if (o.chosen() == null) {
                 rows.add(new StageOutputs.FitRow(o.nfe(), o.failures(), null, null, null, null, null, null));
                 ctx.log("WARN", String.format(Locale.ROOT, "%s NFE %d: no variant fitted (%s)", ctx.stage().name(),
@@ -104,6 +109,8 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
             Path file = dir.resolve(String.format(Locale.ROOT, "%s-nfe%d.json", name, o.nfe()));
             StageCheckpoint.writeAtomically(file, set.toJson().getBytes(StandardCharsets.UTF_8));
             files.add(StageRuntime.relative(ctx, file));
+            scores.add(new Scores.SetScores(o.nfe(), TunedMethods.name(name, set), Scores.Score.of(o.select()),
+                    Scores.Score.of(o.heldOut()), Scores.Score.of(o.base()), baselines.get(i), null));
             rows.add(new StageOutputs.FitRow(o.nfe(), o.failures(), StageRuntime.relative(ctx, file),
                     TunedMethods.name(name, set), o.select().meanMse(), v.mse(), v.baseMse(), v.publishable(),
                     v.median(), v.p99()));
@@ -115,12 +122,16 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
         }
         List<ConfigProvenance.LearnedGrid> grids = new ArrayList<>();
         for (LearnedTimesteps.Learned l : learned.values()) {
-            grids.add(TimestepsStage.learnedGrid(l, p.timesteps(), p.fitRows()));
+            grids.add(TimestepsStage.learnedGrid(l, p.timesteps(), p.fitFrom(), p.fitRows()));
         }
         Path gf = dir.resolve(TimestepsStage.GRIDS);
         Scores.write(gf, grids);
         files.add(StageRuntime.relative(ctx, gf));
-        return new Output<>(new StageOutputs.Fit(name, rows, StageRuntime.relative(ctx, gf)), files);
+        Path sf = dir.resolve(Scores.SCORES);
+        Scores.write(sf, scores);
+        files.add(StageRuntime.relative(ctx, sf));
+        return new Output<>(new StageOutputs.Fit(name, rows, StageRuntime.relative(ctx, gf),
+                StageRuntime.relative(ctx, sf)), files);
     }
 
     /**
@@ -168,7 +179,8 @@ final class CoefficientFitStage extends TypedStage<StageParams.Fit, StageOutputs
         }
         for (ConfigProvenance.LearnedGrid g : TimestepsStage.readGrids(file(ctx, ts.grids()))) {
             LearnedTimesteps.Variant v = variants.get(g.variant());
-            if (v != null && g.fitRows() == p.fitRows()) {
+            int from = g.fitFrom() == null ? 0 : g.fitFrom();
+            if (v != null && g.fitRows() == p.fitRows() && from == (p.fitFrom() == null ? 0 : p.fitFrom())) {
                 learned.put(LearnedTimesteps.gridKey(v, g.nfe()), TimestepsStage.learned(g, v));
             }
         }

@@ -385,4 +385,185 @@ public final class CommandPlans {
     public static StageOutputs.Fit fitOutput(JsonNode output) throws IOException {
         return Json.MAPPER.treeToValue(output, StageOutputs.Fit.class);
     }
+
+    /** The stage of a {@code learn-timesteps} plan that chooses the best untuned baselines at its NFEs. */
+    public static final String TIMESTEPS_BASELINE = "baseline";
+    /** The stage of a {@code learn-timesteps} plan that scores the best untuned baseline at the reference NFE. */
+    public static final String TIMESTEPS_REFERENCE = "baseline-reference";
+    /** The stage of a {@code learn-timesteps} plan that learns the grids. */
+    public static final String TIMESTEPS_STAGE = io.solvertune.tuning.fit.timesteps.LearnedTimesteps.METHOD;
+    /** The name under which a {@code learn-timesteps --v3} plan depends on its given statistics. */
+    public static final String EMS = "ems";
+    /** The stage of a {@code learn-timesteps --v3} plan that chooses the snapped DPM-Solver-v3 setting. */
+    public static final String V3_SNAPPED = "validate-" + MethodId.DPMSOLVER_V3.id();
+    /** The stage of a {@code learn-timesteps --v3} plan that learns DPM-Solver-v3's grid. */
+    public static final String V3_LEARNED = "timesteps-" + MethodId.DPMSOLVER_V3.id();
+
+    /** The stage that fits {@code method} on learned grids in a {@code learn-timesteps} plan. */
+    public static String jointStage(MethodId method) {
+        return "fit-" + method.id() + StageOutputs.TIMESTEPS_SUFFIX;
+    }
+
+    /**
+     * What the {@code learn-timesteps} command learns.
+     *
+     * @param fitFrom      first training row the grids are learned on ({@code fitRows} rows)
+     * @param selectFrom   first training row the baseline and the published grid are chosen on
+     * @param selectTo     end (exclusive) of those rows
+     * @param heldOutFrom  first held-out row validated on (null with {@code heldOutTo}: the whole held-out set)
+     * @param heldOutTo    end (exclusive) of those rows
+     * @param referenceNfe the NFE of the best untuned baseline every learned set is also compared with, or null
+     * @param settings     CMA-ES and GITS settings, as a job's {@code timesteps} object
+     * @param methods      coefficient methods fitted on learned grids ({@code <method>+timesteps})
+     * @param v3           whether DPM-Solver-v3's grid is learned too (the statistics given as {@link #EMS})
+     */
+    public record Timesteps(double guidance, Integer classLabel, int fitFrom, int fitRows, int selectFrom,
+                            int selectTo, Integer heldOutFrom, Integer heldOutTo, List<Integer> nfe,
+                            Integer referenceNfe, TuningJobSpec.Timesteps settings, List<MethodId> methods,
+                            boolean v3, int batch) {
+    }
+
+    /**
+     * The {@code learn-timesteps} command: a baseline stage over its NFEs ({@link #TIMESTEPS_BASELINE}; with a
+     * reference NFE not among them, one more for it, {@link #TIMESTEPS_REFERENCE}), the {@code learn-timesteps}
+     * stage ({@link #TIMESTEPS_STAGE}), per method a fit stage on the learned grids ({@link #jointStage}) and, with
+     * v3, the snapped DPM-Solver-v3 choice ({@link #V3_SNAPPED}) and its learned grid ({@link #V3_LEARNED}) on the
+     * given statistics ({@link #EMS}); all on the given {@link #TRAIN} and {@link #HELD_OUT} sets, the job's stages
+     * with the command's rows. Checks the settings now (errors name the setting).
+     */
+    public static List<PlannedStage> timesteps(Timesteps t) {
+        TuningJobSpec.Timesteps s = t.settings();
+        if (s.evaluations() < 1 || s.evaluations() > TuningJobSpec.Timesteps.MAX_EVALUATIONS) {
+            throw new IllegalArgumentException("evaluations: must be in 1.." + TuningJobSpec.Timesteps.MAX_EVALUATIONS
+                    + ", got " + s.evaluations());
+        }
+        if (s.variants() < 1 || s.variants() > TuningJobSpec.Timesteps.MAX_VARIANTS) {
+            throw new IllegalArgumentException("variants: must be in 1.." + TuningJobSpec.Timesteps.MAX_VARIANTS
+                    + ", got " + s.variants());
+        }
+        if (!(s.sigma() > 0 && s.sigma() <= TuningJobSpec.Timesteps.MAX_SIGMA)) {
+            throw new IllegalArgumentException("sigma: must be in (0, " + TuningJobSpec.Timesteps.MAX_SIGMA
+                    + "], got " + s.sigma());
+        }
+        if (s.gitsRows() < 1 || s.gitsRows() > t.fitRows()) {
+            throw new IllegalArgumentException("gitsRows: must be in 1.." + t.fitRows() + " (the fit rows), got "
+                    + s.gitsRows());
+        }
+        TimestepsStage.settings(s);     // the optimiser's and GITS's own checks
+        Integer fitFrom = t.fitFrom() == 0 ? null : t.fitFrom();
+        StageParams.Eval eval = new StageParams.Eval(t.guidance(), t.classLabel(), TRAIN, HELD_OUT, t.selectFrom(),
+                t.selectTo(), t.nfe(), TuningJobSpec.ALL_SPACINGS, t.batch(), null, t.heldOutFrom(), t.heldOutTo());
+        List<String> sets = List.of(TRAIN, HELD_OUT);
+        List<PlannedStage> plan = new ArrayList<>();
+        plan.add(PlannedStage.of(TIMESTEPS_BASELINE, StageKind.BASELINE, sets, eval));
+        if (t.referenceNfe() != null && !t.nfe().contains(t.referenceNfe())) {
+            plan.add(PlannedStage.of(TIMESTEPS_REFERENCE, StageKind.BASELINE, sets, new StageParams.Eval(t.guidance(),
+                    t.classLabel(), TRAIN, HELD_OUT, t.selectFrom(), t.selectTo(), List.of(t.referenceNfe()),
+                    TuningJobSpec.ALL_SPACINGS, t.batch(), null, t.heldOutFrom(), t.heldOutTo())));
+        }
+        List<String> deps = List.of(TRAIN, HELD_OUT, TIMESTEPS_BASELINE);
+        plan.add(PlannedStage.of(TIMESTEPS_STAGE, StageKind.TIMESTEPS, deps, new StageParams.Timesteps(eval,
+                t.fitRows(), TIMESTEPS_BASELINE, s, fitFrom)));
+        for (MethodId m : t.methods()) {
+            if (m.kind() != MethodId.Kind.COEFFICIENTS) {
+                throw new IllegalArgumentException("--method: " + m.id() + " is no coefficient method; only those "
+                        + "are fitted on learned grids");
+            }
+            plan.add(PlannedStage.of(jointStage(m), StageKind.FIT, List.of(TRAIN, HELD_OUT, TIMESTEPS_BASELINE,
+                    TIMESTEPS_STAGE), new StageParams.Fit(eval, m, t.fitRows(), TIMESTEPS_BASELINE, s, TIMESTEPS_STAGE,
+                    fitFrom, null, null)));
+        }
+        if (t.v3()) {
+            plan.add(PlannedStage.of(V3_SNAPPED, StageKind.VALIDATE, List.of(EMS, TRAIN, HELD_OUT, TIMESTEPS_BASELINE),
+                    new StageParams.V3(eval, EMS, TIMESTEPS_BASELINE)));
+            plan.add(PlannedStage.of(V3_LEARNED, StageKind.TIMESTEPS_V3, List.of(EMS, TRAIN, HELD_OUT,
+                    TIMESTEPS_BASELINE, V3_SNAPPED), new StageParams.V3Timesteps(eval, t.fitRows(), EMS, V3_SNAPPED,
+                    TIMESTEPS_BASELINE, s, fitFrom)));
+        }
+        return List.copyOf(plan);
+    }
+
+    /**
+     * DPM-Solver-v3 statistics in {@code dir} (l.npz, sb.npz, ems.json) given to a plan as the output of the
+     * statistics stage it depends on (the directory absolute, the files' sha256 in the dependants' checkpoint keys and
+     * checked when a stage reads them).
+     */
+    public static JsonNode givenEms(Path dir) throws IOException {
+        io.solvertune.numerics.coeff.EmpiricalModelStatistics ems = io.solvertune.numerics.coeff.EmsNpz.read(dir);
+        Map<String, String> sha = new java.util.TreeMap<>();
+        for (String f : List.of(io.solvertune.numerics.coeff.EmsNpz.L_FILE, io.solvertune.numerics.coeff.EmsNpz.SB_FILE,
+                io.solvertune.numerics.coeff.EmsNpz.METADATA_FILE)) {
+            Path file = dir.resolve(f);
+            if (Files.isRegularFile(file)) {
+                sha.put(f, io.solvertune.tuning.Hashing.sha256(file));
+            }
+        }
+        return Json.MAPPER.valueToTree(new StageOutputs.Ems(dir.toAbsolutePath().normalize().toString(),
+                ems.gridSteps(), "given", ems.sampleSize(), "given", sha));
+    }
+
+    /**
+     * One NFE's set on learned timesteps with the scores a paired verdict needs (per seed): on the selection rows,
+     * held out, its own base and the best untuned baseline held out; {@code selection} every candidate's selection
+     * error (null where the stage does not record them).
+     */
+    public record Scored(int nfe, String config, io.solvertune.tuning.eval.Evaluation.Result select,
+                         io.solvertune.tuning.eval.Evaluation.Result heldOut,
+                         io.solvertune.tuning.eval.Evaluation.Result base,
+                         io.solvertune.tuning.eval.Evaluation.Result baseline,
+                         List<io.solvertune.tuning.eval.Evaluation.Result> selection) {
+    }
+
+    /** The per-seed scores of a stage on learned grids ({@code output}: its {@link StageOutputs.Fit}). */
+    public static List<Scored> scores(Path workDir, JsonNode output) throws IOException {
+        StageOutputs.Fit f = fitOutput(output);
+        if (f.scores() == null) {
+            throw new IOException(f.method() + ": the stage recorded no per-seed scores");
+        }
+        List<Scored> out = new ArrayList<>();
+        for (Scores.SetScores x : Scores.readScores(workDir.resolve(f.scores()))) {
+            out.add(new Scored(x.nfe(), x.config(), x.select().result(), x.heldOut().result(), x.base().result(),
+                    x.baseline().result(), x.selection() == null ? null
+                            : x.selection().stream().map(Scores.Score::result).toList()));
+        }
+        return out;
+    }
+
+    /** The learned grids' optimisations a stage recorded ({@code output}: any output with a {@code grids} file). */
+    public static List<io.solvertune.tuning.publish.ConfigProvenance.LearnedGrid> grids(Path workDir, JsonNode output)
+            throws IOException {
+        String g = output.path("grids").asText(null);
+        return g == null ? List.of() : TimestepsStage.readGrids(workDir.resolve(g));
+    }
+
+    /**
+     * One NFE's DPM-Solver-v3 pick: the snapped setting or its learned grid, its scores (per seed) and its config
+     * values (statistics, solver settings, times; positions snapped or interpolated).
+     */
+    public record V3Pick(int nfe, String name, double[] times, io.solvertune.tuning.eval.Evaluation.Result select,
+                         io.solvertune.tuning.eval.Evaluation.Result heldOut,
+                         io.solvertune.tuning.eval.Evaluation.Result base, boolean publishable,
+                         io.solvertune.tuning.publish.ConfigValues values) {
+    }
+
+    /**
+     * The picks of a {@link #V3_SNAPPED} or {@link #V3_LEARNED} stage ({@code output}: its output) with the
+     * statistics in {@code emsDir}.
+     */
+    public static List<V3Pick> v3Picks(Path workDir, JsonNode output, Path emsDir, boolean learned)
+            throws IOException {
+        String file = output.path("file").asText();
+        io.solvertune.numerics.coeff.EmpiricalModelStatistics ems = io.solvertune.numerics.coeff.EmsNpz.read(emsDir);
+        List<V3Pick> out = new ArrayList<>();
+        for (DpmSolverV3Stage.Pick pk : DpmSolverV3Stage.read(workDir.resolve(file)).picks()) {
+            var spec = new io.solvertune.numerics.solver.v3.DpmSolverV3(ems, pk.order(), pk.pPseudo(),
+                    pk.useCorrector(), pk.cPseudo(), false, false, null).withPositions(learned
+                    ? io.solvertune.numerics.solver.v3.DpmSolverV3.Positions.INTERPOLATED
+                    : io.solvertune.numerics.solver.v3.DpmSolverV3.Positions.SNAPPED);
+            out.add(new V3Pick(pk.nfe(), pk.name(), pk.times(), pk.select().result(), pk.heldOut().result(),
+                    pk.base().result(), pk.publishable(), io.solvertune.tuning.publish.ConfigValues.ofDpmSolverV3(
+                            spec, pk.spacing(), pk.times().length - 1, true, false, pk.times())));
+        }
+        return out;
+    }
 }

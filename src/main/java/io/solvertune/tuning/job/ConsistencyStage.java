@@ -150,7 +150,7 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
         TrajectorySet held = StageRuntime.trajectories(ctx, e.heldOut());
         Evaluation.Targets fitT = Scores.targets(train, from, from + tr.trainRows());
         Evaluation.Targets sel = Scores.targets(train, e.selectFrom(), e.selectTo());
-        Evaluation.Targets ho = Scores.targets(held, 0, held.size());
+        Evaluation.Targets ho = Scores.heldOut(held, e);
         List<Scores.BaselinePick> picks = new ArrayList<>();
         for (String stage : p.baselineStages()) {
             picks.addAll(Scores.readBaselines(file(ctx, input(ctx, stage, StageOutputs.Baselines.class).file()))

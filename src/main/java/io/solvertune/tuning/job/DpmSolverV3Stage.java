@@ -63,7 +63,7 @@ final class DpmSolverV3Stage extends TypedStage<StageParams.V3, StageOutputs.V3>
         TrajectorySet train = StageRuntime.trajectories(ctx, e.train());
         TrajectorySet held = StageRuntime.trajectories(ctx, e.heldOut());
         Evaluation.Targets sel = Scores.targets(train, e.selectFrom(), e.selectTo());
-        Evaluation.Targets ho = Scores.targets(held, 0, held.size());
+        Evaluation.Targets ho = Scores.heldOut(held, e);
         List<BaselineSweep.Choice> baselines = Scores.readBaselines(
                 file(ctx, input(ctx, p.baseline(), StageOutputs.Baselines.class).file())).choices();
         List<Candidate> cands = new ArrayList<>();

@@ -21,7 +21,7 @@ import java.util.Locale;
 /**
  * DPM-Solver-v3 on learned grids (a job with {@code dpmsolver-v3} and {@code "timesteps": "learned"}): per NFE the
  * snapped setting the {@code validate-dpmsolver-v3} stage chose on the selection rows is the start of a
- * {@link DpmSolverV3Timesteps} variant whose times CMA-ES learns on training rows {@code [0, fitRows)} off the
+ * {@link DpmSolverV3Timesteps} variant whose times CMA-ES learns on training rows {@code [fitFrom, fitFrom + fitRows)} off the
  * {@code fit-dpmsolver-v3} statistics grid (interpolated statistics, the same settings and objective as the
  * {@code timesteps} stage); the learned grid is scored on the selection rows and validated on the held-out seeds
  * against the snapped v3 (its own base: publishable only if it beats it) and the best untuned baseline. Writes
@@ -47,9 +47,9 @@ final class DpmSolverV3TimestepsStage extends TypedStage<StageParams.V3Timesteps
                 .file()));
         TrajectorySet train = StageRuntime.trajectories(ctx, e.train());
         TrajectorySet held = StageRuntime.trajectories(ctx, e.heldOut());
-        Evaluation.Targets fitT = Scores.targets(train, 0, p.fitRows());
+        Evaluation.Targets fitT = Scores.targets(train, p.firstFitRow(), p.firstFitRow() + p.fitRows());
         Evaluation.Targets sel = Scores.targets(train, e.selectFrom(), e.selectTo());
-        Evaluation.Targets ho = Scores.targets(held, 0, held.size());
+        Evaluation.Targets ho = Scores.heldOut(held, e);
         Scores.Baselines base = Scores.readBaselines(file(ctx, input(ctx, p.baseline(), StageOutputs.Baselines.class)
                 .file()));
         LearnedTimesteps.Settings s = TimestepsStage.settings(p.settings());
@@ -60,7 +60,7 @@ final class DpmSolverV3TimestepsStage extends TypedStage<StageParams.V3Timesteps
         try (Denoiser d = StageRuntime.model(ctx)) {
             Guidance g = StageRuntime.guidance(d, e.classLabel(), e.guidance());
             FitContext fc = TimestepsStage.fitContext(ctx, d, g, train, fitT, e);
-            LearnedTimesteps.Checkpoints cp = TimestepsStage.checkpoints(ctx, dir, g, train, p.fitRows(),
+            LearnedTimesteps.Checkpoints cp = TimestepsStage.checkpoints(ctx, dir, g, train, p.fitFrom(), p.fitRows(),
                     p.settings(), e.batch());
             for (DpmSolverV3Stage.Pick pk : snapped.picks()) {
                 StageRuntime.checkCancelled(ctx);
@@ -76,7 +76,7 @@ final class DpmSolverV3TimestepsStage extends TypedStage<StageParams.V3Timesteps
                 DpmSolverV3Timesteps.Outcome o;
                 try {
                     LearnedTimesteps.Learned l = DpmSolverV3Timesteps.learn(fc, fitT, start, pk.nfe(), s, cp);
-                    grids.add(TimestepsStage.learnedGrid(l, p.settings(), p.fitRows()));
+                    grids.add(TimestepsStage.learnedGrid(l, p.settings(), p.fitFrom(), p.fitRows()));
                     o = DpmSolverV3Timesteps.validate(fc, l, sel, ho, snappedHeld, bl.candidate().name(),
                             bl.heldOut().result());
                 } catch (java.util.concurrent.CancellationException ex) {

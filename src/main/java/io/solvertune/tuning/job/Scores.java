@@ -81,6 +81,30 @@ final class Scores {
         }
     }
 
+    /** The file of a learned-timesteps stage's per-seed scores ({@link SetScores}, one per NFE). */
+    static final String SCORES = "scores.json";
+
+    /**
+     * One NFE's chosen set on learned timesteps with its per-seed scores.
+     *
+     * @param config    the set's name
+     * @param select    its error on the selection rows
+     * @param heldOut   its held-out error
+     * @param base      its own base's held-out error
+     * @param baseline  the best untuned baseline's held-out error
+     * @param selection every candidate's selection error in the order tried (per variant: learned grid, then
+     *                  untuned grid), or null where the stage does not record it
+     */
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    record SetScores(int nfe, String config, Score select, Score heldOut, Score base, Score baseline,
+                     List<Score> selection) {
+    }
+
+    static List<SetScores> readScores(Path file) throws IOException {
+        return Json.MAPPER.readValue(file.toFile(),
+                new com.fasterxml.jackson.core.type.TypeReference<List<SetScores>>() { });
+    }
+
     static Baselines readBaselines(Path file) throws IOException {
         return Json.MAPPER.readValue(file.toFile(), Baselines.class);
     }
@@ -93,6 +117,18 @@ final class Scores {
     static double[] times(Denoiser model, Candidate c, int nfe, double tStart, double tEnd) {
         SamplerConfig cfg = c.at(nfe, tStart, tEnd);
         return cfg.solver().create().grid(model.schedule(), cfg, cfg.tStart(), cfg.tEnd());
+    }
+
+    /** The held-out rows an evaluation stage validates on: the eval's held-out rows, or the whole set. */
+    static Evaluation.Targets heldOut(TrajectorySet held, StageParams.Eval e) throws IOException {
+        if (e.heldOutFrom() == null) {
+            return targets(held, 0, held.size());
+        }
+        if (e.heldOutTo() > held.size()) {
+            throw new IllegalArgumentException("held-out rows " + e.heldOutFrom() + ".." + (e.heldOutTo() - 1)
+                    + " outside the held-out set's " + held.size() + " rows");
+        }
+        return targets(held, e.heldOutFrom(), e.heldOutTo());
     }
 
     /** Initial and final states of training rows {@code [from, to)} or of the whole set. */

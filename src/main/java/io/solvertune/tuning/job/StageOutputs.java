@@ -46,13 +46,19 @@ public final class StageOutputs {
     /**
      * A coefficient method's chosen sets, one row per NFE (also the {@code timesteps} stage's, method
      * {@code timesteps}); {@code grids}: for sets on learned grids, the file of their grids' optimisations (a JSON
-     * array of {@link io.solvertune.tuning.publish.ConfigProvenance.LearnedGrid}).
+     * array of {@link io.solvertune.tuning.publish.ConfigProvenance.LearnedGrid}); {@code scores}: for sets on learned
+     * grids, the file of their per-seed scores ({@link Scores#SCORES}: selection, held-out, base and baseline errors
+     * per seed and every candidate's selection error, for paired verdicts against other stages' results).
      *
      * <p>{@code method} is the published method's name: a {@link MethodId}'s id, or for a fit on learned timesteps
      * {@code <id>+timesteps} (see {@link #methodId()} for the method it fitted).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Fit(String method, List<FitRow> results, String grids) {
+    public record Fit(String method, List<FitRow> results, String grids, String scores) {
+        public Fit(String method, List<FitRow> results, String grids) {
+            this(method, results, grids, null);
+        }
+
         public Fit(String method, List<FitRow> results) {
             this(method, results, null);
         }

@@ -74,10 +74,28 @@ final class StageParams {
     record Merge(Teacher teacher, List<String> shards) {
     }
 
-    /** Rows and stages every evaluation stage of one guidance scale works from. */
+    /**
+     * Rows and stages every evaluation stage of one guidance scale works from: held-out rows
+     * {@code [heldOutFrom, heldOutTo)} of the held-out set (both null: all of it; the {@code learn-timesteps}
+     * command's {@code --heldout-rows}, null for a job, so a job's parameters and checkpoint keys are unchanged).
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Eval(double guidance, Integer classLabel, String train, String heldOut, int selectFrom, int selectTo,
-                List<Integer> nfe, List<SpacingName> spacings, int batch, List<KnownBaseline> known) {
+                List<Integer> nfe, List<SpacingName> spacings, int batch, List<KnownBaseline> known,
+                Integer heldOutFrom, Integer heldOutTo) {
+        Eval {
+            if ((heldOutFrom == null) != (heldOutTo == null)
+                    || heldOutFrom != null && (heldOutFrom < 0 || heldOutTo <= heldOutFrom)) {
+                throw new IllegalArgumentException("held-out rows: expected 0 <= from < to, got " + heldOutFrom
+                        + ".." + heldOutTo);
+            }
+        }
+
+        Eval(double guidance, Integer classLabel, String train, String heldOut, int selectFrom, int selectTo,
+             List<Integer> nfe, List<SpacingName> spacings, int batch, List<KnownBaseline> known) {
+            this(guidance, classLabel, train, heldOut, selectFrom, selectTo, nfe, spacings, batch, known, null, null);
+        }
+
         Eval(double guidance, Integer classLabel, String train, String heldOut, int selectFrom, int selectTo,
              List<Integer> nfe, List<SpacingName> spacings, int batch) {
             this(guidance, classLabel, train, heldOut, selectFrom, selectTo, nfe, spacings, batch, null);
@@ -98,9 +116,19 @@ final class StageParams {
 
     /**
      * Learned timesteps for the plain untuned solvers: per NFE the best untuned baseline's solver (and the next best
-     * distinct untuned solvers), learned on training rows {@code [0, fitRows)}, chosen on the eval's select rows.
+     * distinct untuned solvers), learned on training rows {@code [fitFrom, fitFrom + fitRows)} (fitFrom null: 0, a
+     * job's; the {@code learn-timesteps} command's {@code --fit-rows}), chosen on the eval's select rows.
      */
-    record Timesteps(Eval eval, int fitRows, String baseline, TuningJobSpec.Timesteps settings) {
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Timesteps(Eval eval, int fitRows, String baseline, TuningJobSpec.Timesteps settings, Integer fitFrom) {
+        Timesteps(Eval eval, int fitRows, String baseline, TuningJobSpec.Timesteps settings) {
+            this(eval, fitRows, baseline, settings, null);
+        }
+
+        /** The first fit row (null: 0). */
+        int firstFitRow() {
+            return fitFrom == null ? 0 : fitFrom;
+        }
     }
 
     /**
@@ -158,11 +186,21 @@ final class StageParams {
 
     /**
      * DPM-Solver-v3's learned grid: per NFE the snapped setting the {@code v3} stage chose on the selection rows is
-     * the start, its times learned on training rows {@code [0, fitRows)} off the {@code ems} stage's statistics grid,
+     * the start, its times learned on training rows {@code [fitFrom, fitFrom + fitRows)} (fitFrom null: 0) off the {@code ems} stage's statistics grid,
      * scored on the selection rows and validated on the held-out seeds against the snapped v3 and the baseline.
      */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     record V3Timesteps(Eval eval, int fitRows, String ems, String v3, String baseline,
-                       TuningJobSpec.Timesteps settings) {
+                       TuningJobSpec.Timesteps settings, Integer fitFrom) {
+        V3Timesteps(Eval eval, int fitRows, String ems, String v3, String baseline,
+                    TuningJobSpec.Timesteps settings) {
+            this(eval, fitRows, ems, v3, baseline, settings, null);
+        }
+
+        /** The first fit row (null: 0). */
+        int firstFitRow() {
+            return fitFrom == null ? 0 : fitFrom;
+        }
     }
 
     /**

@@ -31,11 +31,12 @@ import java.util.Map;
 /**
  * Learned timesteps of the untuned solvers ({@link LearnedTimesteps#run}): per NFE the grid of the best untuned
  * baseline's solver (and of the next best distinct untuned solvers of the baseline sweep, {@code variants}) is learned
- * on training rows {@code [0, fitRows)} by CMA-ES from its own spacing and the GITS grid; the published grid is the
+ * on training rows {@code [fitFrom, fitFrom + fitRows)} by CMA-ES from its own spacing and the GITS grid; the published grid is the
  * one with the lowest absolute error on the selection rows among the learned and the untuned grids, validated on the
  * held-out seeds against its own base and the best untuned baseline. Writes {@code timesteps-nfe<n>.json} per NFE
  * (a {@code TIMESTEPS} coefficient set, wall times left out) and {@value #GRIDS}, every learned grid's optimisation
- * ({@link ConfigProvenance.LearnedGrid}).
+ * ({@link ConfigProvenance.LearnedGrid}) and {@value Scores#SCORES}: per NFE the chosen set's per-seed scores
+ * (selection, held-out, its base, the best untuned baseline) and every candidate's selection error.
  *
  * <p>Resumable within the stage: every loss evaluation of CMA-ES is journaled and the GITS grids are stored
  * ({@link DirectoryCheckpoints} under {@code progress/}); a killed stage replays the recorded losses, continues with
@@ -56,26 +57,29 @@ final class TimestepsStage extends TypedStage<StageParams.Timesteps, StageOutput
         StageParams.Eval e = p.eval();
         TrajectorySet train = StageRuntime.trajectories(ctx, e.train());
         TrajectorySet held = StageRuntime.trajectories(ctx, e.heldOut());
-        Evaluation.Targets fitT = Scores.targets(train, 0, p.fitRows());
+        int fitFrom = p.firstFitRow();
+        Evaluation.Targets fitT = Scores.targets(train, fitFrom, fitFrom + p.fitRows());
         Evaluation.Targets sel = Scores.targets(train, e.selectFrom(), e.selectTo());
-        Evaluation.Targets ho = Scores.targets(held, 0, held.size());
+        Evaluation.Targets ho = Scores.heldOut(held, e);
         Scores.Baselines base = Scores.readBaselines(file(ctx, input(ctx, p.baseline(), StageOutputs.Baselines.class)
                 .file()));
         LearnedTimesteps.Settings s = settings(p.settings());
         List<StageOutputs.FitRow> rows = new ArrayList<>();
         List<String> files = new ArrayList<>();
         List<ConfigProvenance.LearnedGrid> grids = new ArrayList<>();
+        List<Scores.SetScores> scores = new ArrayList<>();
         try (Denoiser d = StageRuntime.model(ctx)) {
             Guidance g = StageRuntime.guidance(d, e.classLabel(), e.guidance());
             FitContext fc = fitContext(ctx, d, g, train, fitT, e);
-            LearnedTimesteps.Checkpoints cp = checkpoints(ctx, dir, g, train, p.fitRows(), p.settings(), e.batch());
+            LearnedTimesteps.Checkpoints cp = checkpoints(ctx, dir, g, train, p.fitFrom(), p.fitRows(), p.settings(),
+                    e.batch());
             for (Scores.BaselinePick pick : base.picks()) {
                 StageRuntime.checkCancelled(ctx);
                 List<LearnedTimesteps.Variant> variants = variants(pick, p.settings().variants(), e.spacings());
                 LearnedTimesteps.Outcome o = LearnedTimesteps.run(fc, fitT, sel, ho, pick.nfe(), variants,
                         pick.choice(), s, cp);
                 for (LearnedTimesteps.Learned l : o.learned()) {
-                    grids.add(learnedGrid(l, p.settings(), p.fitRows()));
+                    grids.add(learnedGrid(l, p.settings(), p.fitFrom(), p.fitRows()));
                 }
                 if (o.chosen() == null) {
                     rows.add(new StageOutputs.FitRow(o.nfe(), o.failures(), null, null, null, null, null, null));
@@ -88,6 +92,9 @@ final class TimestepsStage extends TypedStage<StageParams.Timesteps, StageOutput
                 Path f = dir.resolve(String.format(Locale.ROOT, "%s-nfe%d.json", LearnedTimesteps.METHOD, o.nfe()));
                 StageCheckpoint.writeAtomically(f, set.toJson().getBytes(StandardCharsets.UTF_8));
                 files.add(StageRuntime.relative(ctx, f));
+                scores.add(new Scores.SetScores(o.nfe(), LearnedTimesteps.name(set), Scores.Score.of(o.select()),
+                        Scores.Score.of(o.heldOut()), Scores.Score.of(o.base()), pick.heldOut(),
+                        o.selects().stream().map(Scores.Score::of).toList()));
                 rows.add(new StageOutputs.FitRow(o.nfe(), o.failures(), StageRuntime.relative(ctx, f),
                         LearnedTimesteps.name(set), o.select().meanMse(), v.mse(), v.baseMse(), v.publishable(),
                         v.median(), v.p99()));
@@ -99,8 +106,11 @@ final class TimestepsStage extends TypedStage<StageParams.Timesteps, StageOutput
         Path gf = dir.resolve(GRIDS);
         Scores.write(gf, grids);
         files.add(StageRuntime.relative(ctx, gf));
-        return new Output<>(new StageOutputs.Fit(LearnedTimesteps.METHOD, rows, StageRuntime.relative(ctx, gf)),
-                files);
+        Path sf = dir.resolve(Scores.SCORES);
+        Scores.write(sf, scores);
+        files.add(StageRuntime.relative(ctx, sf));
+        return new Output<>(new StageOutputs.Fit(LearnedTimesteps.METHOD, rows, StageRuntime.relative(ctx, gf),
+                StageRuntime.relative(ctx, sf)), files);
     }
 
     /** The library settings of the spec's. */
@@ -121,12 +131,15 @@ final class TimestepsStage extends TypedStage<StageParams.Timesteps, StageOutput
 
     /**
      * The learning's progress files under {@code dir/progress}, keyed by everything a learned grid depends on besides
-     * its variant and NFE: model, conditioning, teacher set, rows, settings, batch and arithmetic.
+     * its variant and NFE: model, conditioning, teacher set, rows ({@code fitFrom} null or 0: the first
+     * {@code fitRows}, the key a job's stages have always had), settings, batch and arithmetic.
      */
     static LearnedTimesteps.Checkpoints checkpoints(StageContext ctx, Path dir, Guidance g, TrajectorySet train,
-                                                    int fitRows, TuningJobSpec.Timesteps t, int batch) {
+                                                    Integer fitFrom, int fitRows, TuningJobSpec.Timesteps t,
+                                                    int batch) {
+        String rows = fitFrom == null || fitFrom == 0 ? Integer.toString(fitRows) : fitFrom + ":" + fitRows;
         String key = Hashing.sha256(ctx.model().contentHash() + "\n" + Json.canonical(g) + "\n"
-                + train.meta().sha256() + "\n" + fitRows + "\n" + Json.canonical(t) + "\n" + batch + "\n"
+                + train.meta().sha256() + "\n" + rows + "\n" + Json.canonical(t) + "\n" + batch + "\n"
                 + StageRuntime.dtype(ctx));
         return new DirectoryCheckpoints(dir.resolve("progress"), key);
     }
@@ -162,7 +175,7 @@ final class TimestepsStage extends TypedStage<StageParams.Timesteps, StageOutput
 
     /** A learned grid's optimisation as provenance records it. */
     static ConfigProvenance.LearnedGrid learnedGrid(LearnedTimesteps.Learned l, TuningJobSpec.Timesteps t,
-                                                    int fitRows) {
+                                                    Integer fitFrom, int fitRows) {
         TimestepOptimizer.Result r = l.result();
         List<double[]> trace = r.trace().stream().map(tp -> new double[] {tp.evaluation(), tp.start(), tp.loss()})
                 .toList();
@@ -173,7 +186,7 @@ final class TimestepsStage extends TypedStage<StageParams.Timesteps, StageOutput
                 l.coordinate().name().toLowerCase(Locale.ROOT), "cma-es", t.evaluations(), r.evaluations(), t.sigma(),
                 t.population(), t.seed(), r.fromStart() == 0 ? "spacing" : "gits", l.startGrid(), l.gitsGrid(),
                 l.gitsFailure(), sl[0], sl.length > 1 ? sl[1] : null, r.loss(), r.improved(), r.grid(), trace, gens,
-                null);
+                null, fitFrom == null || fitFrom == 0 ? null : fitFrom);
     }
 
     /** The learned grid again, for a method fitted on it (its variant resolved among {@code variants}). */

@@ -103,6 +103,8 @@ public record ConfigProvenance(Long jobId, Long modelId, String modelName, Strin
      * @param generations    every CMA-ES generation: {@code [evaluation, start, generation's lowest, best so far]}
      * @param published      whether the config runs this grid ({@code false}: the variant's untuned grid had the
      *                       lower selection error and was published instead)
+     * @param fitFrom        the first of the training rows (absent: 0; only the {@code learn-timesteps} command
+     *                       learns on other rows)
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record LearnedGrid(String variant, int nfe, int fitRows, String objective, String coordinate,
@@ -110,13 +112,13 @@ public record ConfigProvenance(Long jobId, Long modelId, String modelName, Strin
                               long seed, String initialiser, double[] startGrid, double[] gitsGrid, String gitsFailure,
                               double startObjective, Double gitsObjective, double endObjective, boolean improved,
                               double[] grid, java.util.List<double[]> trace, java.util.List<double[]> generations,
-                              Boolean published) {
+                              Boolean published, Integer fitFrom) {
 
         /** The same record, saying whether the config runs its grid. */
         public LearnedGrid withPublished(boolean p) {
             return new LearnedGrid(variant, nfe, fitRows, objective, coordinate, optimizer, maxEvaluations,
                     evaluations, sigma, population, seed, initialiser, startGrid, gitsGrid, gitsFailure,
-                    startObjective, gitsObjective, endObjective, improved, grid, trace, generations, p);
+                    startObjective, gitsObjective, endObjective, improved, grid, trace, generations, p, fitFrom);
         }
     }
 

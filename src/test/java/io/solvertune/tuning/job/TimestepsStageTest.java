@@ -65,7 +65,7 @@ class TimestepsStageTest {
     void theLearnedGridsRecordRoundTripsLosslessly() throws Exception {
         TuningJobSpec.Timesteps t = new TuningJobSpec.Timesteps(14, 1, 0.3, 0, 7, 12, 4, 48);
         LearnedTimesteps.Learned l = learned();
-        ConfigProvenance.LearnedGrid g = TimestepsStage.learnedGrid(l, t, 8);
+        ConfigProvenance.LearnedGrid g = TimestepsStage.learnedGrid(l, t, null, 8);
         assertEquals("gits", g.initialiser());
         assertEquals(1.0, g.startObjective());
         assertEquals(0.5, g.gitsObjective());
@@ -91,7 +91,7 @@ class TimestepsStageTest {
     @Test
     void aPublishedSetGetsTheRecordOfItsBaseAndStartSpacing() {
         ConfigProvenance.LearnedGrid g = TimestepsStage.learnedGrid(learned(), new TuningJobSpec.Timesteps(14, 1, 0.3,
-                0, 0, 12, 4, 48), 8);
+                0, 0, 12, 4, 48), null, 8);
         double[] grid = g.grid();
         CoefficientSet onGrid = new CoefficientSet(CoefficientSet.FORMAT_VERSION, CoefficientSet.Method.TIMESTEPS,
                 DpmSolver.plusPlusMultistep(2), new TimestepSpacing.Explicit(grid), 3, 5, grid, List.of(),

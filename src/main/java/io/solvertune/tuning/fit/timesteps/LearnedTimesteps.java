@@ -199,8 +199,9 @@ public final class LearnedTimesteps {
         TimestepOptimizer.Result r = TimestepOptimizer.optimize(p, g -> obj.evaluate(g).meanMse(), starts,
                 s.optimizer(), cp.journal(v, nfe));
         ctx.progress().report(METHOD, 1, 1, String.format(Locale.ROOT, "NFE %d %s: fit MSE %.5g (start %.5g%s), %d "
-                + "evaluations, %.1f s", nfe, v.label(), r.loss(), r.startLosses()[0], starts.size() > 1
-                ? String.format(Locale.ROOT, ", GITS %.5g", r.startLosses()[1]) : "", r.evaluations(), r.seconds()));
+                + "evaluations%s, %.1f s", nfe, v.label(), r.loss(), r.startLosses()[0], starts.size() > 1
+                ? String.format(Locale.ROOT, ", GITS %.5g", r.startLosses()[1]) : "", r.evaluations(),
+                r.replayed() > 0 ? " (" + r.replayed() + " replayed from the journal)" : "", r.seconds()));
         return new Learned(v, nfe, start, gits, p.coordinate(), r, gitsFailure);
     }
 
