@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class ConsistencyGridChoiceTest {
     static ConfigProvenance.LearnedGrid learned(String variant, double[] grid) {
         return new ConfigProvenance.LearnedGrid(variant, grid.length - 1, 8, "final-state-mse", "log", "cma-es", 10,
-                10, 0.3, 0, 0L, "spacing", grid, null, null, 1.0, null, 0.5, true, grid, List.of(), List.of(), null);
+                10, 0.3, 0, 0L, "spacing", grid, null, null, 1.0, null, 0.5, true, grid, List.of(), List.of(), null, null);
     }
 
     static CoefficientSet timesteps(double[] grid, boolean learnedGrid) {
