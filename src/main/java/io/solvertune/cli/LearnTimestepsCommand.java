@@ -463,22 +463,14 @@ final class LearnTimestepsCommand implements Callable<Integer> {
 
         @Override
         public void progress(PlannedStage stage, long done, long total, String message) {
-            if (!progress) {
-                return;
+            if (progress) {
+                StageLines.progress(e, stage, done, total, message);
             }
-            // stage messages are "<library stage>: <message>"
-            int i = message.indexOf(": ");
-            e.printf(Locale.ROOT, "[%s %d/%d] %s%n", i > 0 ? message.substring(0, i) : stage.name(), done, total,
-                    i > 0 ? message.substring(i + 2) : message);
-            e.flush();
         }
 
         @Override
         public void log(PlannedStage stage, String level, String message) {
-            if (!"INFO".equals(level)) {
-                e.printf(Locale.ROOT, "%s %s%n", level, message);
-                e.flush();
-            }
+            StageLines.log(e, level, message);
         }
     }
 
