@@ -153,6 +153,15 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             + "with one step per model call) instead of --spacing; the tables are named consistency-<trainer>+timesteps")
     Path gridsDir;
 
+    @CommandLine.Option(names = "--refine-grid", description = "after training, optimise each --nfe table's grid "
+            + "for its fixed coefficients (CMA-ES on the --train-rows from the table's own grid, the learned "
+            + "timesteps' parameterisation and objective), keep it where it beats the table on the --select rows, and "
+            + "validate it on the held-out seeds; written as consistency-<trainer>+grid-nfe<n>.json")
+    boolean refineGrid;
+    @CommandLine.Option(names = "--refine-evaluations", paramLabel = "N", description = "with --refine-grid: loss "
+            + "evaluations per NFE, 1..10000 (default 60)")
+    Integer refineEvaluations;
+
     @CommandLine.Option(names = "--batch", defaultValue = "64", description = "batch size of the evaluations (default ${DEFAULT-VALUE})")
     int batch;
 
@@ -287,6 +296,39 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             rows.add(row);
         }
         summary.put("results", rows);
+        if (run.refined() != null) {
+            // the tables on their refined grids: a row's base is the table on its own grid
+            List<Map<String, Object>> refinedRows = new ArrayList<>();
+            for (CommandPlans.ConsistencyRun.Table t : run.refined()) {
+                String file = "consistency-" + name + io.solvertune.tuning.fit.consistency.GridRefinement.METHOD_SUFFIX
+                        + "-nfe" + t.nfe() + ".json";
+                FitEmsCommand.link(out.resolve(t.file()), out.resolve(file));
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("nfe", t.nfe());
+                row.put("method", "consistency-" + name + io.solvertune.tuning.fit.consistency.GridRefinement
+                        .METHOD_SUFFIX);
+                row.put("file", file);
+                row.put("stageFile", t.file());
+                row.put("times", CoefficientSet.fromJson(Files.readString(out.resolve(file))).times());
+                row.put("heldOutMse", t.heldOutMse());
+                row.put("heldOutStdErr", t.heldOutStdErr());
+                row.put("heldOutMedian", t.median());
+                row.put("heldOutP99", t.p99());
+                row.put("unrefinedMse", t.baseMse());
+                row.put("unrefinedStdErr", t.baseStdErr());
+                row.put("vsUnrefined", t.vsBase());
+                row.put("baseline", t.baseline());
+                row.put("baselineMse", t.baselineMse());
+                row.put("baselineStdErr", t.baselineStdErr());
+                row.put("baselineMedian", t.baselineMedian());
+                row.put("baselineP99", t.baselineP99());
+                row.put("pairedDiffStdErr", t.pairedDiffStdErr());
+                row.put("vsBaseline", t.vsBaseline());
+                refinedRows.add(row);
+            }
+            summary.put("refined", refinedRows);
+            summary.put("refinements", run.refinements());
+        }
         summary.put("failures", run.failures());
         Path sum = out.resolve("summary-" + name + ".json");
         Path tmp = sum.resolveSibling(sum.getFileName() + ".tmp");
@@ -390,6 +432,15 @@ final class TrainConsistencyCommand implements Callable<Integer> {
         }
         given.put("prior", prior);
         given.put("priorOrder", priorOrder);
+        if (refineEvaluations != null && !refineGrid) {
+            throw new IllegalArgumentException("--refine-evaluations: only with --refine-grid");
+        }
+        if (refineGrid && trainer == ConsistencyAblations.Trainer.CMAES) {
+            throw new IllegalArgumentException("--refine-grid: refines the tables of the RL and DIRECT trainers, not "
+                    + "the CMAES ablation's");
+        }
+        given.put("refineGrid", refineGrid ? Boolean.TRUE : null);
+        given.put("refineEvaluations", refineEvaluations);
         given.forEach((k, v) -> {
             if (v != null) {
                 c.set(k, Json.MAPPER.valueToTree(v));
@@ -455,6 +506,22 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                             + " %s%n", t.nfe(), t.prior().solver(), t.prior().heldOutMse(), t.prior().heldOutStdErr(),
                             t.prior().median(), t.prior().p99(), t.heldOutMse() / t.prior().heldOutMse(),
                             t.prior().pairedDiffStdErr() / t.prior().heldOutMse(), FitCommand.verdict(t.prior().vsPrior()));
+                }
+            }
+            if (run.refinements() != null) {
+                o.printf(Locale.ROOT, "grid refinement: %d of %d tables kept a refined grid%n", run.refined().size(),
+                        run.refinements().size());
+                if (!run.refined().isEmpty()) {
+                    o.printf(Locale.ROOT, "| NFE | refined held-out MSE ± s.e. | median | p99 | table on its grid | vs "
+                            + "table | best baseline | its MSE | vs best (paired s.e.) | beats best? |%n"
+                            + "|---:|---:|---:|---:|---:|---|---|---:|---:|---|%n");
+                }
+                for (CommandPlans.ConsistencyRun.Table t : run.refined()) {
+                    o.printf(Locale.ROOT, "| %d | %.5g ± %.2g | %.3g | %.3g | %.5g | %.3f %s | %s | %.5g | %.3f ± %.3f "
+                                    + "| %s |%n", t.nfe(), t.heldOutMse(), t.heldOutStdErr(), t.median(), t.p99(),
+                            t.baseMse(), t.heldOutMse() / t.baseMse(), FitCommand.verdict(t.vsBase()), t.baseline(),
+                            t.baselineMse(), t.heldOutMse() / t.baselineMse(), t.pairedDiffStdErr() / t.baselineMse(),
+                            FitCommand.verdict(t.vsBaseline()));
                 }
             }
             for (String f : run.failures()) {
