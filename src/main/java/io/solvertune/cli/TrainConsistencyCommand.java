@@ -317,6 +317,10 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                 row.put("unrefinedMse", t.baseMse());
                 row.put("unrefinedStdErr", t.baseStdErr());
                 row.put("vsUnrefined", t.vsBase());
+                row.put("pairedDiffStdErrVsUnrefined", run.refinements().stream()
+                        .map(x -> Json.MAPPER.convertValue(x, JsonNode.class))
+                        .filter(x -> x.path("nfe").asInt() == t.nfe()).map(x -> x.path("pairedDiffStdErr").asDouble())
+                        .findFirst().orElse(Double.NaN));
                 row.put("baseline", t.baseline());
                 row.put("baselineMse", t.baselineMse());
                 row.put("baselineStdErr", t.baselineStdErr());
@@ -535,7 +539,7 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             // stage messages are "<library stage>: <message>"; the training line, and the ends of the others
             int i = message.indexOf(": ");
             String lib = i > 0 ? message.substring(0, i) : stage.name();
-            if (progress && (lib.startsWith("consistency") || done == total)) {
+            if (progress && (lib.startsWith("consistency") || lib.equals("refine-grid") || done == total)) {
                 e.printf(Locale.ROOT, "[%s %d/%d] %s%n", lib, done, total, i > 0 ? message.substring(i + 2) : message);
                 e.flush();
             }

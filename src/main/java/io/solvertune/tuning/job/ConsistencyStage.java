@@ -134,11 +134,13 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
      * coefficients on the fit rows ({@code optimisation}: start grid, optimised grid, evaluations, objective trace;
      * {@code published}: whether the refined table was kept), the table's selection-row MSE on its own and on the
      * optimised grid (absent when CMA-ES did not beat the start on the fit rows), and the refined table's file when it
-     * beat the table on the selection rows (else absent: the table is left as it is).
+     * beat the table on the selection rows (else absent: the table is left as it is), with the standard error of the
+     * paired held-out difference refined - table ({@code pairedDiffStdErr}).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Refinement(int nfe, io.solvertune.tuning.publish.ConfigProvenance.LearnedGrid optimisation,
-                      Double startSelectionMse, Double selectionMse, boolean chosen, String file) {
+                      Double startSelectionMse, Double selectionMse, boolean chosen, String file,
+                      Double pairedDiffStdErr) {
     }
 
     /** The trainer's name in provenance and the summary. */
@@ -446,7 +448,7 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                     ctx.stage().name(), nfe, !opt.improved() ? "no grid beat it on the fit rows in "
                             + opt.evaluations() + " evaluations" : String.format(Locale.ROOT,
                             "selection MSE %.5g on the optimised grid vs %.5g on its own", s1, s0)));
-            return new Refined(new Refinement(nfe, lg, s0, s1, false, null), null);
+            return new Refined(new Refinement(nfe, lg, s0, s1, false, null, null), null);
         }
         var rset = io.solvertune.tuning.fit.consistency.GridRefinement.refinedSet(cs, o, rs);
         Evaluation.Result rr = Evaluation.evaluate(d, g, ho, candidate(rset), nfe, batch,
@@ -471,7 +473,7 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                         + "best baseline %s %.5g (%s)", ctx.stage().name(), nfe, s1, s0, rr.meanMse(), rr.stdErr(),
                 q[0], q[1], r.meanMse(), v.vsBase(), rr.diffStdErr(r), bl.candidate().name(), blr.meanMse(),
                 v.vsBaseline()));
-        return new Refined(new Refinement(nfe, lg, s0, s1, true, rel), res);
+        return new Refined(new Refinement(nfe, lg, s0, s1, true, rel, rr.diffStdErr(r)), res);
     }
 
     /** {@code extra} and, on a learned grid, where the grid came from ({@code grid}: variant, selection MSE, source). */
@@ -602,8 +604,7 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
      * the directory are deleted (they would be refused, or resume training on other data).
      */
     private static Path checkpoint(StageContext ctx, Path dir, TrajectorySet train, String grids) throws IOException {
-        String key = Hashing.sha256(Json.canonical(withoutRefinement(ctx.stage().params())) + "\n"
-                + ctx.model().contentHash() + "\n"
+        String key = Hashing.sha256(Json.canonical(ctx.stage().params()) + "\n" + ctx.model().contentHash() + "\n"
                 + train.meta().sha256() + (grids.isEmpty() ? "" : "\n" + grids)).substring(0, 16);
         Path mine = dir.resolve("trainer-" + key + ".json");
         try (Stream<Path> s = Files.list(dir)) {
@@ -615,22 +616,6 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
             }
         }
         return mine;
-    }
-
-    /**
-     * The stage's parameters as the trainer's checkpoint sees them: without the grid refinement (which runs after the
-     * training), so turning it on or off reuses the trained network.
-     */
-    private static com.fasterxml.jackson.databind.JsonNode withoutRefinement(
-            com.fasterxml.jackson.databind.JsonNode params) {
-        com.fasterxml.jackson.databind.JsonNode t = params.get("training");
-        if (t instanceof com.fasterxml.jackson.databind.node.ObjectNode o && o.has("refineGrid")) {
-            com.fasterxml.jackson.databind.node.ObjectNode copy = params.deepCopy();
-            ((com.fasterxml.jackson.databind.node.ObjectNode) copy.get("training")).remove(List.of("refineGrid",
-                    "refineEvaluations"));
-            return copy;
-        }
-        return params;
     }
 
     /**

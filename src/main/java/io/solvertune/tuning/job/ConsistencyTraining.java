@@ -124,16 +124,6 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
                 checkpointEvery, trainRows, selectEvery, prior, priorOrder, false, 0);
     }
 
-    /**
-     * The same training without grid refinement: what the trainer's checkpoint depends on (turning the refinement on
-     * or off reuses the trained network).
-     */
-    public ConsistencyTraining withoutRefinement() {
-        return new ConsistencyTraining(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe,
-                iterations, noises, group, ppoEpochs, clip, entropy, learningRate, maxGradNorm, advantageScale, seed,
-                spacing, inference, checkpointEvery, trainRows, selectEvery, prior, priorOrder);
-    }
-
     /** The grid refinement's settings, or null when {@code refineGrid} is off. */
     public io.solvertune.tuning.fit.consistency.GridRefinement.Settings refinement() {
         return refineGrid ? io.solvertune.tuning.fit.consistency.GridRefinement.Settings.of(refineEvaluations) : null;
