@@ -90,6 +90,38 @@ class ConsistencyRefineJobTest {
                 new java.io.PrintWriter(err, true)), err.toString());
     }
 
+    /** A budget that cannot beat the start (one evaluation: the start itself) leaves the table as it is. */
+    @Test
+    void aStartTheBudgetCannotBeatLeavesTheTableBitForBit() throws Exception {
+        ResolvedModel model = LocalJobRunner.resolveLocal(TuningJobSpecTest.json(String.format(SPEC, ""))
+                .get("model"), Path.of("."));
+        Path off = dir.resolve("off");
+        LocalJobRunner.tuning().run(0, TuningJobSpecTest.json(String.format(SPEC, "")), model, off,
+                new ConsistencyJobTest.Lines(), () -> false);
+        Path one = dir.resolve("one");
+        LocalJobRunner.tuning().run(0, TuningJobSpecTest.json(String.format(SPEC,
+                ", 'refineGrid': true, 'refineEvaluations': 1")), model, one, new ConsistencyJobTest.Lines(),
+                () -> false);
+        ConsistencyStage.Summary s = ConsistencyStage.read(one.resolve(STAGE).resolve(ConsistencyStage.FILE));
+        ConsistencyStage.Refinement rf = s.refinements().get(0);
+        assertFalse(rf.chosen());
+        assertFalse(rf.optimisation().improved());
+        assertEquals(1, rf.optimisation().evaluations());
+        assertTrue(s.refined().isEmpty());
+        String table = s.results().get(0).file();
+        assertArrayEquals(Files.readAllBytes(off.resolve(table)), Files.readAllBytes(one.resolve(table)));
+        CoefficientSet t = CoefficientSet.fromJson(Files.readString(one.resolve(table)));
+        for (int i = 0; i < t.times().length; i++) {
+            assertEquals(Double.doubleToRawLongBits(t.times()[i]), Double.doubleToRawLongBits(
+                    rf.optimisation().grid()[i]));
+        }
+        List<ConfigCandidate> cands = ConfigCandidate.listFromJson(Json.MAPPER.readTree(
+                Files.readAllBytes(one.resolve("publish").resolve(PublishStage.FILE))));
+        assertTrue(cands.stream().noneMatch(x -> x.method().endsWith("+grid")));
+        assertArrayEquals(Files.readAllBytes(off.resolve("publish").resolve(PublishStage.FILE)),
+                Files.readAllBytes(one.resolve("publish").resolve(PublishStage.FILE)));
+    }
+
     @Test
     void offTheParametersAreThoseOfAJobWithoutTheOption() throws Exception {
         String without = String.format(SPEC, "");
