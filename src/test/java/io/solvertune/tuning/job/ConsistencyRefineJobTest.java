@@ -67,6 +67,12 @@ class ConsistencyRefineJobTest {
                 .orElseThrow(() -> new AssertionError(cands.stream().map(ConfigCandidate::method).toList()));
         CoefficientSet published = ((ConfigValues.Coefficients) c.values()).set();
         assertArrayEquals(refined.times(), published.times());
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> gr = (java.util.Map<String, Object>) published.provenance().settings()
+                .get("gridRefinement");
+        assertEquals(rf.startSelectionMse(), gr.get("startSelectionMse"), "the selection losses travel with the config");
+        assertEquals(rf.selectionMse(), gr.get("selectionMse"));
+        assertEquals(rf.selectionMse(), c.metrics().selectMse());
         assertNotNull(c.provenance().learnedGrid());
         assertEquals(Json.canonical(rf.optimisation()), Json.canonical(c.provenance().learnedGrid()));
         assertEquals(refined.validation().mse(), c.heldOutMse());
