@@ -43,7 +43,9 @@ import picocli.CommandLine;
  * {@code --checkpoint-every} iterations) and files are the stages'. A rerun with the same settings reuses or continues
  * them. The trainer options are read as a job's {@code consistency} object ({@link ConsistencyTraining#of}): the same
  * defaults, bounds and messages. The sets are linked into {@code --out} as {@code consistency-<trainer>-nfe<n>.json},
- * beside {@code summary-<trainer>.json}.
+ * beside {@code summary-<trainer>.json}. With {@code --refine-grid} the stage then optimises each table's grid for its
+ * fixed coefficients ({@link io.solvertune.tuning.fit.consistency.GridRefinement}); a kept grid's set is linked as
+ * {@code consistency-<trainer>+grid-nfe<n>.json} and its row goes under {@code refined} in the summary.
  */
 @CommandLine.Command(name = "train-consistency", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train ConsistencySolver (RL on DJL), write its per-NFE tables validated on held-out seeds.")
