@@ -43,7 +43,9 @@ import picocli.CommandLine;
  * {@code --checkpoint-every} iterations) and files are the stages'. A rerun with the same settings reuses or continues
  * them. The trainer options are read as a job's {@code consistency} object ({@link ConsistencyTraining#of}): the same
  * defaults, bounds and messages. The sets are linked into {@code --out} as {@code consistency-<trainer>-nfe<n>.json},
- * beside {@code summary-<trainer>.json}.
+ * beside {@code summary-<trainer>.json}. With {@code --refine-grid} the stage then optimises each table's grid for its
+ * fixed coefficients ({@link io.solvertune.tuning.fit.consistency.GridRefinement}); a kept grid's set is linked as
+ * {@code consistency-<trainer>+grid-nfe<n>.json} and its row goes under {@code refined} in the summary.
  */
 @CommandLine.Command(name = "train-consistency", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train ConsistencySolver (RL on DJL), write its per-NFE tables validated on held-out seeds.")
@@ -152,6 +154,15 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             + "`learn-timesteps --out DIR` chose (its timesteps-nfe<n>.json, one for every --nfe of at least 2, each "
             + "with one step per model call) instead of --spacing; the tables are named consistency-<trainer>+timesteps")
     Path gridsDir;
+
+    @CommandLine.Option(names = "--refine-grid", description = "after training, optimise each --nfe table's grid "
+            + "for its fixed coefficients (CMA-ES on the --train-rows from the table's own grid, the learned "
+            + "timesteps' parameterisation and objective), keep it where it beats the table on the --select rows, and "
+            + "validate it on the held-out seeds; written as consistency-<trainer>+grid-nfe<n>.json")
+    boolean refineGrid;
+    @CommandLine.Option(names = "--refine-evaluations", paramLabel = "N", description = "with --refine-grid: loss "
+            + "evaluations per NFE, 1..10000 (default 60)")
+    Integer refineEvaluations;
 
     @CommandLine.Option(names = "--batch", defaultValue = "64", description = "batch size of the evaluations (default ${DEFAULT-VALUE})")
     int batch;
@@ -287,6 +298,43 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             rows.add(row);
         }
         summary.put("results", rows);
+        if (run.refined() != null) {
+            // the tables on their refined grids: a row's base is the table on its own grid
+            List<Map<String, Object>> refinedRows = new ArrayList<>();
+            for (CommandPlans.ConsistencyRun.Table t : run.refined()) {
+                String file = "consistency-" + name + io.solvertune.tuning.fit.consistency.GridRefinement.METHOD_SUFFIX
+                        + "-nfe" + t.nfe() + ".json";
+                FitEmsCommand.link(out.resolve(t.file()), out.resolve(file));
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("nfe", t.nfe());
+                row.put("method", "consistency-" + name + io.solvertune.tuning.fit.consistency.GridRefinement
+                        .METHOD_SUFFIX);
+                row.put("file", file);
+                row.put("stageFile", t.file());
+                row.put("times", CoefficientSet.fromJson(Files.readString(out.resolve(file))).times());
+                row.put("heldOutMse", t.heldOutMse());
+                row.put("heldOutStdErr", t.heldOutStdErr());
+                row.put("heldOutMedian", t.median());
+                row.put("heldOutP99", t.p99());
+                row.put("unrefinedMse", t.baseMse());
+                row.put("unrefinedStdErr", t.baseStdErr());
+                row.put("vsUnrefined", t.vsBase());
+                row.put("pairedDiffStdErrVsUnrefined", run.refinements().stream()
+                        .map(x -> Json.MAPPER.convertValue(x, JsonNode.class))
+                        .filter(x -> x.path("nfe").asInt() == t.nfe()).map(x -> x.path("pairedDiffStdErr").asDouble())
+                        .findFirst().orElse(Double.NaN));
+                row.put("baseline", t.baseline());
+                row.put("baselineMse", t.baselineMse());
+                row.put("baselineStdErr", t.baselineStdErr());
+                row.put("baselineMedian", t.baselineMedian());
+                row.put("baselineP99", t.baselineP99());
+                row.put("pairedDiffStdErr", t.pairedDiffStdErr());
+                row.put("vsBaseline", t.vsBaseline());
+                refinedRows.add(row);
+            }
+            summary.put("refined", refinedRows);
+            summary.put("refinements", run.refinements());
+        }
         summary.put("failures", run.failures());
         Path sum = out.resolve("summary-" + name + ".json");
         Path tmp = sum.resolveSibling(sum.getFileName() + ".tmp");
@@ -390,6 +438,15 @@ final class TrainConsistencyCommand implements Callable<Integer> {
         }
         given.put("prior", prior);
         given.put("priorOrder", priorOrder);
+        if (refineEvaluations != null && !refineGrid) {
+            throw new IllegalArgumentException("--refine-evaluations: only with --refine-grid");
+        }
+        if (refineGrid && trainer == ConsistencyAblations.Trainer.CMAES) {
+            throw new IllegalArgumentException("--refine-grid: refines the tables of the RL and DIRECT trainers, not "
+                    + "the CMAES ablation's");
+        }
+        given.put("refineGrid", refineGrid ? Boolean.TRUE : null);
+        given.put("refineEvaluations", refineEvaluations);
         given.forEach((k, v) -> {
             if (v != null) {
                 c.set(k, Json.MAPPER.valueToTree(v));
@@ -457,6 +514,22 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                             t.prior().pairedDiffStdErr() / t.prior().heldOutMse(), FitCommand.verdict(t.prior().vsPrior()));
                 }
             }
+            if (run.refinements() != null) {
+                o.printf(Locale.ROOT, "grid refinement: %d of %d tables kept a refined grid%n", run.refined().size(),
+                        run.refinements().size());
+                if (!run.refined().isEmpty()) {
+                    o.printf(Locale.ROOT, "| NFE | refined held-out MSE ± s.e. | median | p99 | table on its grid | vs "
+                            + "table | best baseline | its MSE | vs best (paired s.e.) | beats best? |%n"
+                            + "|---:|---:|---:|---:|---:|---|---|---:|---:|---|%n");
+                }
+                for (CommandPlans.ConsistencyRun.Table t : run.refined()) {
+                    o.printf(Locale.ROOT, "| %d | %.5g ± %.2g | %.3g | %.3g | %.5g | %.3f %s | %s | %.5g | %.3f ± %.3f "
+                                    + "| %s |%n", t.nfe(), t.heldOutMse(), t.heldOutStdErr(), t.median(), t.p99(),
+                            t.baseMse(), t.heldOutMse() / t.baseMse(), FitCommand.verdict(t.vsBase()), t.baseline(),
+                            t.baselineMse(), t.heldOutMse() / t.baselineMse(), t.pairedDiffStdErr() / t.baselineMse(),
+                            FitCommand.verdict(t.vsBaseline()));
+                }
+            }
             for (String f : run.failures()) {
                 o.printf(Locale.ROOT, "(no table: %s)%n", f);
             }
@@ -468,7 +541,7 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             // stage messages are "<library stage>: <message>"; the training line, and the ends of the others
             int i = message.indexOf(": ");
             String lib = i > 0 ? message.substring(0, i) : stage.name();
-            if (progress && (lib.startsWith("consistency") || done == total)) {
+            if (progress && (lib.startsWith("consistency") || lib.equals("refine-grid") || done == total)) {
                 e.printf(Locale.ROOT, "[%s %d/%d] %s%n", lib, done, total, i > 0 ? message.substring(i + 2) : message);
                 e.flush();
             }

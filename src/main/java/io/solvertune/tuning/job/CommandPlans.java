@@ -336,8 +336,16 @@ public final class CommandPlans {
      */
     public static ConsistencyRun consistencyRun(Path workDir, JsonNode output) throws IOException {
         ConsistencyStage.Summary s = ConsistencyStage.read(workDir.resolve(consistencyOutput(output).file()));
+        List<ConsistencyRun.Table> tables = tables(s.results());
+        List<ConsistencyRun.Table> refined = s.refined() == null ? null : tables(s.refined());
+        return new ConsistencyRun(s.trainer(), s.settings(), s.trainRows(), s.selectRows(), s.iterations(),
+                s.cmaesCurve() != null ? s.cmaesCurve() : s.curve(), tables, s.failures(), s.selectEvery(),
+                s.selectionCurve(), refined, s.refinements());
+    }
+
+    private static List<ConsistencyRun.Table> tables(List<ConsistencyStage.Result> results) {
         List<ConsistencyRun.Table> tables = new ArrayList<>();
-        for (ConsistencyStage.Result r : s.results()) {
+        for (ConsistencyStage.Result r : results) {
             tables.add(new ConsistencyRun.Table(r.nfe(), r.file(), r.inference(), r.selection(),
                     r.heldOut().meanMse(), r.heldOut().stdErr(), r.median(), r.p99(), r.base().meanMse(),
                     r.base().stdErr(), r.vsBase(), r.baseline(), r.baselineScore().meanMse(),
@@ -346,15 +354,18 @@ public final class CommandPlans {
                     r.prior().solver(), r.prior().heldOut().meanMse(), r.prior().heldOut().stdErr(),
                     r.prior().median(), r.prior().p99(), r.prior().pairedDiffStdErr(), r.prior().vsPrior())));
         }
-        return new ConsistencyRun(s.trainer(), s.settings(), s.trainRows(), s.selectRows(), s.iterations(),
-                s.cmaesCurve() != null ? s.cmaesCurve() : s.curve(), tables, s.failures(), s.selectEvery(),
-                s.selectionCurve());
+        return tables;
     }
 
-    /** A ConsistencySolver stage's training and tables, for the command (see {@link #consistencyRun}). */
+    /**
+     * A ConsistencySolver stage's training and tables, for the command (see {@link #consistencyRun}); with grid
+     * refinement also the refined tables ({@code refined}: a row's base is the table on its own grid) and every NFE's
+     * refinement record ({@code refinements}), else null.
+     */
     public record ConsistencyRun(String trainer, Map<String, Object> settings, int[] trainRows, int[] selectRows,
                                  int iterations, List<?> curve, List<Table> tables, List<String> failures,
-                                 Integer selectEvery, List<?> selectionCurve) {
+                                 Integer selectEvery, List<?> selectionCurve, List<Table> refined,
+                                 List<?> refinements) {
         /** One NFE's validated table (its file relative to the work directory). */
         public record Table(int nfe, String file, String inference, Map<String, Double> selection, double heldOutMse,
                             double heldOutStdErr, double median, double p99, double baseMse, double baseStdErr,

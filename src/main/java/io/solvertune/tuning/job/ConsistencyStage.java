@@ -117,7 +117,30 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                    List<ConsistencyTrainer.CurvePoint> curve, List<Result> results, List<String> failures,
                    StageParams.Reward classifierReward, List<ConsistencyAblations.CmaesPoint> cmaesCurve,
                    Integer selectEvery, List<ConsistencyTrainer.SelectionPoint> selectionCurve,
-                   List<ConsistencyGrid> grids) {
+                   List<ConsistencyGrid> grids, List<Refinement> refinements, List<Result> refined) {
+        Summary(String trainer, String policyId, Map<String, Object> settings, ConsistencyTraining training,
+                long[] trainSeeds, int[] trainRows, int[] selectRows, int iterations,
+                List<ConsistencyTrainer.CurvePoint> curve, List<Result> results, List<String> failures,
+                StageParams.Reward classifierReward, List<ConsistencyAblations.CmaesPoint> cmaesCurve,
+                Integer selectEvery, List<ConsistencyTrainer.SelectionPoint> selectionCurve,
+                List<ConsistencyGrid> grids) {
+            this(trainer, policyId, settings, training, trainSeeds, trainRows, selectRows, iterations, curve, results,
+                    failures, classifierReward, cmaesCurve, selectEvery, selectionCurve, grids, null, null);
+        }
+    }
+
+    /**
+     * One NFE's grid refinement ({@code consistency.refineGrid}): the table's grid optimised for its fixed
+     * coefficients on the fit rows ({@code optimisation}: start grid, optimised grid, evaluations, objective trace;
+     * {@code published}: whether the refined table was kept), the table's selection-row MSE on its own and on the
+     * optimised grid (absent when CMA-ES did not beat the start on the fit rows), and the refined table's file when it
+     * beat the table on the selection rows (else absent: the table is left as it is), with the standard error of the
+     * paired held-out difference refined - table ({@code pairedDiffStdErr}).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Refinement(int nfe, io.solvertune.tuning.publish.ConfigProvenance.LearnedGrid optimisation,
+                      Double startSelectionMse, Double selectionMse, boolean chosen, String file,
+                      Double pairedDiffStdErr) {
     }
 
     /** The trainer's name in provenance and the summary. */
@@ -164,6 +187,8 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
         ConsistencyAblations.Trained cmaes = null;
         List<ConsistencyGrid> grids = null;
         Map<Integer, ConsistencyGrid> gridOf = new java.util.TreeMap<>();
+        List<Refinement> refinements = tr.refineGrid() ? new ArrayList<>() : null;
+        List<Result> refined = tr.refineGrid() ? new ArrayList<>() : null;
         try (Denoiser d = StageRuntime.model(ctx)) {
             Guidance g = StageRuntime.guidance(d, e.classLabel(), e.guidance());
             if (p.onGrids()) {
@@ -328,6 +353,16 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                                 + "%.3g) vs base %.5g (%s), best baseline %s %.5g ± %.2g (%s)", ctx.stage().name(), nfe,
                         mode, r.meanMse(), r.stdErr(), q[0], q[1], b.meanMse(), v.vsBase(), bl.candidate().name(),
                         blr.meanMse(), blr.stdErr(), v.vsBaseline()));
+                if (refinements != null) {
+                    Result unrefined = results.get(results.size() - 1);
+                    Refined rf = refine(ctx, dir, checkpoint, d, g, fitT, sel, ho, cs, r, unrefined, bl, method,
+                            tr.refinement(), p.firstTrainRow(), e.batch());
+                    refinements.add(rf.refinement());
+                    if (rf.result() != null) {
+                        files.add(rf.result().file());
+                        refined.add(rf.result());
+                    }
+                }
             }
         }
         long[] ts = fitT.seeds();
@@ -343,12 +378,102 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
         Summary summary = new Summary(trainerName(kind), policyId(st), settings, tr, new long[] {ts[0], ts.length},
                 new int[] {from, from + tr.trainRows()}, new int[] {e.selectFrom(), e.selectTo()}, iterations,
                 t == null ? List.of() : t.curve(), results, failures, p.reward(), cmaesCurve,
-                selecting ? tr.selectEvery() : null, selecting ? t.selectionCurve() : null, grids);
+                selecting ? tr.selectEvery() : null, selecting ? t.selectionCurve() : null, grids, refinements,
+                refined);
         Path file = dir.resolve(FILE);
         Scores.write(file, summary);
         files.add(0, StageRuntime.relative(ctx, file));
         return new Output<>(new StageOutputs.Consistency(method, StageRuntime.relative(ctx, file), iterations, rows),
                 files);
+    }
+
+    /** A refinement and, when its table was kept, the refined table's validated result. */
+    private record Refined(Refinement refinement, Result result) {
+    }
+
+    /**
+     * The grid refinement of one NFE's table {@code cs} (validated: {@code r} its held-out result, {@code unrefined}
+     * its row): CMA-ES on the fit rows from the table's grid, journaled per evaluation in {@code refine-<key>.txt}
+     * (key: the trainer checkpoint's name, the table, the settings and rows) so a killed stage continues with the same
+     * bytes; a grid that beats the table on the selection rows is published as {@code <method>+grid-nfe<n>.json},
+     * validated on the held-out seeds against the table on its own grid (its base in the validation) and the best
+     * untuned baseline.
+     */
+    private static Refined refine(StageContext ctx, Path dir, Path checkpoint, Denoiser d, Guidance g,
+                                  Evaluation.Targets fitT, Evaluation.Targets sel, Evaluation.Targets ho,
+                                  CoefficientSet cs, Evaluation.Result r, Result unrefined, Scores.BaselinePick bl,
+                                  String method, io.solvertune.tuning.fit.consistency.GridRefinement.Settings rs,
+                                  int fitFrom, int batch) throws IOException {
+        int nfe = cs.nfe();
+        String key = Hashing.sha256(checkpoint.getFileName() + "\n" + cs.toJson() + "\n" + Json.canonical(rs.asMap())
+                + "\n" + fitT.from() + ":" + fitT.to() + "\n" + sel.from() + ":" + sel.to()).substring(0, 16);
+        io.solvertune.tuning.fit.timesteps.FileJournal file = io.solvertune.tuning.fit.timesteps.FileJournal.open(
+                dir.resolve(String.format(Locale.ROOT, "refine-nfe%d-%s.txt", nfe, key)));
+        io.solvertune.tuning.fit.timesteps.TimestepOptimizer.Journal journal =
+                new io.solvertune.tuning.fit.timesteps.TimestepOptimizer.Journal() {
+                    @Override
+                    public Double recorded(int index, double[] grid) {
+                        Double l = file.recorded(index, grid);
+                        if (l == null) {
+                            StageRuntime.checkCancelled(ctx);   // before every evaluation computed
+                            ctx.progress(index, rs.evaluations(), String.format(Locale.ROOT,
+                                    "refine-grid: NFE %d evaluation %d/%d", nfe, index + 1, rs.evaluations()));
+                        }
+                        return l;
+                    }
+
+                    @Override
+                    public void record(int index, double[] grid, double loss) {
+                        file.record(index, grid, loss);
+                    }
+                };
+        var o = io.solvertune.tuning.fit.consistency.GridRefinement.refine(d, g, fitT, sel, cs, batch,
+                StageRuntime.dtype(ctx), rs, journal);
+        var opt = o.optimisation();
+        var param = new io.solvertune.tuning.fit.timesteps.GridParameterisation(d.schedule(), fitT.tStart(),
+                fitT.tEnd(), nfe);
+        List<double[]> trace = opt.trace().stream().map(t -> new double[] {t.evaluation(), t.start(), t.loss()})
+                .toList();
+        List<double[]> gens = opt.generations().stream().map(x -> new double[] {x.evaluation(), x.start(), x.loss(),
+            x.best()}).toList();
+        var lg = new io.solvertune.tuning.publish.ConfigProvenance.LearnedGrid(cs.base().label() + " table "
+                + cs.spacing().id() + " (coefficients fixed)", nfe, fitT.to() - fitT.from(), TimestepsStage.OBJECTIVE,
+                param.coordinate().name().toLowerCase(Locale.ROOT), "cma-es", rs.evaluations(), opt.evaluations(),
+                rs.sigma(), 0, rs.seed(), "table", o.startGrid(), null, null, opt.startLosses()[0], null, opt.loss(),
+                opt.improved(), opt.grid(), trace, gens, o.chosen(), fitFrom == 0 ? null : fitFrom);
+        Double s0 = Double.isNaN(o.startSelectionMse()) ? null : o.startSelectionMse();
+        Double s1 = Double.isNaN(o.refinedSelectionMse()) ? null : o.refinedSelectionMse();
+        if (!o.chosen()) {
+            ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d: grid refinement kept the table's own grid (%s)",
+                    ctx.stage().name(), nfe, !opt.improved() ? "no grid beat it on the fit rows in "
+                            + opt.evaluations() + " evaluations" : String.format(Locale.ROOT,
+                            "selection MSE %.5g on the optimised grid vs %.5g on its own", s1, s0)));
+            return new Refined(new Refinement(nfe, lg, s0, s1, false, null, null), null);
+        }
+        var rset = io.solvertune.tuning.fit.consistency.GridRefinement.refinedSet(cs, o, rs);
+        Evaluation.Result rr = Evaluation.evaluate(d, g, ho, candidate(rset), nfe, batch,
+                StageRuntime.dtype(ctx), 0).result();
+        Evaluation.Result blr = bl.heldOut().result();
+        CoefficientSet.Validation v = new CoefficientSet.Validation(rr.seeds(), rr.meanMse(), rr.stdErr(),
+                r.meanMse(), r.stdErr(), CoefficientSet.Verdict.of(rr, r), bl.candidate().name(), blr.meanMse(),
+                CoefficientSet.Verdict.of(rr, blr)).withQuantiles(rr, r, blr);
+        rset = rset.withValidation(v);
+        String refinedMethod = method + io.solvertune.tuning.fit.consistency.GridRefinement.METHOD_SUFFIX;
+        Path f = dir.resolve(String.format(Locale.ROOT, "%s-nfe%d.json", refinedMethod, nfe));
+        StageCheckpoint.writeAtomically(f, rset.toJson().getBytes(StandardCharsets.UTF_8));
+        String rel = StageRuntime.relative(ctx, f);
+        double[] q = quantiles(rr.perSeed());
+        double[] ql = quantiles(blr.perSeed());
+        Result res = new Result(nfe, rel, unrefined.inference(), Map.of(unrefined.inference(), s1),
+                Scores.Score.of(rr), q[0], q[1], unrefined.heldOut(), unrefined.median(), unrefined.p99(), v.vsBase(),
+                bl.candidate().name(), bl.heldOut(), ql[0], ql[1], rr.diffStdErr(blr), v.vsBaseline(),
+                unrefined.selectedIteration(), null);
+        ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d: refined grid (selection MSE %.5g vs %.5g on its own): "
+                        + "held-out MSE %.5g ± %.2g (median %.3g, p99 %.3g) vs the table %.5g (%s, paired s.e. %.2g), "
+                        + "best baseline %s %.5g (%s)", ctx.stage().name(), nfe, s1, s0, rr.meanMse(), rr.stdErr(),
+                q[0], q[1], r.meanMse(), v.vsBase(), rr.diffStdErr(r), bl.candidate().name(), blr.meanMse(),
+                v.vsBaseline()));
+        return new Refined(new Refinement(nfe, lg, s0, s1, true, rel, rr.diffStdErr(r)), res);
     }
 
     /** {@code extra} and, on a learned grid, where the grid came from ({@code grid}: variant, selection MSE, source). */

@@ -60,6 +60,13 @@ import java.util.Locale;
  * @param priorOrder      with {@code prior multistep}: the multistep solver's order, 2 or 3 and at most {@code order}
  *                        (default {@value io.solvertune.tuning.fit.consistency.CoefficientPrior#DEFAULT_ORDER}); 0
  *                        (absent) without a prior
+ * @param refineGrid      after training, optimise each table's grid for it with its coefficients fixed (CMA-ES on the
+ *                        fit rows from the table's own grid, kept where it beats the table on the selection rows) and
+ *                        publish the refined table as its own candidate ({@code consistency-solver+grid}); default
+ *                        false, left out of the JSON when false (stored stages keep their keys)
+ * @param refineEvaluations with {@code refineGrid}: loss evaluations per NFE, 1..{@value
+ *                        io.solvertune.tuning.fit.consistency.GridRefinement.Settings#MAX_EVALUATIONS} (default {@value
+ *                        io.solvertune.tuning.fit.consistency.GridRefinement.Settings#DEFAULT_EVALUATIONS}); 0 without
  */
 public record ConsistencyTraining(Consistency.Form form, int order, TrainerSettings.PolicyKind policy, int bins,
                                   double initStd, int hidden, boolean nfeInput, int minNfe, int maxNfe, int iterations,
@@ -75,7 +82,13 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
                                   CoefficientPrior.Kind prior,
                                   @com.fasterxml.jackson.annotation.JsonInclude(
                                           com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
-                                  int priorOrder) {
+                                  int priorOrder,
+                                  @com.fasterxml.jackson.annotation.JsonInclude(
+                                          com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
+                                  boolean refineGrid,
+                                  @com.fasterxml.jackson.annotation.JsonInclude(
+                                          com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
+                                  int refineEvaluations) {
 
     /** Leaves {@code prior: none} (and a missing prior) out of the JSON: stored stages before it existed keep their keys. */
     static final class NoPrior {
@@ -94,6 +107,26 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
         if (prior == null) {
             prior = CoefficientPrior.Kind.NONE; // stored stages of jobs before the field existed
         }
+        if (!refineGrid) {
+            refineEvaluations = 0;
+        }
+    }
+
+    /** A spec without grid refinement (as before {@code refineGrid} existed). */
+    public ConsistencyTraining(Consistency.Form form, int order, TrainerSettings.PolicyKind policy, int bins,
+                               double initStd, int hidden, boolean nfeInput, int minNfe, int maxNfe, int iterations,
+                               int noises, int group, int ppoEpochs, double clip, double entropy, double learningRate,
+                               double maxGradNorm, double advantageScale, long seed, SpacingName spacing,
+                               Inference inference, int checkpointEvery, int trainRows, int selectEvery,
+                               CoefficientPrior.Kind prior, int priorOrder) {
+        this(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe, iterations, noises, group,
+                ppoEpochs, clip, entropy, learningRate, maxGradNorm, advantageScale, seed, spacing, inference,
+                checkpointEvery, trainRows, selectEvery, prior, priorOrder, false, 0);
+    }
+
+    /** The grid refinement's settings, or null when {@code refineGrid} is off. */
+    public io.solvertune.tuning.fit.consistency.GridRefinement.Settings refinement() {
+        return refineGrid ? io.solvertune.tuning.fit.consistency.GridRefinement.Settings.of(refineEvaluations) : null;
     }
 
     /** A spec without a prior (as before {@code prior} existed). */
@@ -153,7 +186,7 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
     static final String[] FIELDS = {"form", "order", "policy", "bins", "initStd", "hidden", "nfeInput", "minNfe",
         "maxNfe", "iterations", "noises", "group", "ppoEpochs", "clip", "entropy", "learningRate", "maxGradNorm",
         "advantageScale", "seed", "spacing", "inference", "checkpointEvery", "trainRows", "selectEvery", "prior",
-        "priorOrder"};
+        "priorOrder", "refineGrid", "refineEvaluations"};
 
     /** The trainer's settings (the table's inference mode is chosen per NFE, not by the trainer). */
     public TrainerSettings settings() {
@@ -287,9 +320,18 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
                         + "reference's fixed ranges, not offsets around a prior)");
             }
         }
+        boolean refineGrid = c.bool("refineGrid", false);
+        int refineEvaluations = 0;
+        if (refineGrid) {
+            refineEvaluations = c.integer("refineEvaluations", 1,
+                    io.solvertune.tuning.fit.consistency.GridRefinement.Settings.MAX_EVALUATIONS,
+                    io.solvertune.tuning.fit.consistency.GridRefinement.Settings.DEFAULT_EVALUATIONS);
+        } else if (c.ok("refineGrid") && c.has("refineEvaluations")) {
+            c.err().add(c.field("refineEvaluations"), "only with refineGrid true (the grid is not refined)");
+        }
         return new ConsistencyTraining(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe,
                 iterations, noises, group, ppoEpochs, clip, entropy, lr, maxGradNorm, advantageScale, seed, spacing,
-                inference, checkpointEvery, trainRows, selectEvery, prior, priorOrder);
+                inference, checkpointEvery, trainRows, selectEvery, prior, priorOrder, refineGrid, refineEvaluations);
     }
 
     /** An enum constant by its lower-case name. */

@@ -87,6 +87,24 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                     byNfe.computeIfAbsent(set.nfe(), n -> new ArrayList<>()).add(
                             consistency(ctx, p, g, base, summary, r, set, co.method(), stage));
                 }
+                // the tables on their refined grids (consistency.refineGrid), each its own candidate: validated only
+                // where it beats its table on the table's grid and that table beats its base
+                for (ConsistencyStage.Result r : summary.refined() == null ? List.<ConsistencyStage.Result>of()
+                        : summary.refined()) {
+                    CoefficientSet set = CoefficientSet.fromJson(Files.readString(file(ctx, r.file())));
+                    ConsistencyStage.Refinement rf = summary.refinements().stream().filter(x -> x.nfe() == r.nfe())
+                            .findFirst().orElseThrow(() -> new IllegalStateException(stage + ": no refinement of NFE "
+                                    + r.nfe() + " in its summary"));
+                    boolean tableValidated = summary.results().stream().anyMatch(x -> x.nfe() == r.nfe()
+                            && x.vsBase() == CoefficientSet.Verdict.BEATS);
+                    ConfigCandidate c = consistency(ctx, p, g, base, summary, r, set, co.method()
+                            + io.solvertune.tuning.fit.consistency.GridRefinement.METHOD_SUFFIX, stage);
+                    c = new ConfigCandidate(c.modelId(), c.method(), c.solver(), c.solverOptions(), c.nfe(),
+                            c.guidance(), c.spacing(), c.tStart(), c.tEnd(), c.values(), c.metrics(),
+                            c.provenance().withLearnedGrid(rf.optimisation()), c.validated() && tableValidated,
+                            c.heldOutMse());
+                    byNfe.computeIfAbsent(set.nfe(), n -> new ArrayList<>()).add(c);
+                }
             }
             if (g.v3() != null) {
                 StageOutputs.V3 vo = input(ctx, g.v3(), StageOutputs.V3.class);
@@ -184,7 +202,7 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                 r.selectedIteration(), selCurve);
         ConfigProvenance prov = provenance(ctx, p, base, set.nfe(), times, metrics, stage);
         prov = prov.withTraining(training);
-        if (s.grids() != null) {
+        if (s.grids() != null && !method.endsWith(io.solvertune.tuning.fit.consistency.GridRefinement.METHOD_SUFFIX)) {
             ConsistencyGrid cg = s.grids().stream().filter(x -> x.nfe() == set.nfe()
                     && java.util.Arrays.equals(x.times(), times)).findFirst().orElseThrow(
                     () -> new IllegalStateException(stage + ": no grid of NFE " + set.nfe() + " in its summary"));

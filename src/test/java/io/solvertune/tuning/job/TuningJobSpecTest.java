@@ -347,7 +347,12 @@ class TuningJobSpecTest {
             {"'prior': 'multistep', 'priorOrder': 'high'", "consistency.priorOrder"},
             {"'prior': 'multistep', 'order': 2, 'priorOrder': 3", "consistency.priorOrder"},
             {"'prior': 'multistep', 'form': 'flow_velocity'", "consistency.prior"},
-            {"'prior': 'multistep', 'policy': 'categorical'", "consistency.prior"}}) {
+            {"'prior': 'multistep', 'policy': 'categorical'", "consistency.prior"},
+            {"'refineGrid': 'yes'", "consistency.refineGrid"}, {"'refineEvaluations': 5", "consistency.refineEvaluations"},
+            {"'refineGrid': false, 'refineEvaluations': 5", "consistency.refineEvaluations"},
+            {"'refineGrid': true, 'refineEvaluations': 0", "consistency.refineEvaluations"},
+            {"'refineGrid': true, 'refineEvaluations': 10001", "consistency.refineEvaluations"},
+            {"'refineGrid': true, 'refineEvaluations': 'many'", "consistency.refineEvaluations"}}) {
             String spec = "{" + base + ", 'consistency': {" + bad[0] + "}}";
             if (bad[1] == null) {
                 // logSNR is a known spacing, but not one of this job's
