@@ -74,6 +74,11 @@ final class EvaluateCommand implements Callable<Integer> {
             + "(repeatable)")
     List<Path> sets;
 
+    @CommandLine.Option(names = "--paired", description = "also compare every row with the FIRST row printed, on the "
+            + "same seeds: ratio of means, paired z (per-seed differences) and the verdict at two paired standard "
+            + "errors; e.g. --solver/--spacing/--nfe 8 for the best untuned NFE-8 solver, then --set for an NFE-5 set")
+    boolean paired;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter o = cmd.commandLine().getOut();
@@ -159,6 +164,9 @@ final class EvaluateCommand implements Callable<Integer> {
                               + (quantiles ? " | | | | |" : ""));
           }
         }
+        if (paired) {
+            printPaired(o, results);
+        }
         if (grid != null) {
             if (!ImageGrid.isImage(set.meta().sampleShape())) {
                 throw new IllegalArgumentException("--grid: samples of shape " + java.util.Arrays.toString(set.meta().sampleShape())
@@ -172,6 +180,26 @@ final class EvaluateCommand implements Callable<Integer> {
             o.println("wrote " + json);
         }
         return 0;
+    }
+
+    /**
+     * Every row after the first against the first, on the same seeds: ratio of means, paired z (negative: the row's
+     * error is lower) and the verdict at two paired standard errors.
+     */
+    static void printPaired(PrintWriter o, List<Evaluation.Result> results) {
+        if (results.size() < 2) {
+            throw new IllegalArgumentException("--paired: needs at least two scored rows, got " + results.size());
+        }
+        Evaluation.Result ref = results.get(0);
+        o.printf(Locale.ROOT, "%npaired against the first row (%s, NFE %d, %d seeds):%n", ref.candidate(), ref.nfe(),
+                ref.seeds());
+        o.printf(Locale.ROOT, "| candidate | NFE | MSE | ratio to first | paired z | verdict |%n"
+                + "|---|---:|---:|---:|---:|---|%n");
+        for (Evaluation.Result r : results.subList(1, results.size())) {
+            io.solvertune.tuning.fit.CoefficientSet.Verdict v = io.solvertune.tuning.fit.CoefficientSet.Verdict.of(r, ref);
+            o.printf(Locale.ROOT, "| %s | %d | %.6g | %.4f | %+.2f | %s |%n", r.candidate(), r.nfe(), r.meanMse(),
+                    r.meanMse() / ref.meanMse(), r.pairedZ(ref), v.name().toLowerCase(Locale.ROOT));
+        }
     }
 
     /** The DPM-Solver-v3 config values in {@code f}, or null if it holds something else. */

@@ -129,6 +129,27 @@ class TuningCommandsTest {
                 dode.validation().baseMse())), ev.out());
         assertTrue(ev.out().contains("| dode-nfe6.json vs its base | | | x"), ev.out());
         assertTrue(!ev.out().contains("unipc data bh2 o2 time_uniform | 5"), "--set alone scores no untuned baselines");
+        // --paired: every row against the first (here the set, then its base) on the same seeds; the base's verdict
+        // against the set mirrors the set's recorded verdict against its base, the ratio is the ratio of the means
+        SampleCommandTest.Result pr = cli("evaluate", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--teacher", held, "--set", fitOut.resolve("dode-nfe6.json").toString(), "--paired");
+        assertEquals(0, pr.code(), pr.err());
+        assertTrue(pr.out().contains("paired against the first row (dode-nfe6.json: "), pr.out());
+        java.util.regex.Matcher pm = java.util.regex.Pattern.compile("\\n\\| [^|]+ \\| 6 \\| ([0-9.e+-]+) \\| ([0-9.]+) \\| "
+                + "([+-][0-9.]+|[+-]Infinity) \\| (beats|tie|worse) \\|").matcher(pr.out().substring(pr.out().indexOf("paired against")));
+        assertTrue(pm.find(), pr.out());
+        assertEquals(dode.validation().baseMse(), Double.parseDouble(pm.group(1)), 1e-5 * dode.validation().baseMse());
+        assertEquals(dode.validation().baseMse() / dode.validation().mse(), Double.parseDouble(pm.group(2)), 1e-3);
+        String mirrored = switch (dode.validation().vsBase()) {
+            case BEATS -> "worse";
+            case WORSE -> "beats";
+            case TIE -> "tie";
+        };
+        assertEquals(mirrored, pm.group(4), pr.out());
+        assertEquals(dode.validation().baseMse() > dode.validation().mse(), pm.group(3).startsWith("+"), pr.out());
+        SampleCommandTest.Result one = cli("evaluate", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
+                "--teacher", held, "--nfe", "5", "--solver", "ddim", "--paired");
+        assertTrue(one.code() != 0 && one.err().contains("--paired: needs at least two scored rows"), one.err());
         SampleCommandTest.Result notSet = cli("evaluate", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance",
                 "3", "--teacher", held, "--set", fitOut.resolve("summary.json").toString());
         assertTrue(notSet.code() != 0 && notSet.err().contains("--set: ") && notSet.err().contains("is not a coefficient set"),
