@@ -100,6 +100,11 @@ final class EvaluateCommand implements Callable<Integer> {
         } else if (v3 == null && sets == null) {
             cands.addAll(BaselineSweep.untunedCandidates());
         }
+        // a coefficient set scores two rows (itself and its base), a DPM-Solver-v3 one one: checked again at the end
+        if (paired && cands.size() * nfes.length + (sets == null ? 0 : 2 * sets.size()) < 2) {
+            throw new IllegalArgumentException("--paired: needs at least two scored rows (a solver at two NFEs, or a "
+                    + "solver and a --set, ...), got one");
+        }
         Evaluation.Targets targets = Evaluation.Targets.load(set, from, to);
         List<Evaluation.Result> results = new ArrayList<>();
         List<double[]> columns = new ArrayList<>();
