@@ -2,13 +2,7 @@ package io.solvertune.tuning.fit;
 
 import io.solvertune.numerics.solver.ddim.Ddim;
 import io.solvertune.tuning.eval.Evaluation;
-import io.solvertune.tuning.eval.EvaluationTest;
-import io.solvertune.tuning.ModelHash;
-import io.solvertune.tuning.Presets;
 import io.solvertune.tuning.Progress;
-import io.solvertune.tuning.Seeds;
-import io.solvertune.tuning.teacher.Teacher;
-import io.solvertune.tuning.teacher.TrajectorySet;
 import io.solvertune.numerics.solver.unipc.UniPc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,7 +15,6 @@ import io.solvertune.numerics.model.Guidance;
 import io.solvertune.numerics.model.PredictionType;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.SolverSpec;
-import io.solvertune.numerics.spec.ModelSpec;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -47,16 +40,12 @@ class TunedMethodsTest {
 
     @BeforeAll
     static void init() throws Exception {
-        ModelSpec spec = Presets.load("gmm-sd-d32");
-        model = (GaussianMixtureDenoiser) spec.build(Presets.baseDir());
-        String hash = ModelHash.of(spec, Presets.baseDir());
-        TrajectorySet train = Teacher.run(new Teacher.Request(model, hash, spec.schedule(), G, Seeds.range(0, 96),
-                EvaluationTest.teacher()), dir.resolve("train"), Progress.NONE);
-        TrajectorySet held = Teacher.run(new Teacher.Request(model, hash, spec.schedule(), G, Seeds.range(5000, 96),
-                EvaluationTest.teacher()), dir.resolve("held"), Progress.NONE);
-        fitRows = Evaluation.Targets.load(train, 0, 32);
-        select = Evaluation.Targets.load(train, 32, 96);
-        heldOut = Evaluation.Targets.load(held, 0, 96);
+        io.solvertune.tuning.eval.MixtureRows rows = io.solvertune.tuning.eval.MixtureRows.make(dir, G, 96, 32, 5000,
+                96);
+        model = rows.model();
+        fitRows = rows.fit();
+        select = rows.select();
+        heldOut = rows.heldOut();
     }
 
     @AfterAll

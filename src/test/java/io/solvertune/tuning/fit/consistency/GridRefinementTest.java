@@ -13,20 +13,12 @@ import io.solvertune.numerics.schedule.NoiseSchedule;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.consistency.Consistency;
 import io.solvertune.numerics.solver.ddim.Ddim;
-import io.solvertune.numerics.spec.ModelSpec;
-import io.solvertune.tuning.ModelHash;
-import io.solvertune.tuning.Presets;
-import io.solvertune.tuning.Progress;
-import io.solvertune.tuning.Seeds;
 import io.solvertune.tuning.eval.Candidate;
 import io.solvertune.tuning.eval.Evaluation;
-import io.solvertune.tuning.eval.EvaluationTest;
 import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.fit.MethodCatalog;
 import io.solvertune.tuning.fit.timesteps.FileJournal;
 import io.solvertune.tuning.fit.timesteps.TimestepOptimizer;
-import io.solvertune.tuning.teacher.Teacher;
-import io.solvertune.tuning.teacher.TrajectorySet;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -54,16 +46,12 @@ class GridRefinementTest {
 
     @BeforeAll
     static void init() throws Exception {
-        ModelSpec spec = Presets.load("gmm-sd-d32");
-        model = (GaussianMixtureDenoiser) spec.build(Presets.baseDir());
-        String hash = ModelHash.of(spec, Presets.baseDir());
-        TrajectorySet train = Teacher.run(new Teacher.Request(model, hash, spec.schedule(), G, Seeds.range(0, 48),
-                EvaluationTest.teacher()), dir.resolve("train"), Progress.NONE);
-        TrajectorySet held = Teacher.run(new Teacher.Request(model, hash, spec.schedule(), G, Seeds.range(7000, 48),
-                EvaluationTest.teacher()), dir.resolve("held"), Progress.NONE);
-        fit = Evaluation.Targets.load(train, 0, 24);
-        select = Evaluation.Targets.load(train, 24, 48);
-        heldOut = Evaluation.Targets.load(held, 0, 48);
+        io.solvertune.tuning.eval.MixtureRows rows = io.solvertune.tuning.eval.MixtureRows.make(dir, G, 48, 24, 7000,
+                48);
+        model = rows.model();
+        fit = rows.fit();
+        select = rows.select();
+        heldOut = rows.heldOut();
     }
 
     @AfterAll

@@ -10,19 +10,12 @@ import io.solvertune.numerics.model.GaussianMixtureDenoiser;
 import io.solvertune.numerics.model.Guidance;
 import io.solvertune.numerics.schedule.TimestepSpacing;
 import io.solvertune.numerics.solver.dpm.DpmSolver;
-import io.solvertune.tuning.ModelHash;
-import io.solvertune.tuning.Presets;
 import io.solvertune.tuning.Progress;
-import io.solvertune.tuning.Seeds;
 import io.solvertune.tuning.eval.Evaluation;
-import io.solvertune.tuning.eval.EvaluationTest;
 import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.fit.FitContext;
 import io.solvertune.tuning.fit.MethodCatalog;
 import io.solvertune.tuning.fit.TunedMethods;
-import io.solvertune.tuning.teacher.Teacher;
-import io.solvertune.tuning.teacher.TrajectorySet;
-import io.solvertune.numerics.spec.ModelSpec;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -47,16 +40,12 @@ class LearnedTimestepsTest {
 
     @BeforeAll
     static void init() throws Exception {
-        ModelSpec spec = Presets.load("gmm-sd-d32");
-        model = (GaussianMixtureDenoiser) spec.build(Presets.baseDir());
-        String hash = ModelHash.of(spec, Presets.baseDir());
-        TrajectorySet train = Teacher.run(new Teacher.Request(model, hash, spec.schedule(), G, Seeds.range(0, 64),
-                EvaluationTest.teacher()), dir.resolve("train"), Progress.NONE);
-        TrajectorySet held = Teacher.run(new Teacher.Request(model, hash, spec.schedule(), G, Seeds.range(7000, 64),
-                EvaluationTest.teacher()), dir.resolve("held"), Progress.NONE);
-        fitRows = Evaluation.Targets.load(train, 0, 32);
-        select = Evaluation.Targets.load(train, 32, 64);
-        heldOut = Evaluation.Targets.load(held, 0, 64);
+        io.solvertune.tuning.eval.MixtureRows rows = io.solvertune.tuning.eval.MixtureRows.make(dir, G, 64, 32, 7000,
+                64);
+        model = rows.model();
+        fitRows = rows.fit();
+        select = rows.select();
+        heldOut = rows.heldOut();
     }
 
     @AfterAll
