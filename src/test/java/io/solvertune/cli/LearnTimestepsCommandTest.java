@@ -172,29 +172,10 @@ class LearnTimestepsCommandTest {
 
         // a run killed inside the learn-timesteps stage, after the first variant's grid was learned
         Path killed = dir.resolve("killed");
-        java.io.StringWriter errText = new java.io.StringWriter();
-        java.io.Writer dying = new java.io.Writer() {
-            boolean died;
-
-            @Override
-            public void write(char[] b, int off, int len) {
-                errText.write(b, off, len);
-                if (!died && errText.toString().contains("fit MSE")) {
-                    died = true;    // not an exception the learning treats as a variant's failure
-                    throw new java.io.UncheckedIOException(new java.io.IOException("killed after the first grid"));
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        int code = Cli.run(args.apply(killed), new java.io.PrintWriter(new java.io.StringWriter(), true),
-                new java.io.PrintWriter(dying, true));
+        SampleCommandTest.Result killedRun = SampleCommandTest.cliKilledAt("fit MSE",
+                /* not an exception the learning treats as a variant's failure */ new java.io.UncheckedIOException(new java.io.IOException("killed after the first grid")), args.apply(killed));
+        int code = killedRun.code();
+        String errText = killedRun.err();
         assertNotEquals(0, code, errText.toString());
         assertTrue(errText.toString().contains("killed after the first grid"), errText.toString());
         assertTrue(Files.isRegularFile(killed.resolve("baseline/stage-output.json")));

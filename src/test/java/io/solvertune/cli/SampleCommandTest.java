@@ -32,6 +32,38 @@ class SampleCommandTest {
         return new Result(code, out.toString(), err.toString());
     }
 
+    /**
+     * Runs the CLI with a standard error that throws {@code death} once, as soon as the text written to it contains
+     * {@code marker} (a progress line): the command dies on the stage's thread at a known point, as a killed process
+     * would. The result's {@code err} is everything written, the CLI's report of the death included.
+     */
+    static Result cliKilledAt(String marker, RuntimeException death, String... args) {
+        StringWriter errText = new StringWriter();
+        java.io.Writer dying = new java.io.Writer() {
+            boolean died;
+
+            @Override
+            public void write(char[] b, int off, int len) {
+                errText.write(b, off, len);     // the formatter writes a line in pieces
+                if (!died && errText.toString().contains(marker)) {
+                    died = true;
+                    throw death;
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        StringWriter out = new StringWriter();
+        int code = Cli.run(args, new PrintWriter(out, true), new PrintWriter(dying, true));
+        return new Result(code, out.toString(), errText.toString());
+    }
+
     Path spec(String json) throws IOException {
         Path p = dir.resolve("spec.json");
         Files.writeString(p, json);

@@ -125,29 +125,10 @@ class TrainConsistencyCommandTest {
 
         Path killed = dir.resolve("killed");
         // the "kill": the progress line of iteration 5 throws on the stage's thread (once)
-        java.io.StringWriter errText = new java.io.StringWriter();
-        java.io.Writer dying = new java.io.Writer() {
-            boolean died;
-
-            @Override
-            public void write(char[] b, int off, int len) {
-                errText.write(b, off, len);     // the formatter writes a line in pieces
-                if (!died && errText.toString().contains("[consistency-train 5/8]")) {
-                    died = true;
-                    throw new IllegalStateException("killed at iteration 5");
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        int code = Cli.run(args.apply(killed), new java.io.PrintWriter(new java.io.StringWriter(), true),
-                new java.io.PrintWriter(dying, true));
+        SampleCommandTest.Result killedRun = SampleCommandTest.cliKilledAt("[consistency-train 5/8]",
+                new IllegalStateException("killed at iteration 5"), args.apply(killed));
+        int code = killedRun.code();
+        String errText = killedRun.err();
         assertNotEquals(0, code, errText.toString());
         assertTrue(errText.toString().contains("killed at iteration 5"), errText.toString());
         Path stage = killed.resolve("consistency-rl");

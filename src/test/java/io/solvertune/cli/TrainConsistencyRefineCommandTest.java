@@ -88,29 +88,10 @@ class TrainConsistencyRefineCommandTest {
         SampleCommandTest.Result r = SampleCommandTest.cli(args(whole, "--refine-grid", "--refine-evaluations", "16"));
         assertEquals(0, r.code(), r.err());
         Path killed = dir.resolve("killed");
-        java.io.StringWriter errText = new java.io.StringWriter();
-        java.io.Writer dying = new java.io.Writer() {
-            boolean died;
-
-            @Override
-            public void write(char[] b, int off, int len) {
-                errText.write(b, off, len);
-                if (!died && errText.toString().contains("[refine-grid 8/16]")) {
-                    died = true;
-                    throw new IllegalStateException("killed at evaluation 9");
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        int code = Cli.run(args(killed, "--refine-grid", "--refine-evaluations", "16", "--progress"),
-                new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(dying, true));
+        SampleCommandTest.Result killedRun = SampleCommandTest.cliKilledAt("[refine-grid 8/16]",
+                new IllegalStateException("killed at evaluation 9"), args(killed, "--refine-grid", "--refine-evaluations", "16", "--progress"));
+        int code = killedRun.code();
+        String errText = killedRun.err();
         assertNotEquals(0, code, errText.toString());
         assertTrue(errText.toString().contains("killed at evaluation 9"), errText.toString());
         Path stage = killed.resolve("consistency-rl");
