@@ -68,6 +68,24 @@ public final class ReferenceProblem {
         return new GaussianMixtureDenoiser(schedule, w.asDoubles(), mu.asMatrix(), s.asDoubles(), classes);
     }
 
+    /**
+     * Samples this problem's {@code x_T} with {@code cfg} on its exact model and guidance (a scoped NDManager); the final
+     * state as doubles. Fails if the run spent another number of model calls than {@code cfg.steps()}.
+     */
+    public double[] sample(io.solvertune.numerics.solver.SamplerConfig cfg) {
+        NpyArray xT = get("x_T");
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager();
+             GaussianMixtureDenoiser model = model()) {
+            ai.djl.ndarray.NDArray x = m.create(xT.doubles(), new ai.djl.ndarray.types.Shape(xT.shape()));
+            io.solvertune.numerics.solver.SampleResult r = io.solvertune.numerics.solver.Sampler.sample(cfg,
+                    new io.solvertune.numerics.model.ModelFunction(model, guidance), x);
+            if (r.nfe() != cfg.steps()) {
+                throw new AssertionError(name + ": the run spent " + r.nfe() + " model calls, expected " + cfg.steps());
+            }
+            return r.x().toDoubleArray();
+        }
+    }
+
     public NpyArray get(String key) {
         NpyArray a = arrays.get(key);
         if (a == null) {

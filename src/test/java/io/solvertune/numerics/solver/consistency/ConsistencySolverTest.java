@@ -17,7 +17,6 @@ import io.solvertune.numerics.model.PredictionType;
 import io.solvertune.numerics.schedule.NoiseSchedule;
 import io.solvertune.numerics.schedule.RectifiedFlowSchedule;
 import io.solvertune.numerics.schedule.TimestepSpacing;
-import io.solvertune.numerics.solver.SampleResult;
 import io.solvertune.numerics.solver.Sampler;
 import io.solvertune.numerics.solver.SamplerConfig;
 import io.solvertune.numerics.solver.SolverSpec;
@@ -49,13 +48,7 @@ class ConsistencySolverTest {
     }
 
     static double[] run(ReferenceProblem p, SamplerConfig cfg) {
-        NpyArray xT = p.get("x_T");
-        try (NDManager m = manager.newSubManager(); GaussianMixtureDenoiser model = p.model()) {
-            NDArray x = m.create(xT.doubles(), new Shape(xT.shape()));
-            SampleResult r = Sampler.sample(cfg, new ModelFunction(model, p.guidance), x);
-            assertEquals(cfg.steps(), r.nfe());
-            return r.x().toDoubleArray();
-        }
+        return p.sample(cfg);
     }
 
     static SamplerConfig config(SolverSpec s, TimestepSpacing sp, int steps, ReferenceProblem p) {

@@ -4,13 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import io.solvertune.numerics.io.NpyArray;
-import io.solvertune.numerics.model.ModelFunction;
-import io.solvertune.numerics.solver.SampleResult;
-import io.solvertune.numerics.solver.Sampler;
 import io.solvertune.numerics.model.GaussianMixtureDenoiser;
 import io.solvertune.numerics.schedule.NoiseSchedule;
 import io.solvertune.numerics.schedule.TimestepSpacing;
@@ -20,8 +13,6 @@ import io.solvertune.numerics.solver.ddim.Ddim;
 import io.solvertune.numerics.solver.dpm.DpmSolver;
 import io.solvertune.testing.ReferenceProblem;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,26 +22,8 @@ import org.junit.jupiter.api.Test;
  * prior's outputs.
  */
 class MultistepPriorTest {
-    static NDManager manager;
-
-    @BeforeAll
-    static void init() {
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterAll
-    static void close() {
-        manager.close();
-    }
-
     static double[] run(ReferenceProblem p, SamplerConfig cfg) {
-        NpyArray xT = p.get("x_T");
-        try (NDManager m = manager.newSubManager(); GaussianMixtureDenoiser model = p.model()) {
-            NDArray x = m.create(xT.doubles(), new Shape(xT.shape()));
-            SampleResult r = Sampler.sample(cfg, new ModelFunction(model, p.guidance), x);
-            assertEquals(cfg.steps(), r.nfe());
-            return r.x().toDoubleArray();
-        }
+        return p.sample(cfg);
     }
 
     @Test

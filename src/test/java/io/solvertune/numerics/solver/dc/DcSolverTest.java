@@ -2,8 +2,6 @@ package io.solvertune.numerics.solver.dc;
 
 import io.solvertune.numerics.solver.ddim.Ddim;
 import io.solvertune.numerics.solver.dpm.DpmSolver;
-import io.solvertune.numerics.solver.SampleResult;
-import io.solvertune.numerics.solver.Sampler;
 import io.solvertune.numerics.solver.SamplerConfig;
 import io.solvertune.numerics.solver.Solver;
 import io.solvertune.numerics.solver.SolverSpec;
@@ -119,13 +117,7 @@ class DcSolverTest {
     }
 
     static double[] run(ReferenceProblem p, SamplerConfig cfg) {
-        NpyArray xT = p.get("x_T");
-        try (NDManager m = manager.newSubManager(); GaussianMixtureDenoiser model = p.model()) {
-            NDArray x = m.create(xT.doubles(), new Shape(xT.shape()));
-            SampleResult r = Sampler.sample(cfg, new ModelFunction(model, p.guidance), x);
-            assertEquals(cfg.steps(), r.nfe());
-            return r.x().toDoubleArray();
-        }
+        return p.sample(cfg);
     }
 
     static final SolverSpec[] BASES = {
