@@ -19,14 +19,19 @@ class TrainConsistencyCommandTest {
     @TempDir
     Path dir;
 
-    @Test
-    void trainsValidatesResumesAndEvaluateRunsTheSet() throws Exception {
-        String train = dir.resolve("train").toString();
-        String held = dir.resolve("held").toString();
+    /** The tests' teacher sets of the mixture at guidance 2: 24 training seeds and 16 held-out seeds, 100 steps. */
+    static void teachers(String train, String held) {
         assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
                 "--seeds", "0:24", "--steps", "100", "--record-every", "100", "--out", train).code());
         assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
                 "--seeds", "1000:16", "--steps", "100", "--record-every", "100", "--out", held).code());
+    }
+
+    @Test
+    void trainsValidatesResumesAndEvaluateRunsTheSet() throws Exception {
+        String train = dir.resolve("train").toString();
+        String held = dir.resolve("held").toString();
+        teachers(train, held);
         String out = dir.resolve("cs").toString();
         String[] args = {"train-consistency", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
             "--train", train, "--heldout", held, "--train-rows", "0:8", "--select", "8:16", "--nfe", "5",
@@ -66,10 +71,7 @@ class TrainConsistencyCommandTest {
     void theMultistepPriorTrainsAndValidatesAgainstItsSolverAndBadValuesNameTheOption() throws Exception {
         String train = dir.resolve("train").toString();
         String held = dir.resolve("held").toString();
-        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
-                "--seeds", "0:24", "--steps", "100", "--record-every", "100", "--out", train).code());
-        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
-                "--seeds", "1000:16", "--steps", "100", "--record-every", "100", "--out", held).code());
+        teachers(train, held);
         String out = dir.resolve("prior").toString();
         SampleCommandTest.Result r = SampleCommandTest.cli("train-consistency", "--preset", "gmm-sd-d32",
                 "--per-seed-class", "--guidance", "2", "--train", train, "--heldout", held, "--train-rows", "0:8",
@@ -111,10 +113,7 @@ class TrainConsistencyCommandTest {
     void aKilledTrainingContinuesAndWritesTheSameBytes() throws Exception {
         String train = dir.resolve("train").toString();
         String held = dir.resolve("held").toString();
-        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
-                "--seeds", "0:24", "--steps", "100", "--record-every", "100", "--out", train).code());
-        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
-                "--seeds", "1000:16", "--steps", "100", "--record-every", "100", "--out", held).code());
+        teachers(train, held);
         java.util.function.Function<Path, String[]> args = out -> new String[] {"train-consistency", "--preset",
             "gmm-sd-d32", "--per-seed-class", "--guidance", "2", "--train", train, "--heldout", held, "--train-rows",
             "0:8", "--select", "8:16", "--nfe", "4,5", "--iterations", "8", "--checkpoint-every", "2", "--noises", "2",
@@ -161,10 +160,7 @@ class TrainConsistencyCommandTest {
     void theAblationsRunThroughTheStage() throws Exception {
         String train = dir.resolve("train").toString();
         String held = dir.resolve("held").toString();
-        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
-                "--seeds", "0:24", "--steps", "100", "--record-every", "100", "--out", train).code());
-        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
-                "--seeds", "1000:16", "--steps", "100", "--record-every", "100", "--out", held).code());
+        teachers(train, held);
         for (String[] t : new String[][] {{"DIRECT", "--iterations", "2"}, {"CMAES", "--cmaes-evaluations", "10"}}) {
             Path out = dir.resolve(t[0]);
             SampleCommandTest.Result r = SampleCommandTest.cli("train-consistency", "--preset", "gmm-sd-d32",

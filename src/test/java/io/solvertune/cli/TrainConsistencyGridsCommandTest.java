@@ -27,10 +27,7 @@ class TrainConsistencyGridsCommandTest {
     void trainsOnTheLearnedGridsAndRefusesBadGridsNamingTheFlag() throws Exception {
         String train = dir.resolve("train").toString();
         String held = dir.resolve("held").toString();
-        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
-                "--seeds", "0:24", "--steps", "100", "--record-every", "100", "--out", train).code());
-        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
-                "--seeds", "1000:16", "--steps", "100", "--record-every", "100", "--out", held).code());
+        TrainConsistencyCommandTest.teachers(train, held);
         Path grids = dir.resolve("grids");
         SampleCommandTest.Result l = SampleCommandTest.cli("learn-timesteps", "--preset", "gmm-sd-d32",
                 "--per-seed-class", "--guidance", "2", "--train", train, "--heldout", held, "--fit-rows", "0:8",

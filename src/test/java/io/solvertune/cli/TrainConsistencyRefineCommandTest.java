@@ -29,10 +29,7 @@ class TrainConsistencyRefineCommandTest {
     void teachers() {
         train = dir.resolve("train").toString();
         held = dir.resolve("held").toString();
-        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
-                "--seeds", "0:24", "--steps", "100", "--record-every", "100", "--out", train).code());
-        assertEquals(0, SampleCommandTest.cli("teacher", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "2",
-                "--seeds", "1000:16", "--steps", "100", "--record-every", "100", "--out", held).code());
+        TrainConsistencyCommandTest.teachers(train, held);
     }
 
     String[] args(Path out, String... extra) {
