@@ -45,7 +45,11 @@ import picocli.CommandLine;
  * defaults, bounds and messages. The sets are linked into {@code --out} as {@code consistency-<trainer>-nfe<n>.json},
  * beside {@code summary-<trainer>.json}. With {@code --refine-grid} the stage then optimises each table's grid for its
  * fixed coefficients ({@link io.solvertune.tuning.fit.consistency.GridRefinement}); a kept grid's set is linked as
- * {@code consistency-<trainer>+grid-nfe<n>.json} and its row goes under {@code refined} in the summary.
+ * {@code consistency-<trainer>+grid-nfe<n>.json} and its row goes under {@code refined} in the summary. With
+ * {@code --refine-rounds N} (N >= 2) round k retrains a fresh network on round k-1's final grids and refines again
+ * ({@link io.solvertune.tuning.job.CommandPlans.ConsistencyRun#rounds}); each round's tables are printed, and every
+ * NFE's choice (the lowest selection-row MSE over the rounds), when from a round of at least 2, is linked as
+ * {@code consistency-<trainer>+rounds-nfe<n>.json}; the summary gains {@code rounds} and {@code choices}.
  */
 @CommandLine.Command(name = "train-consistency", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train ConsistencySolver (RL on DJL), write its per-NFE tables validated on held-out seeds.")
@@ -163,6 +167,12 @@ final class TrainConsistencyCommand implements Callable<Integer> {
     @CommandLine.Option(names = "--refine-evaluations", paramLabel = "N", description = "with --refine-grid: loss "
             + "evaluations per NFE, 1..10000 (default 60)")
     Integer refineEvaluations;
+    @CommandLine.Option(names = "--refine-rounds", paramLabel = "N", description = "with --refine-grid: alternating "
+            + "rounds, 1..4 (default 1); round k >= 2 trains a new network on round k-1's final grids (as --grids "
+            + "would) and refines its tables again, stopping early when a round kept no refined grid; every NFE "
+            + "publishes the table of lowest --select MSE over the rounds (from a round >= 2: "
+            + "consistency-<trainer>+rounds-nfe<n>.json)")
+    Integer refineRounds;
 
     @CommandLine.Option(names = "--batch", defaultValue = "64", description = "batch size of the evaluations (default ${DEFAULT-VALUE})")
     int batch;
@@ -335,6 +345,33 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             summary.put("refined", refinedRows);
             summary.put("refinements", run.refinements());
         }
+        if (run.choices() != null) {
+            summary.put("rounds", run.roundRecords());
+            List<Map<String, Object>> choices = new ArrayList<>();
+            for (CommandPlans.ConsistencyRun.Choice c : run.choices()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("nfe", c.nfe());
+                row.put("round", c.round());
+                row.put("chosen", c.chosen());
+                row.put("selectionMse", c.selectionMse());
+                row.put("stageFile", c.file());
+                if (c.round() > 1) {
+                    String file = "consistency-" + name + ROUNDS_SUFFIX + "-nfe" + c.nfe() + ".json";
+                    FitEmsCommand.link(out.resolve(c.file()), out.resolve(file));
+                    row.put("file", file);
+                    run.rounded().stream().filter(t -> t.nfe() == c.nfe()).findFirst().ifPresent(t -> {
+                        row.put("heldOutMse", t.heldOutMse());
+                        row.put("heldOutStdErr", t.heldOutStdErr());
+                        row.put("baseline", t.baseline());
+                        row.put("baselineMse", t.baselineMse());
+                        row.put("pairedDiffStdErr", t.pairedDiffStdErr());
+                        row.put("vsBaseline", t.vsBaseline());
+                    });
+                }
+                choices.add(row);
+            }
+            summary.put("choices", choices);
+        }
         summary.put("failures", run.failures());
         Path sum = out.resolve("summary-" + name + ".json");
         Path tmp = sum.resolveSibling(sum.getFileName() + ".tmp");
@@ -343,6 +380,9 @@ final class TrainConsistencyCommand implements Callable<Integer> {
         o.println("wrote " + out);
         return 0;
     }
+
+    /** Suffix of a choice over alternating rounds ({@code --refine-rounds}) from a round of at least 2. */
+    static final String ROUNDS_SUFFIX = "+rounds";
 
     /** Marks the variant of a grid learn-timesteps left untuned. */
     static final String UNTUNED = " (untuned)";
@@ -447,6 +487,10 @@ final class TrainConsistencyCommand implements Callable<Integer> {
         }
         given.put("refineGrid", refineGrid ? Boolean.TRUE : null);
         given.put("refineEvaluations", refineEvaluations);
+        if (refineRounds != null && !refineGrid) {
+            throw new IllegalArgumentException("--refine-rounds: only with --refine-grid");
+        }
+        given.put("refineRounds", refineRounds);
         given.forEach((k, v) -> {
             if (v != null) {
                 c.set(k, Json.MAPPER.valueToTree(v));
@@ -495,6 +539,27 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             seconds = secs;
             o.printf(Locale.ROOT, "trained (%s) in %s%n", trainer.name().toLowerCase(Locale.ROOT), reused
                     ? "(checkpoint)" : String.format(Locale.ROOT, "%.1f s", secs));
+            print(run);
+            if (run.rounds() != null) {
+                for (int k = 0; k < run.rounds().size(); k++) {
+                    o.printf(Locale.ROOT, "round %d: a new network trained on round %d's grids%n", k + 2, k + 1);
+                    print(run.rounds().get(k));
+                }
+                for (CommandPlans.ConsistencyRun.Choice c : run.choices()) {
+                    CommandPlans.ConsistencyRun.Table t = c.round() == 1 ? null : run.rounded().stream()
+                            .filter(x -> x.nfe() == c.nfe()).findFirst().orElse(null);
+                    o.printf(Locale.ROOT, "NFE %d: round %d's %s chosen of %d rounds (selection MSE %.5g)%s%n",
+                            c.nfe(), c.round(), c.chosen(), run.rounds().size() + 1, c.selectionMse(), t == null ? ""
+                                    : String.format(Locale.ROOT, ", held-out MSE %.5g ± %.2g vs best %s %.5g (%s)",
+                                    t.heldOutMse(), t.heldOutStdErr(), t.baseline(), t.baselineMse(),
+                                    FitCommand.verdict(t.vsBaseline())));
+                }
+            }
+            o.flush();
+        }
+
+        /** One round's tables, refined tables and failures, as the command has always printed them. */
+        private void print(CommandPlans.ConsistencyRun run) {
             o.printf(Locale.ROOT, "| NFE | inference | held-out MSE ± s.e. | median | p99 | DDIM-form base | vs base | "
                     + "best baseline | its MSE ± s.e. | median | p99 | vs best | beats best? |%n"
                     + "|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|%n");
@@ -533,7 +598,6 @@ final class TrainConsistencyCommand implements Callable<Integer> {
             for (String f : run.failures()) {
                 o.printf(Locale.ROOT, "(no table: %s)%n", f);
             }
-            o.flush();
         }
 
         @Override

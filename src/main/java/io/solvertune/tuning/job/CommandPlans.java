@@ -338,9 +338,26 @@ public final class CommandPlans {
         ConsistencyStage.Summary s = ConsistencyStage.read(workDir.resolve(consistencyOutput(output).file()));
         List<ConsistencyRun.Table> tables = tables(s.results());
         List<ConsistencyRun.Table> refined = s.refined() == null ? null : tables(s.refined());
+        List<ConsistencyRun> rounds = null;
+        if (s.rounds() != null) {
+            rounds = new ArrayList<>();
+            for (ConsistencyRounds.Round r : s.rounds().subList(1, s.rounds().size())) {
+                ConsistencyStage.Summary rs = ConsistencyStage.read(workDir.resolve(r.summary()));
+                rounds.add(run(rs, tables(rs.results()), rs.refined() == null ? null : tables(rs.refined()), null,
+                        null, null));
+            }
+        }
+        return run(s, tables, refined, rounds, s.choices() == null ? null : s.choices().stream()
+                .map(c -> new ConsistencyRun.Choice(c.nfe(), c.round(), c.chosen(), c.selectionMse(), c.file()))
+                .toList(), s.rounded() == null ? null : tables(s.rounded()));
+    }
+
+    private static ConsistencyRun run(ConsistencyStage.Summary s, List<ConsistencyRun.Table> tables,
+                                      List<ConsistencyRun.Table> refined, List<ConsistencyRun> rounds,
+                                      List<ConsistencyRun.Choice> choices, List<ConsistencyRun.Table> rounded) {
         return new ConsistencyRun(s.trainer(), s.settings(), s.trainRows(), s.selectRows(), s.iterations(),
                 s.cmaesCurve() != null ? s.cmaesCurve() : s.curve(), tables, s.failures(), s.selectEvery(),
-                s.selectionCurve(), refined, s.refinements());
+                s.selectionCurve(), refined, s.refinements(), rounds, choices, rounded, s.rounds());
     }
 
     private static List<ConsistencyRun.Table> tables(List<ConsistencyStage.Result> results) {
@@ -360,12 +377,22 @@ public final class CommandPlans {
     /**
      * A ConsistencySolver stage's training and tables, for the command (see {@link #consistencyRun}); with grid
      * refinement also the refined tables ({@code refined}: a row's base is the table on its own grid) and every NFE's
-     * refinement record ({@code refinements}), else null.
+     * refinement record ({@code refinements}), else null. With alternating rounds ({@code refineRounds} above 1)
+     * also the runs of rounds 2, 3, ... ({@code rounds}), the choice per NFE ({@code choices}), the tables of choices
+     * from a round of at least 2 ({@code rounded}) and the stage's round records ({@code roundRecords}), else null.
      */
     public record ConsistencyRun(String trainer, Map<String, Object> settings, int[] trainRows, int[] selectRows,
                                  int iterations, List<?> curve, List<Table> tables, List<String> failures,
                                  Integer selectEvery, List<?> selectionCurve, List<Table> refined,
-                                 List<?> refinements) {
+                                 List<?> refinements, List<ConsistencyRun> rounds, List<Choice> choices,
+                                 List<Table> rounded, List<?> roundRecords) {
+        /**
+         * One NFE's choice over the rounds: the round and kind ({@code table} | {@code refined}) of the table of
+         * lowest selection-row MSE, and the file it is published as (relative to the work directory).
+         */
+        public record Choice(int nfe, int round, String chosen, double selectionMse, String file) {
+        }
+
         /** One NFE's validated table (its file relative to the work directory). */
         public record Table(int nfe, String file, String inference, Map<String, Double> selection, double heldOutMse,
                             double heldOutStdErr, double median, double p99, double baseMse, double baseStdErr,

@@ -110,6 +110,14 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
      * @param selectEvery      with checkpoint selection: iterations between scored snapshots (else absent)
      * @param selectionCurve   with checkpoint selection: every snapshot's selection-row MSE per NFE and mode
      * @param grids            on learned grids: the grid of every NFE trained and run (else absent)
+     * @param refinements      with {@code refineGrid}: every NFE's grid refinement (else absent)
+     * @param refined          with {@code refineGrid}: the kept refined tables' results (else absent)
+     * @param rounds           with {@code refineRounds} above 1: every round run (round 1: this summary's tables;
+     *                         round k: its own summary under {@code round<k>/}), else absent
+     * @param choices          with rounds: per NFE the table of lowest selection-row MSE over every round's table and
+     *                         refined table, and the file it is published as
+     * @param rounded          with rounds: the results of the choices from a round of at least 2, published as
+     *                         {@code <method>+rounds-nfe<n>.json}
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Summary(String trainer, String policyId, Map<String, Object> settings, ConsistencyTraining training,
@@ -117,7 +125,28 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
                    List<ConsistencyTrainer.CurvePoint> curve, List<Result> results, List<String> failures,
                    StageParams.Reward classifierReward, List<ConsistencyAblations.CmaesPoint> cmaesCurve,
                    Integer selectEvery, List<ConsistencyTrainer.SelectionPoint> selectionCurve,
-                   List<ConsistencyGrid> grids, List<Refinement> refinements, List<Result> refined) {
+                   List<ConsistencyGrid> grids, List<Refinement> refinements, List<Result> refined,
+                   List<ConsistencyRounds.Round> rounds, List<ConsistencyRounds.Choice> choices,
+                   List<Result> rounded) {
+        Summary(String trainer, String policyId, Map<String, Object> settings, ConsistencyTraining training,
+                long[] trainSeeds, int[] trainRows, int[] selectRows, int iterations,
+                List<ConsistencyTrainer.CurvePoint> curve, List<Result> results, List<String> failures,
+                StageParams.Reward classifierReward, List<ConsistencyAblations.CmaesPoint> cmaesCurve,
+                Integer selectEvery, List<ConsistencyTrainer.SelectionPoint> selectionCurve,
+                List<ConsistencyGrid> grids, List<Refinement> refinements, List<Result> refined) {
+            this(trainer, policyId, settings, training, trainSeeds, trainRows, selectRows, iterations, curve, results,
+                    failures, classifierReward, cmaesCurve, selectEvery, selectionCurve, grids, refinements, refined,
+                    null, null, null);
+        }
+
+        /** This summary with the alternating rounds ({@code refineRounds}), the choice per NFE and its tables. */
+        Summary withRounds(List<ConsistencyRounds.Round> rounds, List<ConsistencyRounds.Choice> choices,
+                           List<Result> rounded) {
+            return new Summary(trainer, policyId, settings, training, trainSeeds, trainRows, selectRows, iterations,
+                    curve, results, failures, classifierReward, cmaesCurve, selectEvery, selectionCurve, grids,
+                    refinements, refined, rounds, choices, rounded);
+        }
+
         Summary(String trainer, String policyId, Map<String, Object> settings, ConsistencyTraining training,
                 long[] trainSeeds, int[] trainRows, int[] selectRows, int iterations,
                 List<ConsistencyTrainer.CurvePoint> curve, List<Result> results, List<String> failures,
@@ -154,6 +183,18 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
 
     @Override
     protected Output<StageOutputs.Consistency> run(StageContext ctx, StageParams.Consistency p, Path dir)
+            throws Exception {
+        if (p.training().refineRounds() > 1) {
+            return ConsistencyRounds.run(this, ctx, p, dir);
+        }
+        return oneRound(ctx, p, dir);
+    }
+
+    /**
+     * One round: the network trained (on the training's spacing, or on {@code p}'s grids), its tables materialised
+     * and validated, and with {@code refineGrid} refined; writes the tables and {@value #FILE} into {@code dir}.
+     */
+    Output<StageOutputs.Consistency> oneRound(StageContext ctx, StageParams.Consistency p, Path dir)
             throws Exception {
         StageParams.Eval e = p.eval();
         ConsistencyTraining tr = p.training();

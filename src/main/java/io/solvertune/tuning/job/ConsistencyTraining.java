@@ -67,6 +67,10 @@ import java.util.Locale;
  * @param refineEvaluations with {@code refineGrid}: loss evaluations per NFE, 1..{@value
  *                        io.solvertune.tuning.fit.consistency.GridRefinement.Settings#MAX_EVALUATIONS} (default {@value
  *                        io.solvertune.tuning.fit.consistency.GridRefinement.Settings#DEFAULT_EVALUATIONS}); 0 without
+ * @param refineRounds    with {@code refineGrid}: alternating rounds, 1..{@value #MAX_REFINE_ROUNDS} (default 1: train,
+ *                        then refine); round k >= 2 trains a fresh network on round k-1's final grids (as
+ *                        {@code grids} would) and refines its tables again, until a round keeps no refined grid;
+ *                        0 without refineGrid; left out of the JSON when at most 1 (stored stages keep their keys)
  */
 public record ConsistencyTraining(Consistency.Form form, int order, TrainerSettings.PolicyKind policy, int bins,
                                   double initStd, int hidden, boolean nfeInput, int minNfe, int maxNfe, int iterations,
@@ -88,7 +92,27 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
                                   boolean refineGrid,
                                   @com.fasterxml.jackson.annotation.JsonInclude(
                                           com.fasterxml.jackson.annotation.JsonInclude.Include.NON_DEFAULT)
-                                  int refineEvaluations) {
+                                  int refineEvaluations,
+                                  @com.fasterxml.jackson.annotation.JsonInclude(
+                                          value = com.fasterxml.jackson.annotation.JsonInclude.Include.CUSTOM,
+                                          valueFilter = OneRound.class)
+                                  int refineRounds) {
+
+    /** Most alternating rounds ({@code refineRounds}). */
+    public static final int MAX_REFINE_ROUNDS = 4;
+
+    /** Leaves {@code refineRounds} of at most 1 out of the JSON: stages of one round keep their keys. */
+    static final class OneRound {
+        @Override
+        public boolean equals(Object o) {
+            return o == null || o instanceof Integer i && i <= 1;
+        }
+
+        @Override
+        public int hashCode() {
+            return 0;
+        }
+    }
 
     /** Leaves {@code prior: none} (and a missing prior) out of the JSON: stored stages before it existed keep their keys. */
     static final class NoPrior {
@@ -110,6 +134,27 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
         if (!refineGrid) {
             refineEvaluations = 0;
         }
+        refineRounds = refineGrid ? Math.max(1, refineRounds) : 0;
+    }
+
+    /** A spec of one round at most (as before {@code refineRounds} existed). */
+    public ConsistencyTraining(Consistency.Form form, int order, TrainerSettings.PolicyKind policy, int bins,
+                               double initStd, int hidden, boolean nfeInput, int minNfe, int maxNfe, int iterations,
+                               int noises, int group, int ppoEpochs, double clip, double entropy, double learningRate,
+                               double maxGradNorm, double advantageScale, long seed, SpacingName spacing,
+                               Inference inference, int checkpointEvery, int trainRows, int selectEvery,
+                               CoefficientPrior.Kind prior, int priorOrder, boolean refineGrid, int refineEvaluations) {
+        this(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe, iterations, noises, group,
+                ppoEpochs, clip, entropy, learningRate, maxGradNorm, advantageScale, seed, spacing, inference,
+                checkpointEvery, trainRows, selectEvery, prior, priorOrder, refineGrid, refineEvaluations, 0);
+    }
+
+    /** The same training with {@code rounds} alternating rounds (1: one round, as before the field existed). */
+    ConsistencyTraining withRefineRounds(int rounds) {
+        return new ConsistencyTraining(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe,
+                iterations, noises, group, ppoEpochs, clip, entropy, learningRate, maxGradNorm, advantageScale, seed,
+                spacing, inference, checkpointEvery, trainRows, selectEvery, prior, priorOrder, refineGrid,
+                refineEvaluations, rounds);
     }
 
     /** A spec without grid refinement (as before {@code refineGrid} existed). */
@@ -186,7 +231,7 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
     static final String[] FIELDS = {"form", "order", "policy", "bins", "initStd", "hidden", "nfeInput", "minNfe",
         "maxNfe", "iterations", "noises", "group", "ppoEpochs", "clip", "entropy", "learningRate", "maxGradNorm",
         "advantageScale", "seed", "spacing", "inference", "checkpointEvery", "trainRows", "selectEvery", "prior",
-        "priorOrder", "refineGrid", "refineEvaluations"};
+        "priorOrder", "refineGrid", "refineEvaluations", "refineRounds"};
 
     /** The trainer's settings (the table's inference mode is chosen per NFE, not by the trainer). */
     public TrainerSettings settings() {
@@ -329,9 +374,16 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
         } else if (c.ok("refineGrid") && c.has("refineEvaluations")) {
             c.err().add(c.field("refineEvaluations"), "only with refineGrid true (the grid is not refined)");
         }
+        int refineRounds = 0;
+        if (refineGrid) {
+            refineRounds = c.integer("refineRounds", 1, MAX_REFINE_ROUNDS, 1);
+        } else if (c.ok("refineGrid") && c.has("refineRounds")) {
+            c.err().add(c.field("refineRounds"), "only with refineGrid true (the grid is not refined)");
+        }
         return new ConsistencyTraining(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe,
                 iterations, noises, group, ppoEpochs, clip, entropy, lr, maxGradNorm, advantageScale, seed, spacing,
-                inference, checkpointEvery, trainRows, selectEvery, prior, priorOrder, refineGrid, refineEvaluations);
+                inference, checkpointEvery, trainRows, selectEvery, prior, priorOrder, refineGrid, refineEvaluations,
+                refineRounds);
     }
 
     /** An enum constant by its lower-case name. */

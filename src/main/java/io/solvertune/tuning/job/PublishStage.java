@@ -105,6 +105,13 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                             c.heldOutMse());
                     byNfe.computeIfAbsent(set.nfe(), n -> new ArrayList<>()).add(c);
                 }
+                // alternating rounds (consistency.refineRounds): a choice from a round of at least 2, its own
+                // candidate with that round's training; a refined one validated only where its table beats its base
+                for (ConsistencyStage.Result r : summary.rounded() == null ? List.<ConsistencyStage.Result>of()
+                        : summary.rounded()) {
+                    byNfe.computeIfAbsent(r.nfe(), n -> new ArrayList<>()).add(rounded(ctx, p, g, base, summary, r,
+                            co.method(), stage));
+                }
             }
             if (g.v3() != null) {
                 StageOutputs.V3 vo = input(ctx, g.v3(), StageOutputs.V3.class);
@@ -143,6 +150,32 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
         ctx.progress(1, 1, out.size() + " candidates, " + validated + " validated");
         return new Output<>(CandidateFile.rows(StageRuntime.relative(ctx, file), Hashing.sha256(file), out),
                 List.of(StageRuntime.relative(ctx, file)));
+    }
+
+    /**
+     * The choice over alternating rounds of one NFE ({@code <method>+rounds}): the chosen round's table (or refined
+     * table) with that round's training in its provenance (and the refinement's optimisation when refined).
+     */
+    private static ConfigCandidate rounded(StageContext ctx, StageParams.Publish p, StageParams.Group g,
+                                           Scores.Baselines base, ConsistencyStage.Summary summary,
+                                           ConsistencyStage.Result r, String method, String stage)
+            throws java.io.IOException {
+        ConsistencyRounds.Choice ch = summary.choices().stream().filter(x -> x.nfe() == r.nfe()).findFirst()
+                .orElseThrow(() -> new IllegalStateException(stage + ": no round choice of NFE " + r.nfe()));
+        ConsistencyRounds.Round rd = summary.rounds().get(ch.round() - 1);
+        ConsistencyStage.Summary rs = ConsistencyStage.read(file(ctx, rd.summary()));
+        CoefficientSet set = CoefficientSet.fromJson(Files.readString(file(ctx, r.file())));
+        boolean refined = ch.chosen().equals(ConsistencyRounds.REFINED);
+        ConfigCandidate c = consistency(ctx, p, g, base, rs, r, set, method + ConsistencyRounds.METHOD_SUFFIX, stage);
+        if (!refined) {
+            return c;
+        }
+        ConsistencyStage.Refinement rf = ConsistencyRounds.refinementOf(rs, r.nfe());
+        boolean tableValidated = rs.results().stream().anyMatch(x -> x.nfe() == r.nfe()
+                && x.vsBase() == CoefficientSet.Verdict.BEATS);
+        return new ConfigCandidate(c.modelId(), c.method(), c.solver(), c.solverOptions(), c.nfe(), c.guidance(),
+                c.spacing(), c.tStart(), c.tEnd(), c.values(), c.metrics(),
+                c.provenance().withLearnedGrid(rf.optimisation()), c.validated() && tableValidated, c.heldOutMse());
     }
 
     private static ConfigCandidate baseline(StageContext ctx, StageParams.Publish p, StageParams.Group g,
@@ -202,7 +235,8 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
                 r.selectedIteration(), selCurve);
         ConfigProvenance prov = provenance(ctx, p, base, set.nfe(), times, metrics, stage);
         prov = prov.withTraining(training);
-        if (s.grids() != null && !method.endsWith(io.solvertune.tuning.fit.consistency.GridRefinement.METHOD_SUFFIX)) {
+        if (s.grids() != null && !method.endsWith(io.solvertune.tuning.fit.consistency.GridRefinement.METHOD_SUFFIX)
+                && !method.endsWith(ConsistencyRounds.METHOD_SUFFIX)) {
             ConsistencyGrid cg = s.grids().stream().filter(x -> x.nfe() == set.nfe()
                     && java.util.Arrays.equals(x.times(), times)).findFirst().orElseThrow(
                     () -> new IllegalStateException(stage + ": no grid of NFE " + set.nfe() + " in its summary"));
