@@ -119,7 +119,8 @@ final class ConsistencyRounds {
             Files.createDirectories(rd);
             ctx.log("INFO", String.format(Locale.ROOT, "%s: round %d: a new network on round %d's grids (NFE %s)",
                     ctx.stage().name(), k, k - 1, grids.stream().map(ConsistencyGrid::nfe).toList()));
-            TypedStage.Output<StageOutputs.Consistency> o = stage.oneRound(ctx, roundParams(p, grids), rd);
+            TypedStage.Output<StageOutputs.Consistency> o = stage.oneRound(new InRound(ctx, k),
+                    roundParams(p, grids), rd);
             files.addAll(o.files());
             summaries.add(ConsistencyStage.read(TypedStage.file(ctx, o.value().file())));
             summaryFiles.add(o.value().file());
@@ -222,6 +223,24 @@ final class ConsistencyRounds {
     static StageParams.Consistency roundParams(StageParams.Consistency p, List<ConsistencyGrid> grids) {
         return new StageParams.Consistency(p.eval(), p.training().withRefineRounds(1), p.baseline(), p.baselines(),
                 p.trainFrom(), p.trainer(), p.cmaesEvaluations(), p.rho(), p.reward(), null, grids);
+    }
+
+    /** The stage's context in round {@code round}: its progress messages say the round. */
+    private static final class InRound extends StageContext.Forwarding {
+        private final int round;
+
+        InRound(StageContext ctx, int round) {
+            super(ctx);
+            this.round = round;
+        }
+
+        @Override
+        public void progress(long done, long total, String message) {
+            int i = message == null ? -1 : message.indexOf(": ");
+            String r = "round " + round + ": ";
+            super.progress(done, total, i > 0 ? message.substring(0, i + 2) + r + message.substring(i + 2)
+                    : r + (message == null ? "" : message));
+        }
     }
 
     /** The refined table's result of {@code nfe} in {@code s}, or null when none was kept. */
