@@ -47,7 +47,8 @@ import java.util.stream.Stream;
  * {@code checkpointEvery} iterations to {@code trainer-<key>.json} ({@code key}: the training parameters, the model
  * and the training teacher); a killed or cancelled stage resumes from it and, the trainer being deterministic given
  * its seed, ends with the same bytes as an uninterrupted run. Writes {@code consistency-solver-nfe<n>.json} per NFE (a
- * {@code CoefficientSet}, without wall times) and {@value #FILE} ({@link Summary}).
+ * {@code CoefficientSet}, without wall times) and {@value #FILE} ({@link Summary}). With {@code refineRounds} above 1
+ * the stage is {@link ConsistencyRounds}: this round, then rounds on the refined grids under {@code round<k>/}.
  */
 final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOutputs.Consistency> {
     static final String FILE = "consistency.json";
