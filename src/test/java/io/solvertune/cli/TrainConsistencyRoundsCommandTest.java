@@ -111,39 +111,63 @@ class TrainConsistencyRoundsCommandTest {
         }
     }
 
-    /** Killed at round 2's 9th refinement evaluation, the rerun continues and writes the same bytes. */
+    /**
+     * Killed in round 2's training (after its 2nd iteration's checkpoint) or at its refinement's 9th evaluation, the
+     * rerun continues from round 2's trainer checkpoint or journal and writes the same bytes as an uninterrupted run.
+     */
     @Test
     void aStageKilledInRoundTwoContinuesAndWritesTheSameBytes() throws Exception {
         teachers();
+        List<String> opts = new java.util.ArrayList<>(List.of(ROUNDS));
+        opts.addAll(List.of("--checkpoint-every", "1", "--progress"));
+        String[] extra = opts.toArray(new String[0]);
         Path whole = dir.resolve("whole");
-        SampleCommandTest.Result r = SampleCommandTest.cli(args(whole, ROUNDS));
+        SampleCommandTest.Result r = SampleCommandTest.cli(args(whole, extra));
         assertEquals(0, r.code(), r.err());
-        Path killed = dir.resolve("killed");
-        List<String> withProgress = new java.util.ArrayList<>(List.of(ROUNDS));
-        withProgress.add("--progress");
-        String[] a = args(killed, withProgress.toArray(new String[0]));
+        assertTrue(r.err().contains("[consistency-train 2/3] round 2: "), r.err());
+
+        Path inTraining = dir.resolve("in-training");
+        SampleCommandTest.Result kt = SampleCommandTest.cliKilledAt("[consistency-train 2/3] round 2: ",
+                new IllegalStateException("killed in round 2's training"), args(inTraining, extra));
+        assertNotEquals(0, kt.code(), kt.err());
+        assertTrue(kt.err().contains("killed in round 2's training"), kt.err());
+        try (java.util.stream.Stream<Path> s = Files.list(inTraining.resolve("consistency-rl").resolve("round2"))) {
+            assertTrue(s.anyMatch(p -> p.getFileName().toString().startsWith("trainer-")), "round 2's checkpoint");
+        }
+        SampleCommandTest.Result t2 = SampleCommandTest.cli(args(inTraining, extra));
+        assertEquals(0, t2.code(), t2.err());
+        assertTrue(t2.err().contains("resumed training"), t2.err());
+        assertTrue(!t2.err().contains("[consistency-train 1/3] round 2: "), "round 2 resumes, not restarts");
+
+        Path inRefinement = dir.resolve("in-refinement");
         SampleCommandTest.Result k = SampleCommandTest.cliKilledAt("[refine-grid 8/16] round 2: ",
-                new IllegalStateException("killed in round 2"), a);
+                new IllegalStateException("killed in round 2"), args(inRefinement, extra));
         assertNotEquals(0, k.code(), k.err());
         assertTrue(k.err().contains("killed in round 2"), k.err());
-        Path round2 = killed.resolve("consistency-rl").resolve("round2");
+        Path round2 = inRefinement.resolve("consistency-rl").resolve("round2");
         Path journal;
         try (java.util.stream.Stream<Path> s = Files.list(round2)) {
             journal = s.filter(p -> p.getFileName().toString().startsWith("refine-nfe5-")).findFirst().orElseThrow();
         }
         assertEquals(8, Files.readAllLines(journal).size());
-        SampleCommandTest.Result again = SampleCommandTest.cli(a);
+        SampleCommandTest.Result again = SampleCommandTest.cli(args(inRefinement, extra));
         assertEquals(0, again.code(), again.err());
-        assertTrue(!again.err().contains("[consistency-train 1/3] round 2"), "round 2's network is not trained again");
-        assertTrue(!again.err().contains("[refine-grid 3/16] round 2"), "the journaled evaluations are replayed");
+        assertTrue(!again.err().contains("[consistency-train 1/3] round 2: "), "round 2's network is not trained again");
+        assertTrue(!again.err().contains("[refine-grid 3/16] round 2: "), "the journaled evaluations are replayed");
         List<String> files = new java.util.ArrayList<>(List.of("consistency-rl-nfe5.json",
                 "consistency-rl+grid-nfe5.json", "consistency-rl/consistency.json",
                 "consistency-rl/stage-output.json", "consistency-rl/round2/consistency.json"));
         if (Files.exists(whole.resolve("consistency-rl+rounds-nfe5.json"))) {
             files.add("consistency-rl+rounds-nfe5.json");
         }
-        for (String f : files) {
-            assertArrayEquals(Files.readAllBytes(whole.resolve(f)), Files.readAllBytes(killed.resolve(f)), f);
+        for (Path killed : List.of(inTraining, inRefinement)) {
+            for (String f : files) {
+                assertArrayEquals(Files.readAllBytes(whole.resolve(f)), Files.readAllBytes(killed.resolve(f)),
+                        killed.getFileName() + "/" + f);
+            }
+            assertEquals(Files.readString(whole.resolve("summary-rl.json")).replaceAll("\"trainSeconds\" : [0-9.E-]+",
+                    ""), Files.readString(killed.resolve("summary-rl.json")).replaceAll(
+                    "\"trainSeconds\" : [0-9.E-]+", ""));
         }
     }
 

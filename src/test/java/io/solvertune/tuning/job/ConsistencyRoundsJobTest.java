@@ -96,6 +96,30 @@ class ConsistencyRoundsJobTest {
         }
     }
 
+    /** Round 1 keeping no refined grid (a budget that cannot beat the start) ends the rounds: round 1's table. */
+    @Test
+    void aRoundKeepingNoRefinedGridIsTheLast() throws Exception {
+        var spec = TuningJobSpecTest.json(String.format(ConsistencyRefineJobTest.SPEC,
+                ", 'refineGrid': true, 'refineEvaluations': 1, 'refineRounds': 3"));
+        ResolvedModel model = LocalJobRunner.resolveLocal(spec.get("model"), Path.of("."));
+        Path a = dir.resolve("a");
+        LocalJobRunner.tuning().run(0, spec, model, a, new ConsistencyJobTest.Lines(), () -> false);
+        Path stage = a.resolve(ConsistencyRefineJobTest.STAGE);
+        ConsistencyStage.Summary s = ConsistencyStage.read(stage.resolve(ConsistencyStage.FILE));
+        assertTrue(s.refined().isEmpty());
+        assertEquals(1, s.rounds().size(), "no round 2");
+        assertEquals(0, s.rounds().get(0).refinementsKept());
+        assertFalse(Files.exists(stage.resolve("round2")));
+        ConsistencyRounds.Choice ch = s.choices().get(0);
+        assertEquals(1, ch.round());
+        assertEquals(ConsistencyRounds.TABLE, ch.chosen());
+        assertEquals(s.results().get(0).file(), ch.file(), "published as round 1's own table");
+        assertTrue(s.rounded().isEmpty());
+        List<ConfigCandidate> cands = ConfigCandidate.listFromJson(Json.MAPPER.readTree(
+                Files.readAllBytes(a.resolve("publish").resolve(PublishStage.FILE))));
+        assertTrue(cands.stream().noneMatch(x -> x.method().endsWith("+rounds")));
+    }
+
     @Test
     void refineRoundsIsBoundedAndOnlyWithRefineGrid() throws Exception {
         String base = "'model': 'm', 'methods': ['consistency-solver'], 'nfe': [5, 8], 'guidance': [1],"
