@@ -348,7 +348,7 @@ public final class CommandPlans {
             }
         }
         return run(s, tables, refined, rounds, s.choices() == null ? null : s.choices().stream()
-                .map(c -> new ConsistencyRun.Choice(c.nfe(), c.round(), c.chosen(), c.selectionMse(), c.file()))
+                .map(c -> new ConsistencyRun.Choice(c.nfe(), c.round(), c.chosen().id(), c.selectionMse(), c.file()))
                 .toList(), s.rounded() == null ? null : tables(s.rounded()));
     }
 

@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Alternating rounds of ConsistencySolver's coefficients and grid ({@code consistency.refineRounds}, S4S-Alt style).
@@ -35,10 +34,18 @@ import java.util.TreeMap;
 final class ConsistencyRounds {
     /** Suffix of the method of a choice from a round of at least 2 ({@code consistency-solver+rounds}). */
     static final String METHOD_SUFFIX = "+rounds";
-    /** The round's table: trained on its grid. */
-    static final String TABLE = "table";
-    /** The round's refined table: its grid optimised for the fixed coefficients. */
-    static final String REFINED = "refined";
+    /** Which of a round's two tables of an NFE. */
+    enum Kind {
+        /** The round's table: trained on its grid. */
+        @com.fasterxml.jackson.annotation.JsonProperty("table") TABLE,
+        /** The round's refined table: its grid optimised for the fixed coefficients. */
+        @com.fasterxml.jackson.annotation.JsonProperty("refined") REFINED;
+
+        /** As in the summary and the command's output. */
+        String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     private ConsistencyRounds() {
     }
@@ -56,12 +63,12 @@ final class ConsistencyRounds {
      * @param refinedSelectionMse  its selection-row MSE (else absent)
      * @param refinedHeldOutMse    its held-out mean MSE (else absent)
      * @param refinedHeldOutStdErr standard error of that (else absent)
-     * @param chosen               {@value #TABLE} | {@value #REFINED}: the lower on the selection rows in this round
+     * @param chosen               the lower on the selection rows in this round
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record RoundTable(int nfe, double[] grid, String table, double selectionMse, double heldOutMse,
                       double heldOutStdErr, String refined, Double refinedSelectionMse, Double refinedHeldOutMse,
-                      Double refinedHeldOutStdErr, String chosen) {
+                      Double refinedHeldOutStdErr, Kind chosen) {
     }
 
     /**
@@ -83,12 +90,12 @@ final class ConsistencyRounds {
      *
      * @param nfe          model calls
      * @param round        the round of the chosen table
-     * @param chosen       {@value #TABLE} | {@value #REFINED}
+     * @param chosen       table or refined table
      * @param from         the chosen table's file in its round
      * @param selectionMse its selection-row MSE (the lowest)
      * @param file         the file it is published as: round 1's own file, or {@code <method>+rounds-nfe<n>.json}
      */
-    record Choice(int nfe, int round, String chosen, String from, double selectionMse, String file) {
+    record Choice(int nfe, int round, Kind chosen, String from, double selectionMse, String file) {
     }
 
     /** The stage with {@code p.training().refineRounds()} rounds, writing into {@code dir}. */
@@ -144,7 +151,7 @@ final class ConsistencyRounds {
                     tables.add(new RoundTable(r.nfe(), cs.times(), r.file(), tableSel, r.heldOut().meanMse(),
                             r.heldOut().stdErr(), rr == null ? null : rr.file(), refinedSel,
                             rr == null ? null : rr.heldOut().meanMse(), rr == null ? null : rr.heldOut().stdErr(),
-                            refinedSel != null && refinedSel < tableSel ? REFINED : TABLE));
+                            refinedSel != null && refinedSel < tableSel ? Kind.REFINED : Kind.TABLE));
                 }
                 rounds.add(new Round(i + 1, summaryFiles.get(i), trainedOn.get(i),
                         s.refined() == null ? 0 : s.refined().size(), tables));
@@ -157,7 +164,7 @@ final class ConsistencyRounds {
             int nfe = t1.nfe();
             int bestRound = 1;
             RoundTable best = t1;
-            String kind = TABLE;
+            Kind kind = Kind.TABLE;
             double bestSel = t1.selectionMse();
             for (Round rd : rounds) {
                 for (RoundTable t : rd.tables()) {
@@ -167,22 +174,22 @@ final class ConsistencyRounds {
                     if (t.selectionMse() < bestSel) {
                         bestRound = rd.round();
                         best = t;
-                        kind = TABLE;
+                        kind = Kind.TABLE;
                         bestSel = t.selectionMse();
                     }
                     if (t.refinedSelectionMse() != null && t.refinedSelectionMse() < bestSel) {
                         bestRound = rd.round();
                         best = t;
-                        kind = REFINED;
+                        kind = Kind.REFINED;
                         bestSel = t.refinedSelectionMse();
                     }
                 }
             }
-            String from = kind.equals(REFINED) ? best.refined() : best.table();
+            String from = kind == Kind.REFINED ? best.refined() : best.table();
             String published = from;
             if (bestRound > 1) {
                 ConsistencyStage.Summary s = summaries.get(bestRound - 1);
-                ConsistencyStage.Result r = kind.equals(REFINED) ? refinedOf(s, nfe) : s.results().stream()
+                ConsistencyStage.Result r = kind == Kind.REFINED ? refinedOf(s, nfe) : s.results().stream()
                         .filter(x -> x.nfe() == nfe).findFirst().orElseThrow();
                 CoefficientSet cs = withRounds(read(ctx, from), provenance(rounds, bestRound, kind, nfe, summaries));
                 Path f = dir.resolve(String.format(Locale.ROOT, "%s-nfe%d.json", method, nfe));
@@ -196,7 +203,7 @@ final class ConsistencyRounds {
             }
             choices.add(new Choice(nfe, bestRound, kind, from, bestSel, published));
             ctx.log("INFO", String.format(Locale.ROOT, "%s NFE %d: round %d's %s chosen (selection MSE %.5g of %d "
-                    + "rounds), published as %s", ctx.stage().name(), nfe, bestRound, kind, bestSel, rounds.size(),
+                    + "rounds), published as %s", ctx.stage().name(), nfe, bestRound, kind.id(), bestSel, rounds.size(),
                     published));
         }
         Scores.write(summaryFile, s1.withRounds(rounds, choices, rounded));
@@ -256,11 +263,11 @@ final class ConsistencyRounds {
     }
 
     /** The provenance entry {@code rounds} of a choice: its round, kind, and every round's grid and refinement. */
-    private static Map<String, Object> provenance(List<Round> rounds, int round, String kind, int nfe,
+    private static Map<String, Object> provenance(List<Round> rounds, int round, Kind kind, int nfe,
                                                   List<ConsistencyStage.Summary> summaries) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("round", round);
-        m.put("chosen", kind);
+        m.put("chosen", kind.id());
         m.put("rounds", rounds.size());
         List<Map<String, Object>> trace = new ArrayList<>();
         for (Round rd : rounds) {
@@ -271,7 +278,7 @@ final class ConsistencyRounds {
                 if (t.nfe() != nfe) {
                     continue;
                 }
-                Map<String, Object> x = new TreeMap<>();
+                Map<String, Object> x = new LinkedHashMap<>();
                 x.put("round", rd.round());
                 x.put("trainedOn", t.grid());
                 x.put("selectionMse", t.selectionMse());

@@ -165,7 +165,7 @@ final class PublishStage extends TypedStage<StageParams.Publish, List<CandidateF
         ConsistencyRounds.Round rd = summary.rounds().get(ch.round() - 1);
         ConsistencyStage.Summary rs = ConsistencyStage.read(file(ctx, rd.summary()));
         CoefficientSet set = CoefficientSet.fromJson(Files.readString(file(ctx, r.file())));
-        boolean refined = ch.chosen().equals(ConsistencyRounds.REFINED);
+        boolean refined = ch.chosen() == ConsistencyRounds.Kind.REFINED;
         ConfigCandidate c = consistency(ctx, p, g, base, rs, r, set, method + ConsistencyRounds.METHOD_SUFFIX, stage);
         if (!refined) {
             return c;

@@ -82,7 +82,7 @@ class ConsistencyRoundsJobTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> rounds = (Map<String, Object>) chosen.provenance().settings().get("rounds");
         assertEquals(2, rounds.get("round"));
-        assertEquals(ch.chosen(), rounds.get("chosen"));
+        assertEquals(ch.chosen().id(), rounds.get("chosen"));
         assertEquals(2, ((List<?>) rounds.get("trace")).size());
         assertEquals(1, s.rounded().size());
         assertEquals(ch.file(), s.rounded().get(0).file());
@@ -91,7 +91,7 @@ class ConsistencyRoundsJobTest {
         assertArrayEquals(chosen.times(), ((ConfigValues.Coefficients) c.values()).set().times());
         assertEquals(chosen.validation().mse(), c.heldOutMse());
         assertEquals(s2.iterations(), c.provenance().training().iterations());
-        if (ch.chosen().equals(ConsistencyRounds.REFINED)) {
+        if (ch.chosen() == ConsistencyRounds.Kind.REFINED) {
             assertNotNull(c.provenance().learnedGrid());
         }
     }
@@ -112,7 +112,7 @@ class ConsistencyRoundsJobTest {
         assertFalse(Files.exists(stage.resolve("round2")));
         ConsistencyRounds.Choice ch = s.choices().get(0);
         assertEquals(1, ch.round());
-        assertEquals(ConsistencyRounds.TABLE, ch.chosen());
+        assertEquals(ConsistencyRounds.Kind.TABLE, ch.chosen());
         assertEquals(s.results().get(0).file(), ch.file(), "published as round 1's own table");
         assertTrue(s.rounded().isEmpty());
         List<ConfigCandidate> cands = ConfigCandidate.listFromJson(Json.MAPPER.readTree(
