@@ -28,15 +28,28 @@ class ConsistencyRoundsJobTest {
     @TempDir
     Path dir;
 
-    @Test
-    void twoRoundsChooseTheLowestSelectionErrorAndPublishIt() throws Exception {
-        var spec = TuningJobSpecTest.json(String.format(ConsistencyRefineJobTest.SPEC,
-                ", 'refineGrid': true, 'refineEvaluations': 16, 'refineRounds': 2"));
+    /** Runs the tiny job of {@link ConsistencyRefineJobTest} with these {@code consistency} fields; its work dir. */
+    private Path run(String consistencyFields) throws Exception {
+        var spec = TuningJobSpecTest.json(String.format(ConsistencyRefineJobTest.SPEC, consistencyFields));
         ResolvedModel model = LocalJobRunner.resolveLocal(spec.get("model"), Path.of("."));
         Path a = dir.resolve("a");
         LocalJobRunner.tuning().run(0, spec, model, a, new ConsistencyJobTest.Lines(), () -> false);
-        Path stage = a.resolve(ConsistencyRefineJobTest.STAGE);
-        ConsistencyStage.Summary s = ConsistencyStage.read(stage.resolve(ConsistencyStage.FILE));
+        return a;
+    }
+
+    private static ConsistencyStage.Summary summary(Path work) throws Exception {
+        return ConsistencyStage.read(work.resolve(ConsistencyRefineJobTest.STAGE).resolve(ConsistencyStage.FILE));
+    }
+
+    private static List<ConfigCandidate> candidates(Path work) throws Exception {
+        return ConfigCandidate.listFromJson(Json.MAPPER.readTree(
+                Files.readAllBytes(work.resolve("publish").resolve(PublishStage.FILE))));
+    }
+
+    @Test
+    void twoRoundsChooseTheLowestSelectionErrorAndPublishIt() throws Exception {
+        Path a = run(", 'refineGrid': true, 'refineEvaluations': 16, 'refineRounds': 2");
+        ConsistencyStage.Summary s = summary(a);
         // round 1 keeps its refined grid here (ConsistencyRefineJobTest), so round 2 runs on it
         assertEquals(1, s.refined().size());
         assertEquals(2, s.rounds().size(), "both rounds");
@@ -66,8 +79,7 @@ class ConsistencyRoundsJobTest {
             }
         }
         assertEquals(lowest, ch.selectionMse(), "the lowest selection-row MSE of every round's tables");
-        List<ConfigCandidate> cands = ConfigCandidate.listFromJson(Json.MAPPER.readTree(
-                Files.readAllBytes(a.resolve("publish").resolve(PublishStage.FILE))));
+        List<ConfigCandidate> cands = candidates(a);
         if (ch.round() == 1) {
             assertTrue(s.rounded().isEmpty());
             assertTrue(cands.stream().noneMatch(x -> x.method().endsWith("+rounds")));
@@ -99,13 +111,9 @@ class ConsistencyRoundsJobTest {
     /** Round 1 keeping no refined grid (a budget that cannot beat the start) ends the rounds: round 1's table. */
     @Test
     void aRoundKeepingNoRefinedGridIsTheLast() throws Exception {
-        var spec = TuningJobSpecTest.json(String.format(ConsistencyRefineJobTest.SPEC,
-                ", 'refineGrid': true, 'refineEvaluations': 1, 'refineRounds': 3"));
-        ResolvedModel model = LocalJobRunner.resolveLocal(spec.get("model"), Path.of("."));
-        Path a = dir.resolve("a");
-        LocalJobRunner.tuning().run(0, spec, model, a, new ConsistencyJobTest.Lines(), () -> false);
+        Path a = run(", 'refineGrid': true, 'refineEvaluations': 1, 'refineRounds': 3");
         Path stage = a.resolve(ConsistencyRefineJobTest.STAGE);
-        ConsistencyStage.Summary s = ConsistencyStage.read(stage.resolve(ConsistencyStage.FILE));
+        ConsistencyStage.Summary s = summary(a);
         assertTrue(s.refined().isEmpty());
         assertEquals(1, s.rounds().size(), "no round 2");
         assertEquals(0, s.rounds().get(0).refinementsKept());
@@ -115,8 +123,7 @@ class ConsistencyRoundsJobTest {
         assertEquals(ConsistencyRounds.Kind.TABLE, ch.chosen());
         assertEquals(s.results().get(0).file(), ch.file(), "published as round 1's own table");
         assertTrue(s.rounded().isEmpty());
-        List<ConfigCandidate> cands = ConfigCandidate.listFromJson(Json.MAPPER.readTree(
-                Files.readAllBytes(a.resolve("publish").resolve(PublishStage.FILE))));
+        List<ConfigCandidate> cands = candidates(a);
         assertTrue(cands.stream().noneMatch(x -> x.method().endsWith("+rounds")));
     }
 
