@@ -289,19 +289,10 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                 row.put("selectedIteration", t.selectedIteration());
             }
             row.put("values", CoefficientSet.fromJson(Files.readString(out.resolve(file))).values());
-            row.put("heldOutMse", t.heldOutMse());
-            row.put("heldOutStdErr", t.heldOutStdErr());
-            row.put("heldOutMedian", t.median());
-            row.put("heldOutP99", t.p99());
+            putHeldOut(row, t);
             row.put("baseMse", t.baseMse());
             row.put("vsBase", t.vsBase());
-            row.put("baseline", t.baseline());
-            row.put("baselineMse", t.baselineMse());
-            row.put("baselineStdErr", t.baselineStdErr());
-            row.put("baselineMedian", t.baselineMedian());
-            row.put("baselineP99", t.baselineP99());
-            row.put("pairedDiffStdErr", t.pairedDiffStdErr());
-            row.put("vsBaseline", t.vsBaseline());
+            putBaseline(row, t);
             if (t.prior() != null) {
                 row.put("prior", t.prior());
             }
@@ -322,10 +313,7 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                 row.put("file", file);
                 row.put("stageFile", t.file());
                 row.put("times", CoefficientSet.fromJson(Files.readString(out.resolve(file))).times());
-                row.put("heldOutMse", t.heldOutMse());
-                row.put("heldOutStdErr", t.heldOutStdErr());
-                row.put("heldOutMedian", t.median());
-                row.put("heldOutP99", t.p99());
+                putHeldOut(row, t);
                 row.put("unrefinedMse", t.baseMse());
                 row.put("unrefinedStdErr", t.baseStdErr());
                 row.put("vsUnrefined", t.vsBase());
@@ -333,13 +321,7 @@ final class TrainConsistencyCommand implements Callable<Integer> {
                         .map(x -> Json.MAPPER.convertValue(x, JsonNode.class))
                         .filter(x -> x.path("nfe").asInt() == t.nfe()).map(x -> x.path("pairedDiffStdErr").asDouble())
                         .findFirst().orElse(Double.NaN));
-                row.put("baseline", t.baseline());
-                row.put("baselineMse", t.baselineMse());
-                row.put("baselineStdErr", t.baselineStdErr());
-                row.put("baselineMedian", t.baselineMedian());
-                row.put("baselineP99", t.baselineP99());
-                row.put("pairedDiffStdErr", t.pairedDiffStdErr());
-                row.put("vsBaseline", t.vsBaseline());
+                putBaseline(row, t);
                 refinedRows.add(row);
             }
             summary.put("refined", refinedRows);
@@ -386,6 +368,25 @@ final class TrainConsistencyCommand implements Callable<Integer> {
 
     /** Marks the variant of a grid learn-timesteps left untuned. */
     static final String UNTUNED = " (untuned)";
+
+    /** A summary row's held-out score of table {@code t}: mean, standard error, median, p99. */
+    private static void putHeldOut(Map<String, Object> row, CommandPlans.ConsistencyRun.Table t) {
+        row.put("heldOutMse", t.heldOutMse());
+        row.put("heldOutStdErr", t.heldOutStdErr());
+        row.put("heldOutMedian", t.median());
+        row.put("heldOutP99", t.p99());
+    }
+
+    /** A summary row's best untuned baseline of table {@code t}, its score and the paired verdict against it. */
+    private static void putBaseline(Map<String, Object> row, CommandPlans.ConsistencyRun.Table t) {
+        row.put("baseline", t.baseline());
+        row.put("baselineMse", t.baselineMse());
+        row.put("baselineStdErr", t.baselineStdErr());
+        row.put("baselineMedian", t.baselineMedian());
+        row.put("baselineP99", t.baselineP99());
+        row.put("pairedDiffStdErr", t.pairedDiffStdErr());
+        row.put("vsBaseline", t.vsBaseline());
+    }
 
     /**
      * The grids {@code learn-timesteps --out dir} chose, one per NFE of at least 2: {@code timesteps-nfe<n>.json}, a
