@@ -169,8 +169,9 @@ public class JobService {
             throw InvalidRequestException.field("model", "expected a model id (integer) or name (string)");
         }
         JobPlanner.Model row = store.tx("look up a model", c -> {
-            String sql = ref.isIntegralNumber() ? "SELECT id, name, num_classes, input_shape FROM models WHERE id = ?"
-                    : "SELECT id, name, num_classes, input_shape FROM models WHERE name = ?";
+            String sql = ref.isIntegralNumber()
+                    ? "SELECT id, name, num_classes, input_shape, kind FROM models WHERE id = ?"
+                    : "SELECT id, name, num_classes, input_shape, kind FROM models WHERE name = ?";
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 if (ref.isIntegralNumber()) {
                     ps.setLong(1, ref.asLong());
@@ -179,7 +180,7 @@ public class JobService {
                 }
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? new JobPlanner.Model(rs.getLong(1), rs.getString(2), rs.getInt(3),
-                            sampleShape(rs.getArray(4))) : null;
+                            sampleShape(rs.getArray(4)), rs.getString(5)) : null;
                 }
             }
         });

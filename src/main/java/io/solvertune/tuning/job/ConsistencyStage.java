@@ -38,7 +38,8 @@ import java.util.stream.Stream;
 /**
  * ConsistencySolver in the pipeline: the coefficient network trained by RL ({@link ConsistencyTrainer}) on training
  * rows {@code [trainFrom, trainFrom + trainRows)} (a job: from 0) against the training teacher's final states (the
- * {@code train-consistency} command may ask for an ablation instead: the direct gradient, or CMA-ES per NFE); its table materialised at every job NFE
+ * job's {@code consistency.trainer: direct} or the {@code train-consistency} command may ask for the direct gradient
+ * instead, the command also for CMA-ES per NFE); its table materialised at every job NFE
  * (the inference mode chosen on the selection rows where there is a choice); each table validated on the held-out
  * seeds against its own base (the form's neutral solver on the same grid) and against the baseline stage's best
  * untuned solver, paired, at two standard errors, with mean ± s.e., median and p99 of the per-seed MSE.
@@ -203,6 +204,10 @@ final class ConsistencyStage extends TypedStage<StageParams.Consistency, StageOu
         ConsistencyAblations.Trainer kind = p.trainerOrRl();
         if (p.reward() != null && kind != ConsistencyAblations.Trainer.RL) {
             throw new IllegalArgumentException(REWARD_ONLY_RL);
+        }
+        if (kind == ConsistencyAblations.Trainer.DIRECT && ctx.model().spec() != null
+                && ctx.model().spec().model() instanceof io.solvertune.numerics.spec.DenoiserSpec.TorchScript) {
+            throw new IllegalArgumentException("trainer: " + ConsistencyTraining.DIRECT_NEEDS_DJL);
         }
         if (p.onGrids() && kind == ConsistencyAblations.Trainer.CMAES) {
             throw new IllegalArgumentException("grids: the CMAES ablation runs on the training's spacing only (use "

@@ -4,6 +4,7 @@ import io.solvertune.tuning.eval.SpacingName;
 import io.solvertune.numerics.solver.consistency.Consistency;
 import io.solvertune.numerics.solver.consistency.MultistepPrior;
 import io.solvertune.tuning.fit.consistency.CoefficientPrior;
+import io.solvertune.tuning.fit.consistency.ConsistencyAblations;
 import io.solvertune.tuning.fit.consistency.ConsistencyTrainer;
 import io.solvertune.tuning.fit.consistency.Policy;
 import io.solvertune.tuning.fit.consistency.TrainerSettings;
@@ -71,6 +72,11 @@ import java.util.Locale;
  *                        then refine); round k >= 2 trains a fresh network on round k-1's final grids (as
  *                        {@code grids} would) and refines its tables again, until a round keeps no refined grid;
  *                        0 without refineGrid; left out of the JSON when at most 1 (stored stages keep their keys)
+ * @param trainer         {@code rl} (default, the method: GRPO/PPO on the sampled rollouts) | {@code direct} (the
+ *                        deterministic coefficients' final-state MSE differentiated through the unrolled solver and
+ *                        the model by DJL autograd: minimises the batch-mean MSE; models differentiable in DJL only,
+ *                        not TorchScript); {@code cmaes} stays a {@code train-consistency} ablation; left out of the
+ *                        JSON when {@code rl} (stored stages keep their keys)
  */
 public record ConsistencyTraining(Consistency.Form form, int order, TrainerSettings.PolicyKind policy, int bins,
                                   double initStd, int hidden, boolean nfeInput, int minNfe, int maxNfe, int iterations,
@@ -96,7 +102,11 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
                                   @com.fasterxml.jackson.annotation.JsonInclude(
                                           value = com.fasterxml.jackson.annotation.JsonInclude.Include.CUSTOM,
                                           valueFilter = OneRound.class)
-                                  int refineRounds) {
+                                  int refineRounds,
+                                  @com.fasterxml.jackson.annotation.JsonInclude(
+                                          value = com.fasterxml.jackson.annotation.JsonInclude.Include.CUSTOM,
+                                          valueFilter = RlTrainer.class)
+                                  ConsistencyAblations.Trainer trainer) {
 
     /** Most alternating rounds ({@code refineRounds}). */
     public static final int MAX_REFINE_ROUNDS = 4;
@@ -113,6 +123,27 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
             return 0;
         }
     }
+
+    /** Leaves {@code trainer: rl} (and a missing trainer) out of the JSON: stored stages before it existed keep their keys. */
+    static final class RlTrainer {
+        @Override
+        public boolean equals(Object o) {
+            return o == null || o == ConsistencyAblations.Trainer.RL;
+        }
+
+        @Override
+        public int hashCode() {
+            return 0;
+        }
+    }
+
+    /** Why {@code trainer: direct} is refused for a TorchScript model (the job spec's and the stage's message). */
+    public static final String DIRECT_NEEDS_DJL = "direct needs a model differentiable in DJL (analytic mixture or "
+            + "empirical denoiser); a TorchScript network gives no input gradient here — use rl";
+
+    /** The trainers a job may ask for ({@code cmaes} is the {@code train-consistency} command's ablation only). */
+    static final ConsistencyAblations.Trainer[] JOB_TRAINERS = {ConsistencyAblations.Trainer.RL,
+        ConsistencyAblations.Trainer.DIRECT};
 
     /** Leaves {@code prior: none} (and a missing prior) out of the JSON: stored stages before it existed keep their keys. */
     static final class NoPrior {
@@ -135,6 +166,28 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
             refineEvaluations = 0;
         }
         refineRounds = refineGrid ? Math.max(1, refineRounds) : 0;
+        if (trainer == null) {
+            trainer = ConsistencyAblations.Trainer.RL; // stored stages of jobs before the field existed
+        }
+    }
+
+    /** A spec trained by RL (as before {@code trainer} existed). */
+    public ConsistencyTraining(Consistency.Form form, int order, TrainerSettings.PolicyKind policy, int bins,
+                               double initStd, int hidden, boolean nfeInput, int minNfe, int maxNfe, int iterations,
+                               int noises, int group, int ppoEpochs, double clip, double entropy, double learningRate,
+                               double maxGradNorm, double advantageScale, long seed, SpacingName spacing,
+                               Inference inference, int checkpointEvery, int trainRows, int selectEvery,
+                               CoefficientPrior.Kind prior, int priorOrder, boolean refineGrid, int refineEvaluations,
+                               int refineRounds) {
+        this(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe, iterations, noises, group,
+                ppoEpochs, clip, entropy, learningRate, maxGradNorm, advantageScale, seed, spacing, inference,
+                checkpointEvery, trainRows, selectEvery, prior, priorOrder, refineGrid, refineEvaluations,
+                refineRounds, ConsistencyAblations.Trainer.RL);
+    }
+
+    /** The trainer as the stage parameters carry it: null for RL (the method), else the trainer. */
+    ConsistencyAblations.Trainer stageTrainer() {
+        return trainer == ConsistencyAblations.Trainer.RL ? null : trainer;
     }
 
     /** A spec of one round at most (as before {@code refineRounds} existed). */
@@ -154,7 +207,7 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
         return new ConsistencyTraining(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe,
                 iterations, noises, group, ppoEpochs, clip, entropy, learningRate, maxGradNorm, advantageScale, seed,
                 spacing, inference, checkpointEvery, trainRows, selectEvery, prior, priorOrder, refineGrid,
-                refineEvaluations, rounds);
+                refineEvaluations, rounds, trainer);
     }
 
     /** A spec without grid refinement (as before {@code refineGrid} existed). */
@@ -231,7 +284,7 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
     static final String[] FIELDS = {"form", "order", "policy", "bins", "initStd", "hidden", "nfeInput", "minNfe",
         "maxNfe", "iterations", "noises", "group", "ppoEpochs", "clip", "entropy", "learningRate", "maxGradNorm",
         "advantageScale", "seed", "spacing", "inference", "checkpointEvery", "trainRows", "selectEvery", "prior",
-        "priorOrder", "refineGrid", "refineEvaluations", "refineRounds"};
+        "priorOrder", "refineGrid", "refineEvaluations", "refineRounds", "trainer"};
 
     /** The trainer's settings (the table's inference mode is chosen per NFE, not by the trainer). */
     public TrainerSettings settings() {
@@ -380,10 +433,18 @@ public record ConsistencyTraining(Consistency.Form form, int order, TrainerSetti
         } else if (c.ok("refineGrid") && c.has("refineRounds")) {
             c.err().add(c.field("refineRounds"), "only with refineGrid true (the grid is not refined)");
         }
+        ConsistencyAblations.Trainer trainer = ConsistencyAblations.Trainer.RL;
+        if (c.has("trainer") && c.node().get("trainer").isTextual() && c.node().get("trainer").asText()
+                .equalsIgnoreCase(ConsistencyAblations.Trainer.CMAES.name())) {
+            c.err().add(c.field("trainer"), "cmaes is an ablation of the train-consistency command (--trainer cmaes),"
+                    + " not a job's trainer: expected one of rl, direct");
+        } else {
+            trainer = enumOf(c, "trainer", JOB_TRAINERS, ConsistencyAblations.Trainer.RL);
+        }
         return new ConsistencyTraining(form, order, policy, bins, initStd, hidden, nfeInput, minNfe, maxNfe,
                 iterations, noises, group, ppoEpochs, clip, entropy, lr, maxGradNorm, advantageScale, seed, spacing,
                 inference, checkpointEvery, trainRows, selectEvery, prior, priorOrder, refineGrid, refineEvaluations,
-                refineRounds);
+                refineRounds, trainer);
     }
 
     /** An enum constant by its lower-case name. */

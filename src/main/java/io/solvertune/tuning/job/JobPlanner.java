@@ -12,11 +12,26 @@ public interface JobPlanner {
      *
      * @param numClasses  the model's classes (0: unconditional)
      * @param sampleShape the shape of one sample, or null if not known (planners then plan for any shape)
+     * @param kind        the registry's kind ({@code analytic}, {@code empirical}, {@code torchscript}), or null if not
+     *                    known (planners then accept what any kind could run)
      */
-    record Model(long id, String name, int numClasses, long[] sampleShape) {
-        /** A model whose sample shape is not known. */
+    record Model(long id, String name, int numClasses, long[] sampleShape, String kind) {
+        /** The registry's kind of a TorchScript network. */
+        public static final String TORCHSCRIPT = "torchscript";
+
+        /** A model whose kind is not known. */
+        public Model(long id, String name, int numClasses, long[] sampleShape) {
+            this(id, name, numClasses, sampleShape, null);
+        }
+
+        /** A model whose sample shape and kind are not known. */
         public Model(long id, String name, int numClasses) {
-            this(id, name, numClasses, null);
+            this(id, name, numClasses, null, null);
+        }
+
+        /** Whether the model is known to be a TorchScript network (no input gradient in DJL here). */
+        public boolean torchScript() {
+            return TORCHSCRIPT.equals(kind);
         }
     }
 

@@ -208,7 +208,8 @@ final class StageParams {
      * null: 0), its inference mode chosen on the eval's select rows, validated on held-out seeds against its base and
      * the baseline stage's best untuned solver ({@code baselines}: several baseline stages, e.g. one per NFE, or null:
      * the one {@code baseline}). The fields after {@code baselines} are the {@code train-consistency} command's and
-     * null for a job (left out of the JSON, so a job's parameters and checkpoint keys are unchanged):
+     * null for a job (left out of the JSON, so a job's parameters and checkpoint keys are unchanged), except
+     * {@code trainer}, which a job sets from {@code consistency.trainer} when that is {@code direct}:
      * {@code trainer} an ablation instead of RL ({@code cmaesEvaluations}: CMA-ES's budget per NFE), {@code rho} the
      * Karras / power-time exponent of the spacing (null: 7), {@code reward} a classifier term of the RL reward.
      * On learned grids ({@code fit-consistency-solver+timesteps}): {@code timesteps} names the guidance scale's
@@ -254,9 +255,9 @@ final class StageParams {
             return timesteps != null || grids != null;
         }
 
-        /** The trainer (null: RL, the method). */
+        /** The trainer (null: the training's, {@code consistency.trainer}; RL, the method, by default). */
         io.solvertune.tuning.fit.consistency.ConsistencyAblations.Trainer trainerOrRl() {
-            return trainer == null ? io.solvertune.tuning.fit.consistency.ConsistencyAblations.Trainer.RL : trainer;
+            return trainer != null ? trainer : training.trainer();
         }
     }
 

@@ -16,7 +16,8 @@ import java.util.Locale;
  *   <li>{@code fit-<method>} per coefficient method (fit, choice and held-out validation);
  *       {@code fit-dpmsolver-v3} (statistics) then {@code validate-dpmsolver-v3} (with {@code "timesteps": "learned"}
  *       also {@code timesteps-dpmsolver-v3}: v3's grid learned off its statistics grid); {@code fit-consistency-solver}
- *       (ConsistencySolver trained by RL, materialised per NFE, validated; with {@code "timesteps": "learned"} also
+ *       (ConsistencySolver trained by RL, or by the direct gradient with {@code consistency.trainer: direct},
+ *       materialised per NFE, validated; with {@code "timesteps": "learned"} also
  *       {@code fit-consistency-solver+timesteps}: trained on the {@code timesteps} stage's learned grids);</li>
  *   <li>{@code sample-grids} (unless {@code sampleGrids.seeds} is 0 or the model is known not to have image
  *       samples): teacher | best untuned baseline | every tuned result per NFE on the first held-out seeds, as PNGs
@@ -122,7 +123,8 @@ public final class TuningJobPlanner implements JobPlanner {
             if (spec.wantsConsistency()) {
                 consistency = g + "fit-" + MethodId.CONSISTENCY_SOLVER.id();
                 stages.add(PlannedStage.of(consistency, StageKind.TRAIN_CONSISTENCY, List.of(train, held, baseline),
-                        new StageParams.Consistency(eval, spec.consistency(), baseline)));
+                        new StageParams.Consistency(eval, spec.consistency(), baseline, null, null,
+                                spec.consistency().stageTrainer(), null, null, null)));
                 publishDeps.add(consistency);
             }
             String consistencyTimesteps = null;
@@ -132,7 +134,7 @@ public final class TuningJobPlanner implements JobPlanner {
                 String ts = g + "timesteps";
                 stages.add(PlannedStage.of(consistencyTimesteps, StageKind.TRAIN_CONSISTENCY,
                         List.of(train, held, baseline, ts), new StageParams.Consistency(eval, spec.consistency(),
-                                baseline, null, null, null, null, null, null, ts, null)));
+                                baseline, null, null, spec.consistency().stageTrainer(), null, null, null, ts, null)));
                 publishDeps.add(consistencyTimesteps);
             }
             StageParams.Group group = new StageParams.Group(w, baseline, fits, v3, consistency, v3Timesteps,

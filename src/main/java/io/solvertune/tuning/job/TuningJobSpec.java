@@ -206,7 +206,8 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
 
     /**
      * Parses and checks a spec submitted for {@code model} (null: not known): {@code classLabel} must then be one of
-     * the model's classes.
+     * the model's classes, and {@code consistency.trainer: direct} needs a model differentiable in DJL (not a
+     * TorchScript network).
      */
     public static TuningJobSpec parse(JsonNode spec, JobLimits limits, JobPlanner.Model model) {
         Errors err = new Errors();
@@ -366,6 +367,11 @@ public record TuningJobSpec(JsonNode model, List<MethodId> methods, List<Integer
         ConsistencyTraining consistency = null;
         if (wantsConsistency) {
             consistency = ConsistencyTraining.parse(root.object("consistency"), nfe, spacings, fitRows, coeffRows);
+            if (model != null && model.torchScript() && !err.has("consistency.trainer")
+                    && consistency.trainer() == io.solvertune.tuning.fit.consistency.ConsistencyAblations.Trainer.DIRECT) {
+                err.add("consistency.trainer", ConsistencyTraining.DIRECT_NEEDS_DJL + " (model '" + model.name()
+                        + "' is a TorchScript network)");
+            }
         } else if (root.has("consistency") && methods != null) {
             err.add("consistency", "set, but " + CONSISTENCY_SOLVER + " is not among the methods");
         }
