@@ -175,6 +175,31 @@ class TuningServiceEndToEndTest {
         assertTrue(kd.err().contains("consistency coefficients change every step"), kd.err());
     }
 
+    /**
+     * {@code consistency.trainer} over REST: {@code cmaes} (the command's ablation) and {@code direct} for a registered
+     * TorchScript network (no input gradient in DJL) are 400s naming {@code consistency.trainer}.
+     */
+    @Test
+    void aTrainerTheModelCannotRunIsRefusedNamingTheField() throws Exception {
+        String submitter = tokens.create("e2e-trainer", Role.SUBMITTER).token();
+        given().header("Authorization", "Bearer " + submitter).contentType("application/json")
+                .body("{\"name\": \"e2e-unet-direct\", \"spec\": {\"preset\": \"fmnist-unet\"}}")
+                .post("/api/v1/models").then().statusCode(201).body("kind", equalTo("torchscript"));
+        given().header("Authorization", "Bearer " + submitter).contentType("application/json")
+                .body("{\"name\": \"e2e-gmm-direct\", \"spec\": {\"preset\": \"gmm-sd-d32\"}}")
+                .post("/api/v1/models").then().statusCode(201);
+        String direct = CONSISTENCY_SPEC.replace("'consistency': {", "'consistency': {'trainer': 'direct', ")
+                .replace('\'', '"');
+        given().header("Authorization", "Bearer " + submitter).contentType("application/json")
+                .body(direct.replace("e2e-gmm-cs", "e2e-unet-direct")).post("/api/v1/jobs").then().statusCode(400)
+                .body("errors.field", equalTo(java.util.List.of("consistency.trainer")))
+                .body("errors[0].message", org.hamcrest.Matchers.containsString("differentiable in DJL"));
+        given().header("Authorization", "Bearer " + submitter).contentType("application/json")
+                .body(direct.replace("e2e-gmm-cs", "e2e-gmm-direct").replace("\"direct\"", "\"cmaes\""))
+                .post("/api/v1/jobs").then().statusCode(400)
+                .body("errors.field", equalTo(java.util.List.of("consistency.trainer")));
+    }
+
     static final String CONSISTENCY_SPEC = "{'model': 'e2e-gmm-cs', 'methods': ['consistency-solver'], 'nfe': [5],"
             + " 'guidance': [1], 'spacings': ['karras'],"
             + " 'teacher': {'steps': 60, 'recordEvery': 60, 'checkSeeds': 0, 'tolerance': 1e-2},"
