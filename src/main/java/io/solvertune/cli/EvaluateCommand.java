@@ -66,6 +66,11 @@ final class EvaluateCommand implements Callable<Integer> {
     @CommandLine.Option(names = "--v3", paramLabel = "EMS_DIR", description = "score DPM-Solver-v3 with these statistics (its standard variants, at --spacing)")
     Path v3;
 
+    @CommandLine.Option(names = "--per-seed", paramLabel = "FILE.csv", description = "write every scored row's "
+            + "per-seed MSE as CSV: a seed column, then one column per row in the order printed (which seeds decide a "
+            + "mean)")
+    Path perSeed;
+
     @CommandLine.Option(names = "--quantiles", description = "also print the median, 90th and 99th percentile and the maximum of the per-seed MSE")
     boolean quantiles;
 
@@ -180,11 +185,32 @@ final class EvaluateCommand implements Callable<Integer> {
             ImageGrid.write(grid, columns, keep, set.meta().sampleShape(), 2);
             o.println("wrote " + grid + " (columns: teacher, then each candidate x NFE in the order above)");
         }
+        if (perSeed != null) {
+            writePerSeed(perSeed, targets.seeds(), results);
+            o.println("wrote " + perSeed);
+        }
         if (json != null) {
             Files.writeString(json, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(results));
             o.println("wrote " + json);
         }
         return 0;
+    }
+
+    /** The per-seed MSE of every row, one column each (header: the row's candidate and NFE), one line per seed. */
+    static void writePerSeed(Path file, long[] seeds, List<Evaluation.Result> results) throws java.io.IOException {
+        StringBuilder b = new StringBuilder("seed");
+        for (Evaluation.Result r : results) {
+            b.append(",\"").append(r.candidate().replace("\"", "\"\"")).append(" NFE ").append(r.nfe()).append('"');
+        }
+        b.append('\n');
+        for (int i = 0; i < seeds.length; i++) {
+            b.append(seeds[i]);
+            for (Evaluation.Result r : results) {
+                b.append(',').append(r.perSeed()[i]);
+            }
+            b.append('\n');
+        }
+        Files.writeString(file, b);
     }
 
     /**

@@ -132,8 +132,25 @@ class TuningCommandsTest {
         // --paired: every row against the first (here the set, then its base) on the same seeds; the base's verdict
         // against the set mirrors the set's recorded verdict against its base, the ratio is the ratio of the means
         SampleCommandTest.Result pr = cli("evaluate", "--preset", "gmm-sd-d32", "--per-seed-class", "--guidance", "3",
-                "--teacher", held, "--set", fitOut.resolve("dode-nfe6.json").toString(), "--paired");
+                "--teacher", held, "--set", fitOut.resolve("dode-nfe6.json").toString(), "--paired", "--per-seed",
+                dir.resolve("per-seed.csv").toString());
         assertEquals(0, pr.code(), pr.err());
+        // --per-seed: a seed column (the held-out seeds in order), then one column per printed row whose mean is the
+        // row's printed mean
+        java.util.List<String> csv = Files.readAllLines(dir.resolve("per-seed.csv"));
+        assertEquals(33, csv.size(), "header + 32 seeds");
+        assertTrue(csv.get(0).startsWith("seed,\"dode-nfe6.json: ") && csv.get(0).endsWith(" NFE 6\""), csv.get(0));
+        assertEquals("1000", csv.get(1).split(",")[0]);
+        assertEquals("1031", csv.get(32).split(",")[0]);
+        double[] colMean = new double[2];
+        for (String line : csv.subList(1, 33)) {
+            String[] cells = line.split(",");
+            assertEquals(3, cells.length, line);
+            colMean[0] += Double.parseDouble(cells[1]) / 32;
+            colMean[1] += Double.parseDouble(cells[2]) / 32;
+        }
+        assertEquals(dode.validation().mse(), colMean[0], 1e-9 * dode.validation().mse());
+        assertEquals(dode.validation().baseMse(), colMean[1], 1e-9 * dode.validation().baseMse());
         assertTrue(pr.out().contains("paired against the first row (dode-nfe6.json: "), pr.out());
         java.util.regex.Matcher pm = java.util.regex.Pattern.compile("\\n\\| [^|]+ \\| 6 \\| ([0-9.e+-]+) \\| ([0-9.]+) \\| "
                 + "([+-][0-9.]+|[+-]Infinity) \\| (beats|tie|worse) \\|").matcher(pr.out().substring(pr.out().indexOf("paired against")));
