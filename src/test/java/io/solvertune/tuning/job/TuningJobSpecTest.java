@@ -134,9 +134,25 @@ class TuningJobSpecTest {
     @Test
     void theExampleJobsParse() throws Exception {
         for (String f : List.of("tuning-jobs/gmm-quick.json", "tuning-jobs/fmnist-empirical.json",
-                "tuning-jobs/gmm-timesteps.json", "tuning-jobs/gmm-timesteps-v3.json")) {
+                "tuning-jobs/gmm-timesteps.json", "tuning-jobs/gmm-timesteps-v3.json",
+                "tuning-jobs/gmm-direct-rounds.json")) {
             TuningJobSpec s = TuningJobSpec.parse(Json.MAPPER.readTree(Files.readString(Path.of(f))));
             assertFalse(new TuningJobPlanner().plan(s).isEmpty(), f);
+        }
+        // the direct-trainer example: the trainer, the rounds and the learned grids reach its consistency stages
+        TuningJobSpec d = TuningJobSpec.parse(Json.MAPPER.readTree(Files.readString(
+                Path.of("tuning-jobs/gmm-direct-rounds.json"))));
+        assertEquals(io.solvertune.tuning.fit.consistency.ConsistencyAblations.Trainer.DIRECT, d.consistency().trainer());
+        assertEquals(4, d.consistency().refineRounds());
+        assertEquals(3000, d.consistency().iterations());
+        assertEquals(32, d.consistency().noises());
+        assertEquals(List.of("g1/fit-consistency-solver", "g1/fit-consistency-solver+timesteps",
+                "g7.5/fit-consistency-solver", "g7.5/fit-consistency-solver+timesteps"), new TuningJobPlanner().plan(d)
+                .stream().map(PlannedStage::name).filter(n -> n.contains("consistency")).toList());
+        for (PlannedStage p : new TuningJobPlanner().plan(d)) {
+            if (p.name().contains("consistency")) {
+                assertEquals("DIRECT", p.params().path("trainer").asText(), p.name());
+            }
         }
     }
 
