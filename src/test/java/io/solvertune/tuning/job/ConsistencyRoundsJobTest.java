@@ -30,18 +30,24 @@ class ConsistencyRoundsJobTest {
 
     /** Runs the tiny job of {@link ConsistencyRefineJobTest} with these {@code consistency} fields; its work dir. */
     private Path run(String consistencyFields) throws Exception {
-        var spec = TuningJobSpecTest.json(String.format(ConsistencyRefineJobTest.SPEC, consistencyFields));
-        ResolvedModel model = LocalJobRunner.resolveLocal(spec.get("model"), Path.of("."));
-        Path a = dir.resolve("a");
-        LocalJobRunner.tuning().run(0, spec, model, a, new ConsistencyJobTest.Lines(), () -> false);
-        return a;
+        return runJob(String.format(ConsistencyRefineJobTest.SPEC, consistencyFields), dir.resolve("a"));
     }
 
-    private static ConsistencyStage.Summary summary(Path work) throws Exception {
+    /** Runs a job spec (single-quoted JSON) locally in {@code work}; {@code work}. */
+    static Path runJob(String spec, Path work) throws Exception {
+        var json = TuningJobSpecTest.json(spec);
+        ResolvedModel model = LocalJobRunner.resolveLocal(json.get("model"), Path.of("."));
+        LocalJobRunner.tuning().run(0, json, model, work, new ConsistencyJobTest.Lines(), () -> false);
+        return work;
+    }
+
+    /** The consistency stage's summary of a job run by {@link #runJob}. */
+    static ConsistencyStage.Summary summary(Path work) throws Exception {
         return ConsistencyStage.read(work.resolve(ConsistencyRefineJobTest.STAGE).resolve(ConsistencyStage.FILE));
     }
 
-    private static List<ConfigCandidate> candidates(Path work) throws Exception {
+    /** The publish candidates of a job run by {@link #runJob}. */
+    static List<ConfigCandidate> candidates(Path work) throws Exception {
         return ConfigCandidate.listFromJson(Json.MAPPER.readTree(
                 Files.readAllBytes(work.resolve("publish").resolve(PublishStage.FILE))));
     }

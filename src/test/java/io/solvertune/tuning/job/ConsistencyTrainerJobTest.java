@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.solvertune.tuning.Json;
 import io.solvertune.tuning.fit.CoefficientSet;
 import io.solvertune.tuning.fit.consistency.ConsistencyAblations;
 import io.solvertune.tuning.publish.ConfigCandidate;
@@ -104,20 +103,15 @@ class ConsistencyTrainerJobTest {
 
     /** Runs the tiny job with these {@code consistency} fields; its work dir. */
     private Path run(String name, String consistencyFields) throws Exception {
-        JsonNode spec = TuningJobSpecTest.json(spec(consistencyFields));
-        ResolvedModel model = LocalJobRunner.resolveLocal(spec.get("model"), Path.of("."));
-        Path a = dir.resolve(name);
-        LocalJobRunner.tuning().run(0, spec, model, a, new ConsistencyJobTest.Lines(), () -> false);
-        return a;
+        return ConsistencyRoundsJobTest.runJob(spec(consistencyFields), dir.resolve(name));
     }
 
     private static ConsistencyStage.Summary summary(Path work) throws Exception {
-        return ConsistencyStage.read(work.resolve(ConsistencyRefineJobTest.STAGE).resolve(ConsistencyStage.FILE));
+        return ConsistencyRoundsJobTest.summary(work);
     }
 
     private static List<ConfigCandidate> candidates(Path work) throws Exception {
-        return ConfigCandidate.listFromJson(Json.MAPPER.readTree(
-                Files.readAllBytes(work.resolve("publish").resolve(PublishStage.FILE))));
+        return ConsistencyRoundsJobTest.candidates(work);
     }
 
     @Test
