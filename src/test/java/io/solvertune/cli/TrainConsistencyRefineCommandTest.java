@@ -33,6 +33,11 @@ class TrainConsistencyRefineCommandTest {
     }
 
     String[] args(Path out, String... extra) {
+        return args(train, held, out, extra);
+    }
+
+    /** A tiny {@code train-consistency} run on these teacher sets (NFE 5, 3 iterations), then {@code extra}. */
+    static String[] args(String train, String held, Path out, String... extra) {
         java.util.List<String> a = new java.util.ArrayList<>(java.util.List.of("train-consistency", "--preset",
                 "gmm-sd-d32", "--per-seed-class", "--guidance", "2", "--train", train, "--heldout", held,
                 "--train-rows", "0:8", "--select", "8:16", "--nfe", "5", "--iterations", "3", "--noises", "2",

@@ -36,12 +36,7 @@ class TrainConsistencyRoundsCommandTest {
     }
 
     String[] args(Path out, String... extra) {
-        List<String> a = new java.util.ArrayList<>(List.of("train-consistency", "--preset", "gmm-sd-d32",
-                "--per-seed-class", "--guidance", "2", "--train", train, "--heldout", held, "--train-rows", "0:8",
-                "--select", "8:16", "--nfe", "5", "--iterations", "3", "--noises", "2", "--group", "4", "--min-nfe",
-                "4", "--max-nfe", "6", "--hidden", "8", "--out", out.toString()));
-        a.addAll(List.of(extra));
-        return a.toArray(new String[0]);
+        return TrainConsistencyRefineCommandTest.args(train, held, out, extra);
     }
 
     static final String[] ROUNDS = {"--refine-grid", "--refine-evaluations", "16", "--refine-rounds", "2"};
